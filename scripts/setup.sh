@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create ./.venv and install SegStudio with its test tools.
+# Where pip can find the CPU build torch==2.13.0 without an index (a local wheel via
+# pip's find-links, as on our build machines), it is installed first so no CUDA build is
+# pulled; everywhere else pip resolves the normal `torch` requirement (CUDA where available).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+fi
+PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
+if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
+    if "${PIP[@]}" install --no-index "torch==2.13.0" >/dev/null 2>&1; then
+        echo "setup: installed the local CPU build of torch 2.13.0"
+    else
+        echo "setup: no local torch wheel; installing torch from the package index"
+    fi
+fi
+"${PIP[@]}" install -e ".[dev]"
+.venv/bin/python -c "import segstudio, torch; print('setup: segstudio', segstudio.__version__, '| torch', torch.__version__)"

@@ -1,0 +1,1 @@
+"""Headless command-line interface (no Qt).  Each command lives in `segstudio/cli/commands/`."""

@@ -1,0 +1,47 @@
+"""`segstudio init FOLDER [--project DIR]`: create a project from a folder of images."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from segstudio.cli.main import CliError
+from segstudio.store import Project, ProjectError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "init",
+        help="create a project from a folder of images",
+        description="Find images under FOLDER (recursively, natural order) and create a project. "
+        "Images stay where they are; the project stores relative paths.",
+    )
+    p.add_argument("folder", type=Path, help="folder of images")
+    p.add_argument("--project", type=Path, help="project folder (default: FOLDER itself)")
+    p.add_argument("--category", action="append", default=[], help="add a category (repeatable)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    folder: Path = args.folder
+    if not folder.is_dir():
+        raise CliError(f"{folder}: not a folder" if folder.exists() else f"{folder}: no such folder")
+    root = args.project or folder
+    try:
+        project = Project.create(root)
+    except ProjectError as e:
+        raise CliError(str(e)) from None
+    with project:
+        report = project.add_folder(folder)
+        for name in args.category:
+            project.add_category(name)
+        print(f"created project {root} with {len(report.found)} images")
+        if report.videos:
+            print(f"found {len(report.videos)} videos (add them with 'segstudio add-video')")
+        if report.skipped:
+            print(f"skipped {len(report.skipped)} files:")
+            for path, why in report.skipped[:50]:
+                print(f"  {path}: {why}")
+            if len(report.skipped) > 50:
+                print(f"  ... and {len(report.skipped) - 50} more")
+    return 0

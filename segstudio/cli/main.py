@@ -1,0 +1,68 @@
+"""`segstudio` entry point: no arguments (or `open PATH`) starts the GUI; otherwise a headless command.
+
+Commands are discovered from the modules of `segstudio.cli.commands`: each defines
+`register(subparsers)` which adds its parser and sets `func=run(args) -> int`.
+Heavy imports (torch, Qt) happen inside `run`, so `--help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from segstudio import __version__
+from segstudio.cli import commands as _commands_pkg
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code 2 unless given."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="segstudio",
+        description="SegStudio: annotate, pre-label, correct, review and export segmentation masks. "
+        "Run without arguments to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"segstudio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(_commands_pkg.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{_commands_pkg.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if not argv:
+        argv = ["open"]
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(func(args) or 0)
+    except CliError as e:
+        print(f"segstudio {args.command}: error: {e}", file=sys.stderr)
+        return e.code
+    except KeyboardInterrupt:
+        print(f"segstudio {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (OSError, ValueError) as e:
+        # Bad input that reached us without a friendlier message: still one line, non-zero.
+        print(f"segstudio {args.command}: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

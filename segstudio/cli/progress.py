@@ -1,0 +1,57 @@
+"""A dependency-free progress bar for long CLI work (stderr; quiet when not a terminal)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class ProgressBar:
+    def __init__(self, total: int, label: str = "", stream: TextIO | None = None, enabled: bool | None = None) -> None:
+        self.total = max(0, total)
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.done = 0
+        self._start = time.monotonic()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
+        """Usable directly as a progress callback: (done, total, message)."""
+        if total is not None:
+            self.total = total
+        self.done = done
+        now = time.monotonic()
+        if self.enabled and (now - self._last > 0.1 or done >= self.total):
+            self._last = now
+            self._draw(message)
+
+    def advance(self, n: int = 1, message: str = "") -> None:
+        self(self.done + n, None, message)
+
+    def _draw(self, message: str) -> None:
+        total = self.total or 1
+        frac = min(1.0, self.done / total)
+        width = 30
+        filled = int(frac * width)
+        elapsed = time.monotonic() - self._start
+        eta = elapsed / frac - elapsed if frac > 0 else 0.0
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(
+            f"\r{self.label} [{bar}] {self.done}/{self.total} {frac:4.0%} ETA {eta:5.1f}s {message[:30]:<30}"
+        )
+        if self.done >= self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.done < self.total:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Qt-free, torch-free domain model: masks, geometry, instances, documents, history."""

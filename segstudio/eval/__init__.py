@@ -1,0 +1,1 @@
+"""Metrics and comparison of label sets (Qt-free, torch-free)."""

@@ -1,0 +1,1 @@
+"""Qt-free model layer: the only place torch and onnxruntime are imported (lazily)."""

@@ -1,0 +1,1 @@
+"""Qt-free, torch-free file formats: images and annotation codecs."""

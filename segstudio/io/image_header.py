@@ -1,0 +1,163 @@
+"""Read an image's format and size from its header, without decoding pixels.
+
+Used to list large folders quickly and to refuse decompression bombs before
+any memory is allocated.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+FORMAT_EXTENSIONS = {
+    "jpeg": {".jpg", ".jpeg"},
+    "png": {".png"},
+    "bmp": {".bmp"},
+    "tiff": {".tif", ".tiff"},
+    "webp": {".webp"},
+}
+
+
+class HeaderError(ValueError):
+    """The bytes are not a readable header of a supported image format."""
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    format: str
+    width: int
+    height: int
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+def sniff_format(head: bytes) -> str | None:
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8"):
+        return "jpeg"
+    if head.startswith(b"BM"):
+        return "bmp"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def read_header(path: str | Path, data: bytes | None = None) -> ImageHeader:
+    """Format and size from the header; raises HeaderError naming what is wrong."""
+    if data is None:
+        with open(path, "rb") as f:
+            data = f.read(65536)
+    if not data:
+        raise HeaderError("the file is empty (0 bytes)")
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise HeaderError(f"not a supported image (starts with {data[:8]!r})")
+    try:
+        w, h = _READERS[fmt](data, path)
+    except (struct.error, IndexError) as e:
+        raise HeaderError(f"truncated or damaged {fmt.upper()} header") from e
+    if w <= 0 or h <= 0:
+        raise HeaderError(f"{fmt.upper()} header gives an invalid size {w}x{h}")
+    return ImageHeader(fmt, w, h)
+
+
+def _png(data: bytes, path) -> tuple[int, int]:
+    if data[12:16] != b"IHDR":
+        raise HeaderError("PNG without an IHDR chunk")
+    w, h = struct.unpack(">II", data[16:24])
+    return w, h
+
+
+def _bmp(data: bytes, path) -> tuple[int, int]:
+    w, h = struct.unpack("<ii", data[18:26])
+    return w, abs(h)
+
+
+def _jpeg(data: bytes, path) -> tuple[int, int]:
+    sof = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+    i = 2
+    buf = data
+    while True:
+        if i + 4 > len(buf):
+            buf = _more(path, buf)
+            if i + 4 > len(buf):
+                raise HeaderError("truncated JPEG: no frame header found")
+        if buf[i] != 0xFF:
+            raise HeaderError("damaged JPEG marker stream")
+        marker = buf[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        (length,) = struct.unpack(">H", buf[i + 2 : i + 4])
+        if marker in sof:
+            if i + 9 > len(buf):
+                buf = _more(path, buf)
+            h, w = struct.unpack(">HH", buf[i + 5 : i + 9])
+            return w, h
+        if marker == 0xDA:
+            raise HeaderError("JPEG without a frame header before the image data")
+        i += 2 + length
+
+
+def _more(path, buf: bytes) -> bytes:
+    if path is None:
+        return buf
+    with open(path, "rb") as f:
+        f.seek(len(buf))
+        return buf + f.read(1 << 20)
+
+
+def _tiff(data: bytes, path) -> tuple[int, int]:
+    end = "<" if data[:2] == b"II" else ">"
+    (ifd,) = struct.unpack(end + "I", data[4:8])
+    buf = data
+    if ifd + 2 > len(buf):
+        buf = _more(path, buf)
+    (n,) = struct.unpack(end + "H", buf[ifd : ifd + 2])
+    if ifd + 2 + 12 * n > len(buf):
+        buf = _more(path, buf)
+    w = h = 0
+    for k in range(n):
+        off = ifd + 2 + 12 * k
+        tag, typ = struct.unpack(end + "HH", buf[off : off + 4])
+        if tag in (256, 257):
+            val = (
+                struct.unpack(end + "H", buf[off + 8 : off + 10])[0]
+                if typ == 3
+                else struct.unpack(end + "I", buf[off + 8 : off + 12])[0]
+            )
+            if tag == 256:
+                w = val
+            else:
+                h = val
+    return w, h
+
+
+def _webp(data: bytes, path) -> tuple[int, int]:
+    chunk = data[12:16]
+    if chunk == b"VP8 ":
+        w, h = struct.unpack("<HH", data[26:30])
+        return w & 0x3FFF, h & 0x3FFF
+    if chunk == b"VP8L":
+        b = data[21:25]
+        w = 1 + (((b[1] & 0x3F) << 8) | b[0])
+        h = 1 + (((b[3] & 0xF) << 10) | (b[2] << 2) | ((b[1] & 0xC0) >> 6))
+        return w, h
+    if chunk == b"VP8X":
+        w = 1 + int.from_bytes(data[24:27], "little")
+        h = 1 + int.from_bytes(data[27:30], "little")
+        return w, h
+    raise HeaderError(f"unknown WebP chunk {chunk!r}")
+
+
+_READERS = {"png": _png, "bmp": _bmp, "jpeg": _jpeg, "tiff": _tiff, "webp": _webp}

@@ -1,0 +1,57 @@
+"""Application start-up: QApplication, the main window, and the open-on-start logic."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from segstudio.store import Project, ProjectError
+from segstudio.store.sample import ensure_sample_project
+
+
+def resolve_project(path: Path | None, sample: bool) -> Path | None:
+    """A project folder for PATH: itself, a new project in an image folder, or the sample."""
+    if sample:
+        return ensure_sample_project()
+    if path is None:
+        return None
+    if Project.is_project(path):
+        return path
+    if path.is_dir():
+        with Project.create(path) as project:
+            project.add_folder(path)
+        return path
+    raise ProjectError(f"{path}: neither a SegStudio project nor a folder of images")
+
+
+def run_app(
+    path: Path | None = None,
+    *,
+    sample: bool = False,
+    screenshot: Path | None = None,
+    quit_after: float | None = None,
+) -> int:
+    from segstudio.qt.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("SegStudio")
+    app.setOrganizationName("SegStudio")
+    window = MainWindow()
+    try:
+        root = resolve_project(path, sample)
+        if root is not None:
+            window.open_project(root)
+    except (ProjectError, OSError) as e:
+        QMessageBox.critical(window, "SegStudio", str(e))
+    window.resize(1600, 1000)
+    window.show()
+    if screenshot is not None:
+        app.processEvents()
+        window.grab().save(str(screenshot))
+        return 0
+    if quit_after is not None:
+        QTimer.singleShot(int(quit_after * 1000), app.quit)
+    return app.exec()

@@ -1,0 +1,450 @@
+"""Project: a folder holding `segstudio.db`; images stay where they are, by relative path.
+
+SQLite in WAL mode: every accepted edit is one transaction, so a crash loses at
+most the gesture in flight, and readers (the CLI while the GUI is open) see
+consistent snapshots.  `synchronous=NORMAL` in WAL is durable against process
+crashes (the data is in the OS cache when COMMIT returns); set `durable=True`
+for FULL sync against power loss.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from segstudio.core import rle
+from segstudio.core.categories import Category, CategorySet, color_hex, default_color, parse_color
+from segstudio.core.document import DocumentChange, ImageDocument
+from segstudio.core.instance import Instance
+from segstudio.core.masks import MaskPatch
+from segstudio.store.scan import ScanReport, scan_folder
+from segstudio.store.schema import migrate
+
+DB_NAME = "segstudio.db"
+STATUSES = ("new", "prelabelled", "in_progress", "in_review", "done")
+SPLITS = ("train", "val", "test")
+
+
+class ProjectError(Exception):
+    """A project cannot be created or opened; the message names the path and the problem."""
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: int
+    path: str  # relative to the project folder (posix separators)
+    width: int
+    height: int
+    status: str
+    split: str | None
+    kind: str = "image"
+    frame_count: int = 1
+    review_status: str | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.height, self.width)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+_IMAGE_COLS = "id, path, width, height, status, split, kind, frame_count, review_status"
+_INSTANCE_COLS = (
+    "id, category_id, rle, y0, x0, h, w, source, score, attributes, track_id, crowd"
+)
+
+
+class Project:
+    def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
+        self.root = root
+        self.conn = conn
+        self._tx_depth = 0
+
+    # ----------------------------------------------------------------- lifecycle
+    @staticmethod
+    def is_project(path: str | Path) -> bool:
+        return (Path(path) / DB_NAME).is_file()
+
+    @classmethod
+    def create(cls, root: str | Path) -> Project:
+        root = Path(root)
+        if (root / DB_NAME).exists():
+            raise ProjectError(f"{root}: already a SegStudio project")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ProjectError(f"{root}: cannot create the project folder ({e.strerror})") from None
+        project = cls.open(root, create=True)
+        project.set_meta("created_at", str(time.time()))
+        return project
+
+    @classmethod
+    def open(cls, root: str | Path, *, create: bool = False, durable: bool = False) -> Project:
+        root = Path(root)
+        db = root / DB_NAME
+        if not create and not db.is_file():
+            if not root.exists():
+                raise ProjectError(f"{root}: no such folder")
+            raise ProjectError(f"{root}: not a SegStudio project (no {DB_NAME}; use 'segstudio init')")
+        try:
+            conn = sqlite3.connect(db, isolation_level=None, timeout=30.0, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            migrate(conn)
+        except sqlite3.DatabaseError as e:
+            raise ProjectError(f"{db}: not a readable SegStudio database ({e})") from None
+        except RuntimeError as e:
+            raise ProjectError(f"{db}: {e}") from None
+        return cls(root, conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit; nested uses join the outer transaction."""
+        if self._tx_depth:
+            self._tx_depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._tx_depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._tx_depth = 1
+        try:
+            yield self.conn
+        except BaseException:
+            self._tx_depth = 0
+            self.conn.execute("ROLLBACK")
+            raise
+        self._tx_depth = 0
+        self.conn.execute("COMMIT")
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # ----------------------------------------------------------------- images
+    def relative_path(self, path: str | Path) -> str:
+        p = Path(path).resolve()
+        try:
+            return Path(os.path.relpath(p, self.root.resolve())).as_posix()
+        except ValueError:  # another drive on Windows
+            return p.as_posix()
+
+    def image_path(self, image: ImageRecord | int) -> Path:
+        rec = self.image(image) if isinstance(image, int) else image
+        return (self.root / rec.path).resolve()
+
+    def add_folder(self, folder: str | Path) -> ScanReport:
+        """Add every image found under `folder` (already present ones are not duplicated)."""
+        report = scan_folder(folder)
+        self.add_images((f.path, f.width, f.height) for f in report.found)
+        return report
+
+    def add_images(self, items: Iterable[tuple[Path, int, int]], kind: str = "image") -> list[int]:
+        now = time.time()
+        ids = []
+        with self.transaction() as c:
+            for path, width, height in items:
+                rel = self.relative_path(path)
+                row = c.execute("SELECT id FROM images WHERE path=?", (rel,)).fetchone()
+                if row:
+                    ids.append(row[0])
+                    continue
+                cur = c.execute(
+                    "INSERT INTO images(path, width, height, kind, added_at, updated_at)"
+                    " VALUES (?,?,?,?,?,?)",
+                    (rel, int(width), int(height), kind, now, now),
+                )
+                ids.append(int(cur.lastrowid))
+        return ids
+
+    def add_video(self, path: str | Path, width: int, height: int, frame_count: int, fps: float | None, kind: str = "video") -> int:
+        rel = self.relative_path(path)
+        now = time.time()
+        with self.transaction() as c:
+            row = c.execute("SELECT id FROM images WHERE path=?", (rel,)).fetchone()
+            if row:
+                return int(row[0])
+            cur = c.execute(
+                "INSERT INTO images(path, width, height, kind, frame_count, fps, added_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (rel, width, height, kind, frame_count, fps, now, now),
+            )
+            return int(cur.lastrowid)
+
+    def images(self, status: str | None = None, split: str | None = None) -> list[ImageRecord]:
+        sql = f"SELECT {_IMAGE_COLS} FROM images"
+        where, args = [], []
+        if status:
+            where.append("status=?")
+            args.append(status)
+        if split:
+            where.append("split=?")
+            args.append(split)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id"
+        return [ImageRecord(*row) for row in self.conn.execute(sql, args)]
+
+    def image(self, image_id: int) -> ImageRecord:
+        row = self.conn.execute(f"SELECT {_IMAGE_COLS} FROM images WHERE id=?", (image_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no image with id {image_id}")
+        return ImageRecord(*row)
+
+    def find_image(self, path: str | Path) -> ImageRecord | None:
+        rel = self.relative_path(path) if Path(path).is_absolute() else Path(path).as_posix()
+        row = self.conn.execute(f"SELECT {_IMAGE_COLS} FROM images WHERE path=?", (rel,)).fetchone()
+        return ImageRecord(*row) if row else None
+
+    def image_count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM images").fetchone()[0])
+
+    def set_status(self, image_id: int, status: str) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}; expected one of {STATUSES}")
+        self.conn.execute(
+            "UPDATE images SET status=?, updated_at=? WHERE id=?", (status, time.time(), image_id)
+        )
+
+    def set_split(self, image_id: int, split: str | None) -> None:
+        self.conn.execute("UPDATE images SET split=? WHERE id=?", (split, image_id))
+
+    def set_review_status(self, image_id: int, status: str | None) -> None:
+        self.conn.execute("UPDATE images SET review_status=? WHERE id=?", (status, image_id))
+
+    def counts_by_status(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for status, n in self.conn.execute("SELECT status, COUNT(*) FROM images GROUP BY status"):
+            counts[status] = n
+        return counts
+
+    # ----------------------------------------------------------------- categories
+    def categories(self) -> CategorySet:
+        rows = self.conn.execute(
+            "SELECT id, name, color, supercategory FROM categories ORDER BY position, id"
+        )
+        return CategorySet([Category(i, n, parse_color(c), s) for i, n, c, s in rows])
+
+    def add_category(
+        self, name: str, color: tuple[int, int, int] | None = None, supercategory: str | None = None
+    ) -> Category:
+        name = name.strip()
+        if not name:
+            raise ValueError("a category needs a name")
+        existing = self.categories().by_name(name)
+        if existing:
+            return existing
+        n = int(self.conn.execute("SELECT COUNT(*) FROM categories").fetchone()[0])
+        color = color or default_color(n)
+        cur = self.conn.execute(
+            "INSERT INTO categories(name, color, supercategory, position) VALUES (?,?,?,?)",
+            (name, color_hex(color), supercategory, n),
+        )
+        return Category(int(cur.lastrowid), name, color, supercategory)
+
+    def update_category(self, category: Category) -> None:
+        self.conn.execute(
+            "UPDATE categories SET name=?, color=?, supercategory=? WHERE id=?",
+            (category.name, color_hex(category.color), category.supercategory, category.id),
+        )
+
+    def delete_category(self, category_id: int) -> int:
+        """Delete a category and its instances; returns how many instances went with it."""
+        with self.transaction() as c:
+            n = c.execute("DELETE FROM instances WHERE category_id=?", (category_id,)).rowcount
+            c.execute("DELETE FROM categories WHERE id=?", (category_id,))
+        return n
+
+    def merge_categories(self, source_id: int, target_id: int) -> int:
+        """Move every instance of `source` into `target`, then drop `source`."""
+        with self.transaction() as c:
+            n = c.execute(
+                "UPDATE instances SET category_id=? WHERE category_id=?", (target_id, source_id)
+            ).rowcount
+            c.execute("DELETE FROM categories WHERE id=?", (source_id,))
+        return n
+
+    def instance_counts_by_category(self, label_set: str = "gt") -> dict[int, int]:
+        rows = self.conn.execute(
+            "SELECT category_id, COUNT(*) FROM instances WHERE label_set=? GROUP BY category_id",
+            (label_set,),
+        )
+        return dict(rows.fetchall())
+
+    # ----------------------------------------------------------------- label sets
+    def label_sets(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM label_sets ORDER BY created_at, name")]
+
+    def add_label_set(self, name: str, kind: str = "prediction", source: str = "", meta: dict | None = None) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO label_sets(name, kind, source, created_at, meta) VALUES (?,?,?,?,?)",
+            (name, kind, source, time.time(), json.dumps(meta or {})),
+        )
+
+    # ----------------------------------------------------------------- instances
+    def load_instances(self, image_id: int, frame: int = 0, label_set: str = "gt") -> list[Instance]:
+        rec_shape = self.conn.execute(
+            "SELECT height, width FROM images WHERE id=?", (image_id,)
+        ).fetchone()
+        if rec_shape is None:
+            raise KeyError(f"no image with id {image_id}")
+        shape = (int(rec_shape[0]), int(rec_shape[1]))
+        rows = self.conn.execute(
+            f"SELECT {_INSTANCE_COLS} FROM instances WHERE image_id=? AND frame=? AND label_set=?"
+            " ORDER BY z",
+            (image_id, frame, label_set),
+        )
+        return [_row_to_instance(row, shape) for row in rows]
+
+    def load_document(self, image_id: int, frame: int = 0, label_set: str = "gt") -> ImageDocument:
+        rec = self.image(image_id)
+        return ImageDocument(
+            rec.shape,
+            self.load_instances(image_id, frame, label_set),
+            image_id=image_id,
+            frame=frame,
+            label_set=label_set,
+        )
+
+    def save_instances(
+        self,
+        image_id: int,
+        upserts: Iterable[Instance],
+        deletes: Iterable[int] = (),
+        order: tuple[int, ...] | None = None,
+        *,
+        frame: int = 0,
+        label_set: str = "gt",
+    ) -> None:
+        """Write changed instances in one transaction; `order` (bottom->top ids) sets every z."""
+        upserts = list(upserts)
+        z_of = {iid: z for z, iid in enumerate(order)} if order is not None else {}
+        with self.transaction() as c:
+            for iid in deletes:
+                c.execute(
+                    "DELETE FROM instances WHERE image_id=? AND frame=? AND label_set=? AND id=?",
+                    (image_id, frame, label_set, iid),
+                )
+            for inst in upserts:
+                z = z_of.get(inst.id)
+                if z is None:
+                    row = c.execute(
+                        "SELECT z FROM instances WHERE image_id=? AND frame=? AND label_set=? AND id=?",
+                        (image_id, frame, label_set, inst.id),
+                    ).fetchone()
+                    z = row[0] if row else self._next_z(image_id, frame, label_set)
+                c.execute(
+                    "INSERT OR REPLACE INTO instances(image_id, frame, label_set, "
+                    "id, category_id, rle, y0, x0, h, w, bbox_x, bbox_y, bbox_w, bbox_h, area, z, "
+                    "source, score, attributes, track_id, crowd) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (image_id, frame, label_set, *_instance_values(inst), z, inst.source,
+                     inst.score, json.dumps(inst.attributes), inst.track_id, int(inst.crowd)),
+                )
+            if order is not None:
+                c.executemany(
+                    "UPDATE instances SET z=? WHERE image_id=? AND frame=? AND label_set=? AND id=?",
+                    [(z, image_id, frame, label_set, iid) for iid, z in z_of.items()],
+                )
+            c.execute("UPDATE images SET updated_at=? WHERE id=?", (time.time(), image_id))
+
+    def replace_instances(
+        self, image_id: int, instances: list[Instance], *, frame: int = 0, label_set: str = "gt"
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "DELETE FROM instances WHERE image_id=? AND frame=? AND label_set=?",
+                (image_id, frame, label_set),
+            )
+            self.save_instances(
+                image_id, instances, order=tuple(i.id for i in instances), frame=frame, label_set=label_set
+            )
+
+    def _next_z(self, image_id: int, frame: int, label_set: str) -> int:
+        row = self.conn.execute(
+            "SELECT MAX(z) FROM instances WHERE image_id=? AND frame=? AND label_set=?",
+            (image_id, frame, label_set),
+        ).fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def annotated_frames(self, image_id: int, label_set: str = "gt") -> list[int]:
+        rows = self.conn.execute(
+            "SELECT DISTINCT frame FROM instances WHERE image_id=? AND label_set=? ORDER BY frame",
+            (image_id, label_set),
+        )
+        return [r[0] for r in rows]
+
+    def attach(self, document: ImageDocument, mark_in_progress: bool = True) -> DocumentPersister:
+        """Persist every change of `document` as it happens (one transaction per change)."""
+        return DocumentPersister(self, document, mark_in_progress)
+
+
+def _instance_values(inst: Instance) -> tuple:
+    m = inst.mask.tight()
+    if m.data.size == 0:
+        enc, y0, x0, h, w = "", 0, 0, 0, 0
+    else:
+        enc, y0, x0, h, w = rle.encode_patch(m)["counts"], m.y0, m.x0, m.height, m.width
+    return (inst.id, inst.category_id, enc, y0, x0, h, w, x0, y0, w, h, m.area)
+
+
+def _row_to_instance(row: tuple, shape: tuple[int, int]) -> Instance:
+    iid, cat, enc, y0, x0, h, w, source, score, attrs, track, crowd = row
+    if h and w:
+        data = rle.decode({"size": [h, w], "counts": enc})
+        patch = MaskPatch(y0, x0, data, shape)
+    else:
+        patch = MaskPatch.empty(shape)
+    return Instance(
+        iid, cat, patch, source, score, json.loads(attrs) if attrs else {}, track, bool(crowd)
+    )
+
+
+class DocumentPersister:
+    """Writes each document change to the store in the same call that made it."""
+
+    def __init__(self, project: Project, document: ImageDocument, mark_in_progress: bool) -> None:
+        self.project = project
+        self.document = document
+        self.mark_in_progress = mark_in_progress
+        document.changed.connect(self._on_change)
+
+    def detach(self) -> None:
+        self.document.changed.disconnect(self._on_change)
+
+    def _on_change(self, change: DocumentChange) -> None:
+        doc = self.document
+        upserts = [doc.get(i) for i in (change.added | change.modified) if i in doc]
+        order = doc.order if (change.order_changed or change.added or change.removed) else None
+        with self.project.transaction() as c:
+            self.project.save_instances(
+                doc.image_id, upserts, change.removed, order, frame=doc.frame, label_set=doc.label_set
+            )
+            if self.mark_in_progress and doc.label_set == "gt":
+                c.execute(
+                    "UPDATE images SET status='in_progress' WHERE id=? AND status IN ('new', 'prelabelled')",
+                    (doc.image_id,),
+                )
+

@@ -1,0 +1,1 @@
+"""Fine-tuning templates and the training loop (Qt-free; torch imported lazily)."""
