@@ -78,7 +78,7 @@ class Worker(QObject):
         self._signals = _Signals()
         self._signals.finished.connect(self._on_finished)
         self._signals.failed.connect(self._on_failed)
-        self._signals.cancelled.connect(self.cancelled)
+        self._signals.cancelled.connect(self._on_cancelled)
         self._signals.progress.connect(self._on_progress)
         self._latest: dict[str, int] = {}
         self._tokens: dict[int, CancelToken] = {}
@@ -120,6 +120,10 @@ class Worker(QObject):
         self._tokens.pop(job_id, None)
         if self.is_current(job_id, kind):
             self.finished.emit(job_id, kind, result)
+
+    def _on_cancelled(self, job_id: int, kind: str) -> None:
+        self._tokens.pop(job_id, None)
+        self.cancelled.emit(job_id, kind)
 
     def _on_failed(self, error: JobError) -> None:
         self._tokens.pop(error.job_id, None)
