@@ -1,0 +1,1 @@
+"""Background removal: soft alpha, edge refinement, colour decontamination, cutout export (Qt-free)."""

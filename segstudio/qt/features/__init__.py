@@ -1,0 +1,1 @@
+"""GUI feature modules; each defines install(window). Discovered by the main window."""

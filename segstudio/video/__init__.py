@@ -1,0 +1,1 @@
+"""Video: streamed decoding, frame cache, tracks, propagation and interpolation (Qt-free)."""
