@@ -1,0 +1,47 @@
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from segstudio.cli.main import build_parser, main
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "segstudio", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_init_and_info(tmp_path, capsys):
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(imgs / f"{i}.png"), np.zeros((8, 8, 3), np.uint8))
+    (imgs / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    assert main(["init", str(imgs), "--project", str(tmp_path / "proj"), "--category", "cat"]) == 0
+    out = capsys.readouterr().out
+    assert "3 images" in out and "broken.png" in out
+    assert main(["info", str(tmp_path / "proj"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["images"] == 3 and info["status"]["new"] == 3 and info["categories"] == {"cat": 0}
+
+
+def test_errors_are_one_line_with_nonzero_exit(tmp_path):
+    r = run_cli("info", tmp_path / "nope")
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "no such folder" in r.stderr
+    r = run_cli("init", tmp_path / "missing")
+    assert r.returncode == 2 and "missing: no such folder" in r.stderr
+
+
+def test_every_command_has_help():
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # the registered subcommands
+    assert {"init", "info", "open"} <= set(commands)
+    for name in commands:
+        with pytest.raises(SystemExit) as exit_info:
+            main([name, "--help"])
+        assert exit_info.value.code == 0
