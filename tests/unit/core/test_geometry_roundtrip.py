@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from segstudio.core import geometry, rle
 from segstudio.core.masks import MaskPatch
 
-from .strategies import masks
+from tests.unit.core.strategies import masks
 
 
 @given(masks())
