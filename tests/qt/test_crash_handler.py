@@ -1,0 +1,162 @@
+"""The crash handler: unhandled exceptions give a log file and a dialog; the project stays intact."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from segstudio.core.commands import add_instance
+from segstudio.core.history import History
+from segstudio.core.instance import Instance
+from segstudio.core.masks import MaskPatch
+from segstudio.qt import crash
+from segstudio.store import Project
+
+
+@pytest.fixture
+def handler(qapp, tmp_path):
+    h = crash.install_crash_handler(qapp, tmp_path / "logs")
+    yield h
+    h.uninstall()
+
+
+def _raise_later(exc: BaseException) -> None:
+    def boom() -> None:
+        raise exc
+
+    QTimer.singleShot(0, boom)
+
+
+def _wait_dialog(qtbot, handler) -> crash.CrashDialog:
+    qtbot.waitUntil(lambda: handler.dialog is not None and handler.dialog.isVisible(), timeout=5000)
+    return handler.dialog
+
+
+def test_slot_exception_writes_log_and_shows_dialog_with_copy(qtbot, handler, tmp_path):
+    _raise_later(ValueError("broken slot 1234"))
+    dialog = _wait_dialog(qtbot, handler)
+
+    logs = sorted((tmp_path / "logs").glob("crash-*.log"))
+    assert len(logs) == 1
+    text = logs[0].read_text(encoding="utf-8")
+    assert "ValueError: broken slot 1234" in text
+    assert "in boom" in text  # the traceback, not just the message
+    assert "SegStudio 0." in text and "Python " in text
+    app_log = (tmp_path / "logs" / crash.APP_LOG_NAME).read_text(encoding="utf-8")
+    assert "CRITICAL" in app_log and "broken slot 1234" in app_log
+
+    assert "broken slot 1234" in dialog.details.toPlainText()
+    assert str(logs[0]) in dialog.message.text()
+    QGuiApplication.clipboard().clear()
+    qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    copied = QGuiApplication.clipboard().text()
+    assert "ValueError: broken slot 1234" in copied and "Traceback" in copied
+
+    qtbot.mouseClick(dialog.continue_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible() and not dialog.quit_requested
+
+
+def test_thread_exception_reaches_the_gui_thread(qtbot, handler, qapp):
+    worker = threading.Thread(target=lambda: 1 / 0, name="prelabel-worker")
+    worker.start()
+    worker.join()
+    dialog = _wait_dialog(qtbot, handler)
+    assert dialog.thread() is qapp.thread()
+    assert handler.reports[-1].thread == "prelabel-worker"
+    assert "ZeroDivisionError" in dialog.details.toPlainText()
+    dialog.close()
+
+
+def test_error_storm_is_one_dialog(qtbot, handler, tmp_path):
+    _raise_later(KeyError("first"))
+    dialog = _wait_dialog(qtbot, handler)
+    _raise_later(RuntimeError("second"))
+    qtbot.waitUntil(lambda: len(handler.pending) == 1, timeout=5000)
+    assert handler.dialog is dialog
+    assert "second" in dialog.details.toPlainText() and "first" in dialog.details.toPlainText()
+    assert len(list((tmp_path / "logs").glob("crash-*.log"))) == 2
+    dialog.close()
+
+
+def _project_with_one_instance(root) -> tuple[Project, int]:
+    import cv2
+
+    (root / "img").mkdir(parents=True)
+    cv2.imwrite(str(root / "img" / "a.png"), np.zeros((32, 48, 3), np.uint8))
+    project = Project.create(root)
+    project.add_folder(root / "img")
+    cat = project.add_category("thing", (200, 10, 10))
+    image_id = project.images()[0].id
+    return project, (image_id, cat.id)
+
+
+def test_project_intact_after_crash_mid_gesture_and_quit(qtbot, handler, tmp_path, monkeypatch):
+    project, (image_id, cat_id) = _project_with_one_instance(tmp_path / "proj")
+    doc = project.load_document(image_id)
+    persister = project.attach(doc)
+    history = History()
+    mask = np.zeros((32, 48), bool)
+    mask[4:20, 6:30] = True
+    mask[8:12, 10:14] = False  # a hole
+    history.push(add_instance(doc, Instance(doc.allocate_id(), cat_id, MaskPatch.from_full(mask))))
+
+    def half_written_gesture() -> None:
+        # A bug in the middle of a write: the transaction must roll back, the first edit stays.
+        with project.transaction() as c:
+            c.execute("DELETE FROM instances")
+            raise RuntimeError("bug in the middle of a gesture")
+
+    QTimer.singleShot(0, half_written_gesture)
+    dialog = _wait_dialog(qtbot, handler)
+    assert not project.conn.in_transaction
+
+    quits: list[int] = []
+    monkeypatch.setattr(QApplication, "quit", lambda *a: quits.append(1))
+    qtbot.mouseClick(dialog.quit_button, Qt.MouseButton.LeftButton)
+    assert dialog.quit_requested and quits == [1]
+
+    # The handler did not close the project: it still works, then reads back from a fresh connection.
+    assert project.load_instances(image_id)[0].mask.equals(MaskPatch.from_full(mask))
+    persister.detach()
+    project.close()
+    fresh = sqlite3.connect(tmp_path / "proj" / "segstudio.db")
+    assert fresh.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    fresh.close()
+    with Project.open(tmp_path / "proj") as again:
+        (inst,) = again.load_instances(image_id)
+        assert inst.mask.equals(MaskPatch.from_full(mask)) and inst.category_id == cat_id
+
+
+def test_uninstall_restores_hooks_and_single_log_handler(qapp, tmp_path):
+    import logging
+    import sys
+
+    before = (sys.excepthook, threading.excepthook)
+    h1 = crash.install_crash_handler(qapp, tmp_path)
+    h2 = crash.install_crash_handler(qapp, tmp_path)  # twice: still one rotating handler
+    files = [
+        h for h in logging.getLogger().handlers
+        if getattr(h, "baseFilename", "") == str(tmp_path / crash.APP_LOG_NAME)
+    ]
+    assert len(files) == 1
+    h2.uninstall()
+    h1.uninstall()
+    assert (sys.excepthook, threading.excepthook) == before
+    assert not [h for h in logging.getLogger().handlers if getattr(h, "baseFilename", "").startswith(str(tmp_path))]
+
+
+def test_default_log_dir_follows_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("SEGSTUDIO_LOG_DIR", str(tmp_path / "x"))
+    assert crash.default_log_dir() == tmp_path / "x"
+    monkeypatch.delenv("SEGSTUDIO_LOG_DIR")
+    monkeypatch.setenv("SEGSTUDIO_DATA_DIR", str(tmp_path / "d"))
+    assert crash.default_log_dir() == tmp_path / "d" / "logs"
