@@ -1,0 +1,82 @@
+"""Reading a project for export: images in order with their instances, and image references."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from segstudio.core.instance import Instance
+from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.reports import ExportReport
+from segstudio.store.project import ImageRecord, Project
+
+
+def export_images(project: Project, options: dict) -> list[ImageRecord]:
+    """Still images of the export (videos are the video formats' business)."""
+    split = options.get("split")
+    return [r for r in project.images(split=split) if r.kind == "image"]
+
+
+def iter_images(
+    project: Project,
+    options: dict,
+    rep: ExportReport,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[tuple[ImageRecord, list[Instance]]]:
+    """(image, instances bottom->top) for every exported image; counts images in the report."""
+    records = export_images(project, options)
+    skipped_videos = sum(1 for r in project.images(split=options.get("split")) if r.kind != "image")
+    if skipped_videos:
+        rep.skip(f"{skipped_videos} videos", "video frames are exported by the video formats")
+    label_set = options.get("label_set", "gt")
+    total = len(records)
+    for k, rec in enumerate(records):
+        if cancel is not None:
+            cancel.check()
+        instances = [i for i in project.load_instances(rec.id, 0, label_set) if not i.mask.is_empty]
+        rep.images += 1
+        yield rec, instances
+        report(progress, k + 1, total, rec.name)
+
+
+def category_names(project: Project) -> dict[int, str]:
+    return {c.id: c.name for c in project.categories()}
+
+
+def stem_names(records: list[ImageRecord]) -> dict[int, str]:
+    """A unique output stem per image: the file stem, made unique with its folder when needed."""
+    counts: dict[str, int] = {}
+    for r in records:
+        s = Path(r.path).stem
+        counts[s] = counts.get(s, 0) + 1
+    out: dict[int, str] = {}
+    taken: set[str] = set()
+    for r in records:
+        stem = Path(r.path).stem
+        if counts[stem] > 1:
+            parts = [p for p in Path(r.path).with_suffix("").parts if p not in ("..", ".")]
+            stem = "__".join(parts[-3:])
+        base, n = stem, 1
+        while stem in taken:
+            n += 1
+            stem = f"{base}_{n}"
+        taken.add(stem)
+        out[r.id] = stem
+    return out
+
+
+def place_image(src: Path, target: Path, how: str) -> None:
+    """Copy, hard/sym-link the image file to `target` (inside a staging folder)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if how == "copy":
+        shutil.copy2(src, target)
+    elif how == "link":
+        try:
+            os.link(src, target)
+        except OSError:
+            os.symlink(os.path.abspath(src), target)
+    else:
+        raise ValueError(f"unknown image placement {how!r}")

@@ -1,0 +1,236 @@
+"""Import plans: what a reader found, applied to a project in ONE transaction (or only reported).
+
+Readers never touch the project: they return an `ImportPlan` (images with absolute paths and
+their instances, categories in file order, plus the reader's notes in `report`).  `apply_plan`
+writes it all-or-nothing; with `dry_run=True` it only computes what would happen.
+
+Instances carry either a `MaskPatch` or, for fast paths, an already-encoded patch RLE
+(`PatchRle`: the exact form the store keeps) so large COCO files avoid per-instance decoding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from segstudio.core import rle as core_rle
+from segstudio.core.categories import color_hex, default_color
+from segstudio.core.masks import MaskPatch
+from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.reports import ImportReport
+from segstudio.store.project import Project
+
+
+@dataclass(frozen=True)
+class PatchRle:
+    """A mask as the store keeps it: compressed RLE of its tight box at (y0, x0)."""
+
+    y0: int
+    x0: int
+    h: int
+    w: int
+    counts: str
+    area: int
+
+
+@dataclass
+class PlanInstance:
+    category: str
+    mask: MaskPatch | None = None
+    rle: PatchRle | None = None
+    crowd: bool = False
+    score: float | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    track_id: int | None = None
+    frame: int = 0
+
+    def patch_rle(self) -> PatchRle:
+        if self.rle is not None:
+            return self.rle
+        assert self.mask is not None
+        m = self.mask.tight()
+        if m.data.size == 0:
+            return PatchRle(0, 0, 0, 0, "", 0)
+        return PatchRle(m.y0, m.x0, m.height, m.width, core_rle.encode(m.data)["counts"], m.area)
+
+
+@dataclass
+class PlanCategory:
+    name: str
+    color: tuple[int, int, int] | None = None
+    supercategory: str | None = None
+
+
+@dataclass
+class PlanImage:
+    path: Path  # absolute path of the image file
+    width: int
+    height: int
+    instances: list[PlanInstance] = field(default_factory=list)
+    split: str | None = None
+    kind: str = "image"
+    frame_count: int = 1
+    fps: float | None = None
+    ref: str = ""  # how the source names it, for messages
+
+
+@dataclass
+class ImportPlan:
+    report: ImportReport
+    images: list[PlanImage] = field(default_factory=list)
+    categories: list[PlanCategory] = field(default_factory=list)
+
+    def category(self, name: str, color=None, supercategory: str | None = None) -> str:
+        """Declare a category (first declaration wins) and return its name."""
+        if not any(c.name == name for c in self.categories):
+            self.categories.append(PlanCategory(name, color, supercategory))
+        return name
+
+
+def apply_plan(
+    project: Project,
+    plan: ImportPlan,
+    *,
+    dry_run: bool = False,
+    mode: str = "append",
+    label_set: str = "gt",
+    require_images: bool = True,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> ImportReport:
+    """Write `plan` into `project` in one transaction; nothing is written when anything fails.
+
+    mode "append" adds instances above existing ones; "replace" replaces the annotations of
+    every image the plan touches.  Images are matched by path, then by a unique file name.
+    """
+    if mode not in ("append", "replace"):
+        raise ValueError(f"unknown import mode {mode!r} (append or replace)")
+    rep = plan.report
+    rep.dry_run = dry_run
+    conn = project.conn
+    existing = dict(conn.execute("SELECT path, id FROM images"))
+    by_name: dict[str, list[str]] = {}
+    for p in existing:
+        by_name.setdefault(p.rsplit("/", 1)[-1], []).append(p)
+    images: list[tuple[PlanImage, str, int | None]] = []  # (plan image, rel path, existing id)
+    for im in plan.images:
+        rel = project.relative_path(im.path)
+        iid = existing.get(rel)
+        if iid is None and not im.path.exists():
+            same = by_name.get(im.path.name, [])
+            if len(same) == 1:  # the file moved, or the dataset points elsewhere: same image
+                iid = existing[same[0]]
+                rel = same[0]
+            elif require_images:
+                rep.skip(im.ref or str(im.path), "image file not found")
+                continue
+        images.append((im, rel, iid))
+    cats = project.categories()
+    cat_ids: dict[str, int] = {c.name: c.id for c in cats}
+    new_cats = [c for c in plan.categories if c.name not in cat_ids]
+    used = {inst.category for im, _, _ in images for inst in im.instances}
+    for name in sorted(used - set(cat_ids) - {c.name for c in new_cats}):
+        new_cats.append(PlanCategory(name))
+    rep.categories_added = [c.name for c in new_cats]
+    rep.images = len(images)
+    rep.images_matched = sum(1 for _, _, iid in images if iid is not None)
+    rep.images_added = rep.images - rep.images_matched
+    for im, _, _ in images:
+        for inst in im.instances:
+            rep.count(inst.category)
+    if dry_run:
+        return rep
+    total = len(images)
+    with project.transaction() as c:
+        n = len(cats)
+        for k, pc in enumerate(new_cats):
+            color = pc.color or default_color(n + k)
+            cur = c.execute(
+                "INSERT INTO categories(name, color, supercategory, position) VALUES (?,?,?,?)",
+                (pc.name, color_hex(color), pc.supercategory, n + k),
+            )
+            cat_ids[pc.name] = int(cur.lastrowid)
+        now = time.time()
+        ids: list[int] = []
+        for im, rel, iid in images:
+            if iid is None:
+                cur = c.execute(
+                    "INSERT INTO images(path, width, height, kind, frame_count, fps, split,"
+                    " added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (rel, int(im.width), int(im.height), im.kind, im.frame_count, im.fps,
+                     im.split, now, now),
+                )
+                iid = int(cur.lastrowid)
+            elif im.split is not None:
+                c.execute("UPDATE images SET split=? WHERE id=?", (im.split, iid))
+            ids.append(iid)
+        if cancel is not None:
+            cancel.check()
+        touched = [iid for (im, _, _), iid in zip(images, ids) if im.instances]
+        next_id: dict[int, int] = {}
+        next_z: dict[int, int] = {}
+        if mode == "replace":
+            c.executemany(
+                "DELETE FROM instances WHERE image_id=? AND label_set=?",
+                [(i, label_set) for i in touched],
+            )
+        else:
+            for iid, mid, mz in c.execute(
+                "SELECT image_id, MAX(id), MAX(z) FROM instances WHERE label_set=? GROUP BY image_id",
+                (label_set,),
+            ):
+                next_id[iid], next_z[iid] = mid + 1, mz + 1
+        c.execute(
+            "INSERT OR IGNORE INTO label_sets(name, kind, source, created_at) VALUES (?,?,?,?)",
+            (label_set, "ground_truth" if label_set == "gt" else "prediction", "import", now),
+        )
+        rows = []
+        for k, ((im, _, _), iid) in enumerate(zip(images, ids)):
+            nid, nz = next_id.get(iid, 1), next_z.get(iid, 0)
+            for inst in im.instances:
+                r = inst.patch_rle()
+                attrs = json.dumps(inst.attributes) if inst.attributes else "{}"
+                rows.append((
+                    iid, inst.frame, label_set, nid, cat_ids[inst.category], r.counts,
+                    r.y0, r.x0, r.h, r.w, r.x0, r.y0, r.w, r.h, r.area, nz, "import",
+                    inst.score, attrs, inst.track_id, int(inst.crowd),
+                ))
+                nid += 1
+                nz += 1
+            if len(rows) >= 20000:
+                _insert(c, rows)
+                rows.clear()
+                report(progress, k + 1, total, "writing")
+                if cancel is not None:
+                    cancel.check()
+        _insert(c, rows)
+        c.executemany(
+            "UPDATE images SET status='in_progress', updated_at=? WHERE id=? AND status='new'",
+            [(now, i) for i in touched],
+        )
+    report(progress, total, total, "done")
+    return rep
+
+
+def _insert(c, rows: list[tuple]) -> None:
+    c.executemany(
+        "INSERT INTO instances(image_id, frame, label_set, id, category_id, rle, y0, x0, h, w,"
+        " bbox_x, bbox_y, bbox_w, bbox_h, area, z, source, score, attributes, track_id, crowd)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+
+
+def resolve_inside(root: Path, rel: str, file: str | Path, where: str) -> Path:
+    """`root / rel`, refusing paths that escape `root` (../ or absolute elsewhere)."""
+    from segstudio.io.errors import FormatError
+
+    root_r = Path(os.path.abspath(root))
+    p = Path(os.path.abspath(root_r / rel.replace("\\", "/")))
+    if os.path.commonpath([root_r, p]) != str(root_r):
+        raise FormatError(file, f"image path {rel!r} points outside the dataset folder {root_r}", where)
+    return p
