@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from segstudio.qt.theme import apply_dark_theme
 from segstudio.store import Project, ProjectError
 from segstudio.store.sample import ensure_sample_project
 
@@ -27,6 +28,18 @@ def resolve_project(path: Path | None, sample: bool) -> Path | None:
     raise ProjectError(f"{path}: neither a SegStudio project nor a folder of images")
 
 
+def _install_crash_handler(app: QApplication) -> None:
+    """The packaging engineer's crash handler, when present (optional module)."""
+    try:
+        from segstudio.qt.crash import install_crash_handler
+    except ImportError:
+        return
+    try:
+        install_crash_handler(app, None)  # None: the handler's own default log folder
+    except Exception as e:  # a failing crash handler must not stop the app
+        print(f"segstudio: crash handler not installed: {e}", file=sys.stderr)
+
+
 def run_app(
     path: Path | None = None,
     *,
@@ -39,6 +52,8 @@ def run_app(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SegStudio")
     app.setOrganizationName("SegStudio")
+    apply_dark_theme(app)
+    _install_crash_handler(app)
     window = MainWindow()
     try:
         root = resolve_project(path, sample)
@@ -49,8 +64,12 @@ def run_app(
     window.resize(1600, 1000)
     window.show()
     if screenshot is not None:
+        for _ in range(3):
+            app.processEvents()
+        window.canvas.fit()
         app.processEvents()
         window.grab().save(str(screenshot))
+        window.close()
         return 0
     if quit_after is not None:
         QTimer.singleShot(int(quit_after * 1000), app.quit)

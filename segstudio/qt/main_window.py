@@ -1,52 +1,554 @@
-"""Main window (placeholder until the canvas lands): the project's image list and a preview."""
+"""Main window: composition of the canvas, docks, actions and the session, plus the public
+API feature modules use (see docs/gui_api.md).  Behaviour lives in the composed parts."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QListWidget, QMainWindow, QSplitter
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
 
-from segstudio.io.images import ImageLoadError, load_image
-from segstudio.store import Project
+from segstudio.core.document import DocumentChange, ImageDocument
+from segstudio.core.history import Command, History
+from segstudio.core.tools import BUILTIN_TOOLS, BaseTool
+from segstudio.io.images import ImageLoadError, LoadedImage, display_window, to_rgb8
+from segstudio.qt import settings as prefs
+from segstudio.qt.actions import build_actions, shortcut_rows
+from segstudio.qt.canvas import CanvasView
+from segstudio.qt.controller import EditController
+from segstudio.qt.dialogs import ShortcutsDialog
+from segstudio.qt.layout import RIGHT, build_docks, build_toolbars
+from segstudio.qt.session import Session
+from segstudio.qt.statusbar import StatusBar
+from segstudio.qt.welcome import WelcomeView
+from segstudio.qt.workers import Worker
+from segstudio.store import Project, ProjectError
+from segstudio.store.project import ImageRecord
+
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    image_changed = Signal(object)  # ImageRecord | None
+    document_changed = Signal(object)  # DocumentChange
+    project_opened = Signal(object)  # Project
+
+    def __init__(self, *, install_features: bool = True) -> None:
         super().__init__()
-        self.project: Project | None = None
         self.setWindowTitle("SegStudio")
-        self.image_list = QListWidget()
-        self.preview = QLabel("Open a project or a folder of images")
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        split = QSplitter()
-        split.addWidget(self.image_list)
-        split.addWidget(self.preview)
-        split.setStretchFactor(1, 1)
-        self.setCentralWidget(split)
-        self.image_list.currentRowChanged.connect(self._show_row)
-        self._records = []
+        self.setDockNestingEnabled(True)
+        self.settings = prefs.app_settings()
+        self.worker = Worker(threads=1, parent=self)
+        self.io_worker = Worker(threads=2, parent=self)
+        self.session: Session | None = None
+        self._record: ImageRecord | None = None
+        self._frame = 0
+        self._data: LoadedImage | None = None
+        self._document: ImageDocument | None = None
+        self._history: History | None = None
+        self._window_override: dict[int, tuple[float, float]] = {}
+        self._menus: dict[str, QMenu] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self.controller = EditController(self)
+        self.canvas = CanvasView()
+        self.canvas.tool_context = self.controller
+        self.welcome = WelcomeView()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.canvas)
+        self.setCentralWidget(self.stack)
+        self.status_bar = StatusBar()
+        self.setStatusBar(self.status_bar)
+        for title in ("File", "Edit", "View", "Image", "Tools"):
+            self.menu(title)
+        self.actions = build_actions(self, self._slots())
+        self.menu("Help")  # feature menus go between Tools and Help
+        build_docks(self)
+        build_toolbars(self)
+        self.tools: dict[str, BaseTool] = {cls.name: cls() for cls in BUILTIN_TOOLS}
+        self._wire()
+        self._restore_settings()
+        self.welcome.set_recent(prefs.recent_projects(self.settings))
+        self._update_enabled()
+        self.feature_errors: dict[str, str | None] = {}
+        if install_features:
+            from segstudio.qt.features import install_all
 
-    def open_project(self, root: Path) -> None:
-        self.project = Project.open(root)
-        self._records = self.project.images()
-        self.image_list.clear()
-        self.image_list.addItems([r.path for r in self._records])
-        self.setWindowTitle(f"SegStudio - {root.name}")
-        if self._records:
-            self.image_list.setCurrentRow(0)
+            self.feature_errors = install_all(self)
 
-    def _show_row(self, row: int) -> None:
-        if self.project is None or not (0 <= row < len(self._records)):
+    # ================================================================ public API
+    @property
+    def project(self) -> Project | None:
+        return self.session.project if self.session is not None else None
+
+    def current_image(self) -> ImageRecord | None:
+        return self._record
+
+    def current_frame(self) -> int:
+        return self._frame
+
+    def current_image_data(self) -> LoadedImage | None:
+        return self._data
+
+    def current_document(self) -> ImageDocument | None:
+        return self._document
+
+    def current_history(self) -> History | None:
+        return self._history
+
+    def push_command(self, cmd: Command) -> None:
+        if self._history is None:
             return
         try:
-            img = load_image(self.project.image_path(self._records[row]))
-        except ImageLoadError as e:
-            self.preview.setText(str(e))
+            self._history.push(cmd)
+        except sqlite3.Error as e:
+            self.status_bar.show_saved(False, "● Save failed")
+            QMessageBox.critical(self, "SegStudio", f"Could not save the change to {self.project.root if self.project else 'the project'}:\n{e}")
+
+    def selected_instance_ids(self) -> list[int]:
+        return list(self.canvas.selected)
+
+    def select_instances(self, ids: list[int]) -> None:
+        doc = self._document
+        ids = [int(i) for i in ids if doc is not None and i in doc]
+        self.canvas.set_selection(ids)
+        self.instances_panel.select(ids)
+        self._show_properties()
+
+    def current_category_id(self) -> int | None:
+        return self.categories_panel.current_id()
+
+    def menu(self, title: str) -> QMenu:
+        key = title.replace("&", "")
+        m = self._menus.get(key)
+        if m is None:
+            m = QMenu(title if "&" in title else f"&{title}", self)
+            help_menu = self._menus.get("Help")
+            if help_menu is not None:
+                self.menuBar().insertMenu(help_menu.menuAction(), m)
+            else:
+                self.menuBar().addMenu(m)
+            self._menus[key] = m
+        return m
+
+    def add_dock(self, widget: QWidget, title: str, area=RIGHT, object_name: str | None = None) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(object_name or f"dock_{title.lower().replace(' ', '_')}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[dock.objectName()] = dock
+        self.menu("View").addAction(dock.toggleViewAction())
+        return dock
+
+    def add_toolbar_action(self, action: QAction) -> None:
+        self.main_toolbar.addAction(action)
+
+    def status(self, msg: str, ms: int = 4000) -> None:
+        self.statusBar().showMessage(msg, ms)
+
+    def refresh_image_list(self) -> None:
+        self.images_panel.refresh()
+
+    def reload_document(self) -> None:
+        if self.session is not None and self._record is not None:
+            self.session.reload(self._record.id, self._frame)
+            self.go_to_image(self._record.id, self._frame, force=True)
+
+    # ================================================================ projects
+    def open_project(self, root: str | Path) -> bool:
+        try:
+            project = Project.open(root)
+        except ProjectError as e:
+            QMessageBox.critical(self, "Open project", str(e))
+            return False
+        self.close_project()
+        self.session = Session(project)
+        prefs.add_recent_project(self.settings, project.root)
+        self.welcome.set_recent(prefs.recent_projects(self.settings))
+        self.images_panel.set_project(project)
+        self.categories_panel.set_project(project)
+        self._categories_changed()
+        self.stack.setCurrentWidget(self.canvas)
+        self._update_enabled()
+        self.project_opened.emit(project)
+        records = project.images()
+        last = prefs.value(self.settings, f"last_image/{project.root.resolve()}", 0, int)
+        if records:
+            ids = [r.id for r in records]
+            self.go_to_image(last if last in ids else ids[0])
+        else:
+            self._update_title()
+        return True
+
+    def open_folder(self, folder: str | Path) -> bool:
+        folder = Path(folder)
+        if not Project.is_project(folder):
+            try:
+                with Project.create(folder) as p:
+                    report = p.add_folder(folder)
+                self.status(f"Created a project in {folder} with {len(report.found)} images")
+            except (ProjectError, OSError) as e:
+                QMessageBox.critical(self, "Open folder", str(e))
+                return False
+        return self.open_project(folder)
+
+    def close_project(self) -> None:
+        if self.session is None:
             return
-        rgb = img.rgb8()
-        h, w, _ = rgb.shape
-        qimg = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-        self.preview.setPixmap(QPixmap.fromImage(qimg).scaled(
-            self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        self.worker.cancel_all()
+        self.io_worker.cancel_all()
+        self.canvas.set_document(None)
+        self.canvas.set_image(None)
+        self.session.close()
+        self.session = None
+        self._record, self._data, self._document, self._history = None, None, None, None
+        self.images_panel.set_project(None)
+        self.categories_panel.set_project(None)
+        self.instances_panel.set_document(None)
+        self.stack.setCurrentWidget(self.welcome)
+        self._update_title()
+        self._update_enabled()
+        self.image_changed.emit(None)
+
+    # ================================================================ navigation
+    def go_to_image(self, image_id: int, frame: int = 0, *, force: bool = False) -> bool:
+        if self.session is None:
+            return False
+        if not force and self._record is not None and (self._record.id, self._frame) == (image_id, frame):
+            return True
+        try:
+            rec = self.session.project.image(image_id)
+        except KeyError:
+            self.status(f"No image with id {image_id}")
+            return False
+        if self.canvas.tool is not None:
+            self.canvas.tool.cancel()
+        if self._document is not None:
+            self._document.changed.disconnect(self._on_document_changed)
+            self._document.clear_proposal()
+        if self._history is not None:
+            self._history.changed.disconnect(self._update_undo_actions)
+        try:
+            data = self.session.load_pixels(rec, frame)
+            note = "; ".join(data.notes)
+        except ImageLoadError as e:
+            data, note = None, str(e)
+        page = self.session.page(rec.id, frame)
+        self._record, self._frame, self._data = rec, frame, data
+        self._document, self._history = page.document, page.history
+        self._document.changed.connect(self._on_document_changed)
+        self._history.changed.connect(self._update_undo_actions)
+        self._show_pixels(fit=True)
+        self.canvas.set_document(self._document)
+        self.instances_panel.set_document(self._document)
+        self.images_panel.set_current(rec.id)
+        self.settings.setValue(f"last_image/{self.session.root.resolve()}", rec.id)
+        self._update_title()
+        self._update_undo_actions()
+        self._show_properties()
+        ids = [r.id for r in self.images_panel.records]
+        self.status_bar.show_index(ids.index(rec.id) if rec.id in ids else None, len(ids))
+        self.status_bar.show_saved(True)
+        if note:
+            self.status(note, 8000)
+        self.image_changed.emit(rec)
+        return True
+
+    def _show_pixels(self, fit: bool = False) -> None:
+        data, rec = self._data, self._record
+        if data is None:
+            self.canvas.set_image(None, rec.shape if rec is not None else None)
+            self.display_panel.show_window((0.0, 255.0), None)
+        else:
+            window = self._window_override.get(rec.id) if rec is not None else None
+            self.canvas.set_image(to_rgb8(data.data, window))
+            self.display_panel.show_window(window or display_window(data.data), data.data.dtype)
+        if fit:
+            self.canvas.fit()
+
+    def step_image(self, delta: int) -> None:
+        ids = self.images_panel.visible_ids()
+        if not ids:
+            return
+        cur = self._record.id if self._record is not None else None
+        k = ids.index(cur) + delta if cur in ids else 0
+        if 0 <= k < len(ids):
+            self.go_to_image(ids[k])
+        else:
+            self.status("Last image" if delta > 0 else "First image")
+
+    def set_image_status(self, status: str) -> None:
+        if self.project is None or self._record is None:
+            return
+        self.project.set_status(self._record.id, status)
+        self._record = self.project.image(self._record.id)
+        self.images_panel.update_record(self._record)
+
+    # ================================================================ internals
+    def _slots(self) -> dict:
+        c = self.controller
+        return {
+            "open_folder": self._ask_open_folder,
+            "open_project": self._ask_open_project,
+            "open_sample": self._open_sample,
+            "close_project": self.close_project,
+            "quit": self.close,
+            "undo": lambda: self._history is not None and self._history.undo(),
+            "redo": lambda: self._history is not None and self._history.redo(),
+            "accept_proposal": c.accept_proposal,
+            "discard_proposal": c.discard_proposal,
+            "delete": self._delete,
+            "select_all": lambda: self.select_instances(list(self._document.order) if self._document else []),
+            "deselect": lambda: self.select_instances([]),
+            "target_new": lambda on: on and setattr(c.options, "target", "new"),
+            "target_selected": lambda on: on and setattr(c.options, "target", "selected"),
+            "exclusive": lambda on: setattr(c.options, "exclusive", bool(on)),
+            "fill_holes": c.fill_holes,
+            "remove_islands": self._ask_remove_islands,
+            "smooth": self._ask_smooth,
+            "split": c.split,
+            "merge": c.merge,
+            "duplicate": c.duplicate,
+            "raise": lambda: c.reorder("up"),
+            "lower": lambda: c.reorder("down"),
+            "fit": self.canvas.fit,
+            "actual_size": self.canvas.actual_size,
+            "zoom_in": self.canvas.zoom_in,
+            "zoom_out": self.canvas.zoom_out,
+            "toggle_overlay": lambda on: self.display_panel.visible.setChecked(bool(on)),
+            "cycle_overlay": self._cycle_overlay,
+            "brush_smaller": lambda: self._grow_brush(-1),
+            "brush_larger": lambda: self._grow_brush(1),
+            "next_image": lambda: self.step_image(1),
+            "prev_image": lambda: self.step_image(-1),
+            "mark_done": lambda: (self.set_image_status("done"), self.step_image(1)),
+            "mark_in_progress": lambda: self.set_image_status("in_progress"),
+            "mark_review": lambda: self.set_image_status("in_review"),
+            "shortcuts": self.show_shortcuts,
+            "about": lambda: QMessageBox.about(self, "About SegStudio", "SegStudio — pixel-accurate image segmentation.\nApache-2.0"),
+            **{f"tool_{name}": (lambda on, n=name: on and self.set_tool(n)) for name in (cls.name for cls in BUILTIN_TOOLS)},
+        }
+
+    def _wire(self) -> None:
+        cv, c = self.canvas, self.controller
+        cv.accept_requested.connect(c.accept_proposal)
+        cv.discard_requested.connect(c.discard_proposal)
+        cv.cursor_moved.connect(lambda pos: self.status_bar.show_cursor(pos, self._data.data if self._data else None))
+        cv.zoom_changed.connect(self.status_bar.show_zoom)
+        self.welcome.open_folder.connect(self._ask_open_folder)
+        self.welcome.open_project.connect(self._ask_open_project)
+        self.welcome.open_sample.connect(self._open_sample)
+        self.welcome.open_recent.connect(self.open_project)
+        self.images_panel.image_activated.connect(self.go_to_image)
+        self.categories_panel.categories_changed.connect(self._categories_changed)
+        self.categories_panel.instances_changed.connect(self._store_rewritten)
+        self.instances_panel.selection_changed.connect(self._on_list_selection)
+        self.instances_panel.hidden_changed.connect(cv.set_hidden)
+        self.instances_panel.locked_changed.connect(lambda s: setattr(c.options, "locked", set(s)))
+        self.instances_panel.reorder_requested.connect(c.reorder)
+        self.instances_panel.delete_requested.connect(c.delete_selected)
+        self.instances_panel.category_requested.connect(c.set_category)
+        self.properties_panel.attributes_edited.connect(c.set_attributes)
+        self.display_panel.overlay_changed.connect(self._on_overlay_changed)
+        self.display_panel.window_changed.connect(self._on_window_changed)
+        self.operation_combo.currentIndexChanged.connect(lambda _i: setattr(c.options, "operation", self.operation_combo.currentData()))
+        self.brush_spin.valueChanged.connect(lambda v: (setattr(c.options, "brush_size", v), cv._on_tool_changed(None)))
+        self.tolerance_spin.valueChanged.connect(lambda v: setattr(c.options, "tolerance", v))
+
+    def set_tool(self, name: str) -> None:
+        tool = self.tools.get(name)
+        if tool is None:
+            return
+        self.canvas.set_tool(tool)
+        act = self.actions.get(f"tool_{name}")
+        if act is not None and not act.isChecked():
+            act.setChecked(True)
+        self.settings.setValue("tool", name)
+        self.status(f"{tool.label} tool", 2000)
+
+    def _grow_brush(self, steps: int) -> None:
+        tool = self.canvas.tool
+        if hasattr(tool, "grow"):
+            tool.grow(steps)  # type: ignore[union-attr]
+        else:
+            self.controller.options.brush_size = max(1, self.controller.options.brush_size + steps * 2)
+        self.brush_spin.setValue(self.controller.options.brush_size)
+
+    def _delete(self) -> None:
+        tool = self.canvas.tool
+        if tool is not None and tool.key("Delete", 0):  # the vertex tool deletes its vertex
+            return
+        self.controller.delete_selected()
+
+    def _on_document_changed(self, change: DocumentChange) -> None:
+        self.instances_panel.refresh(self.canvas.selected)
+        self._show_properties()
+        self.status_bar.show_saved(True)
+        if self._record is not None and self.project is not None and self._record.status in ("new", "prelabelled"):
+            self._record = self.project.image(self._record.id)
+            self.images_panel.update_record(self._record)
+        self.document_changed.emit(change)
+
+    def _on_list_selection(self, ids: list[int]) -> None:
+        self.canvas.set_selection(ids)
+        self._show_properties()
+
+    def _show_properties(self) -> None:
+        ids = self.canvas.selected
+        doc = self._document
+        inst = doc.find(ids[0]) if doc is not None and len(ids) == 1 else None
+        cats = self.project.categories() if self.project is not None else None
+        if cats is not None:
+            self.properties_panel.show_instance(inst, cats, len(ids))
+
+    def _categories_changed(self) -> None:
+        if self.project is None:
+            return
+        cats = self.project.categories()
+        self.canvas.set_category_colors({c.id: c.color for c in cats})
+        self.instances_panel.set_categories(cats)
+        self.images_panel.refresh()
+
+    def _store_rewritten(self) -> None:
+        """Category delete/merge changed instances in the store: re-read every open document."""
+        if self.session is None:
+            return
+        for key in list(self.session.pages):
+            if self._record is None or key[:2] != (self._record.id, self._frame):
+                self.session.pages.pop(key).persister.detach()
+        self._categories_changed()
+        self.reload_document()
+
+    def _update_undo_actions(self) -> None:
+        h = self._history
+        undo, redo = self.actions["undo"], self.actions["redo"]
+        undo.setEnabled(h is not None and h.can_undo)
+        redo.setEnabled(h is not None and h.can_redo)
+        undo.setText(f"&Undo {h.undo_label}" if h is not None and h.can_undo else "&Undo")
+        redo.setText(f"&Redo {h.redo_label}" if h is not None and h.can_redo else "&Redo")
+
+    def _update_title(self) -> None:
+        parts = ["SegStudio"]
+        if self.session is not None:
+            parts.append(self.session.root.name)
+            if self._record is not None:
+                frame = f" (frame {self._frame + 1})" if self._record.kind != "image" else ""
+                parts.append(self._record.name + frame)
+        self.setWindowTitle(" — ".join(reversed(parts)) if len(parts) > 1 else parts[0])
+
+    def _update_enabled(self) -> None:
+        open_ = self.session is not None
+        for key, act in self.actions.items():
+            if key not in ("open_folder", "open_project", "open_sample", "quit", "shortcuts", "about"):
+                act.setEnabled(open_)
+        if open_:
+            self._update_undo_actions()
+
+    def _on_overlay_changed(self, opacity: float, mode: str, visible: bool) -> None:
+        self.canvas.set_overlay_style(opacity=opacity, mode=mode, visible=visible)
+        self.actions["toggle_overlay"].blockSignals(True)
+        self.actions["toggle_overlay"].setChecked(visible)
+        self.actions["toggle_overlay"].blockSignals(False)
+
+    def _cycle_overlay(self) -> None:
+        combo = self.display_panel.mode
+        combo.setCurrentIndex((combo.currentIndex() + 1) % combo.count())
+
+    def _on_window_changed(self, window) -> None:
+        if self._record is None or self._data is None:
+            return
+        if window is None:
+            self._window_override.pop(self._record.id, None)
+        else:
+            lo, hi = window
+            self._window_override[self._record.id] = (float(lo), float(max(hi, lo + 1e-6)))
+        self._show_pixels()
+
+    def _ask_open_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of images")
+        if path:
+            self.open_folder(path)
+
+    def _ask_open_project(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a SegStudio project folder")
+        if path:
+            self.open_project(path) if Project.is_project(path) else self.open_folder(path)
+
+    def _open_sample(self) -> None:
+        from segstudio.store.sample import ensure_sample_project
+
+        self.open_project(ensure_sample_project())
+
+    def _ask_remove_islands(self) -> None:
+        n, ok = QInputDialog.getInt(self, "Remove islands", "Remove parts smaller than (pixels):", 50, 1, 10**9)
+        if ok:
+            self.controller.remove_islands(n)
+
+    def _ask_smooth(self) -> None:
+        n, ok = QInputDialog.getInt(self, "Smooth edges", "Radius (pixels):", 2, 1, 50)
+        if ok:
+            self.controller.smooth(n)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dlg = ShortcutsDialog(shortcut_rows(self.actions), self)
+        dlg.show()
+        return dlg
+
+    # ================================================================ settings
+    def _restore_settings(self) -> None:
+        s, o = self.settings, self.controller.options
+        geom = s.value("geometry")
+        if geom is not None:
+            self.restoreGeometry(geom)
+        state = s.value("window_state")
+        if state is not None:
+            self.restoreState(state)
+        self.display_panel.set_overlay(
+            prefs.value(s, "overlay/opacity", 0.45, float), str(s.value("overlay/mode", "both")), prefs.value(s, "overlay/visible", True, bool)
+        )
+        self.canvas.set_overlay_style(opacity=self.display_panel.opacity.value() / 100, mode=self.display_panel.mode.currentData(), visible=self.display_panel.visible.isChecked())
+        self.actions["toggle_overlay"].setChecked(self.display_panel.visible.isChecked())
+        o.brush_size = prefs.value(s, "tools/brush_size", 15, int)
+        o.tolerance = prefs.value(s, "tools/tolerance", 16, int)
+        self.brush_spin.setValue(o.brush_size)
+        self.tolerance_spin.setValue(o.tolerance)
+        self.actions["exclusive"].setChecked(prefs.value(s, "tools/exclusive", False, bool))
+        target = str(s.value("tools/target", "new"))
+        self.actions["target_selected" if target == "selected" else "target_new"].setChecked(True)
+        self.set_tool(str(s.value("tool", "brush")) if str(s.value("tool", "brush")) in self.tools else "brush")
+
+    def save_settings(self) -> None:
+        s, o = self.settings, self.controller.options
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("window_state", self.saveState())
+        s.setValue("overlay/opacity", self.canvas.opacity)
+        s.setValue("overlay/mode", self.canvas.mode)
+        s.setValue("overlay/visible", self.canvas.overlay_visible)
+        s.setValue("tools/brush_size", o.brush_size)
+        s.setValue("tools/tolerance", o.tolerance)
+        s.setValue("tools/exclusive", o.exclusive)
+        s.setValue("tools/target", o.target)
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # Every edit is already in the store: closing never asks and never loses work.
+        self.save_settings()
+        self.worker.shutdown()
+        self.io_worker.shutdown()
+        self.close_project()
+        super().closeEvent(event)
+
+
+__all__ = ["MainWindow"]

@@ -1,0 +1,164 @@
+"""Tiled, level-of-detail drawing shared by every raster layer of the canvas.
+
+A layer is a QGraphicsItem covering the image (item coordinates = image pixels).
+At paint time it picks the pyramid level whose pixels are at most one screen pixel
+(level L samples every 2**L image pixels), and draws only the visible tiles of that
+level from an LRU cache of QImages, so a frame costs the same at any image size.
+Invalidation by dirty box drops just the tiles it touches, at every level.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+Box = tuple[int, int, int, int]
+TILE = 512  # level pixels per tile side
+MAX_LEVEL = 8
+
+
+def qimage_from_argb(arr: np.ndarray) -> QImage:
+    """Wrap a C-contiguous uint32 (0xAARRGGBB premultiplied) array; the image keeps it alive."""
+    arr = np.ascontiguousarray(arr, np.uint32)
+    h, w = arr.shape
+    img = QImage(arr.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+    img._keep = arr  # type: ignore[attr-defined]  # QImage does not own numpy memory
+    return img
+
+
+def qimage_from_rgb32(arr: np.ndarray) -> QImage:
+    arr = np.ascontiguousarray(arr, np.uint32)
+    h, w = arr.shape
+    img = QImage(arr.data, w, h, 4 * w, QImage.Format.Format_RGB32)
+    img._keep = arr  # type: ignore[attr-defined]
+    return img
+
+
+def level_for_scale(scale: float, max_level: int = MAX_LEVEL) -> int:
+    """Coarsest level whose pixels still map to <= 1 screen pixel."""
+    if scale >= 1.0 or scale <= 0:
+        return 0
+    return max(0, min(max_level, int(math.floor(math.log2(1.0 / scale) + 1e-9))))
+
+
+class TileCache:
+    """LRU of tile images keyed by (level, tx, ty), bounded in bytes."""
+
+    def __init__(self, budget_bytes: int = 192 * 1024 * 1024) -> None:
+        self.budget = budget_bytes
+        self._tiles: OrderedDict[tuple[int, int, int], QImage] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: tuple[int, int, int]) -> QImage | None:
+        img = self._tiles.get(key)
+        if img is not None:
+            self._tiles.move_to_end(key)
+        return img
+
+    def put(self, key: tuple[int, int, int], img: QImage) -> None:
+        old = self._tiles.pop(key, None)
+        if old is not None:
+            self._bytes -= old.sizeInBytes()
+        self._tiles[key] = img
+        self._bytes += img.sizeInBytes()
+        while self._bytes > self.budget and len(self._tiles) > 1:
+            _, dropped = self._tiles.popitem(last=False)
+            self._bytes -= dropped.sizeInBytes()
+
+    def invalidate(self, box: Box | None) -> None:
+        if box is None:
+            self.clear()
+            return
+        x0, y0, x1, y1 = box
+        for key in list(self._tiles):
+            level, tx, ty = key
+            span = TILE << level
+            if tx * span < x1 and (tx + 1) * span > x0 and ty * span < y1 and (ty + 1) * span > y0:
+                img = self._tiles.pop(key)
+                self._bytes -= img.sizeInBytes()
+
+    def clear(self) -> None:
+        self._tiles.clear()
+        self._bytes = 0
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._tiles)
+
+
+class TiledLayer(QGraphicsItem):
+    """Draws `render(level, box) -> QImage` tiles; subclasses provide `render`."""
+
+    smooth_when_reduced = False  # bilinear when zoomed out (photos), nearest for masks
+
+    def __init__(self, shape: tuple[int, int], parent: QGraphicsItem | None = None) -> None:
+        super().__init__(parent)
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.cache = TileCache()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+        self.opacity_factor = 1.0
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self.shape[1], self.shape[0])
+
+    def render(self, level: int, box: Box) -> QImage | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def invalidate(self, box: Box | None = None) -> None:
+        self.cache.invalidate(box)
+        if box is None:
+            self.update()
+        else:
+            x0, y0, x1, y1 = box
+            # One level-L pixel can cover 2**L image pixels: widen by the coarsest step.
+            self.update(QRectF(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2))
+
+    def visible_tiles(self, rect: QRectF, level: int) -> list[tuple[int, int, Box]]:
+        h, w = self.shape
+        span = TILE << level
+        x0, y0 = max(0.0, rect.left()), max(0.0, rect.top())
+        x1, y1 = min(float(w), rect.right()), min(float(h), rect.bottom())
+        if x1 <= x0 or y1 <= y0:
+            return []
+        out = []
+        for ty in range(int(y0 // span), int(math.ceil(y1 / span))):
+            for tx in range(int(x0 // span), int(math.ceil(x1 / span))):
+                box = (tx * span, ty * span, min(w, (tx + 1) * span), min(h, (ty + 1) * span))
+                out.append((tx, ty, box))
+        return out
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        scale = painter.worldTransform().m11()
+        level = level_for_scale(abs(scale))
+        smooth = self.smooth_when_reduced and scale < 1.0
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+        for tx, ty, box in self.visible_tiles(option.exposedRect, level):
+            key = (level, tx, ty)
+            img = self.cache.get(key)
+            if img is None:
+                img = self.render(level, box)
+                if img is None:
+                    continue
+                self.cache.put(key, img)
+            x0, y0, x1, y1 = box
+            painter.drawImage(QRectF(x0, y0, x1 - x0, y1 - y0), img)
+
+
+def tiles_for(shape: tuple[int, int], level: int) -> Callable[[], list[Box]]:  # used by benches
+    def boxes() -> list[Box]:
+        h, w = shape
+        span = TILE << level
+        return [
+            (x, y, min(w, x + span), min(h, y + span)) for y in range(0, h, span) for x in range(0, w, span)
+        ]
+
+    return boxes

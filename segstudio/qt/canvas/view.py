@@ -1,0 +1,427 @@
+"""CanvasView: zoom/pan/mapping over the layers, and the bridge from input to the active tool.
+
+Wheel zooms to the cursor; middle drag or Space+drag pans; Ctrl+wheel resizes the
+brush.  Pointer events are mapped to image coordinates and given to the tool; the
+tool's preview and live mask are drawn by dedicated items.  View state (selection,
+hover, hidden, overlay style) lives here, never in the document.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QTransform, QWheelEvent
+from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
+
+from segstudio.core.document import DocumentChange, ImageDocument, union_box
+from segstudio.core.overlay import OverlayStyle
+from segstudio.core.tools.base import BaseTool, Buttons, Mods, ToolContext
+from segstudio.qt.canvas.layers import (
+    ExtraLayer,
+    ImageLayer,
+    LiveMaskLayer,
+    OverlayLayer,
+    ProposalLayer,
+)
+from segstudio.qt.canvas.preview import PreviewItem
+from segstudio.qt.canvas.tool_host import buttons_of, key_name, mods_of
+
+MIN_ZOOM, MAX_ZOOM, ZOOM_STEP = 1 / 256, 64.0, 1.25
+
+
+class CanvasView(QGraphicsView):
+    cursor_moved = Signal(object)  # (x, y) image pixel or None
+    zoom_changed = Signal(float)
+    hover_changed = Signal(object)  # instance id or None
+    accept_requested = Signal()  # Enter with a proposal and no tool use for it
+    discard_requested = Signal()  # Esc likewise
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setBackgroundBrush(QColor(38, 40, 44))
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # pan by dragging
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.image_layer: ImageLayer | None = None
+        self.overlay: OverlayLayer | None = None
+        self.live: LiveMaskLayer | None = None
+        self.proposal_layer: ProposalLayer | None = None
+        self.preview = PreviewItem()
+        self.scene().addItem(self.preview)
+        self.extra_layers: dict[str, ExtraLayer] = {}
+        self.document: ImageDocument | None = None
+        self.tool: BaseTool | None = None
+        self.tool_context: ToolContext | None = None
+        self.colors: dict[int, tuple[int, int, int]] = {}  # category id -> rgb
+        self.selected: list[int] = []
+        self.hidden: set[int] = set()
+        self.hover: int | None = None
+        self.opacity = 0.45
+        self.mode = "both"
+        self.overlay_visible = True
+        self._pan_from: QPointF | None = None
+        self._space = False
+        self._fit_pending = False
+
+    # ------------------------------------------------------------ content
+    def image_shape(self) -> tuple[int, int] | None:
+        return self.image_layer.shape if self.image_layer is not None else None
+
+    def set_image(self, rgb8: np.ndarray | None, shape: tuple[int, int] | None = None) -> None:
+        """Show 8-bit RGB display pixels (or a blank of `shape` while pixels load)."""
+        if rgb8 is None:
+            if shape is None:
+                self._clear_layers()
+                return
+            rgb8 = np.full((*shape, 3), 60, np.uint8)
+        same = self.image_layer is not None and self.image_layer.shape == rgb8.shape[:2]
+        if self.image_layer is not None:
+            self.scene().removeItem(self.image_layer)
+        self.image_layer = ImageLayer(rgb8)
+        self.scene().addItem(self.image_layer)
+        h, w = rgb8.shape[:2]
+        if not same:
+            for item in (self.overlay, self.live, self.proposal_layer):
+                if item is not None:
+                    self.scene().removeItem(item)
+            self.overlay, self.live, self.proposal_layer = OverlayLayer((h, w)), LiveMaskLayer((h, w)), ProposalLayer((h, w))
+            for item in (self.overlay, self.live, self.proposal_layer):
+                self.scene().addItem(item)
+            self.overlay.setVisible(self.overlay_visible)
+            self.clear_extra_layers()
+            self.scene().setSceneRect(QRectF(-w * 0.5, -h * 0.5, w * 2.0, h * 2.0))
+            if self.document is not None and self.document.image_shape == (h, w):
+                self._rebuild_overlay()
+
+    def _clear_layers(self) -> None:
+        for item in (self.image_layer, self.overlay, self.live, self.proposal_layer):
+            if item is not None:
+                self.scene().removeItem(item)
+        self.image_layer = self.overlay = self.live = self.proposal_layer = None
+        self.clear_extra_layers()
+
+    def set_document(self, document: ImageDocument | None) -> None:
+        if self.document is not None:
+            self.document.changed.disconnect(self._on_document_changed)
+            self.document.proposal_changed.disconnect(self._on_proposal_changed)
+        if self.tool is not None:
+            self.tool.cancel()
+        self.document = document
+        self.selected, self.hover = [], None
+        self.hidden = set()
+        if document is not None:
+            document.changed.connect(self._on_document_changed)
+            document.proposal_changed.connect(self._on_proposal_changed)
+        self._rebuild_overlay()
+        self._on_proposal_changed(document.proposal if document is not None else None)
+
+    def set_category_colors(self, colors: dict[int, tuple[int, int, int]]) -> None:
+        self.colors = dict(colors)
+        self._restyle()
+
+    def set_selection(self, ids: list[int]) -> None:
+        ids = list(ids)
+        if ids == self.selected:
+            return
+        old = self.selected
+        self.selected = ids
+        self._restyle(set(old) | set(ids))
+
+    def set_hidden(self, ids: set[int]) -> None:
+        self.hidden = set(ids)
+        if hasattr(self.tool, "hidden"):
+            self.tool.hidden = self.hidden  # type: ignore[union-attr]
+        self._rebuild_overlay()
+
+    def set_overlay_style(self, *, opacity: float | None = None, mode: str | None = None, visible: bool | None = None) -> None:
+        if opacity is not None:
+            self.opacity = float(opacity)
+        if mode is not None:
+            self.mode = mode
+        if visible is not None:
+            self.overlay_visible = bool(visible)
+            if self.overlay is not None:
+                self.overlay.setVisible(self.overlay_visible)
+        self._restyle()
+
+    def set_extra_layer(self, name: str, rgba: np.ndarray | None, opacity: float = 1.0) -> None:
+        old = self.extra_layers.pop(name, None)
+        if old is not None:
+            self.scene().removeItem(old)
+        if rgba is None:
+            return
+        layer = ExtraLayer(rgba, opacity, 2 + 0.01 * len(self.extra_layers))
+        self.extra_layers[name] = layer
+        self.scene().addItem(layer)
+
+    def clear_extra_layers(self) -> None:
+        for name in list(self.extra_layers):
+            self.set_extra_layer(name, None)
+
+    def set_background(self, mode: str) -> None:
+        colors = {"dark": QColor(38, 40, 44), "light": QColor(220, 220, 220), "checker": QColor(90, 90, 90)}
+        self.setBackgroundBrush(colors.get(mode, QColor(38, 40, 44)))
+
+    # ------------------------------------------------------------ overlay upkeep
+    def _instance_colors(self) -> dict[int, tuple[int, int, int]]:
+        if self.document is None:
+            return {}
+        return {i.id: self.colors.get(i.category_id, (200, 200, 200)) for i in self.document}
+
+    def _restyle(self, touched: set[int] | None = None) -> None:
+        if self.overlay is None:
+            return
+        self.overlay.style = OverlayStyle.build(
+            self._instance_colors(), opacity=self.opacity, mode=self.mode, selected=self.selected, hover=self.hover
+        )
+        box = None
+        if touched is not None and self.document is not None:
+            for iid in touched:
+                inst = self.document.find(iid)
+                if inst is not None and inst.mask.data.size:
+                    box = union_box(box, (inst.mask.x0, inst.mask.y0, inst.mask.x1, inst.mask.y1))
+            if box is None:
+                return
+        self.overlay.invalidate(box)
+
+    def _rebuild_overlay(self) -> None:
+        if self.overlay is None:
+            return
+        if self.document is not None and self.document.image_shape == self.overlay.shape:
+            self.overlay.raster.rebuild(self.document, self.hidden)
+        else:
+            self.overlay.raster.labels[:] = 0
+        self._restyle()
+
+    def _on_document_changed(self, change: DocumentChange) -> None:
+        if self.overlay is None or self.document is None:
+            return
+        self.selected = [i for i in self.selected if i in self.document]
+        if self.hover is not None and self.hover not in self.document:
+            self.hover = None
+        box = self.overlay.raster.update(self.document, change.dirty_box, self.hidden)
+        if change.added or change.modified or change.removed:
+            self.overlay.style = OverlayStyle.build(
+                self._instance_colors(), opacity=self.opacity, mode=self.mode, selected=self.selected, hover=self.hover
+            )
+        if box is not None:
+            self.overlay.invalidate(box)
+
+    def _on_proposal_changed(self, proposal) -> None:
+        if self.proposal_layer is not None:
+            self.proposal_layer.set_proposal(proposal)
+
+    # ------------------------------------------------------------ tools
+    def set_tool(self, tool: BaseTool | None) -> None:
+        if self.tool is not None:
+            self.tool.changed.disconnect(self._on_tool_changed)
+            self.tool.deactivate()
+        self.tool = tool
+        if tool is not None and self.tool_context is not None:
+            tool.activate(self.tool_context)
+            tool.changed.connect(self._on_tool_changed)
+            if hasattr(tool, "hidden"):
+                tool.hidden = self.hidden  # type: ignore[attr-defined]
+        self._on_tool_changed(None)
+        self.viewport().setCursor(Qt.CursorShape.ArrowCursor if tool is None or tool.name in ("select", "vertex") else Qt.CursorShape.CrossCursor)
+
+    def _on_tool_changed(self, box) -> None:
+        tool = self.tool
+        live = getattr(tool, "live_mask", None) if tool is not None else None
+        if self.live is not None:
+            had = self.live.live is not None
+            self.live.live = live
+            if live is not None:
+                if self.document is not None:
+                    self.live.rgb = self._tool_rgb()
+                if box is not None:
+                    self.live.update(QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]))
+                else:
+                    self.live.update()
+            elif had:
+                self.live.update()
+        scale = self.zoom()
+        for attr in ("close_radius", "pick_radius"):
+            if tool is not None and hasattr(tool, attr):
+                setattr(tool, attr, 8.0 / max(scale, 1e-6))
+        self.preview.set_shapes(tool.preview() if tool is not None else [])
+
+    def _tool_rgb(self) -> tuple[int, int, int]:
+        ctx = self.tool_context
+        if ctx is None:
+            return (255, 255, 255)
+        if ctx.options.target == "selected" and self.selected and self.document is not None:
+            inst = self.document.find(self.selected[0])
+            if inst is not None:
+                return self.colors.get(inst.category_id, (255, 255, 255))
+        cat = ctx.category_id()
+        return self.colors.get(cat, (255, 255, 255)) if cat is not None else (255, 255, 255)
+
+    # ------------------------------------------------------------ mapping and zoom
+    def image_to_view(self, x: float, y: float) -> QPointF:
+        return self.viewportTransform().map(QPointF(x, y))
+
+    def view_to_image(self, pt) -> tuple[float, float]:
+        p = self.viewportTransform().inverted()[0].map(QPointF(pt))
+        return (p.x(), p.y())
+
+    def zoom(self) -> float:
+        return abs(self.transform().m11())
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom keeping the image point under `anchor` (viewport coordinates) in place."""
+        zoom = min(MAX_ZOOM, max(MIN_ZOOM, zoom))
+        self._fit_pending = False
+        anchor = QPointF(anchor) if anchor is not None else QPointF(self.viewport().rect().center())
+        fixed = self.viewportTransform().inverted()[0].map(anchor)
+        self.setTransform(QTransform.fromScale(zoom, zoom))
+        moved = self.viewportTransform().map(fixed) - anchor
+        self.pan_by(round(moved.x()), round(moved.y()))
+        self._on_tool_changed(None)
+        self.zoom_changed.emit(zoom)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fit_pending:  # keep fitting until the user zooms (the first show resizes us)
+            self.fit()
+
+    def fit(self) -> None:
+        self._fit_pending = True
+        shape = self.image_shape()
+        if shape is None:
+            return
+        h, w = shape
+        vp = self.viewport().rect()
+        z = min((vp.width() - 16) / max(1, w), (vp.height() - 16) / max(1, h))
+        self.setTransform(QTransform.fromScale(z, z))
+        self.centerOn(w / 2, h / 2)
+        self._on_tool_changed(None)
+        self.zoom_changed.emit(z)
+
+    def actual_size(self) -> None:
+        self.set_zoom(1.0)
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.zoom() * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.zoom() / ZOOM_STEP)
+
+    def pan_by(self, dx: int, dy: int) -> None:
+        self._fit_pending = False
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + dx)
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + dy)
+
+    # ------------------------------------------------------------ input
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps == 0:
+            return
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier and hasattr(self.tool, "grow"):
+            self.tool.grow(int(math.copysign(max(1, abs(round(steps))), steps)))  # type: ignore[union-attr]
+            self._on_tool_changed(None)
+            return
+        self.set_zoom(self.zoom() * ZOOM_STEP**steps, event.position())
+
+    def _tool_event(self, kind: str, event: QMouseEvent) -> bool:
+        if self.tool is None or self.document is None:
+            return False
+        x, y = self.view_to_image(event.position())
+        buttons = buttons_of(event.buttons() if kind != "release" else event.button())
+        if kind == "press":
+            buttons = buttons_of(event.button()) | buttons
+        handler = getattr(self.tool, kind)
+        return bool(handler(x, y, buttons, mods_of(event.modifiers())))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.setFocus()
+        if event.button() == Qt.MouseButton.MiddleButton or (self._space and event.button() == Qt.MouseButton.LeftButton):
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        if not self._tool_event("press", event):
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            d = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.pan_by(-round(d.x()), -round(d.y()))
+            return
+        self._update_hover(event.position())
+        self._tool_event("move", event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.CrossCursor)
+            return
+        if not self._tool_event("release", event):
+            super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        finish = getattr(self.tool, "finish", None)
+        if finish is not None and getattr(self.tool, "drawing", False):
+            finish()
+            return
+        self.mousePressEvent(event)
+
+    def _update_hover(self, pos: QPointF) -> None:
+        x, y = self.view_to_image(pos)
+        xi, yi = math.floor(x), math.floor(y)
+        shape = self.image_shape()
+        inside = shape is not None and 0 <= xi < shape[1] and 0 <= yi < shape[0]
+        self.cursor_moved.emit((xi, yi) if inside else None)
+        hit = None
+        if inside and self.overlay is not None:
+            hit = int(self.overlay.raster.labels[yi, xi]) or None
+        if hit != self.hover:
+            old, self.hover = self.hover, hit
+            self._restyle({i for i in (old, hit) if i is not None})
+            self.hover_changed.emit(hit)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        name = key_name(event)
+        if name is not None and self.tool is not None and self.tool.key(name, mods_of(event.modifiers())):
+            return
+        has_proposal = self.document is not None and self.document.proposal is not None
+        if name == "Enter" and has_proposal:
+            self.accept_requested.emit()
+            return
+        if name == "Escape":
+            if self.tool is not None:
+                self.tool.cancel()
+            if has_proposal:
+                self.discard_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+            return
+        super().keyReleaseEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self.cursor_moved.emit(None)
+        super().leaveEvent(event)
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, self.backgroundBrush())
+
+
+__all__ = ["Buttons", "CanvasView", "Mods"]

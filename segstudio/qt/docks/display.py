@@ -1,0 +1,94 @@
+"""Display options: overlay opacity / fill-outline-both / visibility, and the intensity window
+(brightness/contrast) through which 16-bit and grayscale images are shown (data unchanged)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+MODES = [("Fill and outline", "both"), ("Fill", "fill"), ("Outline", "outline")]
+
+
+class DisplayPanel(QWidget):
+    overlay_changed = Signal(float, str, bool)  # opacity, mode, visible
+    window_changed = Signal(object)  # (lo, hi) or None for the default
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(45)
+        self.mode = QComboBox()
+        for text, key in MODES:
+            self.mode.addItem(text, key)
+        self.visible = QCheckBox("Show overlay")
+        self.visible.setChecked(True)
+        ov = QGroupBox("Overlay")
+        f = QFormLayout(ov)
+        f.addRow("Opacity", self.opacity)
+        f.addRow("Style", self.mode)
+        f.addRow(self.visible)
+        self.lo = QDoubleSpinBox(decimals=1)
+        self.hi = QDoubleSpinBox(decimals=1)
+        for sb in (self.lo, self.hi):
+            sb.setRange(-1e9, 1e9)
+            sb.setKeyboardTracking(False)
+        self.auto = QPushButton("Auto")
+        self.full = QPushButton("Full range")
+        win = QGroupBox("Intensity window")
+        g = QFormLayout(win)
+        g.addRow("Black", self.lo)
+        g.addRow("White", self.hi)
+        row = QHBoxLayout()
+        row.addWidget(self.auto)
+        row.addWidget(self.full)
+        g.addRow(row)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(ov)
+        lay.addWidget(win)
+        lay.addStretch(1)
+        self._emit_timer = QTimer(self, singleShot=True, interval=120)  # debounce re-rendering
+        self._emit_timer.timeout.connect(lambda: self.window_changed.emit((self.lo.value(), self.hi.value())))
+        self.opacity.valueChanged.connect(self._overlay)
+        self.mode.currentIndexChanged.connect(self._overlay)
+        self.visible.toggled.connect(self._overlay)
+        self.lo.valueChanged.connect(lambda _v: self._emit_timer.start())
+        self.hi.valueChanged.connect(lambda _v: self._emit_timer.start())
+        self.auto.clicked.connect(lambda: self.window_changed.emit(None))
+        self.full.clicked.connect(self._full_range)
+        self._dtype_range = (0.0, 255.0)
+
+    def _overlay(self) -> None:
+        self.overlay_changed.emit(self.opacity.value() / 100.0, self.mode.currentData(), self.visible.isChecked())
+
+    def set_overlay(self, opacity: float, mode: str, visible: bool) -> None:
+        self.opacity.setValue(round(opacity * 100))
+        self.mode.setCurrentIndex(max(0, self.mode.findData(mode)))
+        self.visible.setChecked(visible)
+
+    def show_window(self, window: tuple[float, float], dtype: np.dtype | None) -> None:
+        for sb, v in ((self.lo, window[0]), (self.hi, window[1])):
+            sb.blockSignals(True)
+            sb.setValue(v)
+            sb.blockSignals(False)
+        if dtype is not None and np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            self._dtype_range = (float(info.min), float(info.max))
+        else:
+            self._dtype_range = (0.0, 1.0)
+
+    def _full_range(self) -> None:
+        self.window_changed.emit(self._dtype_range)

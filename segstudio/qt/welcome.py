@@ -1,0 +1,67 @@
+"""Welcome view, shown when no project is open: open folder / project / sample, recent projects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class WelcomeView(QWidget):
+    open_folder = Signal()
+    open_project = Signal()
+    open_sample = Signal()
+    open_recent = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title = QLabel("SegStudio")
+        title.setStyleSheet("font-size: 28pt; font-weight: 600;")
+        sub = QLabel("Pixel-accurate image segmentation: annotate, pre-label, correct, review, export.")
+        sub.setStyleSheet("color: palette(mid); font-size: 11pt;")
+        col = QVBoxLayout()
+        col.setSpacing(10)
+        col.addWidget(title)
+        col.addWidget(sub)
+        col.addSpacing(18)
+        for text, sig in (
+            ("Open a folder of images…", self.open_folder),
+            ("Open a project…", self.open_project),
+            ("Open the sample project", self.open_sample),
+        ):
+            b = QPushButton(text)
+            b.setMinimumHeight(36)
+            b.clicked.connect(sig)
+            col.addWidget(b)
+        col.addSpacing(18)
+        col.addWidget(QLabel("Recent projects"))
+        self.recent = QListWidget()
+        self.recent.setMaximumHeight(220)
+        self.recent.itemActivated.connect(lambda it: self.open_recent.emit(it.data(Qt.ItemDataRole.UserRole)))
+        self.recent.itemDoubleClicked.connect(lambda it: self.open_recent.emit(it.data(Qt.ItemDataRole.UserRole)))
+        col.addWidget(self.recent)
+        box = QWidget()
+        box.setLayout(col)
+        box.setMaximumWidth(560)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+
+    def set_recent(self, paths: list[str]) -> None:
+        self.recent.clear()
+        for p in paths:
+            item = QListWidgetItem(f"{Path(p).name}  —  {p}")
+            item.setData(Qt.ItemDataRole.UserRole, p)
+            if not Path(p).exists():
+                item.setToolTip("missing")
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            self.recent.addItem(item)
