@@ -29,6 +29,8 @@ from segstudio.io.image_header import IMAGE_EXTENSIONS, HeaderError, read_header
 from segstudio.io.images import ImageLoadError, load_image
 from segstudio.video.cache import DEFAULT_CACHE_BYTES, FrameCache
 
+# Gaps this small are always decoded forward: a seek costs at least one decode plus a flush.
+FORWARD_ALWAYS = 2
 VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 
 
@@ -187,8 +189,7 @@ class VideoFileSource(FrameSource):
             if self._cap is None:
                 return None
             gap = index - self._pos
-            seek_cost = self._seek_cost or 8 * max(self._decode_cost, 1e-3)
-            if gap < 0 or (gap > 0 and gap * self._decode_cost >= seek_cost):
+            if self._pos < 0 or not self.prefers_forward(gap):
                 return self._seek_and_read(index)
             for _ in range(gap):  # decode forward without colour conversion
                 t0 = time.perf_counter()
@@ -199,6 +200,16 @@ class VideoFileSource(FrameSource):
                 self._pos += 1
                 self.stats.skipped += 1
             return self._read_next()
+
+    def prefers_forward(self, gap: int) -> bool:
+        """Whether reaching a frame `gap` frames ahead of the decoder is cheaper by decoding
+        forward than by seeking (costs measured on this file)."""
+        if gap < 0:
+            return False
+        if gap <= FORWARD_ALWAYS:
+            return True
+        seek_cost = self._seek_cost or 8 * max(self._decode_cost, 1e-3)
+        return gap * self._decode_cost < seek_cost
 
     def _read_next(self) -> np.ndarray | None:
         t0 = time.perf_counter()

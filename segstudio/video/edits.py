@@ -1,0 +1,122 @@
+"""Undoable edits that span many frames of one video: track changes, propagation, interpolation.
+
+An `EditCommand` acts on one loaded `ImageDocument`; a video edit touches instances on frames
+that are not loaded.  `VideoEdit` holds, per frame, the touched instances before and after
+(read-only mask patches, so cheap) plus the `tracks` rows before and after, and writes them to
+the project in one transaction.  For a frame whose document is open in the app, the change goes
+through that document instead (`documents(frame) -> ImageDocument | None`), so the canvas updates
+and the document never holds stale track ids; that document's persister writes it to the store.
+It follows the `History` command protocol (`label`, `do`, `undo`, `nbytes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from segstudio.core.document import ImageDocument
+from segstudio.core.instance import Instance
+from segstudio.store import Project
+
+DocumentLookup = Callable[[int], "ImageDocument | None"]
+FrameChanges = dict[int, dict[int, "Instance | None"]]  # frame -> instance id -> instance/None
+
+
+@dataclass(frozen=True)
+class Track:
+    id: int
+    image_id: int
+    category_id: int | None
+    name: str | None
+
+    @property
+    def label(self) -> str:
+        return self.name or f"track {self.id}"
+
+
+class VideoEdit:
+    def __init__(
+        self,
+        project: Project,
+        image_id: int,
+        label: str,
+        before: FrameChanges,
+        after: FrameChanges,
+        tracks_before: Mapping[int, Track | None] | None = None,
+        tracks_after: Mapping[int, Track | None] | None = None,
+        *,
+        label_set: str = "gt",
+        documents: DocumentLookup | None = None,
+    ) -> None:
+        self.project = project
+        self.image_id = image_id
+        self.label = label
+        self.before = before
+        self.after = after
+        self.tracks_before = dict(tracks_before or {})
+        self.tracks_after = dict(tracks_after or {})
+        self.label_set = label_set
+        self.documents = documents
+
+    @property
+    def frames(self) -> list[int]:
+        return sorted(set(self.before) | set(self.after))
+
+    @property
+    def is_noop(self) -> bool:
+        return not any(self.after.values()) and not any(self.before.values()) and not (
+            self.tracks_after or self.tracks_before
+        )
+
+    def do(self) -> None:
+        self._apply(self.after, self.tracks_after)
+
+    def undo(self) -> None:
+        self._apply(self.before, self.tracks_before)
+
+    @property
+    def nbytes(self) -> int:
+        n = 512
+        for side in (self.before, self.after):
+            for changes in side.values():
+                n += sum(i.nbytes for i in changes.values() if i is not None)
+        return n
+
+    def _apply(self, frames: FrameChanges, tracks: Mapping[int, Track | None]) -> None:
+        with self.project.transaction() as c:
+            for tid, track in tracks.items():
+                if track is None:
+                    c.execute("DELETE FROM tracks WHERE id=?", (tid,))
+                else:
+                    c.execute(
+                        "INSERT OR REPLACE INTO tracks(id, image_id, category_id, name) VALUES (?,?,?,?)",
+                        (track.id, track.image_id, track.category_id, track.name),
+                    )
+            for frame, changes in sorted(frames.items()):
+                if not changes:
+                    continue
+                doc = self.documents(frame) if self.documents else None
+                if doc is not None and doc.image_id == self.image_id and doc.frame == frame \
+                        and doc.label_set == self.label_set:
+                    doc.apply(dict(changes), None, self.label)
+                    continue
+                upserts = [i for i in changes.values() if i is not None]
+                deletes = [iid for iid, i in changes.items() if i is None]
+                self.project.save_instances(
+                    self.image_id, upserts, deletes, frame=frame, label_set=self.label_set
+                )
+            if any(frames.values()) and self.label_set == "gt":
+                c.execute(
+                    "UPDATE images SET status='in_progress' WHERE id=? AND status IN ('new', 'prelabelled')",
+                    (self.image_id,),
+                )
+
+
+def live_document(get_current: Callable[[], ImageDocument | None]) -> DocumentLookup:
+    """A `documents` lookup for the app: the current document when it shows that frame."""
+
+    def lookup(frame: int) -> ImageDocument | None:
+        doc = get_current()
+        return doc if doc is not None and doc.frame == frame else None
+
+    return lookup
