@@ -1,0 +1,185 @@
+"""From an image and a mask (and optionally the model's soft map) to a soft alpha and an RGBA cutout.
+
+    mask --shift--> --smooth--> trimap(band [+ refine-brush region])
+    prior (soft map consistent with the mask) --guided filter / closed-form matting--> alpha
+    alpha --feather--> ; colours --decontaminate--> ; RGBA
+
+Known pixels of the trimap stay exactly 0 or 1, so refinement only ever
+changes the band around the edge and the regions painted with the refine brush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.cutout.decontaminate import decontaminate
+from segstudio.cutout.edges import (
+    BACKGROUND,
+    FOREGROUND,
+    UNKNOWN,
+    default_band,
+    feather,
+    shift_alpha,
+    shift_mask,
+    smooth_mask,
+    trimap,
+)
+from segstudio.cutout.export import crop_to_subject, make_rgba
+from segstudio.cutout.guided import guided_filter
+from segstudio.cutout.matting import solve_alpha
+from segstudio.cutout.settings import CutoutSettings
+
+# RGB uint8 HxWx3 -> float32 HxW saliency in [0, 1]
+SaliencyFn = Callable[[np.ndarray], np.ndarray]
+
+DEFAULT_SETTINGS = CutoutSettings()
+GUIDED_EPS = 1e-4
+MATTING_RADIUS = 1
+MATTING_EPS = 1e-6
+MATTING_ITERATIONS = 150
+
+
+@dataclass(frozen=True)
+class Cutout:
+    """The result for one image: the editable binary mask, the soft alpha and the RGBA cutout
+    (cropped if the settings ask for it; `box` is its x, y, w, h in the image)."""
+
+    mask: np.ndarray
+    alpha: np.ndarray
+    rgba: np.ndarray
+    box: tuple[int, int, int, int]
+
+
+def _as_float_image(rgb8: np.ndarray) -> np.ndarray:
+    if rgb8.ndim != 3 or rgb8.shape[2] < 3:
+        raise ValueError(f"expected an RGB image HxWx3, got shape {rgb8.shape}")
+    return rgb8[..., :3].astype(np.float32) * np.float32(1.0 / 255.0)
+
+
+def prior_alpha(mask: np.ndarray, soft: np.ndarray | None) -> np.ndarray:
+    """A soft map that agrees with the (possibly user-edited) mask: the model's soft values
+    where they fall on the mask's side of one half, a hard 0/1 where the user overruled it."""
+    m = np.asarray(mask, bool)
+    if soft is None:
+        return m.astype(np.float32)
+    s = np.clip(np.asarray(soft, np.float32), 0.0, 1.0)
+    return np.where(m, np.maximum(s, 0.5), np.minimum(s, 0.5)).astype(np.float32)
+
+
+def estimate_alpha(
+    rgb8: np.ndarray,
+    mask: np.ndarray,
+    settings: CutoutSettings = DEFAULT_SETTINGS,
+    soft: np.ndarray | None = None,
+    refine_region: np.ndarray | None = None,
+    cancel: CancelToken | None = None,
+    progress: ProgressFn | None = None,
+) -> np.ndarray:
+    """Soft alpha (HxW float32 in [0,1]) for `mask` over `rgb8` following `settings`."""
+    m = np.asarray(mask, bool)
+    if m.shape != rgb8.shape[:2]:
+        raise ValueError(f"mask {m.shape} and image {rgb8.shape[:2]} sizes differ")
+    report(progress, 0, 4, "edges")
+    if settings.shift:
+        m = shift_mask(m, settings.shift)
+        if soft is not None:
+            soft = shift_alpha(soft, settings.shift)
+    if settings.smooth:
+        m = smooth_mask(m, settings.smooth)
+    prior = prior_alpha(m, soft)
+    if settings.refine == "none":
+        alpha = prior
+    else:
+        band = settings.band or default_band(m.shape)
+        tri = trimap(m, band, refine_region)
+        img = _as_float_image(rgb8)
+        if cancel is not None:
+            cancel.check()
+        report(progress, 1, 4, "refining edges")
+        alpha = guided_refine(img, prior, tri, band)
+        # Closed-form matting over the whole band when asked, and always over the regions
+        # painted with the refine-edge brush (hair, fur), where the guided filter cannot
+        # recover strands the model missed.
+        solve = tri == UNKNOWN if settings.refine == "matting" else None
+        if refine_region is not None:
+            brushed = np.asarray(refine_region, bool)
+            solve = brushed if solve is None else solve | brushed
+        if solve is not None and solve.any():
+            report(progress, 2, 4, "matting")
+            alpha = solve_alpha(img, alpha, solve, radius=MATTING_RADIUS, eps=MATTING_EPS,
+                                iterations=MATTING_ITERATIONS, cancel=cancel)
+    report(progress, 3, 4, "feather")
+    if settings.feather:
+        alpha = feather(alpha, settings.feather)
+    report(progress, 4, 4, "done")
+    return alpha.astype(np.float32, copy=False)
+
+
+def guided_refine(img: np.ndarray, prior: np.ndarray, tri: np.ndarray, band: int) -> np.ndarray:
+    """Guided-filter the prior over the unknown band; known trimap pixels stay 0 / 1."""
+    unknown = tri == UNKNOWN
+    alpha = (tri == FOREGROUND).astype(np.float32)
+    if not unknown.any():
+        return alpha
+    # Filter only the bounding box of the unknown region (plus the window) to stay fast.
+    ys, xs = np.nonzero(unknown)
+    h, w = tri.shape
+    r = max(2, int(band))
+    pad = 2 * r + 1
+    y0, y1 = max(0, int(ys.min()) - pad), min(h, int(ys.max()) + 1 + pad)
+    x0, x1 = max(0, int(xs.min()) - pad), min(w, int(xs.max()) + 1 + pad)
+    sub = (slice(y0, y1), slice(x0, x1))
+    subsample = max(1, min(4, min(y1 - y0, x1 - x0) // 384))
+    q = guided_filter(img[sub], prior[sub], radius=r, eps=GUIDED_EPS, subsample=subsample)
+    region = alpha[sub]
+    u = unknown[sub]
+    region[u] = np.clip(q[u], 0.0, 1.0)
+    alpha[tri == BACKGROUND] = 0.0
+    return alpha
+
+
+def render_rgba(
+    rgb8: np.ndarray, alpha: np.ndarray, settings: CutoutSettings = DEFAULT_SETTINGS
+) -> np.ndarray:
+    """The full-size straight-alpha RGBA cutout (decontaminated if asked)."""
+    colours = rgb8[..., :3]
+    if settings.decontaminate and settings.decontaminate_strength > 0:
+        colours = decontaminate(colours, alpha, settings.decontaminate_strength)
+    return make_rgba(colours, alpha)
+
+
+def make_cutout(
+    rgb8: np.ndarray,
+    mask: np.ndarray,
+    settings: CutoutSettings = DEFAULT_SETTINGS,
+    soft: np.ndarray | None = None,
+    refine_region: np.ndarray | None = None,
+    cancel: CancelToken | None = None,
+    progress: ProgressFn | None = None,
+) -> Cutout:
+    alpha = estimate_alpha(rgb8, mask, settings, soft, refine_region, cancel, progress)
+    rgba = render_rgba(rgb8, alpha, settings)
+    box = (0, 0, rgba.shape[1], rgba.shape[0])
+    if settings.crop_margin is not None:
+        rgba, box = crop_to_subject(rgba, settings.crop_margin)
+    return Cutout(np.asarray(mask, bool), alpha, rgba, box)
+
+
+def cutout_from_saliency(
+    rgb8: np.ndarray,
+    saliency: SaliencyFn,
+    settings: CutoutSettings = DEFAULT_SETTINGS,
+    cancel: CancelToken | None = None,
+) -> Cutout:
+    """Select the subject with a saliency model and cut it out (the batch/CLI path)."""
+    soft = np.clip(np.asarray(saliency(rgb8), np.float32), 0.0, 1.0)
+    if soft.shape != rgb8.shape[:2]:
+        raise ValueError(f"saliency map {soft.shape} does not match the image {rgb8.shape[:2]}")
+    if cancel is not None:
+        cancel.check()
+    mask = soft >= settings.threshold
+    return make_cutout(rgb8, mask, settings, soft=soft, cancel=cancel)
