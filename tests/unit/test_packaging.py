@@ -241,3 +241,58 @@ def test_app_icons_are_square_pngs_at_every_size():
     assert ico[:4] == b"\0\0\1\0" and int.from_bytes(ico[4:6], "little") == 6
     icns = (folder / "segstudio.icns").read_bytes()
     assert icns[:4] == b"icns" and int.from_bytes(icns[4:8], "big") == len(icns)
+
+
+def test_committed_icons_match_make_icons(tmp_path):
+    """The icons are the output of packaging/make_icons.py (nobody edited a PNG by hand)."""
+    import cv2
+    import numpy as np
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, str(ROOT / "packaging" / "make_icons.py"), "--out", str(tmp_path)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    folder = RESOURCES / "icons" / "app"
+    assert (tmp_path / "segstudio.svg").read_bytes() == (folder / "segstudio.svg").read_bytes()
+    for s in ICON_SIZES:
+        fresh = cv2.imread(str(tmp_path / f"segstudio-{s}.png"), cv2.IMREAD_UNCHANGED).astype(int)
+        committed = cv2.imread(str(folder / f"segstudio-{s}.png"), cv2.IMREAD_UNCHANGED).astype(int)
+        assert np.abs(fresh - committed).max() <= 8, f"segstudio-{s}.png differs from make_icons.py"
+
+
+@pytest.mark.skipif(os.name == "nt" or not shutil.which("bash"), reason="needs bash")
+def test_install_desktop_script_installs_and_uninstalls(tmp_path):
+    script = LINUX / "install-desktop.sh"
+    prefix = tmp_path / "prefix"
+    exe = "/opt/Seg Studio/segstudio"  # a path with a space must be quoted in Exec
+    proc = subprocess.run(["bash", str(script), "--prefix", str(prefix), "--exec", exe],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    share = prefix / "share"
+    desktop = (share / "applications" / f"{APP_ID}.desktop").read_text(encoding="utf-8")
+    assert f'Exec="{exe}" open %f' in desktop and f"TryExec={exe}\n" in desktop
+    assert (share / "metainfo" / f"{APP_ID}.metainfo.xml").is_file()
+    assert (share / "mime" / "packages" / f"{APP_ID}.xml").is_file()
+    assert (share / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg").is_file()
+    for s in ICON_SIZES:
+        assert (share / "icons" / "hicolor" / f"{s}x{s}" / "apps" / f"{APP_ID}.png").is_file()
+    if shutil.which("update-mime-database"):  # the cache now maps segstudio.db to our type
+        assert "application/x-segstudio-project:segstudio.db" in (share / "mime" / "globs2").read_text()
+    proc = subprocess.run(["bash", str(script), "--prefix", str(prefix), "--uninstall"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert not (share / "applications" / f"{APP_ID}.desktop").exists()
+    assert not list((share / "icons").rglob(f"{APP_ID}.*"))
+
+
+def test_bundle_spec_and_scripts_are_consistent():
+    """The spec names the entry script, and the shell scripts parse (the bundle build itself is
+    too slow for the default run: packaging/build_bundle.sh)."""
+    spec = (ROOT / "packaging" / "segstudio.spec").read_text(encoding="utf-8")
+    compile(spec, "segstudio.spec", "exec")
+    assert "bundle_entry.py" in spec and (ROOT / "packaging" / "bundle_entry.py").is_file()
+    assert 'collect_submodules("segstudio")' in spec
+    if shutil.which("bash"):
+        for script in (ROOT / "packaging" / "build_bundle.sh", LINUX / "install-desktop.sh"):
+            proc = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+            assert proc.returncode == 0, proc.stderr
