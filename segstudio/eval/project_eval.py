@@ -1,0 +1,65 @@
+"""Compare two label sets of a project: load both per image (and per annotated video frame)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.eval.compare import EvalImage, EvalOptions, EvalResult, evaluate
+from segstudio.store import Project
+
+
+class LabelSetError(ValueError):
+    """A label set named for comparison does not exist in the project."""
+
+
+def check_label_set(project: Project, name: str) -> None:
+    if name not in project.label_sets():
+        known = ", ".join(project.label_sets()) or "none"
+        raise LabelSetError(f"{project.root}: no label set {name!r} (label sets: {known})")
+
+
+def iter_eval_images(
+    project: Project,
+    gt: str,
+    pred: str,
+    image_ids: Sequence[int] | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[EvalImage]:
+    """Every image (frame 0) and every video frame annotated in either set."""
+    records = project.images() if image_ids is None else [project.image(i) for i in image_ids]
+    for rec in records:
+        if cancel is not None:
+            cancel.check()
+        frames = [0]
+        if rec.frame_count > 1:
+            frames = sorted(set(project.annotated_frames(rec.id, gt)) | set(project.annotated_frames(rec.id, pred))) or [0]
+        for frame in frames:
+            name = rec.path if len(frames) == 1 and frame == 0 else f"{rec.path}#{frame}"
+            yield EvalImage(
+                rec.id, name, rec.shape,
+                project.load_instances(rec.id, frame, gt),
+                project.load_instances(rec.id, frame, pred),
+                frame=frame,
+            )
+
+
+def compare_label_sets(
+    project: Project,
+    gt: str = "gt",
+    pred: str = "",
+    options: EvalOptions | None = None,
+    *,
+    image_ids: Sequence[int] | None = None,
+    cancel: CancelToken | None = None,
+    progress: ProgressFn | None = None,
+) -> EvalResult:
+    """All metrics of label set `pred` against `gt` over the project (or the given images)."""
+    check_label_set(project, gt)
+    check_label_set(project, pred)
+    report(progress, 0, 1, "loading label sets")
+    images = list(iter_eval_images(project, gt, pred, image_ids, cancel))
+    cats = [(c.id, c.name) for c in project.categories()]
+    result = evaluate(images, cats, options, cancel=cancel, progress=progress)
+    result.gt_name, result.pred_name = gt, pred
+    return result
