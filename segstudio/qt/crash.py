@@ -216,7 +216,9 @@ class CrashHandler:
         self._prev_threading_hook = threading.excepthook
         self._prev_qt_handler = None
         self._fault_file = None
+        self._fault_was_enabled = faulthandler.is_enabled()
         self._log_handler: logging.Handler | None = None
+        self._root_level = logging.getLogger().level
         self._bridge = _Bridge(self._show)
         self._bridge.moveToThread(app.thread())
 
@@ -245,10 +247,13 @@ class CrashHandler:
             faulthandler.disable()
             self._fault_file.close()
             self._fault_file = None
+            if self._fault_was_enabled and sys.__stderr__ is not None:
+                faulthandler.enable(sys.__stderr__)
         if self._log_handler is not None:
             logging.getLogger().removeHandler(self._log_handler)
             self._log_handler.close()
             self._log_handler = None
+            logging.getLogger().setLevel(self._root_level)
         if self.dialog is not None:
             self.dialog.close()
             self.dialog = None
