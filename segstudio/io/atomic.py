@@ -106,3 +106,23 @@ class StagedOutput:
             self.commit()
         else:
             self.abort()
+
+
+def write_files_atomically(files: dict[Path, bytes]) -> None:
+    """Write many files in different folders all-or-nothing: every file goes to a temp file
+    beside its target first; only when all are written are they renamed into place."""
+    temps: list[tuple[str, Path]] = []
+    try:
+        for target, data in files.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".segstudio-tmp", dir=target.parent)
+            temps.append((tmp, target))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+    except BaseException:
+        for tmp, _ in temps:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    for tmp, target in temps:
+        os.replace(tmp, target)

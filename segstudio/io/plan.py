@@ -76,6 +76,7 @@ class PlanImage:
     frame_count: int = 1
     fps: float | None = None
     ref: str = ""  # how the source names it, for messages
+    embedded: bytes | None = None  # image file bytes carried by the annotation (LabelMe imageData)
 
 
 @dataclass
@@ -117,7 +118,10 @@ def apply_plan(
     for p in existing:
         by_name.setdefault(p.rsplit("/", 1)[-1], []).append(p)
     images: list[tuple[PlanImage, str, int | None]] = []  # (plan image, rel path, existing id)
+    written: list[Path] = []
     for im in plan.images:
+        if im.embedded is not None and not im.path.exists() and not dry_run:
+            im.path = _materialise(project, im, written)
         rel = project.relative_path(im.path)
         iid = existing.get(rel)
         if iid is None and not im.path.exists():
@@ -144,6 +148,32 @@ def apply_plan(
             rep.count(inst.category)
     if dry_run:
         return rep
+    total = len(images)
+    try:
+        _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, progress, cancel)
+    except BaseException:
+        for p in written:  # images extracted for this import go with it
+            p.unlink(missing_ok=True)
+        raise
+    report(progress, total, total, "done")
+    return rep
+
+
+def _materialise(project: Project, im: PlanImage, written: list[Path]) -> Path:
+    """Write an embedded image into `<project>/imported_images/` (unique name)."""
+    folder = project.root / "imported_images"
+    folder.mkdir(exist_ok=True)
+    target = folder / im.path.name
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder / f"{im.path.stem}_{n}{im.path.suffix}"
+    target.write_bytes(im.embedded or b"")
+    written.append(target)
+    return target
+
+
+def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, progress, cancel) -> None:
     total = len(images)
     with project.transaction() as c:
         n = len(cats)
@@ -212,8 +242,6 @@ def apply_plan(
             "UPDATE images SET status='in_progress', updated_at=? WHERE id=? AND status='new'",
             [(now, i) for i in touched],
         )
-    report(progress, total, total, "done")
-    return rep
 
 
 def _insert(c, rows: list[tuple]) -> None:

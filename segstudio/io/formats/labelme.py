@@ -1,0 +1,274 @@
+"""LabelMe JSON (the LabelMe desktop tool, 5.x; 4.x files read too): one JSON per image.
+
+Import: polygon, rectangle, circle, point, line, linestrip and `mask` shapes; shapes sharing a
+`group_id` (and label) are the parts of one instance; shape flags and description are kept as
+instance attributes; `imagePath` is resolved relative to the JSON and refused when it leaves the
+dataset folder; embedded `imageData` is used when the image file is missing.  Points and lines
+have no area: they are drawn as LabelMe's converters do (radius 5, width 10) and reported.
+Export: one JSON per image into DST (or beside each image), `mask` shapes (lossless) or
+polygons (holes dropped, reported), `imageData` omitted unless asked.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from segstudio.core.geometry import mask_to_polygons, polygons_to_mask
+from segstudio.core.masks import MaskPatch
+from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.atomic import StagedOutput, write_files_atomically
+from segstudio.io.errors import FormatError, JsonReader, load_json
+from segstudio.io.exporting import category_names, iter_images, place_image
+from segstudio.io.formats import _raster
+from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance, resolve_inside
+from segstudio.io.registry import FormatSpec, Option
+from segstudio.io.reports import ExportReport, ImportReport
+
+LABELME_VERSION = "5.5.0"
+SHAPE_TYPES = ("polygon", "rectangle", "circle", "point", "line", "linestrip", "mask")
+
+
+def _json_files(src: Path) -> tuple[Path, list[Path]]:
+    if src.is_file():
+        return src.parent, [src]
+    files = sorted(p for p in src.rglob("*.json") if not any(part.startswith(".") for part in p.parts))
+    if not files:
+        raise FormatError(src, "no LabelMe .json files found")
+    return src, files
+
+
+def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelToken | None) -> ImportPlan:
+    root, files = _json_files(src)
+    if options.get("dataset_root"):
+        root = Path(options["dataset_root"])
+    plan = ImportPlan(ImportReport("labelme"))
+    for k, f in enumerate(files):
+        if cancel is not None:
+            cancel.check()
+        data = load_json(f)
+        if isinstance(data, dict) and "shapes" not in data and len(files) > 1:
+            plan.report.skip(str(f), "not a LabelMe file (no 'shapes')")
+            continue
+        _read_one(f, data, root, plan, options)
+        report(progress, k + 1, len(files), f.name)
+    return plan
+
+
+def _read_one(f: Path, data, root: Path, plan: ImportPlan, options: dict) -> None:
+    r = JsonReader(f, data)
+    r.expect(dict)
+    rep = plan.report
+    image_path = r.get("imagePath", str)
+    p = Path(image_path.replace("\\", "/"))
+    if not p.is_absolute() and not (f.parent / p).exists() and (f.parent / p.name).exists():
+        p = Path(p.name)  # saved elsewhere, copied here with its image: LabelMe's own fallback
+    abs_p = p if p.is_absolute() else f.parent / p
+    try:
+        path = resolve_inside(root, os.path.relpath(abs_p, root), f, "imagePath")
+    except FormatError as e:
+        raise FormatError(f, f"{e.problem} (allow a wider folder with the option dataset_root=FOLDER)",
+                          "imagePath") from None
+    h = r.get("imageHeight", int, default=None)
+    w = r.get("imageWidth", int, default=None)
+    embedded = None
+    image_data = r.get("imageData", str, default=None)
+    if not path.exists() and image_data:
+        try:
+            embedded = base64.b64decode(image_data)
+        except ValueError:
+            raise FormatError(f, "imageData is not valid base64", "imageData") from None
+    if h is None or w is None:
+        h, w = _size_from_image(f, path, embedded)
+    if h <= 0 or w <= 0:
+        raise FormatError(f, f"image size {w}x{h} is not positive", "imageHeight")
+    shape = (h, w)
+    im = PlanImage(path, w, h, ref=f.name, embedded=embedded)
+    if r.get("flags", dict, default={}):
+        rep.lose("image-level flags not kept (the project has no place for them)", f.name)
+    groups: dict[tuple, PlanInstance] = {}
+    for s in r.items("shapes"):
+        label = s.get("label", str).strip()
+        if not label:
+            raise FormatError(f, "empty label", s.child_path("label"))
+        stype = s.get("shape_type", str, default="polygon")
+        if stype not in SHAPE_TYPES:
+            rep.skip(f"{f.name} {s.path}", f"unsupported shape_type {stype!r}")
+            continue
+        points = s.get("points", list)
+        try:
+            pts = np.asarray(points, np.float64).reshape(-1, 2)
+        except (TypeError, ValueError):
+            raise FormatError(f, "points must be [[x, y], ...] numbers", s.child_path("points")) from None
+        mask = _shape_mask(f, s, stype, pts, shape, rep)
+        if mask is None or not mask.any():
+            rep.skip(f"{f.name} {s.path} ({label})", "shape covers no pixel")
+            continue
+        patch = MaskPatch.from_full(mask)
+        attrs = {}
+        if s.get("flags", dict, default={}):
+            attrs["flags"] = s.get("flags", dict)
+        if s.get("description", str, default=""):
+            attrs["description"] = s.get("description", str)
+        gid = s.get("group_id", int, default=None)
+        key = (label, gid) if gid is not None else (label, None, id(s.value))
+        inst = groups.get(key)
+        if inst is None:
+            inst = PlanInstance(plan.category(label), mask=patch, attributes=attrs)
+            inst.attributes = attrs
+            groups[key] = inst
+            im.instances.append(inst)
+        else:  # another part of the same instance
+            inst.mask = inst.mask.union(patch) if inst.mask is not None else patch
+            for k2, v in attrs.items():
+                inst.attributes.setdefault(k2, v)
+        if gid is not None:
+            inst.attributes.setdefault("group_id", gid)
+    plan.images.append(im)
+
+
+def _shape_mask(f, s: JsonReader, stype: str, pts: np.ndarray, shape, rep) -> np.ndarray | None:
+    n = len(pts)
+    need = {"polygon": 3, "rectangle": 2, "circle": 2, "point": 1, "line": 2, "linestrip": 2, "mask": 2}
+    if n < need[stype]:
+        raise FormatError(f, f"a {stype} needs at least {need[stype]} points, found {n}", s.child_path("points"))
+    if stype == "polygon":
+        return _raster.polygon(pts, shape)
+    if stype == "rectangle":
+        return _raster.rectangle(pts, shape)
+    if stype == "circle":
+        return _raster.circle(pts, shape)
+    if stype == "point":
+        rep.lose("points drawn as discs of radius 5 px", f"{f.name} {s.path}")
+        return _raster.disc(pts[0, 0], pts[0, 1], _raster.POINT_RADIUS, shape)
+    if stype in ("line", "linestrip"):
+        rep.lose("lines drawn 10 px wide", f"{f.name} {s.path}")
+        return _raster.line(pts, shape)
+    # mask: a PNG of the box from points[0] to points[1] inclusive
+    b64 = s.get("mask", str, default="")
+    if not b64:
+        raise FormatError(f, "a mask shape without mask data", s.child_path("mask"))
+    try:
+        crop = _raster.png_b64_to_mask(b64)
+    except ValueError as e:
+        raise FormatError(f, f"mask data: {e}", s.child_path("mask")) from None
+    x0, y0 = int(pts[0, 0]), int(pts[0, 1])
+    return MaskPatch.from_window(crop, y0, x0, shape).to_full()
+
+
+def _size_from_image(f: Path, path: Path, embedded: bytes | None) -> tuple[int, int]:
+    from segstudio.io.image_header import HeaderError, read_header
+
+    try:
+        hdr = read_header(path, embedded) if embedded else read_header(path)
+    except (OSError, HeaderError) as e:
+        raise FormatError(f, f"no imageHeight/imageWidth and the image cannot be read ({e})") from None
+    return hdr.height, hdr.width
+
+
+def export(project, dst: Path, options: dict, progress: ProgressFn | None,
+           cancel: CancelToken | None) -> ExportReport:
+    rep = ExportReport("labelme")
+    names = category_names(project)
+    beside = options.get("beside_images", False)
+    files: dict[Path, bytes] = {}
+    staged = None if beside else StagedOutput(dst)
+    try:
+        for rec, instances in iter_images(project, options, rep, progress, cancel):
+            img = project.image_path(rec)
+            target = img.with_suffix(".json") if beside else dst / Path(rec.path).with_suffix(".json").name
+            ref_img = img
+            if options.get("copy_images") and not beside and staged is not None:
+                ref_img = target.with_name(img.name)
+                place_image(img, staged.path(ref_img.name), "copy")
+            doc = _document(rec, img, ref_img, target, instances, names, options, rep)
+            text = json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
+            if beside:
+                files[target] = text
+            else:
+                assert staged is not None
+                rel = target.name
+                if any(Path(p).name == rel for p in staged.written):  # same name in two folders
+                    rel = f"{Path(rec.path).parent.as_posix().replace('/', '__')}__{rel}"
+                staged.write_bytes(rel, text)
+            rep.files.append(str(target))
+        if cancel is not None:
+            cancel.check()
+        if beside:
+            write_files_atomically(files)
+        else:
+            assert staged is not None
+            staged.commit()
+    except BaseException:
+        if staged is not None:
+            staged.abort()
+        raise
+    return rep
+
+
+def _document(rec, img: Path, ref_img: Path, target: Path, instances, names, options, rep) -> dict:
+    shapes = []
+    polygons = options.get("shapes") == "polygon"
+    for inst in instances:
+        label = names.get(inst.category_id, str(inst.category_id))
+        rep.count(label)
+        attrs = dict(inst.attributes)
+        flags = attrs.pop("flags", {}) if isinstance(attrs.get("flags"), dict) else {}
+        if inst.crowd:
+            flags = {**flags, "crowd": True}
+        description = str(attrs.pop("description", "") or "")
+        attrs.pop("group_id", None)
+        if attrs:
+            rep.lose("instance attributes other than flags/description dropped", f"{rec.name} #{inst.id}")
+        base = {"label": label, "group_id": None, "description": description, "flags": flags}
+        m = inst.mask.tight()
+        if not polygons:
+            shapes.append({**base, "points": [[float(m.x0), float(m.y0)], [float(m.x1 - 1), float(m.y1 - 1)]],
+                           "shape_type": "mask", "mask": _raster.png_b64(m.data)})
+            continue
+        parts = mask_to_polygons(m)
+        if any(p.holes for p in parts):
+            rep.lose("holes dropped (LabelMe polygons cannot have holes)", f"{rec.name} #{inst.id}")
+        exact = polygons_to_mask([type(p)(p.exterior) for p in parts], m.image_shape)
+        if not (exact == _raster_parts(parts, m.image_shape)).all():
+            rep.lose("boundary pixels changed by polygon conversion", f"{rec.name} #{inst.id}")
+        gid = inst.id if len(parts) > 1 else None
+        for p in parts:
+            shapes.append({**base, "group_id": gid, "points": p.exterior.tolist(),
+                           "shape_type": "polygon", "mask": None})
+    image_rel = Path(os.path.relpath(ref_img, target.parent)).as_posix()
+    image_data = None
+    if options.get("embed_images") and img.exists():
+        image_data = base64.b64encode(img.read_bytes()).decode("ascii")
+    return {"version": LABELME_VERSION, "flags": {}, "shapes": shapes, "imagePath": image_rel,
+            "imageData": image_data, "imageHeight": rec.height, "imageWidth": rec.width}
+
+
+def _raster_parts(parts, shape) -> np.ndarray:
+    out = np.zeros(shape, bool)
+    for p in parts:
+        out |= _raster.polygon(p.exterior, shape)
+    return out
+
+
+FORMAT = FormatSpec(
+    name="labelme",
+    description="LabelMe JSON, one file per image (mask, polygon, rectangle, circle, point, line shapes)",
+    read_fn=read,
+    export_fn=export,
+    import_options=(
+        Option("dataset_root", None, "images may live anywhere under this folder (default: SRC)"),
+    ),
+    export_options=(
+        Option("shapes", "mask", "mask: lossless bitmap shapes; polygon: outlines (holes lost)",
+               ("mask", "polygon")),
+        Option("beside_images", False, "write each JSON next to its image instead of into DST", type=bool),
+        Option("embed_images", False, "embed the image bytes as imageData", type=bool),
+        Option("copy_images", False, "copy each image next to its JSON in DST (self-contained)", type=bool),
+    ),
+    source="folder",
+)
