@@ -25,6 +25,7 @@ from segstudio.core.history import Command, History
 from segstudio.core.tools import BUILTIN_TOOLS, BaseTool
 from segstudio.io.images import ImageLoadError, LoadedImage, display_window, to_rgb8
 from segstudio.qt import settings as prefs
+from segstudio.qt import window_slots, window_state
 from segstudio.qt.actions import build_actions, shortcut_rows
 from segstudio.qt.canvas import CanvasView
 from segstudio.qt.controller import EditController
@@ -73,7 +74,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status_bar)
         for title in ("File", "Edit", "View", "Image", "Tools"):
             self.menu(title)
-        self.actions = build_actions(self, self._slots())
+        self.actions = build_actions(self, window_slots.slots(self))
         self.menu("Help")  # feature menus go between Tools and Help
         build_docks(self)
         build_toolbars(self)
@@ -297,50 +298,6 @@ class MainWindow(QMainWindow):
         self.images_panel.update_record(self._record)
 
     # ================================================================ internals
-    def _slots(self) -> dict:
-        c = self.controller
-        return {
-            "open_folder": self._ask_open_folder,
-            "open_project": self._ask_open_project,
-            "open_sample": self._open_sample,
-            "close_project": self.close_project,
-            "quit": self.close,
-            "undo": lambda: self._history is not None and self._history.undo(),
-            "redo": lambda: self._history is not None and self._history.redo(),
-            "accept_proposal": c.accept_proposal,
-            "discard_proposal": c.discard_proposal,
-            "delete": self._delete,
-            "select_all": lambda: self.select_instances(list(self._document.order) if self._document else []),
-            "deselect": lambda: self.select_instances([]),
-            "target_new": lambda on: on and setattr(c.options, "target", "new"),
-            "target_selected": lambda on: on and setattr(c.options, "target", "selected"),
-            "exclusive": lambda on: setattr(c.options, "exclusive", bool(on)),
-            "fill_holes": c.fill_holes,
-            "remove_islands": self._ask_remove_islands,
-            "smooth": self._ask_smooth,
-            "split": c.split,
-            "merge": c.merge,
-            "duplicate": c.duplicate,
-            "raise": lambda: c.reorder("up"),
-            "lower": lambda: c.reorder("down"),
-            "fit": self.canvas.fit,
-            "actual_size": self.canvas.actual_size,
-            "zoom_in": self.canvas.zoom_in,
-            "zoom_out": self.canvas.zoom_out,
-            "toggle_overlay": lambda on: self.display_panel.visible.setChecked(bool(on)),
-            "cycle_overlay": self._cycle_overlay,
-            "brush_smaller": lambda: self._grow_brush(-1),
-            "brush_larger": lambda: self._grow_brush(1),
-            "next_image": lambda: self.step_image(1),
-            "prev_image": lambda: self.step_image(-1),
-            "mark_done": lambda: (self.set_image_status("done"), self.step_image(1)),
-            "mark_in_progress": lambda: self.set_image_status("in_progress"),
-            "mark_review": lambda: self.set_image_status("in_review"),
-            "shortcuts": self.show_shortcuts,
-            "about": lambda: QMessageBox.about(self, "About SegStudio", "SegStudio — pixel-accurate image segmentation.\nApache-2.0"),
-            **{f"tool_{name}": (lambda on, n=name: on and self.set_tool(n)) for name in (cls.name for cls in BUILTIN_TOOLS)},
-        }
-
     def _wire(self) -> None:
         cv, c = self.canvas, self.controller
         cv.accept_requested.connect(c.accept_proposal)
@@ -508,39 +465,10 @@ class MainWindow(QMainWindow):
 
     # ================================================================ settings
     def _restore_settings(self) -> None:
-        s, o = self.settings, self.controller.options
-        geom = s.value("geometry")
-        if geom is not None:
-            self.restoreGeometry(geom)
-        state = s.value("window_state")
-        if state is not None:
-            self.restoreState(state)
-        self.display_panel.set_overlay(
-            prefs.value(s, "overlay/opacity", 0.45, float), str(s.value("overlay/mode", "both")), prefs.value(s, "overlay/visible", True, bool)
-        )
-        self.canvas.set_overlay_style(opacity=self.display_panel.opacity.value() / 100, mode=self.display_panel.mode.currentData(), visible=self.display_panel.visible.isChecked())
-        self.actions["toggle_overlay"].setChecked(self.display_panel.visible.isChecked())
-        o.brush_size = prefs.value(s, "tools/brush_size", 15, int)
-        o.tolerance = prefs.value(s, "tools/tolerance", 16, int)
-        self.brush_spin.setValue(o.brush_size)
-        self.tolerance_spin.setValue(o.tolerance)
-        self.actions["exclusive"].setChecked(prefs.value(s, "tools/exclusive", False, bool))
-        target = str(s.value("tools/target", "new"))
-        self.actions["target_selected" if target == "selected" else "target_new"].setChecked(True)
-        self.set_tool(str(s.value("tool", "brush")) if str(s.value("tool", "brush")) in self.tools else "brush")
+        window_state.restore(self)
 
     def save_settings(self) -> None:
-        s, o = self.settings, self.controller.options
-        s.setValue("geometry", self.saveGeometry())
-        s.setValue("window_state", self.saveState())
-        s.setValue("overlay/opacity", self.canvas.opacity)
-        s.setValue("overlay/mode", self.canvas.mode)
-        s.setValue("overlay/visible", self.canvas.overlay_visible)
-        s.setValue("tools/brush_size", o.brush_size)
-        s.setValue("tools/tolerance", o.tolerance)
-        s.setValue("tools/exclusive", o.exclusive)
-        s.setValue("tools/target", o.target)
-        s.sync()
+        window_state.save(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Every edit is already in the store: closing never asks and never loses work.

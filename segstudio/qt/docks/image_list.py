@@ -107,7 +107,6 @@ class ImageListPanel(QWidget):
             with_cat = {r[0] for r in rows}
         self.list.blockSignals(True)
         self.list.clear()
-        shown = 0
         for rec in self.records:
             if text and text not in rec.path.lower():
                 continue
@@ -122,10 +121,12 @@ class ImageListPanel(QWidget):
             self.list.addItem(item)
             if rec.id == self.current_id:
                 self.list.setCurrentItem(item)
-            shown += 1
         self.list.blockSignals(False)
+        self._update_counts()
+
+    def _update_counts(self) -> None:
         done = sum(1 for r in self.records if r.status == "done")
-        self.counts.setText(f"{shown} shown · {len(self.records)} images · {done} done")
+        self.counts.setText(f"{self.list.count()} shown · {len(self.records)} images · {done} done")
 
     def set_current(self, image_id: int | None) -> None:
         self.current_id = image_id
@@ -142,6 +143,7 @@ class ImageListPanel(QWidget):
             item = self.list.item(i)
             if item.data(Qt.ItemDataRole.UserRole) == rec.id:
                 item.setIcon(status_icon(rec.status))
+        self._update_counts()
 
     def _on_current(self, item: QListWidgetItem | None, _prev) -> None:
         if item is not None:

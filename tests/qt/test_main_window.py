@@ -1,0 +1,297 @@
+"""Main window: undo/redo, navigation, never losing work, shortcuts, docks, settings, features."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import cv2
+import numpy as np
+from PySide6.QtCore import Qt
+
+from segstudio.core.masks import MaskPatch
+from segstudio.core.proposal import Proposal
+from segstudio.store import Project
+from tests.qt.conftest import click, drag
+
+
+def rect(window, p0, p1):
+    window.set_tool("rectangle")
+    drag(window.canvas, [p0, p1])
+    return window.selected_instance_ids()[0]
+
+
+def test_undo_redo_sequence_with_named_steps(window, qtbot):
+    a = rect(window, (5, 5), (20, 20))
+    b = rect(window, (30, 5), (50, 20))
+    window.select_instances([a])
+    window.controller.delete_selected()
+    doc, acts = window.current_document(), window.actions
+    assert doc.order == (b,) and acts["undo"].text() == "&Undo Delete instance"
+    window.canvas.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.order == (a, b) and acts["redo"].text() == "&Redo Delete instance"
+    acts["undo"].trigger()
+    acts["undo"].trigger()
+    assert doc.order == () and not acts["undo"].isEnabled()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    acts["redo"].trigger()
+    assert doc.order == (a, b)
+
+
+def test_history_is_per_image_and_kept_across_navigation(window, qtbot, project_dir):
+    first = window.current_image().id
+    rect(window, (5, 5), (20, 20))
+    qtbot.keyClick(window, Qt.Key.Key_D)  # next image
+    assert window.current_image().id != first and len(window.current_document()) == 0
+    assert not window.actions["undo"].isEnabled()
+    rect(window, (1, 1), (9, 9))
+    qtbot.keyClick(window, Qt.Key.Key_A)  # previous image
+    assert window.current_image().id == first
+    assert window.actions["undo"].text() == "&Undo Rectangle"
+    window.actions["undo"].trigger()
+    assert len(window.current_document()) == 0
+    with Project.open(project_dir) as p:  # the undo is in the store too
+        assert p.load_instances(first) == []
+    assert "im0.png" in window.windowTitle() and "proj" in window.windowTitle()
+
+
+def test_close_never_asks_and_loses_nothing(qtbot, project_dir):
+    from segstudio.qt.main_window import MainWindow
+
+    w = MainWindow(install_features=False)
+    qtbot.addWidget(w)
+    w.show()
+    w.open_project(project_dir)
+    w.canvas.set_zoom(4)
+    w.canvas.centerOn(40, 30)
+    rect(w, (5, 5), (20, 20))
+    image_id = w.current_image().id
+    w.close()  # a modal question would block here
+    with Project.open(project_dir) as p:
+        assert len(p.load_instances(image_id)) == 1
+        assert p.image(image_id).status == "in_progress"
+    w2 = MainWindow(install_features=False)
+    qtbot.addWidget(w2)
+    w2.open_project(project_dir)
+    assert w2.current_image().id == image_id and len(w2.current_document()) == 1  # reopens where we were
+    w2.close()
+
+
+def test_proposal_enter_accepts_escape_discards(window, qtbot):
+    doc = window.current_document()
+    m = np.zeros(doc.image_shape, bool)
+    m[5:15, 5:15] = True
+    doc.set_proposal(Proposal(MaskPatch.from_full(m), score=0.9, model_id="tiny"))
+    assert window.canvas.proposal_layer.boundingRect().width() == 10
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
+    assert doc.proposal is None and len(doc) == 1
+    inst = doc.instances[0]
+    assert inst.source == "model" and inst.category_id == window.current_category_id()
+    assert window.actions["undo"].text() == "&Undo Accept proposal"
+    doc.set_proposal(Proposal(MaskPatch.from_full(m)))
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
+    assert doc.proposal is None and len(doc) == 1
+
+
+def test_shortcuts_pick_tools_and_categories(window, qtbot):
+    window.canvas.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_P)
+    assert window.canvas.tool.name == "polygon"
+    qtbot.keyClick(window, Qt.Key.Key_B)
+    assert window.canvas.tool.name == "brush"
+    qtbot.keyClick(window, Qt.Key.Key_2)
+    cats = list(window.project.categories())
+    assert window.current_category_id() == cats[1].id
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    assert not window.canvas.overlay_visible
+    qtbot.keyClick(window, Qt.Key.Key_BracketRight)
+    assert window.controller.options.brush_size > 15
+    dlg = window.show_shortcuts()
+    texts = {dlg.table.item(r, 1).text() for r in range(dlg.table.rowCount())}
+    assert {"Undo", "Next Image", "Brush", "Accept the proposal (or close the polygon being drawn)"} <= texts
+    dlg.close()
+
+
+def test_instance_dock_hide_lock_reorder_category_and_attributes(window):
+    a = rect(window, (5, 5), (30, 30))
+    b = rect(window, (20, 20), (50, 50))
+    doc, panel = window.current_document(), window.instances_panel
+    assert panel.tree.topLevelItemCount() == 2
+    top = panel.tree.topLevelItem(0)
+    assert int(top.text(3)) == b
+    top.setCheckState(0, Qt.CheckState.Unchecked)  # hide b
+    assert window.canvas.overlay.raster.labels[25, 25] == a
+    window.select_instances([a])
+    window.controller.reorder("front")
+    assert doc.order == (b, a)
+    cats = list(window.project.categories())
+    window.controller.set_category(cats[1].id)
+    assert doc.get(a).category_id == cats[1].id
+    window.controller.set_attributes(a, {"occluded": True})
+    assert doc.get(a).attributes == {"occluded": True}
+    assert window.properties_panel.current_attributes() == {"occluded": True}
+    panel.tree.topLevelItem(0).setCheckState(1, Qt.CheckState.Checked)  # lock a (now on top)
+    window.controller.delete_selected()
+    assert a in doc
+
+
+def test_edit_operations_from_the_menu(window):
+    a = rect(window, (5, 5), (20, 20))
+    b = rect(window, (30, 30), (40, 40))
+    window.select_instances([a, b])
+    window.actions["merge"].trigger()
+    doc = window.current_document()
+    assert len(doc) == 1
+    window.actions["split"].trigger()
+    assert len(doc) == 2
+    window.actions["duplicate"].trigger()
+    assert len(doc) == 4
+
+
+def test_image_list_filters_and_status(window):
+    panel = window.images_panel
+    assert panel.list.count() == 3
+    panel.search.setText("im1")
+    assert panel.list.count() == 1
+    panel.search.setText("")
+    rect(window, (5, 5), (20, 20))
+    panel.status_filter.setCurrentIndex(panel.status_filter.findData("in_progress"))
+    panel.refresh()
+    assert panel.visible_ids() == [window.current_image().id]
+    panel.status_filter.setCurrentIndex(0)
+    panel.category_filter.setCurrentIndex(1)
+    assert panel.visible_ids() == [window.current_image().id]
+    panel.category_filter.setCurrentIndex(0)
+    window.actions["mark_done"].trigger()
+    assert "done" in panel.counts.text() and "1 done" in panel.counts.text()
+
+
+def test_settings_persist_between_runs(qtbot, project_dir):
+    from segstudio.qt.main_window import MainWindow
+
+    w = MainWindow(install_features=False)
+    qtbot.addWidget(w)
+    w.open_project(project_dir)
+    w.display_panel.opacity.setValue(70)
+    w.brush_spin.setValue(33)
+    w.set_tool("lasso")
+    w.close()
+    w2 = MainWindow(install_features=False)
+    qtbot.addWidget(w2)
+    assert abs(w2.canvas.opacity - 0.7) < 1e-6 and w2.controller.options.brush_size == 33
+    assert w2.canvas.tool.name == "lasso"
+    assert str(project_dir.resolve()) in [w2.welcome.recent.item(i).data(Qt.ItemDataRole.UserRole) for i in range(w2.welcome.recent.count())]
+    assert w2.stack.currentWidget() is w2.welcome
+    w2.close()
+
+
+def test_sixteen_bit_gray_display_window(qtbot, tmp_path):
+    from segstudio.qt.main_window import MainWindow
+
+    img = np.zeros((40, 50), np.uint16)
+    img[:, 25:] = 4000
+    cv2.imwrite(str(tmp_path / "g16.png"), img)
+    w = MainWindow(install_features=False)
+    qtbot.addWidget(w)
+    assert w.open_folder(tmp_path)
+    data = w.current_image_data()
+    assert data.data.dtype == np.uint16
+    shown = w.canvas.image_layer.levels[0]
+    assert shown[0, 30, 0] == 255 and shown[0, 0, 0] == 0  # auto window stretches 0..4000
+    w._on_window_changed((0.0, 8000.0))
+    assert 120 <= w.canvas.image_layer.levels[0][0, 30, 0] <= 135
+    assert np.array_equal(w.current_image_data().data, img)  # data untouched
+    w.close()
+
+
+def test_video_record_uses_the_video_source(qtbot, tmp_path, monkeypatch):
+    from segstudio.qt.main_window import MainWindow
+
+    class FakeSource:
+        frame_count, fps, shape = 5, 10.0, (24, 32)
+
+        def read(self, i):
+            return np.full((24, 32, 3), 10 * i, np.uint8)
+
+        def close(self):
+            pass
+
+    mod = types.ModuleType("segstudio.video.source")
+    mod.open_source = lambda path: FakeSource()
+    monkeypatch.setitem(sys.modules, "segstudio.video.source", mod)
+    (tmp_path / "clip.mp4").write_bytes(b"x")
+    with Project.create(tmp_path) as p:
+        vid = p.add_video(tmp_path / "clip.mp4", 32, 24, 5, 10.0)
+        p.add_category("car")
+    w = MainWindow(install_features=False)
+    qtbot.addWidget(w)
+    w.open_project(tmp_path)
+    assert w.go_to_image(vid, 3)
+    assert w.current_image_data().data[0, 0, 0] == 30 and w.current_document().frame == 3
+    assert "frame 4" in w.windowTitle()
+    w.set_tool("rectangle")
+    w.canvas.set_zoom(8)
+    w.canvas.centerOn(16, 12)
+    drag(w.canvas, [(2, 2), (10, 10)])
+    w.go_to_image(vid, 4)
+    assert len(w.current_document()) == 0
+    w.go_to_image(vid, 3)
+    assert len(w.current_document()) == 1 and w.actions["undo"].isEnabled()
+    w.close()
+
+
+def test_broken_feature_is_skipped(window, monkeypatch):
+    from segstudio.qt import features
+
+    good = types.ModuleType("segstudio.qt.features.zz_good")
+    good.install = lambda win: win.menu("Model").addAction("Run model")
+    bad = types.ModuleType("segstudio.qt.features.zz_bad")
+
+    def boom(win):
+        raise RuntimeError("boom")
+
+    bad.install = boom
+    monkeypatch.setitem(sys.modules, good.__name__, good)
+    monkeypatch.setitem(sys.modules, bad.__name__, bad)
+    result = features.install_all(window, ["zz_bad", "zz_good"])
+    assert result["zz_good"] is None and "boom" in result["zz_bad"]
+    assert [a.text() for a in window.menu("Model").actions()] == ["Run model"]
+    titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert titles.index("Model") < titles.index("Help")
+
+
+def test_public_api_for_features(window, qtbot):
+    seen = []
+    window.image_changed.connect(seen.append)
+    changes = []
+    window.document_changed.connect(changes.append)
+    window.canvas.set_extra_layer("diff", np.zeros((60, 80, 4), np.uint8), 0.5)
+    assert "diff" in window.canvas.extra_layers
+    window.canvas.set_extra_layer("diff", None)
+    assert "diff" not in window.canvas.extra_layers
+    rec = window.current_image()
+    from segstudio.core import commands
+    from segstudio.core.instance import Instance
+
+    doc = window.current_document()
+    m = np.zeros(doc.image_shape, bool)
+    m[1:4, 1:4] = True
+    window.push_command(commands.add_instance(doc, Instance(doc.allocate_id(), 1, MaskPatch.from_full(m))))
+    assert changes and window.current_history().can_undo
+    window.project.replace_instances(rec.id, [])
+    window.reload_document()
+    assert len(window.current_document()) == 0 and seen[-1].id == rec.id
+    dock = window.add_dock(QLabelish(), "Extra", object_name="dock_extra")
+    assert window.docks["dock_extra"] is dock
+    pt = window.canvas.image_to_view(10, 12)
+    x, y = window.canvas.view_to_image(pt)
+    assert abs(x - 10) < 1e-6 and abs(y - 12) < 1e-6
+    click(window.canvas, 1, 1)
+
+
+def QLabelish():
+    from PySide6.QtWidgets import QLabel
+
+    return QLabel("extra")
