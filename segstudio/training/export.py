@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+import warnings
 from pathlib import Path
 
 from segstudio.training.cards import CARD_NAME, CardError, TrainedCard, read_card
@@ -52,7 +53,10 @@ def export_model(card_path: str | Path, fmt: str, out_dir: str | Path, opset: in
     target = out / name
     tmp = out / (name + ".tmp")
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            # torch marks the TorchScript and legacy ONNX paths deprecated; they are what
+            # OpenCV and C++ deployments load today.
+            warnings.simplefilter("ignore", DeprecationWarning)
             if fmt == "onnx":
                 torch.onnx.export(net, (dummy,), str(tmp), input_names=["image"], output_names=["logits"],
                                   opset_version=opset, dynamo=False, do_constant_folding=True)

@@ -13,10 +13,10 @@ from segstudio.training.transforms import IGNORE
 
 
 def cross_entropy(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    valid = target != IGNORE
+    if not valid.any():  # torch's mean over zero pixels is NaN
+        return logits.sum() * 0.0
     if logits.shape[1] == 1:
-        valid = target != IGNORE
-        if not valid.any():
-            return logits.sum() * 0.0
         t = target.clamp(max=1).float()
         per = F.binary_cross_entropy_with_logits(logits[:, 0], t, reduction="none")
         if weight is not None:

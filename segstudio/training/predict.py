@@ -8,6 +8,7 @@ review queue.  torch / onnxruntime are imported lazily, on first use.
 from __future__ import annotations
 
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,9 @@ class TrainedSegmenter:
 
         if fmt == "torchscript":
             try:
-                net = torch.jit.load(str(path), map_location="cpu")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    net = torch.jit.load(str(path), map_location="cpu")
             except Exception as e:
                 raise CardError(f"{path}: not a loadable TorchScript model ({e})") from None
         else:

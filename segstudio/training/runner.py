@@ -76,8 +76,6 @@ def execute(
 
 
 def _execute(project: Project, run, resume: bool, cancel, emit: EventFn, device) -> dict[str, Any]:
-    from segstudio.training import loop
-
     template = get_template(run.template)
     hp = dict(run.hyperparams)
     data = data_mod.TrainingData.from_snapshot(run.data_snapshot)
@@ -91,6 +89,7 @@ def _execute(project: Project, run, resume: bool, cancel, emit: EventFn, device)
     train_pairs = data_mod.load_pairs(project, data, data.train_ids, short)
     val_pairs = data_mod.load_pairs(project, data, data.val_ids, short)
     history: list[dict[str, Any]] = []
+    from segstudio.training import loop  # torch: only once the data is known to be readable
 
     def on_event(event: dict[str, Any]) -> None:
         if event["type"] == "epoch":
