@@ -100,13 +100,15 @@ def apply_plan(
     mode: str = "append",
     label_set: str = "gt",
     require_images: bool = True,
+    stem_match: bool = True,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
 ) -> ImportReport:
     """Write `plan` into `project` in one transaction; nothing is written when anything fails.
 
     mode "append" adds instances above existing ones; "replace" replaces the annotations of
-    every image the plan touches.  Images are matched by path, then by a unique file name.
+    every image the plan touches.  Images are matched by path, then (when the file named by the
+    source does not exist) by a unique file name in the project, then by a unique file stem.
     """
     if mode not in ("append", "replace"):
         raise ValueError(f"unknown import mode {mode!r} (append or replace)")
@@ -115,8 +117,11 @@ def apply_plan(
     conn = project.conn
     existing = dict(conn.execute("SELECT path, id FROM images"))
     by_name: dict[str, list[str]] = {}
+    by_stem: dict[str, list[str]] = {}
     for p in existing:
-        by_name.setdefault(p.rsplit("/", 1)[-1], []).append(p)
+        name = p.rsplit("/", 1)[-1]
+        by_name.setdefault(name, []).append(p)
+        by_stem.setdefault(name.rsplit(".", 1)[0], []).append(p)
     images: list[tuple[PlanImage, str, int | None]] = []  # (plan image, rel path, existing id)
     written: list[Path] = []
     for im in plan.images:
@@ -126,6 +131,8 @@ def apply_plan(
         iid = existing.get(rel)
         if iid is None and not im.path.exists():
             same = by_name.get(im.path.name, [])
+            if not same and stem_match:
+                same = by_stem.get(im.path.stem, [])
             if len(same) == 1:  # the file moved, or the dataset points elsewhere: same image
                 iid = existing[same[0]]
                 rel = same[0]

@@ -16,7 +16,7 @@ from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import rle_batch as rb
 from segstudio.io.atomic import StagedOutput, atomic_file
 from segstudio.io.exporting import export_images
-from segstudio.io.formats._polygons import coco_raster, outline_polygons
+from segstudio.io.formats._polygons import coco_raster, fill_holes, outline_polygons
 from segstudio.io.reports import ExportReport
 from segstudio.store.project import ImageRecord, Project
 
@@ -136,16 +136,18 @@ def _segmentations(rows: list, mode: str, rep: ExportReport, project, cancel) ->
             wy0, wx0 = max(0, y0 - 1), max(0, x0 - 1)
             wh, ww = min(H, y0 + h + 1) - wy0, min(W, x0 + w + 1) - wx0
             drawn = coco_raster(polys, wy0, wx0, wh, ww)
-            diff = int(np.count_nonzero(drawn != patch.window(wy0, wx0, wh, ww)))
+            target = fill_holes(patch) if holes else patch
+            diff = int(np.count_nonzero(drawn != target.window(wy0, wx0, wh, ww)))
             if diff and mode == "auto":
                 need_rle.append(k)
                 continue
-            item = f"image {iid} instance {k + 1}"
+            item = f"image {iid} annotation {k + 1}"
             if holes:
-                rep.lose("holes filled (COCO polygons cannot have holes)", item)
+                rep.lose("instances whose holes were filled (COCO polygons cannot have holes)", item)
+                rep.lose("hole pixels filled (total)", item, target.area - patch.area)
             if diff:
-                rep.lose("instances whose boundary changed under COCO polygon rasterisation", item)
-                rep.lose("pixels changed by polygon rasterisation (total)", item, diff)
+                rep.lose("instances whose outline changed under COCO polygon rasterisation", item)
+                rep.lose("outline pixels changed by polygon rasterisation (total)", item, diff)
             out[k] = json.dumps(polys, separators=(",", ":"))
     if need_rle:
         sel = [rows[k] for k in need_rle]

@@ -65,3 +65,14 @@ def polygons_to_patch(polygons: list[list[float]], image_shape: tuple[int, int])
     # touches it; elsewhere the 1-pixel margin keeps every covered pixel inside the window.
     data = coco_raster(polygons, y0, x0, y1 - y0, x1 - x0)
     return MaskPatch.from_window(data, y0, x0, image_shape)
+
+
+def fill_holes(patch: MaskPatch) -> MaskPatch:
+    """The patch with every hole filled (what a hole-less polygon format can at best keep)."""
+    if patch.is_empty:
+        return patch
+    m = np.ascontiguousarray(patch.data, dtype=np.uint8)
+    padded = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    contours, _ = cv2.findContours(padded, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(padded, contours, -1, 1, thickness=cv2.FILLED)
+    return MaskPatch(patch.y0, patch.x0, padded[1:-1, 1:-1].astype(bool), patch.image_shape)

@@ -1,0 +1,143 @@
+"""Label-map PNGs: semantic (class index per pixel) and instance-id (16-bit) maps.
+
+Export writes `semantic/<stem>.png` (8-bit gray, 16-bit when more than 255 classes; 0 is
+background, class k is line k of `classes.txt`) and `instances/<stem>.png` (16-bit gray,
+instance 1..N in z order, 0 background) -- option `kind` picks one or both.  Overlaps are
+flattened by z order (top wins) and reported.  Import reads `instances/` when present (class =
+majority of the semantic map under each instance, else "object"), otherwise one instance per
+class from `semantic/`.  Images: `images/<stem>.*` beside the maps, or a project image with the
+same file stem (for masks made for images already in a project).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.atomic import StagedOutput
+from segstudio.io.errors import FormatError
+from segstudio.io.exporting import (
+    category_names,
+    export_images,
+    iter_images,
+    place_image,
+    stem_names,
+)
+from segstudio.io.formats._maps import flatten, majority, split_ids
+from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance
+from segstudio.io.png_palette import read_label_png
+from segstudio.io.registry import FormatSpec, Option
+from segstudio.io.reports import ExportReport, ImportReport
+
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def _png(arr: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", arr)
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def export(project, dst: Path, options: dict, progress: ProgressFn | None,
+           cancel: CancelToken | None) -> ExportReport:
+    rep = ExportReport("labelmap")
+    kind = options.get("kind", "both")
+    cats = list(project.categories())
+    index = {c.id: k + 1 for k, c in enumerate(cats)}
+    sem_dtype = np.uint8 if len(cats) <= 255 else np.uint16
+    names = category_names(project)
+    stems = stem_names(export_images(project, options))
+    how = options.get("images", "none")
+    with StagedOutput(dst) as out:
+        out.write_text("classes.txt", "\n".join(["background"] + [c.name for c in cats]) + "\n")
+        for rec, instances in iter_images(project, options, rep, progress, cancel):
+            stem = stems[rec.id]
+            if len(instances) > 65535:
+                raise ValueError(f"{rec.name}: more than 65535 instances do not fit a 16-bit map")
+            for inst in instances:
+                rep.count(names.get(inst.category_id, "?"))
+            if kind in ("semantic", "both"):
+                sem = flatten(instances, rec.shape, lambda k, i: index[i.category_id], sem_dtype,
+                              rep=rep if kind == "semantic" else None, item=rec.name)
+                out.write_bytes(f"semantic/{stem}.png", _png(sem))
+            if kind in ("instance", "both"):
+                ids = flatten(instances, rec.shape, lambda k, i: k + 1, np.uint16, rep=rep, item=rec.name)
+                out.write_bytes(f"instances/{stem}.png", _png(ids))
+            src_img = project.image_path(rec)
+            if how != "none" and src_img.exists():
+                place_image(src_img, out.path(f"images/{stem}{src_img.suffix.lower()}"), how)
+        rep.files = [str(dst / p) for p in out.written]
+    return rep
+
+
+def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelToken | None) -> ImportPlan:
+    if not src.is_dir():
+        raise FormatError(src, "a label-map dataset is a folder (semantic/ and/or instances/)")
+    sem_dir, ins_dir = src / "semantic", src / "instances"
+    if not sem_dir.is_dir() and not ins_dir.is_dir():
+        sem_dir = src  # a plain folder of class-index PNGs
+    names = ["background"]
+    cls_file = src / "classes.txt"
+    if cls_file.is_file():
+        names = [ln.strip() for ln in cls_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    plan = ImportPlan(ImportReport("labelmap"))
+    img_dir = Path(options.get("images") or src / "images")
+    stems = sorted({p.stem for d in (sem_dir, ins_dir) if d.is_dir() for p in d.glob("*.png")})
+    for k, stem in enumerate(stems):
+        if cancel is not None:
+            cancel.check()
+        report(progress, k, len(stems), stem)
+        sem = _load(sem_dir / f"{stem}.png") if (sem_dir / f"{stem}.png").is_file() else None
+        ins = _load(ins_dir / f"{stem}.png") if (ins_dir / f"{stem}.png").is_file() else None
+        ref = ins if ins is not None else sem
+        assert ref is not None
+        if sem is not None and ins is not None and sem.shape != ins.shape:
+            raise FormatError(ins_dir / f"{stem}.png", f"size {ins.shape} differs from the semantic map's {sem.shape}")
+        h, w = ref.shape
+        path = next((img_dir / f"{stem}{e}" for e in IMAGE_EXTS if (img_dir / f"{stem}{e}").exists()),
+                    img_dir / f"{stem}.png")
+        im = PlanImage(path, w, h, ref=stem)
+        if ins is not None:
+            for _, patch in split_ids(ins):
+                cid = majority(sem, patch, ignore=(0,)) if sem is not None else None
+                name = _name(names, cid, sem_dir / f"{stem}.png") if cid is not None else "object"
+                im.instances.append(PlanInstance(plan.category(name), mask=patch))
+        else:
+            for value, patch in split_ids(sem):
+                im.instances.append(PlanInstance(plan.category(_name(names, value, sem_dir / f"{stem}.png")), mask=patch))
+        plan.images.append(im)
+    return plan
+
+
+def _name(names: list[str], index: int, f: Path) -> str:
+    if index < len(names):
+        return names[index]
+    return f"class{index}"
+
+
+def _load(path: Path) -> np.ndarray:
+    try:
+        arr = read_label_png(path)
+    except (OSError, ValueError) as e:
+        raise FormatError(path, str(e)) from None
+    if arr.ndim != 2:
+        raise FormatError(path, "expected a single-channel label map")
+    return arr
+
+
+FORMAT = FormatSpec(
+    name="labelmap",
+    description="label-map PNGs: semantic class indices and 16-bit instance ids (+ classes.txt)",
+    read_fn=read,
+    export_fn=export,
+    import_options=(Option("images", None, "folder of the images (default: SRC/images)"),),
+    export_options=(
+        Option("kind", "both", "which maps to write", ("semantic", "instance", "both")),
+        Option("images", "none", "also put the images into images/", ("none", "copy", "link")),
+    ),
+    source="folder",
+)

@@ -1,0 +1,175 @@
+"""Pascal VOC segmentation: `SegmentationClass/` and `SegmentationObject/` palette PNGs.
+
+Layout (as VOC2012 and labelme2voc): `JPEGImages/`, `SegmentationClass/<stem>.png` (class index
+per pixel, 0 background, 255 void), `SegmentationObject/<stem>.png` (instance index per pixel),
+`ImageSets/Segmentation/{train,val,test,trainval}.txt`, `class_names.txt` (index = line number).
+Export flattens overlaps by z order (top wins) and reports every instance that lost pixels;
+import takes instances from SegmentationObject (class = majority under it) or, without it, one
+instance per class from SegmentationClass.  Void (255) pixels belong to no instance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.atomic import StagedOutput
+from segstudio.io.errors import FormatError
+from segstudio.io.exporting import (
+    category_names,
+    export_images,
+    iter_images,
+    place_image,
+    stem_names,
+)
+from segstudio.io.formats._maps import flatten, majority, split_ids
+from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance
+from segstudio.io.png_palette import encode_indexed, read_label_png
+from segstudio.io.registry import FormatSpec, Option
+from segstudio.io.reports import ExportReport, ImportReport
+
+VOC_CLASSES = (
+    "_background_", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
+    "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
+    "train", "tvmonitor",
+)
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def _class_names(root: Path) -> tuple[list[str], bool]:
+    for name in ("class_names.txt", "labels.txt", "classes.txt"):
+        f = root / name
+        if f.is_file():
+            names = [ln.strip() for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            if names and names[0] == "__ignore__":  # labelme's labels.txt: index -1
+                names = names[1:]
+            return names, True
+    return list(VOC_CLASSES), False
+
+
+def _splits(root: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    sets = root / "ImageSets" / "Segmentation"
+    for split in ("train", "val", "test"):
+        f = sets / f"{split}.txt"
+        if f.is_file():
+            for ln in f.read_text(encoding="utf-8").split():
+                out[ln.strip()] = split
+    return out
+
+
+def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelToken | None) -> ImportPlan:
+    if not src.is_dir():
+        raise FormatError(src, "a VOC dataset is a folder (with SegmentationClass/ and/or SegmentationObject/)")
+    cls_dir, obj_dir = src / "SegmentationClass", src / "SegmentationObject"
+    if not cls_dir.is_dir():
+        alt = src / "SegmentationClassPNG"  # labelme2voc's older name
+        cls_dir = alt if alt.is_dir() else cls_dir
+    if not cls_dir.is_dir() and not obj_dir.is_dir():
+        raise FormatError(src, "no SegmentationClass/ or SegmentationObject/ folder")
+    names, found = _class_names(src)
+    plan = ImportPlan(ImportReport("voc"))
+    if not found:
+        plan.report.warn("no class_names.txt: using the 20 Pascal VOC class names")
+    splits = _splits(src)
+    stems = sorted({p.stem for d in (cls_dir, obj_dir) if d.is_dir() for p in d.glob("*.png")})
+    img_dir = Path(options.get("images") or src / "JPEGImages")
+    for k, stem in enumerate(stems):
+        if cancel is not None:
+            cancel.check()
+        report(progress, k, len(stems), stem)
+        cls_map = _load(cls_dir / f"{stem}.png") if (cls_dir / f"{stem}.png").is_file() else None
+        obj_map = _load(obj_dir / f"{stem}.png") if (obj_dir / f"{stem}.png").is_file() else None
+        ref = cls_map if cls_map is not None else obj_map
+        assert ref is not None
+        if cls_map is not None and obj_map is not None and cls_map.shape != obj_map.shape:
+            raise FormatError(obj_dir / f"{stem}.png", f"size {obj_map.shape} differs from the class map's {cls_map.shape}")
+        h, w = ref.shape
+        path = next((img_dir / f"{stem}{e}" for e in IMAGE_EXTS if (img_dir / f"{stem}{e}").exists()),
+                    img_dir / f"{stem}.jpg")
+        im = PlanImage(path, w, h, split=splits.get(stem), ref=stem)
+        if obj_map is not None:
+            for value, patch in split_ids(obj_map, ignore=(0, 255)):
+                cid = majority(cls_map, patch) if cls_map is not None else None
+                if cls_map is None:
+                    name = "object"
+                elif cid is None:
+                    plan.report.skip(f"{stem} object {value}", "no class under it (background/void only)")
+                    continue
+                else:
+                    name = _name(names, cid, cls_dir / f"{stem}.png")
+                im.instances.append(PlanInstance(plan.category(name), mask=patch))
+        else:
+            for value, patch in split_ids(cls_map, ignore=(0, 255)):
+                im.instances.append(PlanInstance(plan.category(_name(names, value, cls_dir / f"{stem}.png")),
+                                                 mask=patch))
+            plan.report.lose("semantic maps only: one instance per class and image", stem)
+        plan.images.append(im)
+    return plan
+
+
+def _name(names: list[str], index: int, f: Path) -> str:
+    if index >= len(names):
+        raise FormatError(f, f"class index {index} has no name (class_names.txt lists {len(names)})")
+    return names[index]
+
+
+def _load(path: Path):
+    try:
+        return read_label_png(path)
+    except (OSError, ValueError) as e:
+        raise FormatError(path, str(e)) from None
+
+
+def export(project, dst: Path, options: dict, progress: ProgressFn | None,
+           cancel: CancelToken | None) -> ExportReport:
+    rep = ExportReport("voc")
+    cats = list(project.categories())
+    if len(cats) > 254:
+        raise ValueError(f"VOC class maps hold 254 classes; the project has {len(cats)}")
+    index = {c.id: k + 1 for k, c in enumerate(cats)}
+    names = category_names(project)
+    stems = stem_names(export_images(project, options))
+    how = options.get("images", "copy")
+    sets: dict[str, list[str]] = {}
+    with StagedOutput(dst) as out:
+        out.write_text("class_names.txt", "\n".join(["_background_"] + [c.name for c in cats]) + "\n")
+        for rec, instances in iter_images(project, options, rep, progress, cancel):
+            stem = stems[rec.id]
+            item = rec.name
+            if len(instances) > 254:
+                for inst in instances[254:]:
+                    rep.skip(f"{item} #{inst.id}", "more than 254 instances in one image (VOC limit)")
+                instances = instances[:254]
+            for inst in instances:
+                rep.count(names.get(inst.category_id, "?"))
+                if inst.crowd:
+                    rep.lose("crowd flags dropped", f"{item} #{inst.id}")
+            cls = flatten(instances, rec.shape, lambda k, i: index[i.category_id], rep=None)
+            obj = flatten(instances, rec.shape, lambda k, i: k + 1, rep=rep, item=item)
+            out.write_bytes(f"SegmentationClass/{stem}.png", encode_indexed(cls.astype("uint8")))
+            out.write_bytes(f"SegmentationObject/{stem}.png", encode_indexed(obj.astype("uint8")))
+            src_img = project.image_path(rec)
+            if how != "none":
+                if src_img.exists():
+                    place_image(src_img, out.path(f"JPEGImages/{stem}{src_img.suffix.lower()}"), how)
+                else:
+                    rep.warn(f"{item}: image file missing, not copied")
+            sets.setdefault(rec.split or "train", []).append(stem)
+        for split, ss in sets.items():
+            out.write_text(f"ImageSets/Segmentation/{split}.txt", "\n".join(ss) + "\n")
+        if "train" in sets and "val" in sets:
+            out.write_text("ImageSets/Segmentation/trainval.txt", "\n".join(sets["train"] + sets["val"]) + "\n")
+        rep.files = [str(dst / p) for p in out.written]
+    return rep
+
+
+FORMAT = FormatSpec(
+    name="voc",
+    description="Pascal VOC segmentation (SegmentationClass/SegmentationObject palette PNGs)",
+    read_fn=read,
+    export_fn=export,
+    import_options=(Option("images", None, "folder of the images (default: SRC/JPEGImages)"),),
+    export_options=(Option("images", "copy", "put the images into JPEGImages/", ("copy", "link", "none")),),
+    source="folder",
+)

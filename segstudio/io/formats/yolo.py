@@ -1,0 +1,262 @@
+"""Ultralytics YOLO segmentation: `data.yaml` + `labels/<split>/<stem>.txt` polygon lines.
+
+Each line is `class x1 y1 x2 y2 ...` in coordinates normalised to [0, 1]; one line = one
+instance, so holes cannot be represented and an instance in several parts is written as one
+line per part (option parts=split) or as its largest part (parts=largest).  Export writes the
+pixel-outline polygons that rasterise back to the mask, checks every written line by
+rasterising it again, and reports exactly what changed (holes, parts, boundary pixels).
+Import rasterises polygons like COCO's reference (pycocotools); 5-value lines (detection boxes)
+become rectangles, reported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.atomic import StagedOutput
+from segstudio.io.errors import FormatError
+from segstudio.io.exporting import (
+    category_names,
+    export_images,
+    iter_images,
+    place_image,
+    stem_names,
+)
+from segstudio.io.formats._polygons import fill_holes, outline_polygons, polygons_to_patch
+from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance
+from segstudio.io.registry import FormatSpec, Option
+from segstudio.io.reports import ExportReport, ImportReport
+from segstudio.store.scan import natural_key
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+DIGITS = 8  # decimals of normalised coordinates: sub-1e-4 px for images up to 10,000 px
+
+
+def _load_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        raise FormatError(path, f"invalid YAML: {getattr(e, 'problem', e)}", where) from None
+    except OSError as e:
+        raise FormatError(path, f"cannot read ({e.strerror})") from None
+    if not isinstance(data, dict):
+        raise FormatError(path, "expected a mapping (train/val/names)")
+    return data
+
+
+def _names(yml: Path, data: dict) -> list[str]:
+    names = data.get("names")
+    if isinstance(names, list):
+        return [str(n) for n in names]
+    if isinstance(names, dict):
+        try:
+            idx = {int(k): str(v) for k, v in names.items()}
+        except ValueError:
+            raise FormatError(yml, "names keys must be class indices", "names") from None
+        return [idx.get(i, f"class{i}") for i in range(max(idx, default=-1) + 1)]
+    raise FormatError(yml, "missing 'names' (list or {index: name})", "names")
+
+
+def _split_images(yml: Path, data: dict) -> dict[str, list[Path]]:
+    base = Path(data.get("path") or yml.parent)
+    if not base.is_absolute():
+        base = (yml.parent / base).resolve()
+    out: dict[str, list[Path]] = {}
+    for split in ("train", "val", "test"):
+        entries = data.get(split)
+        if not entries:
+            continue
+        for e in entries if isinstance(entries, list) else [entries]:
+            p = base / str(e)
+            if p.is_dir():
+                imgs = [q for q in p.rglob("*") if q.suffix.lower() in IMAGE_EXTS]
+            elif p.suffix == ".txt" and p.is_file():
+                imgs = [(base / ln.strip()) if not Path(ln.strip()).is_absolute() else Path(ln.strip())
+                        for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            else:
+                raise FormatError(yml, f"{p} is neither a folder nor a .txt list", split)
+            seen = {q for v in out.values() for q in v}
+            out.setdefault(split, []).extend(sorted((q for q in imgs if q not in seen),
+                                                    key=lambda q: natural_key(q.as_posix())))
+    return out
+
+
+def label_path(image: Path) -> Path:
+    """Ultralytics' rule: the last /images/ of the path becomes /labels/, suffix .txt."""
+    parts = list(image.parts)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            return Path(*parts).with_suffix(".txt")
+    return image.with_suffix(".txt")
+
+
+def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelToken | None) -> ImportPlan:
+    yml = src if src.is_file() else next((src / n for n in ("data.yaml", "dataset.yaml") if (src / n).is_file()), None)
+    if yml is None:
+        raise FormatError(src, "no data.yaml found")
+    data = _load_yaml(yml)
+    names = _names(yml, data)
+    plan = ImportPlan(ImportReport("yolo"))
+    for n in names:
+        plan.category(n)
+    splits = _split_images(yml, data)
+    total = sum(len(v) for v in splits.values())
+    done = 0
+    from segstudio.io.image_header import HeaderError, read_header
+
+    for split, images in splits.items():
+        for img in images:
+            if cancel is not None:
+                cancel.check()
+            done += 1
+            report(progress, done, total, img.name)
+            try:
+                hdr = read_header(img)
+            except FileNotFoundError:
+                plan.report.skip(str(img), "image file not found")
+                continue
+            except (OSError, HeaderError) as e:
+                plan.report.skip(str(img), f"unreadable image ({e})")
+                continue
+            im = PlanImage(img, hdr.width, hdr.height, split=split, ref=img.name)
+            lbl = label_path(img)
+            if lbl.is_file():
+                _read_label(lbl, im, names, plan)
+            plan.images.append(im)
+    return plan
+
+
+def _read_label(lbl: Path, im: PlanImage, names: list[str], plan: ImportPlan) -> None:
+    W, H = im.width, im.height
+    for n, line in enumerate(lbl.read_text(encoding="utf-8").splitlines(), 1):
+        fields = line.split()
+        if not fields:
+            continue
+        try:
+            cls = int(fields[0])
+            vals = [float(v) for v in fields[1:]]
+        except ValueError:
+            raise FormatError(lbl, "expected 'class x1 y1 x2 y2 ...' numbers", f"line {n}") from None
+        if not 0 <= cls < len(names):
+            raise FormatError(lbl, f"class {cls} is not in data.yaml names (0..{len(names) - 1})", f"line {n}")
+        if len(vals) == 4:
+            cx, cy, bw, bh = vals
+            vals = [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2, cx - bw / 2, cy + bh / 2]
+            plan.report.lose("detection boxes imported as rectangles", f"{lbl.name} line {n}")
+        if len(vals) < 6 or len(vals) % 2:
+            raise FormatError(lbl, f"a polygon needs an even number (>= 6) of coordinates, found {len(vals)}", f"line {n}")
+        pts = np.asarray(vals, np.float64).reshape(-1, 2)
+        if (pts < -0.01).any() or (pts > 1.01).any():
+            raise FormatError(lbl, "coordinates must be normalised to [0, 1]", f"line {n}")
+        pts *= (W, H)
+        patch = polygons_to_patch([pts.ravel().tolist()], (H, W))
+        if patch.is_empty:
+            plan.report.skip(f"{lbl.name} line {n}", "polygon covers no pixel")
+            continue
+        im.instances.append(PlanInstance(names[cls], mask=patch))
+
+
+def _line(cls: int, poly: list[float], W: int, H: int) -> tuple[str, list[float]]:
+    pts = np.asarray(poly, np.float64).reshape(-1, 2) / (W, H)
+    pts = np.clip(np.round(pts, DIGITS), 0.0, 1.0)
+    text = f"{cls} " + " ".join(f"{v:.{DIGITS}f}".rstrip("0").rstrip(".") for v in pts.ravel())
+    return text, (pts * (W, H)).ravel().tolist()
+
+
+def export(project, dst: Path, options: dict, progress: ProgressFn | None,
+           cancel: CancelToken | None) -> ExportReport:
+    rep = ExportReport("yolo")
+    cats = list(project.categories())
+    index = {c.id: k for k, c in enumerate(cats)}
+    names = category_names(project)
+    records = export_images(project, options)
+    stems = stem_names(records)
+    how = options.get("images", "copy")
+    parts_mode = options.get("parts", "split")
+    used_splits: set[str] = set()
+    with StagedOutput(dst) as out:
+        for rec, instances in iter_images(project, options, rep, progress, cancel):
+            split = rec.split or "train"
+            used_splits.add(split)
+            stem = stems[rec.id]
+            lines = []
+            for inst in instances:
+                rep.count(names.get(inst.category_id, "?"))
+                lines.extend(_instance_lines(inst, index[inst.category_id], rec, rep, parts_mode))
+            out.write_text(f"labels/{split}/{stem}.txt", "\n".join(lines) + ("\n" if lines else ""))
+            src_img = project.image_path(rec)
+            if how != "none":
+                if src_img.exists():
+                    place_image(src_img, out.path(f"images/{split}/{stem}{src_img.suffix.lower()}"), how)
+                else:
+                    rep.warn(f"{rec.name}: image file missing, not copied")
+        doc = {"path": ".", "train": "images/train"}
+        if "val" in used_splits:
+            doc["val"] = "images/val"
+        else:
+            doc["val"] = "images/train"
+            rep.warn("no 'val' split: data.yaml uses the train images for validation (set splits first)")
+        if "test" in used_splits:
+            doc["test"] = "images/test"
+        doc["names"] = {k: c.name for k, c in enumerate(cats)}
+        out.write_text("data.yaml", yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+        rep.files = [str(dst / p) for p in out.written]
+    _ = records
+    return rep
+
+
+def _instance_lines(inst, cls: int, rec, rep: ExportReport, parts_mode: str) -> list[str]:
+    from segstudio.core.geometry import connected_parts
+
+    item = f"{rec.name} #{inst.id}"
+    W, H = rec.width, rec.height
+    parts = connected_parts(inst.mask, connectivity=8)
+    if len(parts) > 1:
+        if parts_mode == "largest":
+            rep.lose("parts dropped (kept the largest part)", item, len(parts) - 1)
+            parts = parts[:1]
+        else:
+            rep.lose("instances split into one line per part", item)
+    lines, drawn = [], None
+    any_holes = False
+    for part in parts:
+        polys, holes = outline_polygons(part)
+        any_holes |= holes
+        for poly in polys[:1]:  # one outer ring per 8-connected part
+            text, back = _line(cls, poly, W, H)
+            lines.append(text)
+            p = polygons_to_patch([back], (H, W))
+            drawn = p if drawn is None else drawn.union(p)
+    kept = parts[0] if parts_mode == "largest" else inst.mask
+    if any_holes:
+        filled = fill_holes(kept)
+        rep.lose("instances whose holes could not be represented (filled)", item)
+        rep.lose("hole pixels filled (total)", item, filled.area - kept.area)
+        kept = filled
+    if drawn is not None:
+        diff = int(np.count_nonzero(drawn.window(0, 0, H, W) != kept.window(0, 0, H, W)))
+        if diff:
+            rep.lose("instances whose outline changed in the polygon conversion", item)
+            rep.lose("outline pixels changed by the polygon conversion (total)", item, diff)
+    return lines
+
+
+FORMAT = FormatSpec(
+    name="yolo",
+    description="Ultralytics YOLO segmentation (data.yaml + normalised polygon .txt labels)",
+    read_fn=read,
+    export_fn=export,
+    export_options=(
+        Option("images", "copy", "put the images into images/<split>/", ("copy", "link", "none")),
+        Option("parts", "split", "instances in several parts: one line per part, or the largest only",
+               ("split", "largest")),
+    ),
+    source="folder",
+)
