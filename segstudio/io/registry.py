@@ -249,6 +249,7 @@ def validate(
     spec = get_format(fmt) if isinstance(fmt, str) else fmt
     plan = read(spec, path, options)
     rep = plan.report
+    rep.validated = True
     rep.images = len(plan.images)
     for im in plan.images:
         if not im.path.exists():
@@ -279,7 +280,13 @@ def convert(
         try:
             in_opts = {"require_images": False, **(in_options or {})}
             irep = import_into(fmt_in, src, project, in_opts, progress=progress, cancel=cancel)
-            erep = export(fmt_out, project, dst, out_options, progress, cancel)
+            out_opts = dict(out_options or {})
+            spec_out = get_format(fmt_out)
+            if "images_root" in {o.name for o in spec_out.all_export_options()}:
+                # file names relative to where the output lives, not to the throw-away project
+                dst_p = Path(dst)
+                out_opts.setdefault("images_root", str(dst_p.parent if dst_p.suffix else dst_p))
+            erep = export(fmt_out, project, dst, out_opts, progress, cancel)
         finally:
             project.close()
     return irep, erep

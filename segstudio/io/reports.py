@@ -108,8 +108,11 @@ class ImportReport(Report):
     images_added: int = 0
     images_matched: int = 0
     categories_added: list[str] = field(default_factory=list)
+    validated: bool = False  # a validation read, not an import
 
     def _head(self) -> list[str]:
+        if self.validated:
+            return [f"{self.source} ({self.format}): {self.images} images, {self.instances} instances"]
         verb = "would import" if self.dry_run else "imported"
         head = [
             f"{verb} {self.images} images ({self.images_added} new, {self.images_matched} already "
