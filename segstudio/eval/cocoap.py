@@ -109,7 +109,15 @@ def _match_cell(
     n_thr = thr.size
     dtm = np.zeros((n_area, n_thr, n_dt), bool)
     dtig = np.zeros((n_area, n_thr, n_dt), bool)
-    if n_gt and n_dt:
+    edges = ious >= thr.min() if n_gt and n_dt else None
+    if edges is not None and edges.sum(axis=0).max() <= 1 and edges.sum(axis=1).max() <= 1:
+        # No detection competes for a ground truth and none has a choice: the greedy
+        # outcome is fixed, whatever the order (the common case, done without a loop).
+        for d, g in zip(*np.nonzero(edges)):
+            hit = ious[d, g] >= thr  # T
+            dtm[:, :, d] = hit[None, :]
+            dtig[:, :, d] = hit[None, :] & gt_ign[:, g][:, None]
+    elif edges is not None:
         matched = np.zeros((n_area, n_thr, n_gt), bool)
         reusable = crowd[None, None, :]
         ign = gt_ign[:, None, :]

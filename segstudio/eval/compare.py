@@ -277,10 +277,8 @@ def evaluate(
         for i in used_idx:
             per_class[pred[i].category_id].n_pred += 1
 
-        # pixel metrics on class maps
+        # pixel metrics on class maps, drawn over the window that holds every instance
         used_pred = [pred[i] for i in used_idx]
-        gmap = class_map(img.shape, gt, index, ignore_crowd=True)
-        pmap = class_map(img.shape, used_pred, index, by_score=True)
         boxes: dict[int, tuple[int, int, int, int]] = {}
         for inst in (*gt, *used_pred):
             m = inst.mask
@@ -288,11 +286,24 @@ def evaluate(
                 continue
             k = index[inst.category_id]
             b = boxes.get(k)
-            box = (m.y0, m.x0, m.y1, m.x1)
-            boxes[k] = box if b is None else (
-                min(b[0], box[0]), min(b[1], box[1]), max(b[2], box[2]), max(b[3], box[3])
+            boxes[k] = (m.y0, m.x0, m.y1, m.x1) if b is None else (
+                min(b[0], m.y0), min(b[1], m.x0), max(b[2], m.y1), max(b[3], m.x1)
             )
-        ps = pixel_stats(gmap, pmap, n_cls, tolerance=opt.boundary_tolerance, class_boxes=boxes)
+        if boxes:
+            bb = np.array(list(boxes.values()))
+            pad = opt.boundary_tolerance + 2  # the window's edge must be the image's or empty
+            h, w = img.shape
+            win = (max(0, int(bb[:, 0].min()) - pad), max(0, int(bb[:, 1].min()) - pad),
+                   min(h, int(bb[:, 2].max()) + pad), min(w, int(bb[:, 3].max()) + pad))
+        else:
+            win = (0, 0, 0, 0)
+        outside = img.shape[0] * img.shape[1] - (win[2] - win[0]) * (win[3] - win[1])
+        boxes = {k: (b[0] - win[0], b[1] - win[1], b[2] - win[0], b[3] - win[1]) for k, b in boxes.items()}
+        gmap = class_map(img.shape, gt, index, ignore_crowd=True, box=win)
+        pmap = class_map(img.shape, used_pred, index, by_score=True, box=win)
+        ps = pixel_stats(
+            gmap, pmap, n_cls, tolerance=opt.boundary_tolerance, class_boxes=boxes, outside=outside
+        )
         confusion += ps.confusion
         ious, dices, bfs = ps.iou(), ps.dice(), ps.boundary_f()
         present = [k for k in range(n_cls) if not math.isnan(ious[k])]

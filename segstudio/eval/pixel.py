@@ -20,7 +20,7 @@ import numpy as np
 
 from segstudio.core.instance import Instance
 
-IGNORE = -1
+IGNORE = 255  # the ignore label of uint8 class maps (see ignore_value for larger ones)
 
 
 @dataclass
@@ -86,12 +86,17 @@ def class_map(
     *,
     by_score: bool = False,
     ignore_crowd: bool = False,
+    box: tuple[int, int, int, int] | None = None,
 ) -> np.ndarray:
-    """int16 map: 0 background, k+1 for class index k, IGNORE under crowd instances.
+    """uint8 map: 0 background, k+1 for class index k, IGNORE under crowd instances.
 
-    Instances of categories outside `class_index` are skipped.
+    Instances of categories outside `class_index` are skipped.  With `box`
+    (y0, x0, y1, x1) only that window of the image is drawn (it must hold every
+    instance).  Up to 254 classes (larger sets use uint16).
     """
-    out = np.zeros(shape, np.int16)
+    y0, x0, y1, x1 = box if box is not None else (0, 0, shape[0], shape[1])
+    dtype = np.uint8 if len(class_index) < 255 else np.uint16
+    out = np.zeros((y1 - y0, x1 - x0), dtype)
     items = list(instances)
     if by_score:
         items.sort(key=lambda i: -np.inf if i.score is None else i.score)  # stable: ties keep order
@@ -104,10 +109,14 @@ def class_map(
         if ignore_crowd and inst.crowd:
             crowds.append(m)
             continue
-        out[m.y0 : m.y1, m.x0 : m.x1][m.data] = k + 1
+        out[m.y0 - y0 : m.y1 - y0, m.x0 - x0 : m.x1 - x0][m.data] = k + 1
     for m in crowds:  # crowd regions are ignored whatever lies above them
-        out[m.y0 : m.y1, m.x0 : m.x1][m.data] = IGNORE
+        out[m.y0 - y0 : m.y1 - y0, m.x0 - x0 : m.x1 - x0][m.data] = ignore_value(out.dtype)
     return out
+
+
+def ignore_value(dtype) -> int:
+    return int(np.iinfo(dtype).max)
 
 
 def _disk(radius: int) -> np.ndarray:
@@ -121,8 +130,8 @@ _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 def boundary(mask: np.ndarray) -> np.ndarray:
     """Pixels of `mask` with a 4-neighbour outside it (the image frame does not count)."""
-    m = mask.astype(np.uint8)
-    return mask & (cv2.erode(m, _CROSS) == 0)
+    m = mask.view(np.uint8) if mask.dtype == bool else mask.astype(np.uint8)
+    return m > cv2.erode(m, _CROSS)
 
 
 def pixel_stats(
@@ -132,17 +141,23 @@ def pixel_stats(
     *,
     tolerance: int = 2,
     class_boxes: dict[int, tuple[int, int, int, int]] | None = None,
+    outside: int = 0,
 ) -> PixelStats:
-    """Confusion and boundary counts of two class maps (values 0..C, IGNORE in gt_map).
+    """Confusion and boundary counts of two class maps (values 0..C, the ignore value in gt_map).
 
-    `class_boxes[k]` (y0, x0, y1, x1) bounds class k in both maps; the boundary
-    work is done inside it (plus the tolerance), which keeps large images cheap.
+    `class_boxes[k]` (y0, x0, y1, x1, in map coordinates) bounds class k in both
+    maps; the boundary work is done inside it (plus the tolerance), which keeps
+    large images cheap.  `outside` background pixels lie beyond the maps (when the
+    maps cover only the window holding the instances).
     """
     c1 = n_classes + 1
-    valid = gt_map != IGNORE
-    g = gt_map.astype(np.int64)
-    codes = g[valid] * c1 + pred_map[valid]
-    confusion = np.bincount(codes.ravel(), minlength=c1 * c1).reshape(c1, c1)
+    ign = ignore_value(gt_map.dtype)
+    codes = gt_map.astype(np.intp) * c1
+    codes += pred_map
+    full = np.bincount(codes.ravel(), minlength=(ign + 1) * c1)
+    confusion = full[: c1 * c1].reshape(c1, c1).copy()
+    confusion[0, 0] += outside
+    has_ignore = bool(full[ign * c1 :].any())
     hits_p = np.zeros(n_classes, np.int64)
     n_p = np.zeros(n_classes, np.int64)
     hits_g = np.zeros(n_classes, np.int64)
@@ -158,15 +173,17 @@ def pixel_stats(
         else:
             y0, x0, y1, x1 = 0, 0, h, w
         gw = gt_map[y0:y1, x0:x1]
-        pw = pred_map[y0:y1, x0:x1]
-        keep = gw != IGNORE
-        bg = boundary(gw == k + 1) & keep
-        bp = boundary(pw == k + 1) & keep
+        bg = boundary(gw == k + 1)
+        bp = boundary(pred_map[y0:y1, x0:x1] == k + 1)
+        if has_ignore:
+            keep = gw != ign
+            bg &= keep
+            bp &= keep
         n_g[k] = np.count_nonzero(bg)
         n_p[k] = np.count_nonzero(bp)
         if n_g[k] and n_p[k]:
-            near_g = cv2.dilate(bg.astype(np.uint8), disk) > 0
-            near_p = cv2.dilate(bp.astype(np.uint8), disk) > 0
+            near_g = cv2.dilate(bg.view(np.uint8), disk).view(bool)
+            near_p = cv2.dilate(bp.view(np.uint8), disk).view(bool)
             hits_p[k] = np.count_nonzero(bp & near_g)
             hits_g[k] = np.count_nonzero(bg & near_p)
     return PixelStats(confusion, hits_p, n_p, hits_g, n_g)

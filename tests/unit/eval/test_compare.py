@@ -75,3 +75,25 @@ def test_options_are_checked():
         EvalOptions(iou_threshold=0)
     with pytest.raises(ValueError):
         EvalOptions(boundary_tolerance=-1)
+
+
+def test_windowed_pixel_metrics_equal_full_image_computation():
+    import numpy as np
+
+    from segstudio.eval import synthetic
+    from segstudio.eval.pixel import class_map, pixel_stats
+
+    images = synthetic.make_images(4, 5, 3, shape=(40, 56), p_crowd=0.2, seed=11)
+    cats = synthetic.categories(3)
+    r = evaluate(images, cats, EvalOptions(score_threshold=0.0, boundary_tolerance=1))
+    index = {c: k for k, (c, _) in enumerate(cats)}
+    for img, res in zip(images, r.images):
+        g = class_map(img.shape, img.gt, index, ignore_crowd=True)
+        p = class_map(img.shape, img.pred, index, by_score=True)
+        s = pixel_stats(g, p, 3, tolerance=1)
+        for k, (c, _) in enumerate(cats):
+            if c in res.class_iou:
+                assert res.class_iou[c] == s.iou()[k]
+                assert np.isnan(res.class_boundary_f[c]) == np.isnan(s.boundary_f()[k])
+                if not np.isnan(s.boundary_f()[k]):
+                    assert res.class_boundary_f[c] == s.boundary_f()[k]

@@ -11,8 +11,8 @@ SHAPE = (40, 40)
 
 
 def maps(gt_box, pred_box):
-    g = np.zeros(SHAPE, np.int16)
-    p = np.zeros(SHAPE, np.int16)
+    g = np.zeros(SHAPE, np.uint8)
+    p = np.zeros(SHAPE, np.uint8)
     g[gt_box[0] : gt_box[2], gt_box[1] : gt_box[3]] = 1
     p[pred_box[0] : pred_box[2], pred_box[1] : pred_box[3]] = 1
     return g, p
@@ -46,7 +46,7 @@ def test_boundary_ignores_the_image_frame():
 
 def test_absent_class_is_nan_and_missing_prediction_is_zero():
     g, _ = maps((10, 10, 20, 20), (0, 0, 0, 0))
-    s = pixel_stats(g, np.zeros(SHAPE, np.int16), 2)
+    s = pixel_stats(g, np.zeros(SHAPE, np.uint8), 2)
     assert s.iou()[0] == 0 and s.boundary_f()[0] == 0 and s.dice()[0] == 0
     assert math.isnan(s.iou()[1]) and math.isnan(s.boundary_f()[1])
 
@@ -60,7 +60,7 @@ def test_class_map_orders_by_score_and_ignores_crowd():
     m = class_map(SHAPE, [crowd], {7: 0}, ignore_crowd=True)
     assert m[25, 25] == IGNORE
     g = m
-    p = np.zeros(SHAPE, np.int16)
+    p = np.zeros(SHAPE, np.uint8)
     p[20:30, 20:30] = 1
     s = pixel_stats(g, p, 1)
     assert s.confusion.sum() == 1600 - 100  # ignored pixels are not counted at all
