@@ -3,7 +3,9 @@ the review queue by the model's uncertainty, least certain first.
 
 Per-image uncertainty (mean normalised entropy and mean top-2 margin) is stored in the
 `model_runs` row of the pre-label pass (`metrics.uncertainty[image_id]`), so the schema is
-unchanged and every pass is kept: `review_order` reads the latest one.
+unchanged and every pass is kept: `review_order` reads the latest one.  Each pre-labelled
+instance also carries the image's entropy as its `uncertainty` attribute, the key the
+review queue of `segstudio.eval` sorts by.
 """
 
 from __future__ import annotations
@@ -118,8 +120,10 @@ def _instances(project, card, result, stats, category_id, min_area, split, model
             if result.class_scores is not None:
                 score = float(result.class_scores[part.y0 : part.y1, part.x0 : part.x1][part.data].mean())
             out.append(Instance(len(out) + 1, cid, part, "model", score,
+                                # "uncertainty" is what segstudio.eval's review queue sorts by
                                 {"model": card.name, "model_run": model_run,
-                                 "image_entropy": round(stats["entropy"], 5)}))
+                                 "uncertainty": round(stats["entropy"], 6),
+                                 "margin": round(stats["margin"], 6)}))
     return out
 
 

@@ -72,7 +72,8 @@ class BoostedTrees:
         # class-balanced weights: each present class weighs the same in total
         cw = np.where(present > 0, n / np.maximum(present * (present > 0).sum(), 1), 0.0)
         w_all = cw[y]
-        prior = np.log(np.maximum(present, 1) / n) * (present > 0)
+        # balanced classes start equal; classes nobody scribbled start (and stay) unlikely
+        prior = np.where(present > 0, 0.0, -20.0)
         raw = np.tile(prior.astype(np.float64), (n, 1))
         onehot = np.eye(k)[y]
         feats = np.zeros((p.trees, p.depth), np.int32)
@@ -103,11 +104,15 @@ class BoostedTrees:
                 right = total - left
                 gain = (left[0] ** 2 / (left[1] + p.l2) + right[0] ** 2 / (right[1] + p.l2)).sum((0, 1))
                 # splits with an empty side on every leaf are useless; gain handles it (0 + total)
-                best = np.unravel_index(int(np.argmax(gain)), gain.shape)
-                fi, b = int(best[0]), int(best[1])
+                # ties are common (scribbles are easy to separate): pick among the tied
+                # features at random, so the ensemble draws on colour, texture and edges alike
+                top = float(gain.max())
+                tied = np.flatnonzero((gain >= top - 1e-9 * max(1.0, abs(top))).any(1))
+                fi = int(tied[rng.integers(len(tied))]) if len(tied) > 1 else int(np.argmax(gain.max(1)))
+                b = int(np.argmax(gain[fi]))
                 f = int(cols[fi])
                 feats[t, level] = f
-                thr[t, level] = edges[f][b] if b < len(edges[f]) else np.float32(np.inf)
+                thr[t, level] = _centred_threshold(gain[fi], b, edges[f], x[rows, f])
                 leaf = leaf * 2 + (xr[:, fi] > b)
             gl = np.zeros((2**p.depth, k))
             hl = np.zeros((2**p.depth, k))
@@ -195,6 +200,25 @@ def _bin_edges(x: np.ndarray, bins: int) -> list[np.ndarray]:
     """Per feature, up to bins-1 distinct quantile thresholds (bin b: edge[b-1] < x <= edge[b])."""
     qs = np.linspace(0, 1, bins + 1)[1:-1]
     return [np.unique(np.quantile(x[:, f], qs).astype(np.float32)) for f in range(x.shape[1])]
+
+
+def _centred_threshold(gain_row: np.ndarray, b: int, edges: np.ndarray, values: np.ndarray) -> np.float32:
+    """Scribbles leave wide gaps between classes, so the best split is rarely unique: put the
+    threshold in the middle of the empty gap around it (the widest margin, as a 1-D SVM
+    would) instead of on the edge hugging one class's samples.  The training partition is
+    unchanged: no sample lies inside the gap."""
+    if b >= len(edges):
+        return np.float32(np.inf)
+    best = gain_row[b]
+    tol = 1e-9 * max(1.0, abs(float(best)))
+    hi = b
+    while hi + 1 < min(len(gain_row), len(edges)) and abs(gain_row[hi + 1] - best) <= tol:
+        hi += 1
+    below = values[values <= edges[b]]
+    above = values[values > edges[hi]]
+    if len(below) == 0 or len(above) == 0:
+        return np.float32(edges[b])
+    return np.float32((float(below.max()) + float(above.min())) / 2)
 
 
 def _balanced_rows(y: np.ndarray, k: int, max_samples: int, rng: np.random.Generator) -> np.ndarray:
