@@ -287,7 +287,9 @@ def patches_to_image(
     ce = (e - 1) // hr
     pieces = ce - cs + 1
     rep = np.repeat(np.arange(s.size), pieces)
-    q = np.arange(int(pieces.sum())) - np.repeat(np.concatenate(([0], np.cumsum(pieces)[:-1])), pieces)
+    piece_first = np.zeros(s.size, np.int64)
+    np.cumsum(pieces[:-1], out=piece_first[1:])
+    q = np.arange(int(pieces.sum())) - np.repeat(piece_first, pieces)
     col = cs[rep] + q
     hp = hr[rep]
     ps = np.maximum(s[rep], col * hp)

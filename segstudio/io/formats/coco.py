@@ -77,7 +77,9 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     for r in images_r:
         file_names.append(r.get("file_name", str))
     root = _images_root(src, file_names, options.get("images_root"))
-    split = options.get("split") or guess_split(src.stem)
+    info = data.get("info") if isinstance(data.get("info"), dict) else {}
+    info_split = info.get("split") if info.get("split") in ("train", "val", "test") else None
+    split = options.get("split") or info_split or guess_split(src.stem)
     by_id: dict[int, PlanImage] = {}
     for r, fname in zip(images_r, file_names):
         iid = r.get("id", int)

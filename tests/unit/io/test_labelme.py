@@ -1,0 +1,117 @@
+"""LabelMe: every shape type, group_id, flags, embedded images, path safety, lossless masks."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from segstudio.core.geometry import has_holes
+from segstudio.io import registry
+from segstudio.io.errors import FormatError
+from segstudio.io.formats._polygons import fill_holes
+from segstudio.store.project import Project
+from tests.unit.io.helpers import make_project, masks_by_image
+
+FIXTURE = Path(__file__).parents[2] / "data" / "formats" / "labelme"
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    d = tmp_path / "lm"
+    shutil.copytree(FIXTURE, d)
+    return d
+
+
+def test_fixture_imports_every_shape_type(dataset, tmp_path):
+    q = Project.create(tmp_path / "q")
+    rep = registry.import_into("labelme", dataset, q)
+    assert rep.images == 2 and rep.images_added == 2
+    scene = q.find_image(dataset / "scene.png")
+    insts = q.load_instances(scene.id)
+    names = {c.id: c.name for c in q.categories()}
+    assert [names[i.category_id] for i in insts] == ["box", "ball", "tri", "pair", "ring", "dot", "wire"]
+    box, ball, tri, pair, ring, dot, wire = insts
+    assert box.mask.bbox() == (2, 2, 8, 6) and box.area == 48  # rectangle corners inclusive
+    assert box.attributes == {"flags": {"occluded": True}, "description": "a box"}
+    assert len(pair.mask.tight().data) and pair.attributes["group_id"] == 7
+    from segstudio.core.geometry import connected_parts
+
+    assert len(connected_parts(pair.mask)) == 2  # two polygons, one instance
+    assert has_holes(ring.mask) and ring.mask.bbox() == (26, 19, 6, 4)
+    assert ball.mask.bbox() == (17, 7, 7, 7)  # radius 3 disc around (20, 10)
+    assert rep.losses["points drawn as discs of radius 5 px"] == 1
+    assert rep.losses["lines drawn 10 px wide"] == 1
+    assert rep.losses["image-level flags not kept (the project has no place for them)"] == 1
+    # the embedded-only image was written into the project folder
+    other = [r for r in q.images() if r.id != scene.id][0]
+    assert q.image_path(other).is_file() and "imported_images" in other.path
+
+
+def test_image_path_escaping_the_dataset_is_refused(dataset, tmp_path):
+    doc = json.loads((dataset / "scene.json").read_text())
+    doc["imagePath"] = "../../etc/passwd"
+    (dataset / "scene.json").write_text(json.dumps(doc))
+    q = Project.create(tmp_path / "q")
+    with pytest.raises(FormatError, match=r"scene\.json at imagePath: .*outside the dataset folder"):
+        registry.import_into("labelme", dataset, q)
+    assert q.image_count() == 0
+
+
+def test_bad_shape_is_reported_with_its_json_path(dataset, tmp_path):
+    doc = json.loads((dataset / "scene.json").read_text())
+    doc["shapes"][2]["points"] = [[1, 2]]
+    (dataset / "scene.json").write_text(json.dumps(doc))
+    with pytest.raises(FormatError, match=r"scene\.json at shapes\[2\]\.points: a polygon needs at least 3"):
+        registry.validate("labelme", dataset)
+
+
+@pytest.mark.parametrize("shapes", ["mask", "polygon"])
+def test_export_round_trip(tmp_path, shapes):
+    p = make_project(tmp_path, n_images=3, per_image=4, seed=5)
+    rep = registry.export("labelme", p, tmp_path / "out", {"shapes": shapes})
+    assert len(rep.files) == 3
+    doc = json.loads((tmp_path / "out" / "img000.json").read_text())
+    assert doc["imageData"] is None and doc["imagePath"] == "../images/img000.png"
+    q = Project.create(tmp_path / "q")
+    registry.import_into("labelme", tmp_path / "out", q, {"dataset_root": str(tmp_path)})
+    a, b = masks_by_image(p), masks_by_image(q)
+    holes = 0
+    for k in a:
+        assert [x[0] for x in a[k]] == [y[0] for y in b[k]]
+        for (_, ma), (_, mb) in zip(a[k], b[k]):
+            if shapes == "mask":
+                assert (ma == mb).all()
+            else:  # polygons lose exactly the holes
+                from segstudio.core.masks import MaskPatch
+
+                holes += has_holes(ma)
+                assert (fill_holes(MaskPatch.from_full(ma)).to_full() == mb).all()
+    if shapes == "mask":
+        assert rep.lossless
+    else:
+        assert rep.losses["holes dropped (LabelMe polygons cannot have holes)"] == holes > 0
+
+
+def test_export_beside_images(tmp_path):
+    p = make_project(tmp_path, n_images=2, per_image=1)
+    registry.export("labelme", p, tmp_path / "unused", {"beside_images": True})
+    doc = json.loads((tmp_path / "images" / "img001.json").read_text())
+    assert doc["imagePath"] == "img001.png" and len(doc["shapes"]) == 1
+
+
+def test_files_load_in_the_labelme_package(tmp_path):
+    labelme = pytest.importorskip("labelme")
+    from labelme.label_file import LabelFile
+
+    p = make_project(tmp_path, n_images=2, per_image=3)
+    registry.export("labelme", p, tmp_path / "out", {"copy_images": True})
+    for f in sorted((tmp_path / "out").glob("*.json")):
+        lf = LabelFile(str(f))
+        assert len(lf.shapes) == 3
+        rec = p.find_image(tmp_path / "images" / f.with_suffix(".png").name)
+        for shape, inst in zip(lf.shapes, p.load_instances(rec.id)):
+            m = np.asarray(shape["mask"], bool)
+            assert (m == inst.mask.tight().data).all()
+    _ = labelme

@@ -1,0 +1,91 @@
+"""Property: random instances with holes and several parts survive every lossless path exactly,
+and the lossy paths lose exactly what their report says."""
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from segstudio.core.geometry import has_holes
+from segstudio.core.instance import Instance
+from segstudio.core.masks import MaskPatch
+from segstudio.io import registry
+from segstudio.io.formats._polygons import fill_holes
+from segstudio.store.project import Project
+from tests.unit.io.helpers import blob_mask, masks_by_image
+
+
+def build(root: Path, seed: int, n: int, shape) -> Project:
+    rng = np.random.default_rng(seed)
+    p = Project.create(root / "p")
+    cats = [p.add_category(c) for c in ("a", "b", "c")]
+    (iid,) = p.add_images([(root / "img.png", shape[1], shape[0])])
+    insts = []
+    for j in range(n):
+        m = blob_mask(rng, shape)
+        if rng.random() < 0.5:  # a second, separate part
+            m[rng.integers(0, shape[0]), rng.integers(0, shape[1])] = True
+        insts.append(Instance(j + 1, cats[j % 3].id, MaskPatch.from_full(m), crowd=bool(j == 2)))
+    p.replace_instances(iid, insts)
+    return p
+
+
+roundtrip = settings(max_examples=15)
+
+
+@roundtrip
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 5), h=st.integers(8, 40), w=st.integers(8, 40))
+def test_lossless_paths(seed, n, h, w):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        p = build(root, seed, n, (h, w))
+        want = masks_by_image(p)
+        for fmt, opts, dst in (
+            ("coco", {"segmentation": "rle"}, "c.json"),
+            ("coco", {"segmentation": "auto"}, "a.json"),
+            ("labelme", {"shapes": "mask"}, "lm"),
+        ):
+            rep = registry.export(fmt, p, root / dst, opts)
+            assert rep.lossless, (fmt, opts, rep.text())
+            q = Project.create(root / f"q_{dst}")
+            in_opts = {"require_images": False}
+            if fmt == "labelme":
+                in_opts["dataset_root"] = str(root)
+            else:
+                in_opts["images_root"] = str(p.root)
+            registry.import_into(fmt, root / dst, q, in_opts)
+            got = masks_by_image(q)
+            assert [(c, m.tobytes()) for c, m in want["img.png"]] == [(c, m.tobytes()) for c, m in got["img.png"]]
+            if fmt == "coco":
+                assert [i.crowd for i in q.load_instances(q.images()[0].id)] == [j == 2 for j in range(n)]
+            q.close()
+        p.close()
+
+
+@roundtrip
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 4))
+def test_coco_polygons_lose_exactly_what_is_reported(seed, n):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        p = build(root, seed, n, (30, 30))
+        rep = registry.export("coco", p, root / "p.json", {"segmentation": "polygons"})
+        q = Project.create(root / "q")
+        registry.import_into("coco", root / "p.json", q, {"images_root": str(p.root), "require_images": False})
+        src = p.load_instances(p.images()[0].id)
+        got = q.load_instances(q.images()[0].id)
+        holes = changed = hole_px = outline_px = 0
+        for a, b in zip(src, got):
+            filled = fill_holes(a.mask) if has_holes(a.mask) else a.mask
+            holes += has_holes(a.mask)
+            hole_px += filled.area - a.area
+            d = int((filled.to_full() != b.mask.to_full()).sum())
+            changed += d > 0
+            outline_px += d
+        assert rep.losses.get("instances whose holes were filled (COCO polygons cannot have holes)", 0) == holes
+        assert rep.losses.get("hole pixels filled (total)", 0) == hole_px
+        assert rep.losses.get("instances whose outline changed under COCO polygon rasterisation", 0) == changed
+        assert rep.losses.get("outline pixels changed by polygon rasterisation (total)", 0) == outline_px
+        q.close()
+        p.close()
