@@ -7,7 +7,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -24,8 +24,8 @@ from segstudio.core.document import DocumentChange, ImageDocument
 from segstudio.core.history import Command, History
 from segstudio.core.tools import BUILTIN_TOOLS, BaseTool
 from segstudio.io.images import ImageLoadError, LoadedImage, display_window, to_rgb8
+from segstudio.qt import _refcount_guard, window_slots, window_state
 from segstudio.qt import settings as prefs
-from segstudio.qt import window_slots, window_state
 from segstudio.qt.actions import build_actions, shortcut_rows
 from segstudio.qt.canvas import CanvasView
 from segstudio.qt.controller import EditController
@@ -83,6 +83,9 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self.welcome.set_recent(prefs.recent_projects(self.settings))
         self._update_enabled()
+        self._guard_timer = QTimer(self, interval=10_000)  # see _refcount_guard: keeps None alive
+        self._guard_timer.timeout.connect(_refcount_guard.top_up)
+        self._guard_timer.start()
         self.feature_errors: dict[str, str | None] = {}
         if install_features:
             from segstudio.qt.features import install_all

@@ -53,9 +53,9 @@ def polygon_mask(points: np.ndarray, shape: Shape) -> MaskPatch:
     pts = np.asarray(points, np.float64) - 0.5  # to pixel-centre coordinates
     if len(pts) < 3:
         return MaskPatch.empty(shape)
-    x0, y0 = np.floor(pts.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + 1
-    x0, y0 = max(0, x0), max(0, y0)
+    # Plain ints: numpy integers would reach SQLite as blobs through MaskPatch offsets.
+    x0, y0 = (max(0, int(v)) for v in np.floor(pts.min(axis=0)))
+    x1, y1 = (int(v) + 1 for v in np.ceil(pts.max(axis=0)))
     x1, y1 = min(shape[1], x1), min(shape[0], y1)
     if x1 <= x0 or y1 <= y0:
         return MaskPatch.empty(shape)

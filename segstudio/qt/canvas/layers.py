@@ -1,4 +1,4 @@
-"""The canvas's raster layers: image pyramid, instance overlay, live stroke, proposal, extras."""
+"""The canvas's raster layers: image + overlay tiles, hover tint, live stroke, proposal, extras."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from segstudio.core.document import Box
-from segstudio.core.overlay import LabelRaster, OverlayStyle, compose, compose_mask
+from segstudio.core.masks import MaskPatch
+from segstudio.core.overlay import LabelRaster, OverlayStyle, blend_over, compose, compose_mask
 from segstudio.core.proposal import Proposal
 from segstudio.qt.canvas.tiles import (
     TiledLayer,
@@ -24,24 +25,36 @@ PROPOSAL_RGB = (0, 230, 255)
 ADD_RGB, SUBTRACT_RGB = (255, 255, 255), (20, 20, 20)
 
 
-class ImageLayer(TiledLayer):
-    """8-bit RGB display pixels; coarser levels are built lazily by 2x area averaging."""
+class SceneLayer(TiledLayer):
+    """The image with the instance overlay blended in, as opaque tiles.
+
+    Blending in numpy when a tile is (re)built means a frame draws ONE opaque image
+    per tile, which the paint engine scales cheaply; drawing a translucent overlay
+    layer over the image costs several times more on a 1080p viewport.  Coarser
+    image levels are built lazily by 2x area averaging; the overlay of a level is
+    sampled from the label raster with a stride.
+    """
 
     smooth_when_reduced = True
 
     def __init__(self, rgb8: np.ndarray) -> None:
         super().__init__(rgb8.shape[:2])
-        self.cache.budget = 256 * 1024 * 1024
+        self.cache.budget = 384 * 1024 * 1024
         self.levels: list[np.ndarray] = [rgb8]
+        self.raster = LabelRaster(self.shape)
+        self.style = OverlayStyle.build({})
+        self.overlay_visible = True
         self.setZValue(0)
+
+    def set_pixels(self, rgb8: np.ndarray) -> None:
+        """New display pixels (e.g. another intensity window); the overlay is kept."""
+        self.levels = [rgb8]
+        self.invalidate()
 
     def level(self, n: int) -> np.ndarray:
         while len(self.levels) <= n:
             prev = self.levels[-1]
             h, w = prev.shape[:2]
-            if h <= 1 and w <= 1:
-                self.levels.append(prev)
-                continue
             size = (max(1, (w + 1) // 2), max(1, (h + 1) // 2))
             self.levels.append(cv2.resize(prev, size, interpolation=cv2.INTER_AREA))
         return self.levels[n]
@@ -49,31 +62,50 @@ class ImageLayer(TiledLayer):
     def render(self, level: int, box: Box) -> QImage | None:
         arr = self.level(level)
         s = 1 << level
-        x0, y0 = box[0] // s, box[1] // s
-        x1, y1 = -(-box[2] // s), -(-box[3] // s)
-        tile = arr[y0:y1, x0:x1]
+        x0, y0, x1, y1 = box
+        tile = arr[y0 // s : -(-y1 // s), x0 // s : -(-x1 // s)]
         if tile.size == 0:
             return None
-        bgra = np.empty((tile.shape[0], tile.shape[1]), np.uint32)
-        cv2.cvtColor(np.ascontiguousarray(tile), cv2.COLOR_RGB2BGRA, dst=bgra.view(np.uint8).reshape(*bgra.shape, 4))
-        return qimage_from_rgb32(bgra)
+        bgra = cv2.cvtColor(np.ascontiguousarray(tile), cv2.COLOR_RGB2BGRA)
+        if self.overlay_visible:
+            window = self.raster.labels[max(0, y0 - s) : y1 + s : s, max(0, x0 - s) : x1 + s : s]
+            if window.any():
+                over = compose(self.raster.labels, box, self.style, s)
+                h, w = min(over.shape[0], bgra.shape[0]), min(over.shape[1], bgra.shape[1])
+                bgra = bgra[:h, :w]
+                return qimage_from_rgb32(blend_over(bgra, over[:h, :w]))
+        return qimage_from_rgb32(bgra.view(np.uint32).reshape(bgra.shape[:2]))
 
     @property
     def nbytes(self) -> int:
-        return sum(int(a.nbytes) for a in self.levels[1:]) + self.cache.nbytes
+        return sum(int(a.nbytes) for a in self.levels[1:]) + self.cache.nbytes + int(self.raster.labels.nbytes)
 
 
-class OverlayLayer(TiledLayer):
-    """Instances drawn from a label raster through an OverlayStyle lookup table."""
+class HoverLayer(QGraphicsItem):
+    """A light tint over the instance under the pointer (a small patch, so hovering never
+    re-renders the big tiles)."""
 
-    def __init__(self, shape: tuple[int, int]) -> None:
-        super().__init__(shape)
-        self.raster = LabelRaster(shape)
-        self.style = OverlayStyle.build({})
+    def __init__(self) -> None:
+        super().__init__()
+        self._img: QImage | None = None
+        self._rect = QRectF()
         self.setZValue(1)
 
-    def render(self, level: int, box: Box) -> QImage | None:
-        return qimage_from_argb(compose(self.raster.labels, box, self.style, 1 << level))
+    def set_mask(self, patch: MaskPatch | None, rgb: tuple[int, int, int] = (255, 255, 255)) -> None:
+        self.prepareGeometryChange()
+        self._img, self._rect = None, QRectF()
+        if patch is not None and not patch.is_empty and patch.data.size <= 16_000_000:
+            m = patch.tight()
+            self._img = qimage_from_argb(compose_mask(m.data, (0, 0, m.width, m.height), rgb, 0.22))
+            self._rect = QRectF(m.x0, m.y0, m.width, m.height)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._rect)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if self._img is not None:
+            painter.drawImage(self._rect, self._img)
 
 
 class LiveMaskLayer(QGraphicsItem):

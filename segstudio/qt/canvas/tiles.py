@@ -23,6 +23,9 @@ TILE = 512  # level pixels per tile side
 MAX_LEVEL = 8
 
 
+EMPTY = QImage()  # cached marker for tiles with nothing to draw
+
+
 def qimage_from_argb(arr: np.ndarray) -> QImage:
     """Wrap a C-contiguous uint32 (0xAARRGGBB premultiplied) array; the image keeps it alive."""
     arr = np.ascontiguousarray(arr, np.uint32)
@@ -41,10 +44,13 @@ def qimage_from_rgb32(arr: np.ndarray) -> QImage:
 
 
 def level_for_scale(scale: float, max_level: int = MAX_LEVEL) -> int:
-    """Coarsest level whose pixels still map to <= 1 screen pixel."""
+    """The level whose pixels are closest to one screen pixel (in log scale).
+
+    Drawing a level within a factor sqrt(2) of the screen resolution keeps the
+    pixels drawn per frame ~ the viewport's, whatever the image size."""
     if scale >= 1.0 or scale <= 0:
         return 0
-    return max(0, min(max_level, int(math.floor(math.log2(1.0 / scale) + 1e-9))))
+    return max(0, min(max_level, int(math.floor(math.log2(1.0 / scale) + 0.5))))
 
 
 class TileCache:
@@ -145,10 +151,10 @@ class TiledLayer(QGraphicsItem):
             key = (level, tx, ty)
             img = self.cache.get(key)
             if img is None:
-                img = self.render(level, box)
-                if img is None:
-                    continue
+                img = self.render(level, box) or EMPTY
                 self.cache.put(key, img)
+            if img is EMPTY:  # nothing to draw in this tile (e.g. no instance there)
+                continue
             x0, y0, x1, y1 = box
             painter.drawImage(QRectF(x0, y0, x1 - x0, y1 - y0), img)
 

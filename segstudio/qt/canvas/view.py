@@ -20,10 +20,10 @@ from segstudio.core.overlay import OverlayStyle
 from segstudio.core.tools.base import BaseTool, Buttons, Mods, ToolContext
 from segstudio.qt.canvas.layers import (
     ExtraLayer,
-    ImageLayer,
+    HoverLayer,
     LiveMaskLayer,
-    OverlayLayer,
     ProposalLayer,
+    SceneLayer,
 )
 from segstudio.qt.canvas.preview import PreviewItem
 from segstudio.qt.canvas.tool_host import buttons_of, key_name, mods_of
@@ -41,6 +41,8 @@ class CanvasView(QGraphicsView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
+        # A handful of items that cover the image: a BSP index only costs time on every update.
+        self.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setBackgroundBrush(QColor(38, 40, 44))
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # pan by dragging
@@ -51,8 +53,9 @@ class CanvasView(QGraphicsView):
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.image_layer: ImageLayer | None = None
-        self.overlay: OverlayLayer | None = None
+        self.image_layer: SceneLayer | None = None
+        self.overlay: SceneLayer | None = None  # the same layer: the overlay is blended into it
+        self.hover_layer = HoverLayer()
         self.live: LiveMaskLayer | None = None
         self.proposal_layer: ProposalLayer | None = None
         self.preview = PreviewItem()
@@ -83,30 +86,27 @@ class CanvasView(QGraphicsView):
                 self._clear_layers()
                 return
             rgb8 = np.full((*shape, 3), 60, np.uint8)
-        same = self.image_layer is not None and self.image_layer.shape == rgb8.shape[:2]
-        if self.image_layer is not None:
-            self.scene().removeItem(self.image_layer)
-        self.image_layer = ImageLayer(rgb8)
-        self.scene().addItem(self.image_layer)
         h, w = rgb8.shape[:2]
-        if not same:
-            for item in (self.overlay, self.live, self.proposal_layer):
-                if item is not None:
-                    self.scene().removeItem(item)
-            self.overlay, self.live, self.proposal_layer = OverlayLayer((h, w)), LiveMaskLayer((h, w)), ProposalLayer((h, w))
-            for item in (self.overlay, self.live, self.proposal_layer):
+        if self.image_layer is not None and self.image_layer.shape == (h, w):
+            self.image_layer.set_pixels(rgb8)  # same geometry: keep the overlay raster
+            return
+        self._clear_layers()
+        self.image_layer = self.overlay = SceneLayer(rgb8)
+        self.live, self.proposal_layer = LiveMaskLayer((h, w)), ProposalLayer((h, w))
+        for item in (self.image_layer, self.hover_layer, self.live, self.proposal_layer):
+            if item.scene() is None:
                 self.scene().addItem(item)
-            self.overlay.setVisible(self.overlay_visible)
-            self.clear_extra_layers()
-            self.scene().setSceneRect(QRectF(-w * 0.5, -h * 0.5, w * 2.0, h * 2.0))
-            if self.document is not None and self.document.image_shape == (h, w):
-                self._rebuild_overlay()
+        self.image_layer.overlay_visible = self.overlay_visible
+        self.scene().setSceneRect(QRectF(-w * 0.5, -h * 0.5, w * 2.0, h * 2.0))
+        if self.document is not None and self.document.image_shape == (h, w):
+            self._rebuild_overlay()
 
     def _clear_layers(self) -> None:
-        for item in (self.image_layer, self.overlay, self.live, self.proposal_layer):
+        for item in (self.image_layer, self.live, self.proposal_layer):
             if item is not None:
                 self.scene().removeItem(item)
         self.image_layer = self.overlay = self.live = self.proposal_layer = None
+        self.hover_layer.set_mask(None)
         self.clear_extra_layers()
 
     def set_document(self, document: ImageDocument | None) -> None:
@@ -117,6 +117,7 @@ class CanvasView(QGraphicsView):
             self.tool.cancel()
         self.document = document
         self.selected, self.hover = [], None
+        self.hover_layer.set_mask(None)
         self.hidden = set()
         if document is not None:
             document.changed.connect(self._on_document_changed)
@@ -149,8 +150,10 @@ class CanvasView(QGraphicsView):
             self.mode = mode
         if visible is not None:
             self.overlay_visible = bool(visible)
-            if self.overlay is not None:
-                self.overlay.setVisible(self.overlay_visible)
+            if self.overlay is not None and self.overlay.overlay_visible != self.overlay_visible:
+                self.overlay.overlay_visible = self.overlay_visible
+                self.overlay.invalidate()
+            self.hover_layer.setVisible(self.overlay_visible)
         self._restyle()
 
     def set_extra_layer(self, name: str, rgba: np.ndarray | None, opacity: float = 1.0) -> None:
@@ -181,7 +184,7 @@ class CanvasView(QGraphicsView):
         if self.overlay is None:
             return
         self.overlay.style = OverlayStyle.build(
-            self._instance_colors(), opacity=self.opacity, mode=self.mode, selected=self.selected, hover=self.hover
+            self._instance_colors(), opacity=self.opacity, mode=self.mode, selected=self.selected
         )
         box = None
         if touched is not None and self.document is not None:
@@ -211,8 +214,9 @@ class CanvasView(QGraphicsView):
         box = self.overlay.raster.update(self.document, change.dirty_box, self.hidden)
         if change.added or change.modified or change.removed:
             self.overlay.style = OverlayStyle.build(
-                self._instance_colors(), opacity=self.opacity, mode=self.mode, selected=self.selected, hover=self.hover
+                self._instance_colors(), opacity=self.opacity, mode=self.mode, selected=self.selected
             )
+            self._show_hover()
         if box is not None:
             self.overlay.invalidate(box)
 
@@ -385,9 +389,13 @@ class CanvasView(QGraphicsView):
         if inside and self.overlay is not None:
             hit = int(self.overlay.raster.labels[yi, xi]) or None
         if hit != self.hover:
-            old, self.hover = self.hover, hit
-            self._restyle({i for i in (old, hit) if i is not None})
+            self.hover = hit
+            self._show_hover()
             self.hover_changed.emit(hit)
+
+    def _show_hover(self) -> None:
+        inst = self.document.find(self.hover) if self.document is not None and self.hover is not None else None
+        self.hover_layer.set_mask(inst.mask if inst is not None else None)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

@@ -269,3 +269,9 @@ def test_tools_do_nothing_without_a_document():
     for cls in (BrushTool, PolygonTool, RectangleTool, LassoTool, MagicWandTool, SelectTool, VertexTool):
         tool = cls()
         assert tool.press(1, 1, L, N) is False
+
+
+def test_shape_offsets_are_python_ints():
+    # numpy integers in MaskPatch offsets would be stored as blobs by sqlite3
+    m = polygon_mask(np.array([[3.2, 4.7], [20.1, 5.0], [12.0, 30.3]]), (40, 40))
+    assert type(m.y0) is int and type(m.x0) is int

@@ -1,0 +1,227 @@
+"""Canvas benchmark: an NxN image with K instances (default 8000x8000, 1,000).
+
+Measures, on a 1920x1080 viewport: opening the image (decode + document + first
+frame), full repaints after a pan step and after a zoom step at several zoom
+levels (median, p95), one brush dab from the mouse event to repainted pixels,
+and peak memory.  With --labelme-python it runs bench/canvas_labelme.py in that
+interpreter (a venv with labelme + PyQt5) on the same image and polygons, loaded
+from a LabelMe JSON, and prints the ratio of paint times.
+
+    .venv/bin/python bench/canvas_bench.py [--quick] [--labelme-python /tmp/labelme-venv/bin/python]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("SEGSTUDIO_SETTINGS", str(Path(tempfile.gettempdir()) / "segstudio-bench-settings.ini"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from canvas_data import ensure  # noqa: E402
+
+VIEW = (1920, 1080)
+
+
+def build_project(root: Path, image: Path, polygons: list[np.ndarray]) -> None:
+    from segstudio.core.instance import Instance
+    from segstudio.core.tools.shapes import polygon_mask
+    from segstudio.store import Project
+
+    if Project.is_project(root):
+        return
+    with Project.create(root) as p:
+        p.add_folder(image.parent)
+        cats = [p.add_category(f"class{k}").id for k in range(5)]
+        rec = p.images()[0]
+        insts = [Instance(k + 1, cats[k % 5], polygon_mask(poly, rec.shape)) for k, poly in enumerate(polygons)]
+        p.replace_instances(rec.id, insts)
+
+
+def stats(ms: list[float]) -> dict:
+    s = sorted(ms)
+    return {"median": statistics.median(s), "p95": s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))], "n": len(s)}
+
+
+class PaintCounter:
+    """Counts paint events reaching the viewport (to know a dab really reached the screen)."""
+
+    def __init__(self, widget) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        class _F(QObject):
+            count = 0
+
+            def eventFilter(self, obj, ev):  # noqa: N802 - Qt naming
+                if ev.type() == QEvent.Type.Paint:
+                    _F.count += 1
+                return False
+
+        self.filter = _F()
+        widget.installEventFilter(self.filter)
+
+    @property
+    def count(self) -> int:
+        return type(self.filter).count
+
+
+def run(args) -> dict:
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    from segstudio.qt.main_window import MainWindow
+
+    folder = Path(args.data or Path(tempfile.gettempdir()) / "segstudio-canvas-bench")
+    image, js, polys = ensure(folder, args.size, args.count)
+    proj = folder / f"proj_{args.size}_{args.count}"
+    t = time.perf_counter()
+    build_project(proj, image, polys)
+    setup_s = time.perf_counter() - t
+    app = QApplication.instance() or QApplication([])
+    w = MainWindow(install_features=False)
+    w.resize(VIEW[0] + 700, VIEW[1] + 300)
+    w.show()
+    app.processEvents()
+    w.canvas.setFixedSize(*VIEW)
+    w.open_project(proj)  # opens the image once (warms imports and caches of the app, not of the image)
+    image_id = w.current_image().id
+    w.close_project()
+    w.open_project(proj)
+    w.close_project()
+    from segstudio.qt.session import Session
+    from segstudio.store import Project
+
+    w.session = Session(Project.open(proj))
+    w.images_panel.set_project(w.project)
+    w.categories_panel.set_project(w.project)
+    w._categories_changed()
+    w.stack.setCurrentWidget(w.canvas)
+    app.processEvents()
+    cv = w.canvas
+    t = time.perf_counter()
+    w.go_to_image(image_id)
+    cv.viewport().repaint()
+    open_s = time.perf_counter() - t
+    out: dict = {"size": args.size, "instances": len(w.current_document()), "viewport": cv.viewport().size().toTuple(),
+                 "setup_s": round(setup_s, 2), "open_s": round(open_s, 3)}
+
+    def timed_repaint() -> float:
+        t0 = time.perf_counter()
+        cv.viewport().repaint()
+        return (time.perf_counter() - t0) * 1000
+
+    centre = QPointF(VIEW[0] / 2, VIEW[1] / 2)
+    cv.fit()
+    fit_zoom = cv.zoom()
+    for name, zoom in (("fit", fit_zoom), ("50%", 0.5), ("100%", 1.0), ("400%", 4.0)):
+        cv.set_zoom(zoom, centre)
+        cv.centerOn(args.size / 2, args.size / 2)
+        for _ in range(3):
+            timed_repaint()
+        pan = []
+        for i in range(args.repeats):
+            d = 60 if (i // 10) % 2 == 0 else -60
+            cv.pan_by(d, d // 2)
+            pan.append(timed_repaint())
+        zoom_ms = []
+        for i in range(args.repeats):
+            cv.set_zoom(cv.zoom() * (1.25 if i % 2 == 0 else 0.8), centre)
+            zoom_ms.append(timed_repaint())
+        out[f"pan@{name}"] = stats(pan)
+        out[f"zoom@{name}"] = stats(zoom_ms)
+    # Full-frame paint at fit and 1:1 with warm caches: the figure compared with LabelMe.
+    for name, zoom in (("fit", fit_zoom), ("100%", 1.0)):
+        cv.set_zoom(zoom, centre)
+        cv.centerOn(args.size / 2, args.size / 2)
+        timed_repaint()
+        out[f"paint@{name}"] = stats([timed_repaint() for _ in range(args.repeats)])
+        out[f"paint@{name}"]["zoom"] = zoom
+    # Brush dabs: mouse move event -> tool -> update -> the paint event on the viewport.
+    w.set_tool("brush")
+    w.brush_spin.setValue(20)
+    cv.set_zoom(1.0, centre)
+    cv.centerOn(args.size / 2, args.size / 2)
+    app.processEvents()
+    counter = PaintCounter(cv.viewport())
+    vp = cv.viewport()
+
+    def send(kind, pos, button, buttons):
+        QApplication.sendEvent(vp, QMouseEvent(kind, pos, QPointF(vp.mapToGlobal(pos.toPoint())), button, buttons, Qt.KeyboardModifier.NoModifier))
+
+    start = QPointF(500, 500)
+    send(QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton)
+    app.processEvents()
+    dabs, missed = [], 0
+    for i in range(args.repeats * 3):
+        pos = QPointF(500 + 3 * (i + 1), 500 + (i % 7))
+        before = counter.count
+        t0 = time.perf_counter()
+        send(QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton)
+        app.processEvents()
+        dabs.append((time.perf_counter() - t0) * 1000)
+        missed += counter.count == before
+    send(QEvent.Type.MouseButtonRelease, pos, Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)
+    t0 = time.perf_counter()
+    app.processEvents()
+    commit_ms = (time.perf_counter() - t0) * 1000
+    out["brush_dab"] = stats(dabs) | {"dabs_without_paint": missed}
+    out["stroke_commit_ms"] = round(commit_ms, 2)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    w.close()
+    out["labelme_json"] = str(js)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", type=int, default=8000)
+    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--repeats", type=int, default=40)
+    ap.add_argument("--quick", action="store_true", help="4000 px, 300 instances, fewer repeats")
+    ap.add_argument("--data", help="folder for the generated image/JSON/project (cached between runs)")
+    ap.add_argument("--labelme-python", help="python of a venv with labelme installed (PyQt5)")
+    ap.add_argument("--json", action="store_true", help="print raw JSON only")
+    args = ap.parse_args()
+    if args.quick:
+        args.size, args.count, args.repeats = 4000, 300, 15
+    res = run(args)
+    if args.labelme_python:
+        script = Path(__file__).resolve().parent / "canvas_labelme.py"
+        cmd = [args.labelme_python, str(script), res["labelme_json"], "--repeats", str(args.repeats)]
+        for key in ("paint@fit", "paint@100%"):
+            cmd += ["--scale", str(res[key]["zoom"])]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ | {"QT_QPA_PLATFORM": "offscreen"})
+        if proc.returncode != 0:
+            print(proc.stderr[-3000:], file=sys.stderr)
+        else:
+            lm = json.loads(proc.stdout.strip().splitlines()[-1])
+            res["labelme"] = lm
+            for key, lkey in (("paint@fit", "paint@0"), ("paint@100%", "paint@1")):
+                if lkey in lm:
+                    res[f"ratio {key} (labelme / segstudio)"] = round(lm[lkey]["median"] / res[key]["median"], 1)
+    if args.json:
+        print(json.dumps(res))
+        return 0
+    for k, v in res.items():
+        if isinstance(v, dict) and "median" in v:
+            extra = {kk: vv for kk, vv in v.items() if kk not in ("median", "p95", "n")}
+            print(f"{k:>28}: median {v['median']:7.2f} ms   p95 {v['p95']:7.2f} ms   (n={v['n']}) {extra or ''}")
+        else:
+            print(f"{k:>28}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
