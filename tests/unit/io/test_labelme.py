@@ -103,7 +103,7 @@ def test_export_beside_images(tmp_path):
 
 def test_files_load_in_the_labelme_package(tmp_path):
     labelme = pytest.importorskip("labelme")
-    from labelme.label_file import LabelFile
+    from labelme import LabelFile
 
     p = make_project(tmp_path, n_images=2, per_image=3)
     registry.export("labelme", p, tmp_path / "out", {"copy_images": True})
