@@ -1,0 +1,112 @@
+"""The review dashboard: per-class IoU bars, confusion heatmap, score histogram, metrics table,
+and export of the HTML report / CSV."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from segstudio.eval.compare import EvalResult
+from segstudio.qt.review.charts import BarChart, HeatmapChart, HistogramChart
+
+CLASS_COLUMNS = ("class", "GT", "pred", "TP", "FP", "FN", "precision", "recall", "IoU", "Dice", "boundary F", "AP", "AP50")
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return "–" if math.isnan(v) or v < 0 else f"{v:.3f}"
+    return str(v)
+
+
+class Dashboard(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.result: EvalResult | None = None
+        self.iou_bars = BarChart("Per-class IoU", QColor(59, 125, 216))
+        self.bf_bars = BarChart("Per-class boundary F", QColor(42, 157, 111))
+        self.heatmap = HeatmapChart()
+        self.histogram = HistogramChart()
+        self.summary = QTableWidget(0, 2)
+        self.summary.setHorizontalHeaderLabels(["metric", "value"])
+        self.classes = QTableWidget(0, len(CLASS_COLUMNS))
+        self.classes.setHorizontalHeaderLabels(list(CLASS_COLUMNS))
+        for t in (self.summary, self.classes):
+            t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+            t.verticalHeader().hide()
+        self.export_html = QPushButton("Export HTML report…")
+        self.export_csv = QPushButton("Export CSV…")
+        self.export_html.clicked.connect(lambda: self._export("html"))
+        self.export_csv.clicked.connect(lambda: self._export("csv"))
+        grid = QGridLayout()
+        grid.addWidget(self.iou_bars, 0, 0)
+        grid.addWidget(self.heatmap, 0, 1)
+        grid.addWidget(self.bf_bars, 1, 0)
+        grid.addWidget(self.histogram, 1, 1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.export_html)
+        buttons.addWidget(self.export_csv)
+        lay = QVBoxLayout(self)
+        lay.addLayout(grid, 3)
+        tables = QHBoxLayout()
+        tables.addWidget(self.summary, 1)
+        tables.addWidget(self.classes, 3)
+        lay.addLayout(tables, 2)
+        lay.addLayout(buttons)
+        self.set_result(None)
+
+    def set_result(self, result: EvalResult | None) -> None:
+        self.result = result
+        self.export_html.setEnabled(result is not None)
+        self.export_csv.setEnabled(result is not None)
+        if result is None:
+            self.iou_bars.set_data([], [])
+            self.bf_bars.set_data([], [])
+            self.summary.setRowCount(0)
+            self.classes.setRowCount(0)
+            return
+        names = [c.name for c in result.classes]
+        self.iou_bars.set_data(names, [c.iou for c in result.classes])
+        self.bf_bars.set_data(names, [c.boundary_f for c in result.classes])
+        self.heatmap.set_data(result.confusion, result.confusion_labels)
+        self.histogram.set_data(result.tp_scores, result.fp_scores, result.low_scores)
+        summary = result.summary()
+        self.summary.setRowCount(len(summary))
+        for r, (k, v) in enumerate(summary.items()):
+            self.summary.setItem(r, 0, QTableWidgetItem(k))
+            text = str(int(v)) if k in ("images", "tp", "fp", "fn") else _fmt(float(v))
+            self.summary.setItem(r, 1, QTableWidgetItem(text))
+        self.classes.setRowCount(len(result.classes))
+        for r, c in enumerate(result.classes):
+            vals = (c.name, c.n_gt, c.n_pred, c.tp, c.fp, c.fn, c.precision, c.recall, c.iou, c.dice, c.boundary_f, c.ap, c.ap50)
+            for k, v in enumerate(vals):
+                self.classes.setItem(r, k, QTableWidgetItem(_fmt(v)))
+        self.classes.resizeColumnsToContents()
+
+    def _export(self, kind: str, path: str | None = None) -> str | None:
+        if self.result is None:
+            return None
+        if path is None:
+            filt = "HTML report (*.html)" if kind == "html" else "CSV (*.csv)"
+            path, _ = QFileDialog.getSaveFileName(self, "Export evaluation", f"evaluation.{kind}", filt)
+            if not path:
+                return None
+        from segstudio.eval.report import write_csv, write_html
+
+        (write_html if kind == "html" else write_csv)(self.result, path)
+        return path
+
+    def export(self, kind: str, path: str) -> str | None:
+        """Write the report without a dialog (menu actions and tests)."""
+        return self._export(kind, path)
