@@ -1,0 +1,1 @@
+"""The Dataset menu's dialogs: import, export, convert and validate with a progress dialog."""

@@ -1,0 +1,156 @@
+"""Import and export dialogs: a format, a path, the format's own options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from segstudio.io.registry import FormatSpec, formats
+from segstudio.qt.dataset.options_form import OptionsForm
+
+
+class _PathRow(QWidget):
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit()
+        self.edit.setObjectName(object_name)
+        self.browse = QPushButton("Browse…")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.edit, 1)
+        lay.addWidget(self.browse)
+
+    def path(self) -> Path | None:
+        t = self.edit.text().strip()
+        return Path(t) if t else None
+
+
+class _FormatDialog(QDialog):
+    def __init__(self, title: str, specs: list[FormatSpec], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.specs = specs
+        self.format_box = QComboBox()
+        self.format_box.setObjectName("dataset_format")
+        for s in specs:
+            self.format_box.addItem(f"{s.name} — {s.description}", s.name)
+        self.path_row = _PathRow("dataset_path")
+        self.path_row.browse.clicked.connect(self._browse)
+        self.form = QFormLayout()
+        self.form.addRow("Format:", self.format_box)
+        self.form.addRow(self._path_label(), self.path_row)
+        self.options = OptionsForm()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(self.form)
+        lay.addWidget(self.options)
+        lay.addWidget(self.buttons)
+        self.format_box.currentIndexChanged.connect(self._format_changed)
+        self._format_changed()
+
+    def _path_label(self) -> str:
+        return "Path:"
+
+    @property
+    def spec(self) -> FormatSpec:
+        return self.specs[self.format_box.currentIndex()]
+
+    def _format_changed(self) -> None:
+        self.options.set_options(self._option_list(self.spec))
+
+    def _option_list(self, spec: FormatSpec):
+        raise NotImplementedError
+
+    def _browse(self) -> None:
+        if self._wants_file():
+            path, _ = QFileDialog.getOpenFileName(self, "Choose a file", "", "JSON (*.json);;All files (*)") \
+                if self._reading() else QFileDialog.getSaveFileName(self, "Save as", "", "JSON (*.json)")
+        else:
+            path = QFileDialog.getExistingDirectory(self, "Choose a folder")
+        if path:
+            self.path_row.edit.setText(path)
+
+    def _wants_file(self) -> bool:
+        return self.spec.source == "file"
+
+    def _reading(self) -> bool:
+        return True
+
+    def _accept(self) -> None:
+        if self.path_row.path() is None:
+            self.path_row.edit.setFocus()
+            return
+        self.accept()
+
+
+class ImportDialog(_FormatDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Import Annotations", [s for s in formats().values() if s.can_import], parent)
+        self.mode = QComboBox()
+        self.mode.setObjectName("dataset_mode")
+        self.mode.addItem("Add to existing annotations", "append")
+        self.mode.addItem("Replace annotations of the imported images", "replace")
+        self.dry_run = QCheckBox("Dry run: only show what would be imported")
+        self.dry_run.setObjectName("dataset_dry_run")
+        self.missing = QCheckBox("Import entries whose image file is missing")
+        self.missing.setObjectName("dataset_allow_missing")
+        self.form.addRow("Mode:", self.mode)
+        self.form.addRow("", self.dry_run)
+        self.form.addRow("", self.missing)
+
+    def _path_label(self) -> str:
+        return "Source:"
+
+    def _option_list(self, spec):
+        return spec.options + spec.import_options
+
+    def values(self) -> tuple[str, Path, dict[str, Any], bool]:
+        opts = self.options.values()
+        opts["mode"] = self.mode.currentData()
+        if self.missing.isChecked():
+            opts["require_images"] = False
+        return self.spec.name, self.path_row.path(), opts, self.dry_run.isChecked()  # type: ignore[return-value]
+
+
+class ExportDialog(_FormatDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Export Annotations", [s for s in formats().values() if s.can_export], parent)
+        self.split = QComboBox()
+        self.split.setObjectName("dataset_split")
+        for label, value in (("All images", None), ("train", "train"), ("val", "val"), ("test", "test")):
+            self.split.addItem(label, value)
+        self.form.addRow("Split:", self.split)
+
+    def _path_label(self) -> str:
+        return "Destination:"
+
+    def _reading(self) -> bool:
+        return False
+
+    def _wants_file(self) -> bool:
+        return False  # COCO writes one file per split into a folder (or DST.json typed by hand)
+
+    def _option_list(self, spec):
+        return spec.options + spec.export_options
+
+    def values(self) -> tuple[str, Path, dict[str, Any]]:
+        opts = self.options.values()
+        if self.split.currentData():
+            opts["split"] = self.split.currentData()
+        return self.spec.name, self.path_row.path(), opts  # type: ignore[return-value]

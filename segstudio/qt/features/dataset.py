@@ -1,0 +1,119 @@
+"""Dataset menu: import / export annotations (any registered format), with progress and report.
+
+Jobs run on the window's I/O worker with their own project connection (SQLite WAL: the GUI keeps
+reading while an import writes its single transaction).  After an import the image list, the
+categories and the current document are refreshed.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMessageBox
+
+from segstudio.qt.dataset.dialogs import ExportDialog, ImportDialog
+from segstudio.qt.dataset.progress import TaskDialog
+
+
+def import_job(root, fmt: str, src, options: dict, dry_run: bool):
+    """Qt-free job body: import into the project at `root` through a fresh connection."""
+
+    def run(cancel, progress):
+        from segstudio.io import registry
+        from segstudio.store.project import Project
+
+        with Project.open(root) as project:
+            return registry.import_into(fmt, src, project, options, dry_run=dry_run,
+                                        progress=progress, cancel=cancel)
+
+    return run
+
+
+def export_job(root, fmt: str, dst, options: dict):
+    def run(cancel, progress):
+        from segstudio.io import registry
+        from segstudio.store.project import Project
+
+        with Project.open(root) as project:
+            return registry.export(fmt, project, dst, options, progress, cancel)
+
+    return run
+
+
+class DatasetFeature(QObject):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.setObjectName("dataset_feature")
+        self.window = window
+        menu = window.menu("Dataset")
+        self.import_action = QAction("&Import Annotations…", self)
+        self.import_action.setObjectName("action_dataset_import")
+        self.import_action.triggered.connect(self.import_dialog)
+        self.export_action = QAction("&Export Annotations…", self)
+        self.export_action.setObjectName("action_dataset_export")
+        self.export_action.triggered.connect(self.export_dialog)
+        menu.addAction(self.import_action)
+        menu.addAction(self.export_action)
+        self.last_dialog: TaskDialog | None = None
+
+    def _project_root(self):
+        project = self.window.project
+        if project is None:
+            QMessageBox.information(self.window, "Dataset", "Open a project first.")
+            return None
+        return project.root
+
+    def import_dialog(self) -> None:
+        root = self._project_root()
+        if root is None:
+            return
+        dlg = ImportDialog(self.window)
+        if dlg.exec():
+            self.run_import(*dlg.values())
+
+    def export_dialog(self) -> None:
+        root = self._project_root()
+        if root is None:
+            return
+        dlg = ExportDialog(self.window)
+        if dlg.exec():
+            self.run_export(*dlg.values())
+
+    def run_import(self, fmt: str, src, options: dict, dry_run: bool = False, modal: bool = True) -> TaskDialog:
+        root = self.window.project.root
+        title = f"{'Dry run: ' if dry_run else ''}Import {fmt}"
+        task = TaskDialog(self.window.io_worker, title, self.window)
+        if not dry_run:
+            task.done_with.connect(self._after_import)
+        task.start(import_job(root, fmt, src, options, dry_run))
+        return self._show(task, modal)
+
+    def run_export(self, fmt: str, dst, options: dict, modal: bool = True) -> TaskDialog:
+        root = self.window.project.root
+        task = TaskDialog(self.window.io_worker, f"Export {fmt}", self.window)
+        task.done_with.connect(lambda rep: self.window.status(f"Exported {rep.instances} instances to {dst}"))
+        task.start(export_job(root, fmt, dst, options))
+        return self._show(task, modal)
+
+    def _show(self, task: TaskDialog, modal: bool) -> TaskDialog:
+        self.last_dialog = task
+        if modal:
+            task.exec()
+        else:
+            task.show()
+        return task
+
+    def _after_import(self, rep) -> None:
+        w = self.window
+        refresh_categories = getattr(w, "refresh_categories", None)
+        if callable(refresh_categories):
+            refresh_categories()
+        elif hasattr(w, "categories_panel") and w.project is not None:
+            w.categories_panel.set_project(w.project)  # until the window offers refresh_categories()
+        w.refresh_image_list()
+        w.reload_document()
+        w.status(f"Imported {rep.instances} instances into {rep.images} images")
+
+
+def install(window) -> None:
+    DatasetFeature(window)

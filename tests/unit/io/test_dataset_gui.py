@@ -1,0 +1,144 @@
+"""The Dataset menu driven like a user: dialogs filled with the keyboard and mouse, jobs on the
+I/O worker with a progress dialog, the document refreshed after an import."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
+
+from segstudio.core.instance import Instance  # noqa: E402
+from segstudio.core.masks import MaskPatch  # noqa: E402
+from segstudio.store import Project  # noqa: E402
+
+
+@pytest.fixture
+def project_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGSTUDIO_SETTINGS", str(tmp_path / "settings.ini"))
+    root = tmp_path / "proj"
+    (root / "img").mkdir(parents=True)
+    for k in range(2):
+        cv2.imwrite(str(root / "img" / f"im{k}.png"), np.full((40, 50, 3), 60 * k, np.uint8))
+    with Project.create(root) as p:
+        p.add_folder(root / "img")
+        cat = p.add_category("cat")
+        m = np.zeros((40, 50), bool)
+        m[5:20, 5:25] = True
+        m[10:12, 10:12] = False
+        p.replace_instances(p.images()[0].id, [Instance(1, cat.id, MaskPatch.from_full(m))])
+    return root
+
+
+@pytest.fixture
+def window(qtbot, project_dir):
+    from segstudio.qt.features import dataset
+    from segstudio.qt.main_window import MainWindow
+
+    w = MainWindow(install_features=False)
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_project(project_dir)
+    dataset.install(w)
+    yield w
+    w.io_worker.wait(10_000)
+    w.close()
+    assert not w.io_worker.busy()
+
+
+def feature(window):
+    from PySide6.QtCore import QObject
+
+    return window.findChild(QObject, "dataset_feature")
+
+
+def test_menu_and_export_dialog_by_keyboard_and_mouse(window, qtbot, tmp_path):
+    from segstudio.qt.dataset.dialogs import ExportDialog
+
+    titles = [a.text() for a in window.menu("Dataset").actions()]
+    assert titles == ["&Import Annotations…", "&Export Annotations…"]
+    dlg = ExportDialog(window)
+    qtbot.addWidget(dlg)
+    dlg.format_box.setFocus()
+    idx = next(i for i in range(dlg.format_box.count()) if dlg.format_box.itemData(i) == "coco")
+    dlg.format_box.setCurrentIndex(idx)
+    qtbot.keyClicks(dlg.path_row.edit, str(tmp_path / "out"))
+    seg = dlg.options.widget("segmentation")
+    seg.setCurrentText("rle")
+    qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    assert dlg.result() == dlg.DialogCode.Accepted
+    fmt, dst, opts = dlg.values()
+    assert (fmt, dst, opts) == ("coco", tmp_path / "out", {"segmentation": "rle"})
+
+    task = feature(window).run_export(fmt, dst, opts, modal=False)
+    qtbot.waitUntil(lambda: task.result is not None, timeout=10_000)
+    assert "exported 2 images, 1 instances as coco" in task.text.toPlainText()
+    data = json.loads((tmp_path / "out" / "instances.json").read_text())
+    assert data["annotations"][0]["area"] == 15 * 20 - 4
+    qtbot.mouseClick(task.buttons.button(QDialogButtonBox.StandardButton.Close), Qt.MouseButton.LeftButton)
+    assert not task.isVisible()
+
+
+def test_import_refreshes_the_document_and_categories(window, qtbot, tmp_path, project_dir):
+    from pycocotools import mask as cmask
+
+    im1 = [r for r in window.project.images() if r.name == "im1.png"][0]
+    m = np.zeros((40, 50), np.uint8)
+    m[20:35, 30:45] = 1
+    rle = cmask.encode(np.asfortranarray(m))
+    coco = {
+        "images": [{"id": 9, "file_name": "img/im1.png", "width": 50, "height": 40}],
+        "categories": [{"id": 1, "name": "bird"}],
+        "annotations": [{"id": 1, "image_id": 9, "category_id": 1, "iscrowd": 0,
+                         "segmentation": {"size": [40, 50], "counts": rle["counts"].decode()}}],
+    }
+    (project_dir / "new.json").write_text(json.dumps(coco))
+    window.go_to_image(im1.id)
+    assert len(window.current_document()) == 0
+    task = feature(window).run_import("coco", project_dir / "new.json", {}, modal=False)
+    qtbot.waitUntil(lambda: task.result is not None, timeout=10_000)
+    assert "imported 1 images (0 new, 1 already in the project), 1 instances" in task.text.toPlainText()
+    doc = window.current_document()
+    assert len(doc) == 1 and (doc.instances[0].mask.to_full() == m.astype(bool)).all()
+    assert window.project.categories().by_name("bird") is not None
+    task.close()
+
+
+def test_bad_file_shows_the_problem_and_changes_nothing(window, qtbot, project_dir):
+    (project_dir / "bad.json").write_text('{"images": [}')
+    before = window.project.image_count()
+    task = feature(window).run_import("coco", project_dir / "bad.json", {}, modal=False)
+    qtbot.waitUntil(lambda: task.error is not None, timeout=10_000)
+    assert "bad.json at line 1 column 13: invalid JSON" in task.text.toPlainText()
+    assert "Nothing was written" in task.text.toPlainText()
+    assert window.project.image_count() == before
+    task.close()
+
+
+def test_escape_cancels_a_running_export(window, qtbot, tmp_path, monkeypatch):
+    import threading
+
+    from segstudio.io import registry
+
+    gate = threading.Event()
+    real = registry.export
+
+    def slow_export(fmt, project, dst, options=None, progress=None, cancel=None):
+        gate.wait(5)
+        cancel.check()
+        return real(fmt, project, dst, options, progress, cancel)
+
+    monkeypatch.setattr(registry, "export", slow_export)
+    task = feature(window).run_export("coco", tmp_path / "never", {}, modal=False)
+    qtbot.keyClick(task, Qt.Key.Key_Escape)  # cancels, the dialog stays until the job stopped
+    assert task.isVisible()
+    gate.set()
+    qtbot.waitUntil(lambda: task.error == "cancelled", timeout=10_000)
+    assert not (tmp_path / "never").exists()
+    qtbot.keyClick(task, Qt.Key.Key_Escape)
+    assert not task.isVisible()
