@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from segstudio.eval.svg import heat_color
 
@@ -89,6 +89,22 @@ class HeatmapChart(Chart):
     def set_data(self, matrix: np.ndarray, labels: list[str]) -> None:
         self.matrix, self.labels = np.asarray(matrix, np.float64), list(labels)
         self.update()
+
+    def event(self, ev) -> bool:
+        if ev.type() == QEvent.Type.ToolTip:
+            cell = self.cell_at(ev.pos().x(), ev.pos().y())
+            if cell is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(ev.globalPos(), self.cell_text(*cell), self)
+            return True
+        return super().event(ev)
+
+    def cell_text(self, i: int, j: int) -> str:
+        m = self.matrix
+        row = m[i].sum()
+        share = m[i, j] / row if row else 0.0
+        return f"{self.labels[i]} → {self.labels[j]}: {int(m[i, j])} px ({share:.1%} of {self.labels[i]})"
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
         geo = self._geometry(QRectF(6, 24, self.width() - 12, self.height() - 30))

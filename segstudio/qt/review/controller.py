@@ -67,6 +67,7 @@ class ReviewController(QObject):
         self.image_eval: ImageEval | None = None
         self._pred_pages: dict[tuple[str, int, int], tuple[ImageDocument, object]] = {}
         self._pred_doc: ImageDocument | None = None
+        self.shown_layers: dict[str, object] = {}  # name -> the RGBA array last given to the canvas
         self._job: int | None = None
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
@@ -181,11 +182,16 @@ class ReviewController(QObject):
         return self.items[self.item_index] if 0 <= self.item_index < len(self.items) else None
 
     # ------------------------------------------------------------ drawing
+    def _show(self, name: str, rgba, opacity: float) -> None:
+        self.window.canvas.set_extra_layer(name, rgba, opacity)
+        self.shown_layers[name] = rgba
+
     def render(self) -> None:
         canvas = self.window.canvas
         gt_doc, pred_doc = self.window.current_document(), self._pred_doc
         for name in LAYER_NAMES:
             canvas.set_extra_layer(name, None)
+        self.shown_layers.clear()
         if not self.active or gt_doc is None or pred_doc is None:
             return
         shape = gt_doc.image_shape
@@ -193,21 +199,21 @@ class ReviewController(QObject):
         shown = [i for i in pred_doc if i.id not in rejected]
         canvas.set_overlay_style(visible=self.gt_visible and self.mode == "overlay")
         if self.mode == "overlay" and self.pred_visible:
-            canvas.set_extra_layer("review_pred", layers.prediction_layer(shape, shown), self.pred_opacity)
+            self._show("review_pred", layers.prediction_layer(shape, shown), self.pred_opacity)
         elif self.mode == "difference":
             gt = list(gt_doc) if self.gt_visible else []
             pred = shown if self.pred_visible else []
-            canvas.set_extra_layer("review_diff", layers.difference_layer(shape, gt, pred), self.pred_opacity)
+            self._show("review_diff", layers.difference_layer(shape, gt, pred), self.pred_opacity)
         elif self.mode == "split":
             colors = {c.id: c.color for c in self.window.project.categories()}
             left = layers.fill_layer(shape, gt_doc if self.gt_visible else [], colors)
             right = layers.fill_layer(shape, shown if self.pred_visible else [], colors, by_score=True)
             x = shape[1] / 2 if self.split_x is None else self.split_x
-            canvas.set_extra_layer("review_split", layers.split_layer(left, right, x), self.pred_opacity)
+            self._show("review_split", layers.split_layer(left, right, x), self.pred_opacity)
         item = self.current_item()
         if item is not None:
             focus = [d.get(i) for d, i in ((gt_doc, item.gt_id), (pred_doc, item.pred_id)) if i is not None and i in d]
-            canvas.set_extra_layer("review_focus", layers.focus_layer(shape, focus), 1.0)
+            self._show("review_focus", layers.focus_layer(shape, focus), 1.0)
 
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
