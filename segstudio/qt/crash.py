@@ -211,6 +211,7 @@ class CrashHandler:
         self.reports: list[CrashReport] = []
         self.dialog: CrashDialog | None = None
         self.pending: list[CrashReport] = []  # reports that arrived while a dialog was open
+        self._seen: dict[str, int] = {}  # traceback text -> times seen
         self._lock = threading.Lock()
         self._prev_excepthook = sys.excepthook
         self._prev_threading_hook = threading.excepthook
@@ -301,10 +302,20 @@ class CrashHandler:
         logging.getLogger("qt").log(level, "%s", message)
 
     # ---------------------------------------------------------------- reporting
-    def handle(self, exc_type, exc, tb, thread_name: str) -> CrashReport:
-        """Log and write the report now; show the dialog from the GUI event loop."""
+    def handle(self, exc_type, exc, tb, thread_name: str) -> CrashReport | None:
+        """Log and write the report now; show the dialog from the GUI event loop.
+
+        A repeat of an earlier traceback (a bug in a paint event fires at every repaint) is only
+        counted in the app log: no new file, no new dialog text. Returns None for a repeat."""
         text = "".join(traceback.format_exception(exc_type, exc, tb))
         title = f"{exc_type.__name__}: {exc}".strip().rstrip(":")
+        with self._lock:
+            seen = self._seen.get(text, 0) + 1
+            self._seen[text] = seen
+        if seen > 1:
+            if seen & (seen - 1) == 0:  # 2, 4, 8, ...: the log stays readable during a storm
+                log.error("the same unhandled exception again (%d times): %s", seen, title)
+            return None
         log.critical("Unhandled exception in %s\n%s", thread_name, text)
         if sys.stderr is not None:  # None in a windowed bundle on Windows
             # Print as the default hook would, so terminals and CI logs still show it.

@@ -160,3 +160,17 @@ def test_default_log_dir_follows_env(monkeypatch, tmp_path):
     monkeypatch.delenv("SEGSTUDIO_LOG_DIR")
     monkeypatch.setenv("SEGSTUDIO_DATA_DIR", str(tmp_path / "d"))
     assert crash.default_log_dir() == tmp_path / "d" / "logs"
+
+
+def test_repeated_exception_is_reported_once(qtbot, handler, tmp_path):
+    def paint_bug() -> None:
+        raise ValueError("bug in a paint event")
+
+    for _ in range(5):
+        QTimer.singleShot(0, paint_bug)
+    dialog = _wait_dialog(qtbot, handler)
+    qtbot.wait(50)
+    assert len(handler.reports) == 1 and not handler.pending
+    assert len(list((tmp_path / "logs").glob("crash-*.log"))) == 1
+    assert "(4 times)" in (tmp_path / "logs" / crash.APP_LOG_NAME).read_text(encoding="utf-8")
+    dialog.close()
