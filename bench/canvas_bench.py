@@ -37,12 +37,14 @@ VIEW = (1920, 1080)
 def build_project(root: Path, image: Path, polygons: list[np.ndarray]) -> None:
     from segstudio.core.instance import Instance
     from segstudio.core.tools.shapes import polygon_mask
+    from segstudio.io.image_header import read_header
     from segstudio.store import Project
 
     if Project.is_project(root):
         return
     with Project.create(root) as p:
-        p.add_folder(image.parent)
+        head = read_header(image)
+        p.add_images([(image, head.width, head.height)])  # this image only (the folder holds other sizes)
         cats = [p.add_category(f"class{k}").id for k in range(5)]
         rec = p.images()[0]
         insts = [Instance(k + 1, cats[k % 5], polygon_mask(poly, rec.shape)) for k, poly in enumerate(polygons)]
@@ -176,6 +178,7 @@ def run(args) -> dict:
     t0 = time.perf_counter()
     app.processEvents()
     commit_ms = (time.perf_counter() - t0) * 1000
+    w.current_history().undo()  # leave the cached benchmark project as it was
     out["brush_dab"] = stats(dabs) | {"dabs_without_paint": missed}
     out["stroke_commit_ms"] = round(commit_ms, 2)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

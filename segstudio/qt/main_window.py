@@ -268,7 +268,23 @@ class MainWindow(QMainWindow):
         if note:
             self.status(note, 8000)
         self.image_changed.emit(rec)
+        self._prefetch_next(ids)
         return True
+
+    def _prefetch_next(self, ids: list[int]) -> None:
+        """Decode the next image in the list on the I/O pool, so 'next' is instant."""
+        if self.session is None or self._record is None or self._record.id not in ids:
+            return
+        k = ids.index(self._record.id) + 1
+        if k < len(ids):
+            job = self.session.prefetch_job(self.session.project.image(ids[k]))
+            if job is not None:
+                self.io_worker.submit("prefetch", job, priority=-1)
+
+    def _on_io_finished(self, job_id: int, kind: str, result: object) -> None:
+        if kind == "prefetch" and self.session is not None:
+            image_id, data = result  # type: ignore[misc]
+            self.session.keep_prefetched(image_id, data)
 
     def _show_pixels(self, fit: bool = False) -> None:
         data, rec = self._data, self._record
@@ -303,6 +319,7 @@ class MainWindow(QMainWindow):
     # ================================================================ internals
     def _wire(self) -> None:
         cv, c = self.canvas, self.controller
+        self.io_worker.finished.connect(self._on_io_finished)
         cv.accept_requested.connect(c.accept_proposal)
         cv.discard_requested.connect(c.discard_proposal)
         cv.cursor_moved.connect(lambda pos: self.status_bar.show_cursor(pos, self._data.data if self._data else None))

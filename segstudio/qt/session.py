@@ -37,6 +37,7 @@ class Session:
         self.project = project
         self.pages: dict[Key, Page] = {}
         self._video_sources: dict[int, object] = {}
+        self.prefetched: dict[int, LoadedImage] = {}  # decoded ahead by the I/O worker
 
     @property
     def root(self) -> Path:
@@ -61,7 +62,8 @@ class Session:
     def load_pixels(self, record: ImageRecord, frame: int = 0) -> LoadedImage:
         path = self.project.image_path(record)
         if record.kind not in VIDEO_KINDS:
-            return load_image(path)
+            ready = self.prefetched.pop(record.id, None)
+            return ready if ready is not None else load_image(path)
         src = self._video_sources.get(record.id)
         if src is None:
             try:
@@ -79,11 +81,28 @@ class Session:
             raise ImageLoadError(path, f"cannot read frame {frame}: {e}") from None
         return LoadedImage(path, rgb, "video-frame", [f"frame {frame}"])
 
+    def prefetch_job(self, record: ImageRecord):
+        """A worker job decoding `record` ahead of time (still images only), or None."""
+        if record.kind in VIDEO_KINDS or record.id in self.prefetched:
+            return None
+        path = self.project.image_path(record)  # resolved here: the store stays on the GUI thread
+
+        def job(cancel, progress):
+            return record.id, load_image(path)
+
+        return job
+
+    def keep_prefetched(self, image_id: int, data: LoadedImage, keep: int = 2) -> None:
+        self.prefetched[image_id] = data
+        while len(self.prefetched) > keep:
+            self.prefetched.pop(next(iter(self.prefetched)))
+
     def close(self) -> None:
         for page in self.pages.values():
             if page.persister is not None:
                 page.persister.detach()
         self.pages.clear()
+        self.prefetched.clear()
         for src in self._video_sources.values():
             with contextlib.suppress(Exception):  # a reader failing to close loses nothing
                 src.close()  # type: ignore[attr-defined]

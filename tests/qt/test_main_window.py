@@ -295,3 +295,11 @@ def QLabelish():
     from PySide6.QtWidgets import QLabel
 
     return QLabel("extra")
+
+
+def test_next_image_is_decoded_ahead(window, qtbot):
+    ids = window.images_panel.visible_ids()
+    qtbot.waitUntil(lambda: ids[1] in window.session.prefetched, timeout=5000)
+    ahead = window.session.prefetched[ids[1]]
+    window.step_image(1)
+    assert window.current_image_data() is ahead and ids[1] not in window.session.prefetched

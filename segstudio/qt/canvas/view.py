@@ -51,6 +51,7 @@ class CanvasView(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.image_layer: SceneLayer | None = None
@@ -429,7 +430,24 @@ class CanvasView(QGraphicsView):
         super().leaveEvent(event)
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        painter.fillRect(rect, self.backgroundBrush())
+        """Fill only what the (opaque) image does not cover: a full-viewport fill costs
+        as much as drawing the image itself."""
+        brush = self.backgroundBrush()
+        shape = self.image_shape()
+        if shape is None:
+            painter.fillRect(rect, brush)
+            return
+        img = QRectF(0, 0, shape[1], shape[0])
+        if img.contains(rect):
+            return
+        top = QRectF(rect.left(), rect.top(), rect.width(), max(0.0, img.top() - rect.top()))
+        bottom = QRectF(rect.left(), img.bottom(), rect.width(), max(0.0, rect.bottom() - img.bottom()))
+        mid_top, mid_bottom = max(rect.top(), img.top()), min(rect.bottom(), img.bottom())
+        left = QRectF(rect.left(), mid_top, max(0.0, img.left() - rect.left()), max(0.0, mid_bottom - mid_top))
+        right = QRectF(img.right(), mid_top, max(0.0, rect.right() - img.right()), max(0.0, mid_bottom - mid_top))
+        for r in (top, bottom, left, right):
+            if r.width() > 0 and r.height() > 0:
+                painter.fillRect(r, brush)
 
 
 __all__ = ["Buttons", "CanvasView", "Mods"]

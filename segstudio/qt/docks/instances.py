@@ -40,8 +40,9 @@ class InstancePanel(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        for col, w in ((COL_VIS, 44), (COL_LOCK, 40), (COL_CAT, 110), (COL_ID, 40), (COL_SRC, 60), (COL_SCORE, 50)):
+        for col, w in ((COL_VIS, 42), (COL_LOCK, 38), (COL_CAT, 96), (COL_ID, 34), (COL_SRC, 58), (COL_SCORE, 46)):
             self.tree.setColumnWidth(col, w)
+        self.tree.header().setStretchLastSection(True)
         row = QHBoxLayout()
         self.buttons: dict[str, QToolButton] = {}
         for key, text, tip in (
