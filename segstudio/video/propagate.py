@@ -4,13 +4,17 @@ For each step from frame t to t±1, and each object:
 1. a region of interest around the object's mask (grown by a margin and by its last motion);
 2. DIS dense optical flow (OpenCV) from the new frame back to the previous one, on the ROI
    scaled to at most `flow_side` pixels, upsampled to the ROI;
-3. the previous mask is pulled through the flow (`remap`, bilinear, threshold 0.5) and the
-   previous frame through the same map, whose difference to the new frame inside the mask is a
-   photometric confidence (an occluder or a flow failure makes it jump);
+3. the object's motion is a similarity transform fitted (RANSAC) to the flow of its interior;
+   the previous mask and frame are moved by it, and where the moved frame no longer matches
+   the new one (large connected regions) the object is occluded: the visible part is the
+   moved mask minus those regions, and the match error over the visible part gives a
+   photometric confidence;
 4. a refiner (`refine.py`: GrabCut by default, a prompt model, or none) snaps the warped mask
    to the new frame; its agreement with the warped mask is the shape confidence;
-5. confidence = photometric x shape; below `min_confidence`, or when the mask shrinks below
-   `min_area_ratio` of its start area, the object stops (reason recorded).
+5. confidence = photometric x shape; below `min_confidence`, when less than `min_visible`
+   of it is visible, or when it shrinks below `min_area_ratio` of its start area, the object
+   stops (reason recorded).  The carried state is the whole shape (refined visible part plus
+   the occluded part), so an object comes back whole after an occluder has passed.
 
 Only two frames are held at a time (the source streams and its cache is bounded), and results
 go to `on_frame` as they come, so memory does not grow with the number of frames.
@@ -41,6 +45,8 @@ class PropagationSettings:
     margin: float = 0.35  # ROI margin, fraction of the object's size
     min_margin: int = 24
     photometric_scale: float = 30.0  # mean abs grey error at which photometric conf is 1/e
+    occlusion_threshold: int = 28  # grey error above which a pixel no longer matches
+    min_visible: float = 0.2  # an object occluded beyond this stops ("lost")
 
 
 @dataclass
@@ -76,6 +82,16 @@ def _gray(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
+@dataclass
+class Warp:
+    shape: MaskPatch  # the whole (amodal) shape moved to the new frame
+    visible: MaskPatch  # minus the parts that no longer look like the object (occluded)
+    occluded: MaskPatch
+    photometric: float  # exp(-mean grey error over the visible part / scale)
+    visible_fraction: float
+    motion: tuple[float, float]  # (dx, dy) of the ROI centre
+
+
 class FlowWarper:
     """Warps masks from one frame to the next with DIS optical flow on a per-object ROI."""
 
@@ -88,8 +104,9 @@ class FlowWarper:
 
     def warp(
         self, prev: np.ndarray, cur: np.ndarray, mask: MaskPatch, velocity: tuple[float, float]
-    ) -> tuple[MaskPatch, float, tuple[float, float]]:
-        """(warped mask, photometric confidence, motion (dx, dy)) for grey frames prev -> cur."""
+    ) -> Warp | None:
+        """The object's whole shape carried from grey frame prev to cur, its visible part,
+        and the evidence; None when the object left the region."""
         st = self.settings
         H, W = mask.image_shape
         y0, x0, y1, x1 = roi_around(mask, st.margin, st.min_margin)
@@ -116,7 +133,7 @@ class FlowWarper:
         inner = cv2.erode(ms, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
         ys, xs = np.nonzero(inner if inner.sum() >= 12 else ms)
         if xs.size < 3:
-            return MaskPatch.empty(mask.image_shape), 0.0, (0.0, 0.0)
+            return None
         if xs.size > 4000:  # a subsample fits as well and keeps RANSAC fast
             pick = np.random.default_rng(0).choice(xs.size, 4000, replace=False)
             xs, ys = xs[pick], ys[pick]
@@ -133,16 +150,30 @@ class FlowWarper:
         A = A3[:2]
         warped = cv2.warpAffine(m.astype(np.float32), A, (w, h), flags=cv2.INTER_LINEAR) > 0.5
         if not warped.any():
-            return MaskPatch.empty(mask.image_shape), 0.0, (0.0, 0.0)
+            return None
         pw = cv2.warpAffine(p, A, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        err = float(np.abs(pw.astype(np.int16) - c.astype(np.int16))[warped].mean())
-        photometric = float(np.exp(-err / st.photometric_scale))
+        # Photometric check on lightly blurred frames (tolerates noise and sub-pixel error):
+        # large connected regions that do not match are occluded parts of the object.
+        err = cv2.absdiff(cv2.GaussianBlur(pw, (5, 5), 0), cv2.GaussianBlur(c, (5, 5), 0))
+        bad = (err > st.occlusion_threshold) & warped
+        _, _, bw, bh = cv2.boundingRect(warped.astype(np.uint8))
+        r = max(2, int(0.04 * max(bw, bh)))
+        bad = cv2.morphologyEx(bad.astype(np.uint8), cv2.MORPH_OPEN,
+                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
+        visible = warped & ~bad
+        n_warped = int(np.count_nonzero(warped))
+        n_visible = int(np.count_nonzero(visible))
+        mean_err = float(err[visible].mean()) if n_visible else 255.0
         cy, cx = (np.array(m.shape) - 1) / 2
         moved = A @ np.float32([cx, cy, 1])
-        motion = (float(moved[0] - cx), float(moved[1] - cy))
-        out = MaskPatch.from_window(warped, y0, x0, mask.image_shape)
-        return out, photometric, motion
-
+        return Warp(
+            MaskPatch.from_window(warped, y0, x0, mask.image_shape),
+            MaskPatch.from_window(visible, y0, x0, mask.image_shape),
+            MaskPatch.from_window(bad, y0, x0, mask.image_shape),
+            float(np.exp(-mean_err / st.photometric_scale)),
+            n_visible / max(1, n_warped),
+            (float(moved[0] - cx), float(moved[1] - cy)),
+        )
 
 
 def propagate(
@@ -205,14 +236,17 @@ def propagate(
                 del objs[k]
                 continue
             o = objs[k]
-            warped, photo, motion = warper.warp(prev, cur, o.mask, o.velocity)
-            if warped.is_empty:
+            wp = warper.warp(prev, cur, o.mask, o.velocity)
+            if wp is None or wp.visible.is_empty or wp.visible_fraction < st.min_visible:
                 rep.stopped[k] = "lost"
                 del objs[k]
                 continue
-            refined, agreement = refiner.refine(rgb, warped)
-            conf = photo * agreement
-            if refined.area < st.min_area_ratio * o.start_area:
+            refined, agreement = refiner.refine(rgb, wp.visible)
+            conf = wp.photometric * agreement
+            # The state keeps the whole shape: the refined visible part plus what is hidden,
+            # so the object comes back whole when the occluder has passed.
+            whole = refined.union(wp.occluded) if not wp.occluded.is_empty else refined
+            if whole.area < st.min_area_ratio * o.start_area:
                 rep.stopped[k] = "lost"
                 del objs[k]
                 continue
@@ -220,7 +254,7 @@ def propagate(
                 rep.stopped[k] = "low_confidence"
                 del objs[k]
                 continue
-            o.mask, o.velocity = refined, motion
+            o.mask, o.velocity = whole, wp.motion
             result.masks[k] = refined
             result.confidence[k] = conf
             rep.confidence[k].append(conf)
