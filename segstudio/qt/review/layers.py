@@ -23,6 +23,16 @@ DIFF_ALPHA = 160
 _KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 
 
+def _rgba(color: tuple[int, int, int], alpha: int) -> np.uint32:
+    """One RGBA pixel as the uint32 it is in memory, so masks fill with a scalar (fast)."""
+    return np.frombuffer(bytes((*color, alpha)), np.uint32)[0]
+
+
+def _canvas(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    out = np.zeros((*shape, 4), np.uint8)
+    return out, out.view(np.uint32).reshape(shape)
+
+
 def _outline(data: np.ndarray, thickness: int) -> np.ndarray:
     m = np.pad(data, 1).view(np.uint8)
     inner = cv2.erode(m, _KERNEL, iterations=max(1, thickness))
@@ -39,26 +49,27 @@ def prediction_layer(
     skip: set[int] | None = None,
 ) -> np.ndarray:
     """Outlines (opaque) and a faint fill of every prediction; rejected ones are left out."""
-    out = np.zeros((*shape, 4), np.uint8)
+    out, px = _canvas(shape)
+    fill, line = _rgba(color, fill_alpha), _rgba(color, 255)
     for inst in instances:
         if skip and inst.id in skip:
             continue
         m = inst.mask
         if not m.data.size:
             continue
-        region = out[m.y0 : m.y1, m.x0 : m.x1]
-        region[m.data] = (*color, fill_alpha)
-        region[_outline(m.data, thickness)] = (*color, 255)
+        region = px[m.y0 : m.y1, m.x0 : m.x1]
+        region[m.data] = fill
+        region[_outline(m.data, thickness)] = line
     return out
 
 
 def focus_layer(shape: tuple[int, int], instances: Iterable[Instance], thickness: int = 2) -> np.ndarray:
     """A bright outline around the instances of the current review item."""
-    out = np.zeros((*shape, 4), np.uint8)
+    out, px = _canvas(shape)
     for inst in instances:
         m = inst.mask
         if m.data.size:
-            out[m.y0 : m.y1, m.x0 : m.x1][_outline(m.data, thickness)] = (*FOCUS_RGB, 255)
+            px[m.y0 : m.y1, m.x0 : m.x1][_outline(m.data, thickness)] = _rgba(FOCUS_RGB, 255)
     return out
 
 
@@ -79,12 +90,14 @@ def difference_layer(shape: tuple[int, int], gt: Iterable[Instance], pred: Itera
     """Agreement, false-positive, false-negative and class-confusion pixels in four colours."""
     g = category_map(shape, gt)
     p = category_map(shape, pred, by_score=True)
-    out = np.zeros((*shape, 4), np.uint8)
-    both = (g > 0) & (p > 0)
-    out[both & (g == p)] = (*AGREE_RGB, DIFF_ALPHA)
-    out[both & (g != p)] = (*CONFUSED_RGB, DIFF_ALPHA)
-    out[(p > 0) & (g == 0)] = (*FP_RGB, DIFF_ALPHA)
-    out[(g > 0) & (p == 0)] = (*FN_RGB, DIFF_ALPHA)
+    out, px = _canvas(shape)
+    gp, pp = g > 0, p > 0
+    both = gp & pp
+    same = g == p
+    px[both & same] = _rgba(AGREE_RGB, DIFF_ALPHA)
+    px[both & ~same] = _rgba(CONFUSED_RGB, DIFF_ALPHA)
+    px[pp & ~gp] = _rgba(FP_RGB, DIFF_ALPHA)
+    px[gp & ~pp] = _rgba(FN_RGB, DIFF_ALPHA)
     return out
 
 
@@ -101,15 +114,17 @@ def fill_layer(
     by_score: bool = False,
 ) -> np.ndarray:
     """Instances filled with their category colours (used by the split view)."""
-    out = np.zeros((*shape, 4), np.uint8)
+    out, px = _canvas(shape)
     items = list(instances)
     if by_score:
         items.sort(key=lambda i: -np.inf if i.score is None else i.score)
     for inst in items:
         m = inst.mask
         if m.data.size:
-            out[m.y0 : m.y1, m.x0 : m.x1][m.data] = (*colors.get(inst.category_id, (200, 200, 200)), alpha)
-            out[m.y0 : m.y1, m.x0 : m.x1][_outline(m.data, 1)] = (*colors.get(inst.category_id, (200, 200, 200)), 255)
+            color = colors.get(inst.category_id, (200, 200, 200))
+            region = px[m.y0 : m.y1, m.x0 : m.x1]
+            region[m.data] = _rgba(color, alpha)
+            region[_outline(m.data, 1)] = _rgba(color, 255)
     return out
 
 
@@ -117,7 +132,8 @@ def split_layer(left: np.ndarray, right: np.ndarray, x: float) -> np.ndarray:
     """`left` before column x, `right` from it, with a thin white divider line."""
     w = left.shape[1]
     cut = int(round(min(max(x, 0), w)))
-    out = right.copy()
+    out = np.empty_like(right)
+    out[:, cut:] = right[:, cut:]
     out[:, :cut] = left[:, :cut]
     if 0 <= cut < w:
         out[:, cut] = (255, 255, 255, 255)

@@ -64,3 +64,17 @@ def test_class_map_orders_by_score_and_ignores_crowd():
     p[20:30, 20:30] = 1
     s = pixel_stats(g, p, 1)
     assert s.confusion.sum() == 1600 - 100  # ignored pixels are not counted at all
+
+
+@pytest.mark.parametrize("radius", [0, 1, 2, 3, 5, 8])
+def test_fast_morphology_equals_the_disk_and_cross_definitions(radius):
+    import cv2
+
+    from segstudio.eval.pixel import _disk, dilate_disk
+
+    rng = np.random.default_rng(radius)
+    m = rng.random((50, 64)) > 0.97
+    assert np.array_equal(dilate_disk(m, radius), cv2.dilate(m.astype(np.uint8), _disk(radius)) > 0)
+    blob = rng.random((50, 64)) > 0.4
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    assert np.array_equal(boundary(blob), blob & (cv2.erode(blob.astype(np.uint8), cross) == 0))
