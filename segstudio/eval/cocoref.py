@@ -57,3 +57,17 @@ def run_cocoeval(gt: dict, results: list[dict], quiet: bool = True) -> np.ndarra
         ev.accumulate()
         ev.summarize()
     return np.asarray(ev.stats), ev
+
+
+def run_cocoeval_files(gt_path, results_path) -> np.ndarray:
+    """COCOeval(segm) stats straight from the files (the reference for the file-based form)."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO(str(gt_path))
+        ev = COCOeval(coco_gt, coco_gt.loadRes(str(results_path)), "segm")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return np.asarray(ev.stats)

@@ -9,8 +9,10 @@ the per-class pixel metrics all reuse them.  Choices (see docs/review.md):
 - an image's `agreement` is sum(IoU of matched pairs) / (TP + FP + FN), i.e. its
   panoptic quality: 1 for a perfect image, 0 when nothing matches.  The review
   queue sorts by it (lowest first);
-- an image's `uncertainty` is the largest `uncertainty` attribute of its
-  predictions when a pre-label run stored one, else the largest 1 - |2·score - 1|.
+- an image's `uncertainty` is the largest `uncertainty` attribute a pre-label run
+  stored on its predictions (or on pre-labelled ground truth), else the largest
+  1 - |2·score - 1| of its predictions; `project_eval` also reads the per-image
+  uncertainty of the latest pre-label model run.
 """
 
 from __future__ import annotations
@@ -184,10 +186,13 @@ class EvalResult:
         return next((i for i in self.images if i.image_id == image_id and i.frame == frame), None)
 
 
-def _uncertainty(preds: Sequence[Instance]) -> float | None:
-    stored = [float(p.attributes["uncertainty"]) for p in preds if "uncertainty" in p.attributes]
-    if stored:
-        return max(stored)
+def _uncertainty(preds: Sequence[Instance], gt: Sequence[Instance] = ()) -> float | None:
+    """Stored `uncertainty` attributes (predictions first, else pre-labelled ground truth),
+    else the least certain prediction score."""
+    for insts in (preds, gt):
+        stored = [float(i.attributes["uncertainty"]) for i in insts if "uncertainty" in i.attributes]
+        if stored:
+            return max(stored)
     scored = [1.0 - abs(2.0 * float(p.score) - 1.0) for p in preds if p.score is not None]
     return max(scored) if scored else None
 
@@ -323,7 +328,7 @@ def evaluate(
             class_dice={cat_ids[k]: float(dices[k]) for k in present},
             class_boundary_f={cat_ids[k]: float(bfs[k]) for k in present},
             agreement=(sum(m[3] for m in matches) / n_err) if n_err else 1.0,
-            uncertainty=_uncertainty(img.pred),
+            uncertainty=_uncertainty(img.pred, img.gt),
         ))
     report(progress, total, total, "comparing")
     inter_c = np.diag(confusion)[1:].astype(np.float64)

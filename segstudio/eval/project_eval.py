@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 
 from segstudio.core.tasks import CancelToken, ProgressFn, report
@@ -62,4 +63,23 @@ def compare_label_sets(
     cats = [(c.id, c.name) for c in project.categories()]
     result = evaluate(images, cats, options, cancel=cancel, progress=progress)
     result.gt_name, result.pred_name = gt, pred
+    stored = stored_uncertainty(project)
+    for im in result.images:
+        if im.uncertainty is None and im.image_id in stored:
+            im.uncertainty = stored[im.image_id]
     return result
+
+
+def stored_uncertainty(project: Project) -> dict[int, float]:
+    """Per-image uncertainty (entropy) of the latest pre-label model run, when one stored it
+    in `model_runs.metrics` as {"uncertainty": {image_id: {"entropy": ...}}}."""
+    row = project.conn.execute(
+        "SELECT metrics FROM model_runs WHERE kind='prelabel' ORDER BY created_at DESC, id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return {}
+    try:
+        per_image = json.loads(row[0] or "{}").get("uncertainty", {})
+        return {int(k): float(v["entropy"] if isinstance(v, dict) else v) for k, v in per_image.items()}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return {}  # a run that stored something else: no uncertainty, not an error

@@ -89,11 +89,13 @@ class ReviewQueue:
             self.index = k
         return self.current
 
-    def next(self) -> QueueItem | None:
-        """The next item not yet accepted (when skipping), or None at the end."""
+    def next(self, skip: tuple[str, ...] | None = None) -> QueueItem | None:
+        """The next item whose review status is not in `skip` (default: accepted ones when
+        the queue skips them), or None at the end."""
+        skip = skip if skip is not None else (("accepted",) if self.skip_accepted else ())
         k = self.index + 1
         while k < len(self.items):
-            if not (self.skip_accepted and self.statuses.get(self.items[k].image_id) == "accepted"):
+            if self.statuses.get(self.items[k].image_id) not in skip:
                 self.index = k
                 return self.items[k]
             k += 1

@@ -81,9 +81,16 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     _print(result, args)
     if args.check_coco and result.coco is not None:
-        from segstudio.eval.cocoref import run_cocoeval, to_coco
+        from segstudio.eval.cocoref import run_cocoeval, run_cocoeval_files, to_coco
 
-        ref, _ = run_cocoeval(*to_coco(_images_of(args, result), result.categories))
+        try:
+            if args.project is None:  # the reference reads the very same files
+                ref = run_cocoeval_files(args.gt, args.pred)
+            else:
+                ref, _ = run_cocoeval(*to_coco(args._images, result.categories))
+        except Exception as e:  # pycocotools asserts on input it cannot take (e.g. polygon results)
+            print(f"COCOeval check: pycocotools could not evaluate this input ({type(e).__name__}: {e})")
+            return 1
         same = bool((ref == result.coco.stats).all())
         print(f"COCOeval check: {'identical' if same else 'DIFFERENT'} ({', '.join(f'{v:.4f}' for v in ref)})")
         if not same:
@@ -133,14 +140,6 @@ def _project_eval(args, options, bar):
         if args.check_coco:
             args._images = list(iter_eval_images(project, args.gt, args.pred))
         return result
-
-
-def _images_of(args, result):
-    if getattr(args, "_images", None) is not None:
-        return args._images
-    from segstudio.eval.cocofiles import load_coco_pair
-
-    return load_coco_pair(args.gt, args.pred)[0]
 
 
 def _f(v: float) -> str:

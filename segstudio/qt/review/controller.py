@@ -298,7 +298,7 @@ class ReviewController(QObject):
     def go_queue(self, step: int = 1) -> bool:
         if self.queue is None:
             return False
-        item = self.queue.next() if step > 0 else self.queue.previous()
+        item = self.queue.next(skip=("accepted",)) if step > 0 else self.queue.previous()
         if item is None:
             self.window.status("End of the review queue" if step > 0 else "Start of the review queue")
             return False

@@ -140,3 +140,22 @@ def test_imported_set_compares_against_gt(project, tmp_path):
     assert len(r.images) == 2 and r.images[1].agreement == 1.0
     with pytest.raises(LabelSetError, match="no label set 'nope'"):
         compare_label_sets(project, "gt", "nope")
+
+
+def test_uncertainty_from_a_prelabel_run_and_prelabelled_ground_truth(project, tmp_path):
+    from segstudio.eval.project_eval import compare_label_sets, stored_uncertainty
+
+    cat = project.categories().by_name("cat").id
+    project.add_label_set("empty", "prediction")
+    project.replace_instances(1, [Instance(1, cat, MaskPatch.from_full(square(0, 0)), "model", 0.9,
+                                           {"uncertainty": 0.4})])
+    project.conn.execute(
+        "INSERT INTO model_runs(model_id, kind, metrics, created_at) VALUES ('m', 'prelabel', ?, 1)",
+        (json.dumps({"uncertainty": {"1": {"entropy": 0.9, "margin": 0.1}, "2": {"entropy": 0.7}}}),),
+    )
+    assert stored_uncertainty(project) == {1: 0.9, 2: 0.7}
+    r = compare_label_sets(project, "gt", "empty")
+    by_id = {i.image_id: i.uncertainty for i in r.images}
+    assert by_id == {1: 0.4, 2: 0.7}  # instance attribute first, else the run's per-image value
+    project.conn.execute("UPDATE model_runs SET metrics='{\"uncertainty\": 5}'")
+    assert stored_uncertainty(project) == {}

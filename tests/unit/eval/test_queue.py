@@ -46,3 +46,11 @@ def test_resort_keeps_the_cursor_and_filters_accepted():
         q.resort("random")
     with pytest.raises(ValueError):
         q.set_status(1, "maybe")
+
+
+def test_next_can_skip_statuses_while_the_list_keeps_them():
+    q = ReviewQueue(result(), skip_accepted=False, statuses={3: "accepted"})
+    assert len(q) == 4 and q.current.name == "bad"
+    assert q.next(skip=("accepted",)).name == "good"  # 'meh' (accepted) is passed over
+    q.go_to(2)
+    assert q.next().name == "meh"  # without skipping it is not
