@@ -43,7 +43,11 @@ class CocoImage:
 
     `gt_area` is the annotation's area (used for the area ranges, as COCOeval does);
     `gt_pixels` / `dt_pixels` are mask pixel counts (used for IoU); `inter[d, g]`
-    the shared pixels of detection d and ground truth g.
+    the shared pixels of detection d and ground truth g.  COCOeval records a match by
+    the ground truth's annotation id and reads id 0 as "no match": a detection matched
+    to an annotation with id 0 counts as a false positive (the annotation is used up
+    all the same).  `gt_zero_id` reproduces that, so numbers stay identical on files
+    whose ids start at 0 (labelme2coco writes such files; callers warn about it).
     """
 
     gt_categories: np.ndarray
@@ -54,6 +58,7 @@ class CocoImage:
     dt_scores: np.ndarray
     dt_pixels: np.ndarray
     inter: np.ndarray
+    gt_zero_id: np.ndarray | None = None  # ground truth whose annotation id is 0 (see below)
 
 
 @dataclass
@@ -95,7 +100,8 @@ class _Cell:
 
 
 def _match_cell(
-    ious: np.ndarray, gt_ign: np.ndarray, crowd: np.ndarray, thr: np.ndarray, dt_out: np.ndarray
+    ious: np.ndarray, gt_ign: np.ndarray, crowd: np.ndarray, thr: np.ndarray, dt_out: np.ndarray,
+    zero_id: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """COCOeval.evaluateImg for all area ranges (A) and thresholds (T) at once.
 
@@ -115,7 +121,7 @@ def _match_cell(
         # outcome is fixed, whatever the order (the common case, done without a loop).
         for d, g in zip(*np.nonzero(edges)):
             hit = ious[d, g] >= thr  # T
-            dtm[:, :, d] = hit[None, :]
+            dtm[:, :, d] = hit[None, :] & (zero_id is None or not zero_id[g])
             dtig[:, :, d] = hit[None, :] & gt_ign[:, g][:, None]
     elif edges is not None:
         matched = np.zeros((n_area, n_thr, n_gt), bool)
@@ -137,7 +143,7 @@ def _match_cell(
             cand = np.where(has_n[..., None], cand_n, cand_i)
             vals = np.where(cand, row[None, None, :], -1.0)
             m = n_gt - 1 - vals[..., ::-1].argmax(-1)
-            dtm[:, :, d] = has
+            dtm[:, :, d] = has if zero_id is None else has & ~zero_id[m]
             dtig[:, :, d] = has & ~has_n
             a_idx, t_idx = np.nonzero(has)
             matched[a_idx, t_idx, m[a_idx, t_idx]] = True
@@ -189,7 +195,8 @@ def coco_evaluate(
             gt_ign = crowd[None, :] | (area < lo) | (area > hi)
             dt_area = np.asarray(img.dt_pixels, np.float64)[d][None, :]
             dt_out = (dt_area < lo) | (dt_area > hi)
-            dtm, dtig = _match_cell(ious, gt_ign, crowd, thr, dt_out)
+            zero = None if img.gt_zero_id is None else np.asarray(img.gt_zero_id, bool)[g]
+            dtm, dtig = _match_cell(ious, gt_ign, crowd, thr, dt_out, zero if zero is not None and zero.any() else None)
             scores = np.asarray(img.dt_scores, np.float64)[d]
             cells[k].append(_Cell(scores, dtm, dtig, (~gt_ign).sum(axis=1)))
     report(progress, total, total, "AP: accumulating")

@@ -247,6 +247,7 @@ def evaluate(
                 np.array([g.category_id for g in gt], np.int64), gt_area, gt_px,
                 np.array([g.crowd for g in gt], bool),
                 np.array([p.category_id for p in pred], np.int64), scores, pred_px, inter,
+                np.array([g.id == 0 for g in gt], bool),
             ))
         used = np.array(
             [p.score is None or p.score >= opt.score_threshold for p in pred], bool

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 
 from segstudio.cli.main import CliError
@@ -71,6 +72,11 @@ def run(args: argparse.Namespace) -> int:
             if gt_path.suffix.lower() != ".json" or pred_path.suffix.lower() != ".json":
                 raise CliError("without a project, --gt and --pred must be COCO .json files")
             images, cats = load_coco_pair(gt_path, pred_path)
+            zero = sum(1 for im in images for g in im.gt if g.id == 0)
+            if zero:
+                print(f"warning: {gt_path.name} has an annotation with id 0; COCOeval counts detections "
+                      "matched to it as false positives, and so does AP here (to stay identical). "
+                      "Renumber annotation ids from 1 for the true figure.", file=sys.stderr)
             result = evaluate(images, cats, options, progress=bar)
             result.gt_name, result.pred_name = gt_path.name, pred_path.name
         else:

@@ -5,7 +5,7 @@ import pytest
 from pycocotools import mask as cmask
 
 from segstudio.eval.cocofiles import load_coco_pair
-from segstudio.eval.cocoref import run_cocoeval
+from segstudio.eval.cocoref import run_cocoeval, run_cocoeval_files
 from segstudio.eval.compare import evaluate
 from segstudio.io.errors import FormatError
 
@@ -82,3 +82,20 @@ def test_errors_name_the_file_and_place(tmp_path, files):
                                 "segmentation": {"size": [2, 2], "counts": "00"}}]))
     with pytest.raises(FormatError, match="segmentation: RLE size"):
         load_coco_pair(gt, bad)
+
+
+def test_annotation_id_zero_is_reproduced_like_cocoeval(files, tmp_path, capsys):
+    from segstudio.cli.main import main
+
+    gt = json.loads(files[0].read_text())
+    for a in gt["annotations"]:
+        a["id"] -= 1  # ids 0, 1, 2 as labelme2coco writes them
+    p = tmp_path / "zero.json"
+    p.write_text(json.dumps(gt))
+    images, cats = load_coco_pair(p, files[1])
+    ours = evaluate(images, cats).coco.stats
+    assert np.array_equal(ours, run_cocoeval_files(p, files[1]))
+    assert not np.array_equal(ours, evaluate(*load_coco_pair(*files)).coco.stats)  # the quirk bites
+    assert main(["eval", "--gt", str(p), "--pred", str(files[1]), "--check-coco"]) == 0
+    captured = capsys.readouterr()
+    assert "annotation with id 0" in captured.err and "identical" in captured.out
