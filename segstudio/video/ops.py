@@ -136,7 +136,9 @@ def propagation_edit(
     before: FrameChanges = {}
     after: FrameChanges = {}
     f0 = plan.frame
+    now = {i.id: i for i in project.load_instances(plan.image_id, f0, plan.label_set)}
     for tid, inst in plan.start.items():
+        inst = now.get(inst.id, inst)  # edited while the propagation ran: keep the edit
         attrs = {k: v for k, v in inst.attributes.items() if k not in DERIVED_KEYS + ("confidence",)}
         before.setdefault(f0, {})[inst.id] = inst
         after.setdefault(f0, {})[inst.id] = inst.with_(track_id=tid, attributes=attrs)

@@ -50,6 +50,22 @@ def track_presence(project: Project, image_id: int, label_set: str = "gt") -> di
     return dict(out)
 
 
+def track_frames(
+    project: Project, image_id: int, label_set: str = "gt"
+) -> dict[int, dict[int, bool]]:
+    """track id -> {frame: is it a keyframe (made by the user, not propagated/interpolated)}."""
+    rows = project.conn.execute(
+        "SELECT track_id, frame, attributes FROM instances WHERE image_id=? AND label_set=?"
+        " AND track_id IS NOT NULL ORDER BY track_id, frame",
+        (image_id, label_set),
+    )
+    out: dict[int, dict[int, bool]] = defaultdict(dict)
+    for tid, frame, attrs in rows:
+        derived = bool(attrs) and ('"propagated_from"' in attrs or '"interpolated"' in attrs)
+        out[int(tid)][int(frame)] = out[int(tid)].get(int(frame), False) or not derived
+    return dict(out)
+
+
 def track_instances(
     project: Project, image_id: int, track_id: int, label_set: str = "gt",
     frames: Iterable[int] | None = None,

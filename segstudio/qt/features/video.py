@@ -1,0 +1,74 @@
+"""Video feature: a timeline dock (transport, markers, track strips, propagation and
+interpolation), a Tracks dock, a Video menu, and frame number + timestamp in the status bar.
+
+Keys: Left/Right (or , .) step one frame, Shift+Left/Right (or < >) ten, Home/End, K plays or
+pauses, Ctrl+G jumps to a frame, Ctrl+Alt+Right/Left propagate the selected instances
+forward/backward, Ctrl+Alt+I interpolates the selected track, Ctrl+Alt+T starts a track.
+The actions are enabled only while a video (or frame sequence) is shown.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
+
+from segstudio.qt.video.controller import VideoController
+
+
+def install(window) -> None:
+    ctl = VideoController(window)
+    window.video = ctl  # for tests and other features
+    ctl.dock = window.add_dock(ctl.panel, "Timeline", Qt.DockWidgetArea.BottomDockWidgetArea,
+                               "dock_video_timeline")
+    ctl.tracks_dock = window.add_dock(ctl.tracks_panel, "Tracks", Qt.DockWidgetArea.RightDockWidgetArea,
+                                      "dock_video_tracks")
+    ctl.dock.hide()  # shown the first time a video is opened
+    ctl.status_label = QLabel("")
+    ctl.status_label.setMinimumWidth(150)
+    window.statusBar().addPermanentWidget(ctl.status_label)
+    menu = window.menu("Video")
+    add = menu.addAction("Add Video or Frame Folder…")
+    add.triggered.connect(lambda: _add_video(window))
+    menu.addSeparator()
+    for name in ("play", "back1", "fwd1", "back10", "fwd10", "first", "last", "goto"):
+        menu.addAction(ctl.actions[name])
+    menu.addSeparator()
+    for name in ("propagate_fwd", "propagate_back", "interpolate"):
+        menu.addAction(ctl.actions[name])
+    menu.addSeparator()
+    for name in ("new_track", "split_track", "merge_tracks", "delete_track"):
+        menu.addAction(ctl.actions[name])
+    names = {"back1": "Previous Frame", "fwd1": "Next Frame", "back10": "Back 10 Frames",
+             "fwd10": "Forward 10 Frames", "first": "First Frame", "last": "Last Frame",
+             "propagate_fwd": "Propagate Forward", "propagate_back": "Propagate Backward",
+             "interpolate": "Interpolate Track Between Keyframes", "new_track": "New Track from Selection",
+             "split_track": "Split Track at This Frame", "merge_tracks": "Merge Selected Tracks",
+             "delete_track": "Delete Track…"}
+    for name, text in names.items():  # full names in the menu, short ones on the buttons
+        ctl.actions[name].setToolTip(f"{text} ({ctl.actions[name].shortcut().toString()})")
+        ctl.actions[name].setIconText(ctl.actions[name].text())
+        ctl.actions[name].setText(text)
+
+
+def _add_video(window) -> None:
+    project = window.project
+    if project is None:
+        window.status("Open a project first", 4000)
+        return
+    path, _ = QFileDialog.getOpenFileName(
+        window, "Add video", str(project.root),
+        "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv);;All files (*)")
+    if not path:
+        path = QFileDialog.getExistingDirectory(window, "…or a folder of numbered frames", str(project.root))
+    if not path:
+        return
+    from segstudio.video.library import add_video
+    from segstudio.video.source import FrameError
+
+    try:
+        added = add_video(project, path)
+    except FrameError as e:
+        QMessageBox.warning(window, "Add video", str(e))
+        return
+    window.refresh_image_list()
+    window.go_to_image(added.image_id, 0)

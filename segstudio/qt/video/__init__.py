@@ -1,0 +1,1 @@
+"""GUI of the video feature: timeline, transport, tracks, propagation and interpolation."""
