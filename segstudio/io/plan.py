@@ -124,10 +124,11 @@ def apply_plan(
         by_stem.setdefault(name.rsplit(".", 1)[0], []).append(p)
     images: list[tuple[PlanImage, str, int | None]] = []  # (plan image, rel path, existing id)
     written: list[Path] = []
+    rel_of = _RelPaths(project)
     for im in plan.images:
         if im.embedded is not None and not im.path.exists() and not dry_run:
             im.path = _materialise(project, im, written)
-        rel = project.relative_path(im.path)
+        rel = rel_of(im.path)
         iid = existing.get(rel)
         if iid is None and not im.path.exists():
             same = by_name.get(im.path.name, [])
@@ -164,6 +165,28 @@ def apply_plan(
         raise
     report(progress, total, total, "done")
     return rep
+
+
+class _RelPaths:
+    """`project.relative_path` with each folder resolved once (10,000 images: 10,000 fewer
+    realpath walks); same result, symlinked folders included."""
+
+    def __init__(self, project: Project) -> None:
+        self.root = os.path.realpath(project.root)
+        self.dirs: dict[str, str] = {}
+
+    def __call__(self, path: Path) -> str:
+        folder, name = os.path.split(os.path.abspath(path))
+        real = self.dirs.get(folder)
+        if real is None:
+            real = self.dirs[folder] = os.path.realpath(folder)
+        full = os.path.join(real, name)
+        if os.path.islink(full):
+            full = os.path.realpath(full)
+        try:
+            return Path(os.path.relpath(full, self.root)).as_posix()
+        except ValueError:  # another drive on Windows
+            return Path(full).as_posix()
 
 
 def _materialise(project: Project, im: PlanImage, written: list[Path]) -> Path:

@@ -109,10 +109,8 @@ def decode_strings(strings: Sequence[str | bytes]) -> Runs:
         x[idx] |= (c[starts[idx] + t] & 0x1F) << (5 * t)
     neg = np.flatnonzero(c[ends] & 0x10)
     x[neg] -= np.int64(1) << (5 * nlen[neg])
-    # numbers per string = terminators inside its character range
-    tcum = np.zeros(buf.size + 1, np.int64)
-    np.cumsum(term, out=tcum[1:])
-    offsets = tcum[char_off]
+    # numbers before each string = terminators before its first character
+    offsets = np.searchsorted(ends, char_off, side="left").astype(np.int64)
     runs = Runs(x, offsets)
     _undelta(runs)
     if runs.values.size and runs.values.min() < 0:
@@ -126,19 +124,34 @@ def _owner_of(char_off: np.ndarray, pos: int) -> int:
 
 
 def _undelta(runs: Runs) -> None:
-    """counts[i] += counts[i-2] for i > 2, per RLE: masked running sums of the two chains."""
+    """counts[i] += counts[i-2] for i > 2, per RLE.
+
+    Both chains (local odd from 1, local even from 2) are running sums; they are taken as two
+    strided cumsums over the whole array (global parity), minus each chain's value before its
+    start, spread per RLE with `repeat` -- a handful of passes instead of per-element work.
+    """
     v = runs.values
     if v.size == 0:
         return
-    i = runs.local_index()
-    first = runs.offsets[:-1]
-    lens = np.diff(runs.offsets)
-    for parity, lo in ((0, 2), (1, 1)):
-        chain = ((i & 1) == parity) & (i >= lo)
-        cs = np.cumsum(np.where(chain, v, 0))
-        base = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0)
-        base = np.where(lens > 0, base, 0)
-        v[chain] = (cs - np.repeat(base, lens))[chain]
+    o = runs.offsets[:-1]
+    L = np.diff(runs.offsets)
+    S = np.empty_like(v)
+    np.cumsum(v[0::2], out=S[0::2])
+    np.cumsum(v[1::2], out=S[1::2])
+    odd_start = np.where(L > 1, o + 1, 0)
+    even_start = np.where(L > 2, o + 2, 0)
+    base_odd = np.where(L > 1, S[odd_start] - v[odd_start], 0)
+    base_even = np.where(L > 2, S[even_start] - v[even_start], 0)
+    o_even = (o & 1) == 0
+    n_even = (o + L + 1) // 2 - (o + 1) // 2  # elements at even global positions
+    first = v[o[L > 0]].copy()
+    S[0::2] -= np.repeat(np.where(o_even, base_even, base_odd), n_even)
+    S[1::2] -= np.repeat(np.where(o_even, base_odd, base_even), L - n_even)
+    S[o[L > 0]] = first  # the first count is never a delta
+    v[:] = S
+
+
+_CHUNK_LIMITS = np.array([16 << (5 * k) for k in range(12)], np.int64)
 
 
 def encode_strings(runs: Runs) -> list[str]:
@@ -147,29 +160,27 @@ def encode_strings(runs: Runs) -> list[str]:
     c = runs.values
     if c.size == 0:
         return [""] * n
-    i = runs.local_index()
+    o = runs.offsets[:-1]
+    L = np.diff(runs.offsets)
     d = c.copy()
-    m = np.flatnonzero(i > 2)
-    d[m] -= c[m - 2]
-    # number of 5-bit chunks: grows while the rest is not a pure sign extension
-    nchunks = np.ones(d.size, np.int64)
-    idx = np.arange(d.size)
-    j = 0
-    while idx.size:
-        chunk = (d[idx] >> (5 * j)) & 0x1F
-        rest = d[idx] >> (5 * (j + 1))
-        more = np.where((chunk & 0x10) != 0, rest != -1, rest != 0)
-        idx = idx[more]
-        nchunks[idx] += 1
-        j += 1
+    d[2:] -= c[:-2]
+    for k in range(3):  # the first three counts of each RLE are stored as they are
+        sel = o[k < L] + k
+        d[sel] = c[sel]
+    # chunks needed: k chunks hold [-16 * 32^(k-1), 16 * 32^(k-1)); magnitude m = d or ~d
+    m = np.where(d < 0, ~d, d)
+    nchunks = np.searchsorted(_CHUNK_LIMITS, m, side="right") + 1
     pos = np.zeros(d.size + 1, np.int64)
     np.cumsum(nchunks, out=pos[1:])
     out = np.empty(int(pos[-1]), np.uint8)
-    idx = np.arange(d.size)
-    t = 0
+    more = nchunks > 1
+    out[pos[:-1]] = ((d & 0x1F) + np.where(more, 80, 48)).astype(np.uint8)
+    idx = np.flatnonzero(more)
+    t = 1
     while idx.size:
+        dv = d[idx] >> (5 * t)
         cont = nchunks[idx] > t + 1
-        out[pos[idx] + t] = ((d[idx] >> (5 * t)) & 0x1F) + np.where(cont, 0x20 + 48, 48)
+        out[pos[idx] + t] = ((dv & 0x1F) + np.where(cont, 80, 48)).astype(np.uint8)
         idx = idx[cont]
         t += 1
     text = out.tobytes().decode("ascii")
@@ -187,51 +198,62 @@ class Boxes:
 
 
 def _fg_runs(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(owner, start, end) of every non-empty foreground run, in order."""
+    """(owner, start, end) of every non-empty foreground run (odd local index), in order."""
     v = runs.values
-    owner = runs.owner()
-    i = runs.local_index()
+    o = runs.offsets[:-1]
+    L = np.diff(runs.offsets)
+    if v.size == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
     cs = np.cumsum(v)
-    # exclusive cumsum restarted per RLE
-    seg_base = np.concatenate(([0], cs))[runs.offsets[:-1]]
-    end = cs - np.repeat(seg_base, np.diff(runs.offsets))
-    start = end - v
-    keep = ((i & 1) == 1) & (v > 0)
-    return owner[keep], start[keep], end[keep]
+    # local parity = global parity xor the parity of the RLE's first index
+    alt = np.zeros(v.size, np.int8)
+    alt[1::2] = 1
+    fg = alt != np.repeat((o & 1).astype(np.int8), L)
+    fg &= v > 0
+    idx = np.flatnonzero(fg)
+    owner = np.repeat(np.arange(len(L), dtype=np.int64), L)[idx]
+    before = np.where(o > 0, cs[np.maximum(o - 1, 0)], 0)
+    end = cs[idx] - before[owner]
+    return owner, end - v[idx], end
 
 
 def _assemble(n: int, owner: np.ndarray, s: np.ndarray, e: np.ndarray, total: np.ndarray) -> Runs:
-    """Canonical counts from sorted fg runs (merging touching ones) and each RLE's pixel count."""
-    if s.size:
-        touch = np.zeros(s.size, bool)
-        touch[1:] = (owner[1:] == owner[:-1]) & (s[1:] == e[:-1])
-        keep = ~touch
-        grp = np.cumsum(keep) - 1
-        owner, s = owner[keep], s[keep]
-        last = np.concatenate((np.flatnonzero(keep)[1:] - 1, [len(e) - 1]))
-        e = e[last]
-        del grp
-    nruns = np.bincount(owner, minlength=n).astype(np.int64)
-    has_runs = nruns > 0
-    run_first = np.concatenate(([0], np.cumsum(nruns)[:-1]))
-    last_end = np.zeros(n, np.int64)
-    last_end[has_runs] = e[run_first[has_runs] + nruns[has_runs] - 1]
-    tail = total - last_end
-    ntail = (tail > 0).astype(np.int64)
-    ntail[~has_runs] = 1  # an empty mask is one background run
-    lens = 2 * nruns + ntail
-    offsets = np.concatenate(([0], np.cumsum(lens)))
-    out = np.zeros(int(offsets[-1]), np.int64)
-    if s.size:
-        j = np.arange(s.size) - np.repeat(run_first, nruns)
-        base = offsets[owner] + 2 * j
-        prev_end = np.zeros(s.size, np.int64)
+    """Canonical counts from sorted fg runs (merging touching ones) and each RLE's pixel count.
+
+    Layout per RLE: [bg, fg, bg, fg, ..., tail bg if any]; an RLE with no run is [total].
+    """
+    total = np.asarray(total, np.int64)
+    K = s.size
+    pairs = np.zeros(0, np.int64)
+    if K:
+        new = np.empty(K, bool)
+        new[0] = True
+        np.not_equal(owner[1:], owner[:-1], out=new[1:])
+        touch = np.zeros(K, bool)
+        touch[1:] = ~new[1:] & (s[1:] == e[:-1])
+        if touch.any():  # runs that meet after re-expression become one run
+            keep = ~touch
+            last = np.concatenate((np.flatnonzero(keep)[1:] - 1, [K - 1]))
+            owner, s, e, new = owner[keep], s[keep], e[last], new[keep]
+            K = s.size
+        prev_end = np.empty(K, np.int64)
+        prev_end[0] = 0
         prev_end[1:] = e[:-1]
-        prev_end[j == 0] = 0
-        out[base] = s - prev_end
-        out[base + 1] = e - s
-    tpos = offsets[1:][ntail == 1] - 1
-    out[tpos] = tail[ntail == 1]
+        prev_end[new] = 0
+        pairs = np.empty(2 * K, np.int64)
+        np.subtract(s, prev_end, out=pairs[0::2])
+        np.subtract(e, s, out=pairs[1::2])
+    nruns = np.bincount(owner, minlength=n).astype(np.int64)
+    after = np.cumsum(nruns)
+    has = nruns > 0
+    last_end = np.zeros(n, np.int64)
+    last_end[has] = e[after[has] - 1]
+    tail = total - last_end
+    need = (tail > 0) | ~has
+    out = np.insert(pairs, 2 * after[need], tail[need])
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(2 * nruns + need, out=offsets[1:])
     return Runs(out, offsets)
 
 
@@ -285,17 +307,29 @@ def patches_to_image(
     hr = h[owner]
     cs = s // hr
     ce = (e - 1) // hr
-    pieces = ce - cs + 1
-    rep = np.repeat(np.arange(s.size), pieces)
-    piece_first = np.zeros(s.size, np.int64)
-    np.cumsum(pieces[:-1], out=piece_first[1:])
-    q = np.arange(int(pieces.sum())) - np.repeat(piece_first, pieces)
+    pieces = ce - cs + 1  # a run crossing the bottom of the box splits per column
+    first = np.cumsum(pieces) - pieces
+    total = int(first[-1] + pieces[-1]) if s.size else 0
+    Hr = H[owner]
+    # the first piece of every run, without expanding anything
+    pe0 = np.minimum(e, (cs + 1) * hr)
+    fs0 = (cs + x0[owner]) * Hr + (s - cs * hr) + y0[owner]
+    if total == s.size:
+        return _assemble(n, owner, fs0, fs0 + (pe0 - s), H * W)
+    fs = np.empty(total, np.int64)
+    fe = np.empty(total, np.int64)
+    po = np.empty(total, np.int64)
+    fs[first], fe[first], po[first] = fs0, fs0 + (pe0 - s), owner
+    multi = np.flatnonzero(pieces > 1)  # the rest: continuation pieces, usually few
+    extra = pieces[multi] - 1
+    rep = np.repeat(multi, extra)
+    q = np.arange(int(extra.sum())) - np.repeat(np.cumsum(extra) - extra, extra) + 1
     col = cs[rep] + q
     hp = hr[rep]
-    ps = np.maximum(s[rep], col * hp)
     pe = np.minimum(e[rep], (col + 1) * hp)
-    po = owner[rep]
-    Hp = H[po]
-    fs = (col + x0[po]) * Hp + (ps - col * hp) + y0[po]
-    fe = fs + (pe - ps)
+    own = owner[rep]
+    at = first[rep] + q
+    fs[at] = (col + x0[own]) * H[own] + y0[own]
+    fe[at] = fs[at] + (pe - col * hp)
+    po[at] = own
     return _assemble(n, po, fs, fe, H * W)
