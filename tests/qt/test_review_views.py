@@ -111,3 +111,10 @@ def test_import_predictions_from_the_gui(review_project, window, qtbot, tmp_path
     finally:
         QMessageBox.warning = orig
     assert shown and "bad.json" in shown[0]
+
+
+def test_closing_in_split_view_restores_the_ground_truth_overlay(review_project, window, qtbot, review):  # noqa: F811
+    review.controller.set_mode("split")
+    assert not window.canvas.overlay_visible
+    window.close()
+    assert window.canvas.overlay_visible and not review.controller.active

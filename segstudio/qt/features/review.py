@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
@@ -81,7 +81,15 @@ class ReviewFeature(QObject):
         c.result_ready.connect(self._on_result)
         c.queue_changed.connect(self._update_enabled)
         c.view_changed.connect(self._on_view_changed)
+        window.installEventFilter(self)
         self._update_enabled()
+
+    def eventFilter(self, obj, event) -> bool:
+        # Leave review mode before the window saves its settings, so the ground-truth overlay
+        # that the difference and split views hide is never remembered as hidden.
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self.controller.stop()
+        return False
 
     # ------------------------------------------------------------ slots
     def _update_enabled(self) -> None:

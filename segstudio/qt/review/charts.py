@@ -119,7 +119,8 @@ class HeatmapChart(Chart):
         n = len(self.labels)
         if not n:
             return None
-        margin = 70.0
+        fm = self.fontMetrics()
+        margin = min(area.width() * 0.35, max(fm.horizontalAdvance(lab[:16]) for lab in self.labels) + 10.0)
         cell = max(4.0, min((area.width() - margin) / n, (area.height() - 16) / n))
         return area.left() + margin, area.top(), cell
 
@@ -135,7 +136,7 @@ class HeatmapChart(Chart):
         for i, lab in enumerate(self.labels):
             p.setPen(self.palette().text().color())
             p.drawText(QRectF(area.left(), top + i * cell, left - area.left() - 4, cell),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, lab[:12])
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, lab[:16])
             for j in range(len(self.labels)):
                 r = QRectF(left + j * cell, top + i * cell, cell, cell)
                 p.fillRect(r, QColor(heat_color(float(norm[i, j]))))

@@ -140,15 +140,19 @@ class ReviewPanel(QWidget):
     def refresh_sets(self) -> None:
         project = self.c.window.project
         sets = project.label_sets() if project is not None else []
-        for combo, default in ((self.gt_combo, "gt"), (self.pred_combo, None)):
+        # The ground truth is the editable document of the window: the project's `gt` set
+        # (`segstudio eval --gt SET` compares any two sets headless).
+        self.gt_combo.clear()
+        self.gt_combo.addItem("gt")
+        self.gt_combo.setEnabled(False)
+        self.gt_combo.setToolTip("Review edits the ground truth 'gt'; compare other sets with 'segstudio eval'")
+        for combo, default in ((self.pred_combo, None),):
             current = combo.currentText() or default
             combo.blockSignals(True)
             combo.clear()
-            combo.addItems(sets)
+            combo.addItems([s for s in sets if s != "gt"])
             if current in sets:
                 combo.setCurrentText(current)
-            elif combo is self.pred_combo and len(sets) > 1:
-                combo.setCurrentText(next(s for s in sets if s != "gt"))
             combo.blockSignals(False)
         self.compare.setEnabled(len(sets) > 1)
 
