@@ -61,22 +61,22 @@ def match_instances(
     same = gt_cats[:, None] == pred_cats[None, :] if per_class else np.ones((n_gt, n_pred), bool)
     valid = (iou >= threshold) & same & ~crowd[:, None]
     result = MatchResult()
-    rows = np.flatnonzero(valid.any(axis=1))
-    cols = np.flatnonzero(valid.any(axis=0))
     matched_gt: set[int] = set()
     matched_pred: set[int] = set()
-    if rows.size:
-        sub_valid = valid[np.ix_(rows, cols)]
-        sub_iou = iou[np.ix_(rows, cols)]
-        if sub_valid.sum(axis=0).max() == 1 and sub_valid.sum(axis=1).max() == 1:
-            r_idx, c_idx = np.nonzero(sub_valid)  # no conflicts: the valid pairs are the answer
+    for comp_rows, comp_cols in _components(valid):
+        sub_valid = valid[np.ix_(comp_rows, comp_cols)]
+        if comp_rows.size == 1 or comp_cols.size == 1:
+            # a star: one side has a single member, the best IoU among the valid pairs wins
+            sub_iou = np.where(sub_valid, iou[np.ix_(comp_rows, comp_cols)], -1.0)
+            r, c = np.unravel_index(int(np.argmax(sub_iou)), sub_iou.shape)
+            r_idx, c_idx = np.array([r]), np.array([c])
         else:
-            big = float(min(rows.size, cols.size) + 1)
-            weight = np.where(sub_valid, big + sub_iou, 0.0)
+            big = float(min(comp_rows.size, comp_cols.size) + 1)
+            weight = np.where(sub_valid, big + iou[np.ix_(comp_rows, comp_cols)], 0.0)
             r_idx, c_idx = linear_sum_assignment(weight, maximize=True)
         for r, c in zip(r_idx, c_idx):
             if sub_valid[r, c]:
-                g, p = int(rows[r]), int(cols[c])
+                g, p = int(comp_rows[r]), int(comp_cols[c])
                 result.pairs.append((g, p, float(iou[g, p])))
                 matched_gt.add(g)
                 matched_pred.add(p)
@@ -93,3 +93,34 @@ def match_instances(
                 continue
         result.unmatched_pred.append(p)
     return result
+
+
+def _components(valid: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Connected components (rows, columns) of the bipartite graph of valid pairs.
+
+    The assignment decomposes over them, so a crowded image costs many tiny problems
+    instead of one cubic one.
+    """
+    n_rows = valid.shape[0]
+    seen_r = np.zeros(n_rows, bool)
+    seen_c = np.zeros(valid.shape[1], bool)
+    out = []
+    for start in np.flatnonzero(valid.any(axis=1)):
+        if seen_r[start]:
+            continue
+        rows = np.zeros(n_rows, bool)
+        rows[start] = True
+        cols = np.zeros(valid.shape[1], bool)
+        while True:
+            new_cols = valid[rows].any(axis=0) & ~cols
+            if not new_cols.any():
+                break
+            cols |= new_cols
+            new_rows = valid[:, new_cols].any(axis=1) & ~rows
+            if not new_rows.any():
+                break
+            rows |= new_rows
+        seen_r |= rows
+        seen_c |= cols
+        out.append((np.flatnonzero(rows), np.flatnonzero(cols)))
+    return out

@@ -39,3 +39,43 @@ def test_empty_sides():
     assert (r.tp, r.fp, r.fn) == (0, 2, 0)
     r = match_instances(np.zeros((3, 0)), np.array([1, 1, 2]), np.array([]))
     assert (r.tp, r.fp, r.fn) == (0, 0, 3)
+
+
+def test_components_give_the_same_answer_as_one_assignment():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from segstudio.eval.hungarian import linear_sum_assignment
+
+    @settings(max_examples=80)
+    @given(st.integers(0, 7), st.integers(0, 7), st.integers(0, 10_000), st.floats(0.1, 0.9))
+    def check(n, m, seed, thr):
+        rng = np.random.default_rng(seed)
+        iou = np.where(rng.random((n, m)) < 0.4, rng.random((n, m)), 0.0)
+        r = match_instances(iou, np.ones(n, int), np.ones(m, int), threshold=thr)
+        valid = iou >= thr
+        if valid.any():  # one global assignment, cardinality first then IoU
+            w = np.where(valid, min(n, m) + 1 + iou, 0.0)
+            rows, cols = linear_sum_assignment(w, maximize=True)
+            best = [(a, b) for a, b in zip(rows, cols) if valid[a, b]]
+        else:
+            best = []
+        assert len(r.pairs) == len(best)
+        assert sum(v for _, _, v in r.pairs) == __import__("pytest").approx(sum(iou[a, b] for a, b in best))
+        assert len({g for g, _, _ in r.pairs}) == len(r.pairs) and len({p for _, p, _ in r.pairs}) == len(r.pairs)
+
+    check()
+
+
+def test_class_agnostic_evaluation_counts_relabelled_predictions():
+    from segstudio.eval.compare import EvalImage, EvalOptions, evaluate
+
+    from .helpers import inst, rect
+
+    shape = (20, 20)
+    img = EvalImage(1, "a", shape, [inst(1, 1, rect(shape, 0, 0, 10, 10))], [inst(1, 2, rect(shape, 0, 0, 10, 10), 0.9)])
+    cats = [(1, "a"), (2, "b")]
+    per_class = evaluate([img], cats).images[0]
+    agnostic = evaluate([img], cats, EvalOptions(per_class=False)).images[0]
+    assert (per_class.tp, per_class.fp, per_class.fn) == (0, 1, 1)
+    assert (agnostic.tp, agnostic.fp, agnostic.fn) == (1, 0, 0)
