@@ -100,8 +100,11 @@ class _FormatDialog(QDialog):
 
 
 class ImportDialog(_FormatDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Import Annotations", [s for s in formats().values() if s.can_import], parent)
+    """Choose what to read.  `reading_only` (validate, convert) hides the project-side choices."""
+
+    def __init__(self, parent: QWidget | None = None, title: str = "Import Annotations",
+                 reading_only: bool = False) -> None:
+        super().__init__(title, [s for s in formats().values() if s.can_import], parent)
         self.mode = QComboBox()
         self.mode.setObjectName("dataset_mode")
         self.mode.addItem("Add to existing annotations", "append")
@@ -110,9 +113,13 @@ class ImportDialog(_FormatDialog):
         self.dry_run.setObjectName("dataset_dry_run")
         self.missing = QCheckBox("Import entries whose image file is missing")
         self.missing.setObjectName("dataset_allow_missing")
-        self.form.addRow("Mode:", self.mode)
-        self.form.addRow("", self.dry_run)
-        self.form.addRow("", self.missing)
+        if not reading_only:
+            self.form.addRow("Mode:", self.mode)
+            self.form.addRow("", self.dry_run)
+            self.form.addRow("", self.missing)
+        else:
+            for w in (self.mode, self.dry_run, self.missing):
+                w.hide()
 
     def _path_label(self) -> str:
         return "Source:"
@@ -129,8 +136,8 @@ class ImportDialog(_FormatDialog):
 
 
 class ExportDialog(_FormatDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Export Annotations", [s for s in formats().values() if s.can_export], parent)
+    def __init__(self, parent: QWidget | None = None, title: str = "Export Annotations") -> None:
+        super().__init__(title, [s for s in formats().values() if s.can_export], parent)
         self.split = QComboBox()
         self.split.setObjectName("dataset_split")
         for label, value in (("All images", None), ("train", "train"), ("val", "val"), ("test", "test")):

@@ -1,4 +1,5 @@
-"""Dataset menu: import / export annotations (any registered format), with progress and report.
+"""Dataset menu: import / export annotations, convert and validate datasets (any registered
+format), each with a progress dialog and the report.
 
 Jobs run on the window's I/O worker with their own project connection (SQLite WAL: the GUI keeps
 reading while an import writes its single transaction).  After an import the image list, the
@@ -29,6 +30,38 @@ def import_job(root, fmt: str, src, options: dict, dry_run: bool):
     return run
 
 
+def convert_job(fmt_in: str, src, in_options: dict, fmt_out: str, dst, out_options: dict):
+    def run(cancel, progress):
+        from segstudio.io import registry
+
+        in_opts = {k: v for k, v in in_options.items() if k != "mode"}
+        irep, erep = registry.convert(fmt_in, src, fmt_out, dst, in_opts, out_options, progress, cancel)
+        return _Joined(irep, erep)
+
+    return run
+
+
+def validate_job(fmt: str, path, options: dict):
+    def run(cancel, progress):
+        from segstudio.io import registry
+
+        opts = {k: v for k, v in options.items() if k != "mode"}
+        return registry.validate(fmt, path, opts)
+
+    return run
+
+
+class _Joined:
+    """Both reports of a conversion, shown one after the other."""
+
+    def __init__(self, *reports) -> None:
+        self.reports = reports
+        self.instances = reports[-1].instances
+
+    def text(self) -> str:
+        return "\n\n".join(r.text() for r in self.reports)
+
+
 def export_job(root, fmt: str, dst, options: dict):
     def run(cancel, progress):
         from segstudio.io import registry
@@ -52,8 +85,17 @@ class DatasetFeature(QObject):
         self.export_action = QAction("&Export Annotations…", self)
         self.export_action.setObjectName("action_dataset_export")
         self.export_action.triggered.connect(self.export_dialog)
+        self.convert_action = QAction("&Convert Dataset…", self)
+        self.convert_action.setObjectName("action_dataset_convert")
+        self.convert_action.triggered.connect(self.convert_dialog)
+        self.validate_action = QAction("&Validate Dataset…", self)
+        self.validate_action.setObjectName("action_dataset_validate")
+        self.validate_action.triggered.connect(self.validate_dialog)
         menu.addAction(self.import_action)
         menu.addAction(self.export_action)
+        menu.addSeparator()
+        menu.addAction(self.convert_action)
+        menu.addAction(self.validate_action)
         self.last_dialog: TaskDialog | None = None
 
     def _project_root(self):
@@ -78,6 +120,31 @@ class DatasetFeature(QObject):
         dlg = ExportDialog(self.window)
         if dlg.exec():
             self.run_export(*dlg.values())
+
+    def convert_dialog(self) -> None:
+        src = ImportDialog(self.window, "Convert: read", reading_only=True)
+        if not src.exec():
+            return
+        dst = ExportDialog(self.window, "Convert: write")
+        if dst.exec():
+            fmt_in, path_in, in_opts, _ = src.values()
+            self.run_convert(fmt_in, path_in, in_opts, *dst.values())
+
+    def validate_dialog(self) -> None:
+        dlg = ImportDialog(self.window, "Validate Dataset", reading_only=True)
+        if dlg.exec():
+            fmt, path, opts, _ = dlg.values()
+            self.run_validate(fmt, path, opts)
+
+    def run_convert(self, fmt_in, src, in_opts, fmt_out, dst, out_opts, modal: bool = True) -> TaskDialog:
+        task = TaskDialog(self.window.io_worker, f"Convert {fmt_in} to {fmt_out}", self.window)
+        task.start(convert_job(fmt_in, src, in_opts, fmt_out, dst, out_opts))
+        return self._show(task, modal)
+
+    def run_validate(self, fmt, path, opts, modal: bool = True) -> TaskDialog:
+        task = TaskDialog(self.window.io_worker, f"Validate {fmt}", self.window)
+        task.start(validate_job(fmt, path, opts))
+        return self._show(task, modal)
 
     def run_import(self, fmt: str, src, options: dict, dry_run: bool = False, modal: bool = True) -> TaskDialog:
         root = self.window.project.root

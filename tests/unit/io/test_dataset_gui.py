@@ -61,7 +61,8 @@ def test_menu_and_export_dialog_by_keyboard_and_mouse(window, qtbot, tmp_path):
     from segstudio.qt.dataset.dialogs import ExportDialog
 
     titles = [a.text() for a in window.menu("Dataset").actions()]
-    assert titles == ["&Import Annotations…", "&Export Annotations…"]
+    assert titles == ["&Import Annotations…", "&Export Annotations…", "", "&Convert Dataset…",
+                      "&Validate Dataset…"]
     dlg = ExportDialog(window)
     qtbot.addWidget(dlg)
     dlg.format_box.setFocus()
@@ -142,3 +143,20 @@ def test_escape_cancels_a_running_export(window, qtbot, tmp_path, monkeypatch):
     assert not (tmp_path / "never").exists()
     qtbot.keyClick(task, Qt.Key.Key_Escape)
     assert not task.isVisible()
+
+
+def test_convert_and_validate_from_the_menu_jobs(window, qtbot, tmp_path, project_dir):
+    f = feature(window)
+    task = f.run_export("coco", tmp_path / "c.json", {"segmentation": "rle"}, modal=False)
+    qtbot.waitUntil(lambda: task.result is not None, timeout=10_000)
+    task.close()
+    task = f.run_validate("coco", tmp_path / "c.json", {}, modal=False)
+    qtbot.waitUntil(lambda: task.result is not None, timeout=10_000)
+    assert "2 images, 1 instances" in task.text.toPlainText()
+    task.close()
+    task = f.run_convert("coco", tmp_path / "c.json", {"images_root": str(project_dir)},
+                         "labelme", tmp_path / "lm", {}, modal=False)
+    qtbot.waitUntil(lambda: task.result is not None, timeout=10_000)
+    assert "as labelme" in task.text.toPlainText()
+    assert len(list((tmp_path / "lm").glob("*.json"))) == 2
+    task.close()
