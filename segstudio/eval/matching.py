@@ -63,7 +63,16 @@ def match_instances(
     result = MatchResult()
     matched_gt: set[int] = set()
     matched_pred: set[int] = set()
-    for comp_rows, comp_cols in _components(valid):
+    per_row, per_col = valid.sum(axis=1), valid.sum(axis=0)
+    if per_row.max(initial=0) <= 1 and per_col.max(initial=0) <= 1:
+        components = []  # no conflicts: every valid pair stands alone (the common case)
+        for g, p in zip(*np.nonzero(valid)):
+            result.pairs.append((int(g), int(p), float(iou[g, p])))
+            matched_gt.add(int(g))
+            matched_pred.add(int(p))
+    else:
+        components = _components(valid)
+    for comp_rows, comp_cols in components:
         sub_valid = valid[np.ix_(comp_rows, comp_cols)]
         if comp_rows.size == 1 or comp_cols.size == 1:
             # a star: one side has a single member, the best IoU among the valid pairs wins

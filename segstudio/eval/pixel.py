@@ -12,6 +12,7 @@ edge there (erosion treats outside pixels as set).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -125,7 +126,8 @@ def _disk(radius: int) -> np.ndarray:
     return ((xx * xx + yy * yy) <= r * r).astype(np.uint8)
 
 
-def _disk_rects(radius: int) -> list[np.ndarray]:
+@functools.lru_cache(maxsize=16)
+def _disk_rects(radius: int) -> tuple[np.ndarray, ...]:
     """The Euclidean disk as a union of centred rectangles (rectangular morphology is
     separable and SIMD-fast in OpenCV; an elliptic kernel is not)."""
     d = _disk(radius)
@@ -140,7 +142,7 @@ def _disk_rects(radius: int) -> list[np.ndarray]:
         if key not in seen and height <= rows:
             seen.add(key)
             rects.append(np.ones((rows, 2 * half + 1), np.uint8))
-    return rects
+    return tuple(rects)
 
 
 _H3 = np.ones((1, 3), np.uint8)
