@@ -59,6 +59,7 @@ def make_video(path: Path, frames: int, size: tuple[int, int]) -> Path:
 
 CHILD = r"""
 import json, random, sys, threading, time, os
+sys.path.insert(0, os.environ["PYTHONPATH"])
 import psutil
 mode, path, seeks = sys.argv[1], sys.argv[2], int(sys.argv[3])
 import cv2, numpy as np
@@ -98,6 +99,35 @@ elif mode == "scrub":
     out["cache_mb"] = src.cache.nbytes / 2**20
     out["stats"] = vars(src.stats)
     src.close()
+elif mode == "gui":  # the real app: main window with every feature, offscreen
+    import tempfile
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+    from segstudio.qt.main_window import MainWindow
+    from segstudio.store import Project
+    from segstudio.video.library import add_video
+    app = QApplication([])
+    root = tempfile.mkdtemp(prefix="segstudio-scrub-")
+    with Project.create(root) as p:
+        vid = add_video(p, path).image_id
+    w = MainWindow()
+    w.resize(1600, 1000)
+    w.show()
+    t = time.perf_counter(); w.open_project(root); w.go_to_image(vid, 0); app.processEvents()
+    out["open_s"] = time.perf_counter() - t
+    rng = random.Random(1)
+    lat = []
+    for _ in range(seeks):
+        i = rng.randrange(10_000 if "10000" in path else 1000)
+        t = time.perf_counter(); w.go_to_image(vid, i); app.processEvents(); lat.append(time.perf_counter() - t)
+    lat.sort()
+    out["seek_median_ms"] = 1000 * lat[len(lat) // 2]
+    t = time.perf_counter()
+    for _ in range(100):
+        w.video.step(1); app.processEvents()
+    out["step_ms"] = 10 * (time.perf_counter() - t)
+    out["features"] = w.feature_errors
+    w.close()
 elif mode == "naive":
     cap = cv2.VideoCapture(path)
     frames = []
@@ -127,6 +157,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=10_000)
     ap.add_argument("--seeks", type=int, default=400)
     ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--no-gui", action="store_true", help="skip the main-window scrubbing run")
     args = ap.parse_args()
     if args.quick:
         args.frames, args.seeks = min(args.frames, 1000), 100
@@ -138,6 +169,7 @@ def main() -> None:
     base = child("baseline", path, 0)
     scrub = child("scrub", path, args.seeks)
     naive = child("naive", path, 60)
+    gui = child("gui", path, args.seeks // 2) if not args.no_gui else None
     naive_gb = naive["per_frame_mb"] * scrub["frames"] / 1024
     print(f"frames: {scrub['frames']} at {w}x{h}")
     print(f"open time: {scrub['open_s']:.3f} s (goal <= 2 s)")
@@ -150,6 +182,12 @@ def main() -> None:
     print(f"naive (all frames in memory) would need ~{naive_gb:.1f} GB of frames: "
           f"{naive_gb * 1024 / scrub['rss_peak_mb']:.0f}x the streamed peak")
     print(f"decoder stats: {scrub['stats']}")
+    if gui is not None:
+        failed = {k: v for k, v in gui["features"].items() if v}
+        print(f"main window (all features{', failed: ' + ', '.join(failed) if failed else ''}): "
+              f"project+video shown in {gui['open_s']:.2f} s; random frame jump median "
+              f"{gui['seek_median_ms']:.0f} ms; +1 frame step {gui['step_ms']:.0f} ms; "
+              f"peak RSS {gui['rss_peak_mb']:.0f} MB (goal <= 1536 MB)")
 
 
 if __name__ == "__main__":

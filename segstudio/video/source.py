@@ -31,6 +31,7 @@ from segstudio.video.cache import DEFAULT_CACHE_BYTES, FrameCache
 
 # Gaps this small are always decoded forward: a seek costs at least one decode plus a flush.
 FORWARD_ALWAYS = 2
+BACKWARD_CHUNK = 12  # frames decoded at once when the user steps backwards
 VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 
 
@@ -63,6 +64,7 @@ class FrameSource(ABC):
         self.fps: float | None = None
         self.shape: tuple[int, int] = (0, 0)
         self._closed = False
+        self._last_request = -2
 
     def read(self, index: int) -> np.ndarray:
         """Frame `index` as a read-only HxWx3 RGB uint8 array."""
@@ -73,10 +75,29 @@ class FrameSource(ABC):
             raise FrameError(self.path, f"frame {index} out of range (0..{self.frame_count - 1})")
         frame = self.cache.get(index)
         if frame is None:
-            frame = self._decode(index)
+            backward = index == self._last_request - 1
+            frame = self._decode_backward(index) if backward else None
+            if frame is None:
+                frame = self._decode(index)
             frame.flags.writeable = False
             self.cache.put(index, frame)
+        self._last_request = index
         return frame
+
+    def _decode_backward(self, index: int) -> np.ndarray | None:
+        """Stepping backwards one frame at a time costs a seek per frame; decode a chunk
+        ending at `index` once instead and serve the next steps from the cache."""
+        frame_bytes = self.shape[0] * self.shape[1] * 3
+        chunk = min(BACKWARD_CHUNK, self.cache.max_bytes // max(1, 2 * frame_bytes))
+        if chunk < 2 or self.kind != "video":
+            return None
+        start = max(0, index - chunk + 1)
+        for i in range(start, index):
+            if i not in self.cache:
+                f = self._decode(i)
+                f.flags.writeable = False
+                self.cache.put(i, f)
+        return self._decode(index)
 
     def timestamp(self, index: int) -> float | None:
         """Seconds from the start of the video, or None when the frame rate is unknown."""

@@ -140,3 +140,13 @@ def test_truncated_video_gives_frames_or_clear_errors(tmp_path):
                 assert decode_index(src.read(i)) == i
             except FrameError as e:
                 assert "cut.avi" in str(e) and f"frame {i}" in str(e)
+
+
+def test_stepping_backwards_decodes_chunks_not_one_seek_per_frame(tmp_path):
+    path = coded_video(tmp_path / "v.mp4", 60, "mp4v")
+    with open_source(path) as src:
+        src.read(50)
+        seeks = src.stats.seeks
+        for i in range(49, 25, -1):
+            assert decode_index(src.read(i)) == i
+        assert src.stats.seeks - seeks <= 3  # 24 steps back, a chunk of 12 per seek
