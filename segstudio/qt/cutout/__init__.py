@@ -1,0 +1,1 @@
+"""Background removal GUI: the dock, its controller and the batch dialog."""
