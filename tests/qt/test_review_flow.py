@@ -45,7 +45,9 @@ def review(review_project, window, qtbot):
     feature.show_panel()
     with qtbot.waitSignal(feature.controller.result_ready, timeout=10_000):
         feature.panel.start()
-    return feature
+    yield feature
+    feature.controller.worker.wait(5000)
+    assert not feature.controller.worker.busy()  # no comparison thread left behind
 
 
 def key(qtbot, window, k, mods=Qt.KeyboardModifier.NoModifier):

@@ -89,6 +89,7 @@ class ReviewFeature(QObject):
         # that the difference and split views hide is never remembered as hidden.
         if obj is self.window and event.type() == QEvent.Type.Close:
             self.controller.stop()
+            self.controller.worker.shutdown()
         return False
 
     # ------------------------------------------------------------ slots

@@ -24,6 +24,7 @@ from segstudio.qt.review.items import (
     image_items,
     reject_command,
 )
+from segstudio.qt.workers import Worker
 from segstudio.store import Project
 
 MODES = ("overlay", "difference", "split")
@@ -76,9 +77,12 @@ class ReviewController(QObject):
         window.image_changed.connect(self._on_image_changed)
         window.document_changed.connect(lambda _change: self._refresh.start())
         window.project_opened.connect(self._forget_pages)
-        window.io_worker.finished.connect(self._on_finished)
-        window.io_worker.failed.connect(self._on_failed)
-        window.io_worker.progress.connect(self._on_progress)
+        # A worker of our own: the window's I/O pool hands every result to the window's
+        # image loader too, which expects only its own kinds.
+        self.worker = Worker(threads=1, parent=self)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.progress.connect(self._on_progress)
 
     # ------------------------------------------------------------ lifecycle
     @property
@@ -86,14 +90,14 @@ class ReviewController(QObject):
         return self.result is not None and self.pred_set is not None
 
     def start(self, gt: str, pred: str, options: EvalOptions | None = None) -> None:
-        """Compare `pred` with `gt` on the I/O worker; `result_ready` fires when done."""
+        """Compare `pred` with `gt` on a background thread; `result_ready` fires when done."""
         project = self.window.project
         if project is None:
             return
         self.stop()
         self.gt_set, self.pred_set = gt, pred
         self.options = options or self.options
-        self._job = self.window.io_worker.submit(JOB_KIND, _compare_job(project.root, gt, pred, self.options))
+        self._job = self.worker.submit(JOB_KIND, _compare_job(project.root, gt, pred, self.options))
 
     def _forget_pages(self, _project=None) -> None:
         """A new project: the prediction documents of the old one go (their persisters too)."""
@@ -106,6 +110,9 @@ class ReviewController(QObject):
         """Leave review mode.  Prediction documents stay cached (and persisted): the ground-truth
         histories may hold accept/reject commands that refer to them."""
         self._pred_doc = None
+        if self._job is not None:
+            self.worker.cancel(self._job)
+            self._job = None
         self.result, self.queue, self.items, self.item_index, self.image_eval = None, None, [], -1, None
         canvas = self.window.canvas
         for name in LAYER_NAMES:
