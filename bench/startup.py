@@ -37,6 +37,11 @@ HEAVY = ("torch", "onnxruntime", "onnx", "cv2", "shapely", "pycocotools", "scipy
 PROBE = r"""
 import json, os, sys, time
 mode = sys.argv[1]
+_prof_path = os.environ.get("SEGSTUDIO_STARTUP_PROFILE")
+if _prof_path:
+    import cProfile
+    _prof = cProfile.Profile()
+    _prof.enable()
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -58,6 +63,9 @@ class FirstPaint(QObject):
                     "heavy": [m for m in HEAVY if m in sys.modules],
                     "modules": len(sys.modules),
                 }), flush=True)
+                if _prof_path:
+                    _prof.disable()
+                    _prof.dump_stats(_prof_path)
                 os._exit(0)
             QTimer.singleShot(0, report)
         return False
@@ -134,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=7, help="repetitions per measurement (default 7)")
     ap.add_argument("--quick", action="store_true", help="3 repetitions")
     ap.add_argument("--importtime", action="store_true", help="list the slowest imports of the app start")
+    ap.add_argument("--profile", action="store_true",
+                    help="cProfile one app start and list the functions with the most cumulative time")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
     reps = 3 if args.quick else max(1, args.reps)
@@ -178,6 +188,14 @@ def main(argv: list[str] | None = None) -> int:
             print("  slowest imports (cumulative, -X importtime):")
             for sec, name in _parse_importtime(info["stderr"], 20):
                 print(f"    {sec * 1000:8.1f} ms  {name}")
+        if args.profile:
+            import pstats
+
+            prof = Path(tmp) / "startup.prof"
+            time_probe("app", dict(env, SEGSTUDIO_STARTUP_PROFILE=str(prof)))
+            print("  cProfile of one start (cumulative; segstudio functions and the top overall):")
+            stats = pstats.Stats(str(prof))
+            stats.sort_stats("cumulative").print_stats(r"segstudio", 25)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps({"median_s": med, "runs_s": results, "first_run_s": first["seconds"],
