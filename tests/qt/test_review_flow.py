@@ -63,12 +63,15 @@ def test_queue_accept_reject_undo_with_the_keyboard(review_project, window, qtbo
     assert [i.kind for i in c.items] == ["fp", "match"]
     assert review.panel.queue.rowCount() == 3
 
-    key(qtbot, window, Qt.Key.Key_J)  # first disagreement: the false positive
+    # arriving on the image selects its first disagreement: the false positive
     assert c.current_item().kind == "fp" and c.current_item().pred_id == 2
-    key(qtbot, window, Qt.Key.Key_U)  # reject it
+    key(qtbot, window, Qt.Key.Key_J)  # J / K step through the disagreements
+    assert c.current_item().kind == "match"
+    key(qtbot, window, Qt.Key.Key_K)
+    assert c.current_item().kind == "fp"
+    key(qtbot, window, Qt.Key.Key_U)  # reject it: the cursor moves on to the next one
     assert c.pred_document().get(2).attributes["review"] == "rejected"
     assert len(window.current_document()) == 1  # the ground truth is untouched
-    key(qtbot, window, Qt.Key.Key_J)  # next unresolved: the match
     item = c.current_item()
     assert item.kind == "match" and item.gt_id == 1 and window.selected_instance_ids() == [1]
     key(qtbot, window, Qt.Key.Key_Y)  # accept: the prediction's mask becomes the ground truth
@@ -88,8 +91,7 @@ def test_queue_accept_reject_undo_with_the_keyboard(review_project, window, qtbo
 
     key(qtbot, window, Qt.Key.Key_G)  # next image of the queue: a miss
     assert window.current_image().id == im1
-    assert [i.kind for i in c.items] == ["fn", "match"]
-    key(qtbot, window, Qt.Key.Key_J)
+    assert [i.kind for i in c.items] == ["fn", "match"] and c.current_item().kind == "fn"
     key(qtbot, window, Qt.Key.Key_Y)  # nothing to accept for a miss: no change
     assert len(window.current_document()) == 2 and not window.current_history().can_undo
     key(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)  # image OK, next

@@ -4,6 +4,7 @@ Keyboard path (no mouse needed): G next image of the queue (Shift+G back), J / K
 previous disagreement of the image, Y accept the prediction into the ground truth, U reject
 it, Shift+Enter image OK and next, Shift+N needs fix and next, I cycle overlay / difference /
 split, O show or hide the prediction.  Ctrl+Z undoes accept and reject like any edit.
+Arriving on an image selects its first disagreement; accept and reject move on to the next.
 """
 
 from __future__ import annotations

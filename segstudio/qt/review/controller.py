@@ -134,7 +134,9 @@ class ReviewController(QObject):
         first = self.queue.current
         if first is not None:
             self.window.go_to_image(first.image_id, first.frame)
+        self.item_index = -1
         self.refresh_image()
+        self._select_unresolved_from(0, quiet=True)
 
     def _on_failed(self, error) -> None:
         if error.kind == JOB_KIND:
@@ -157,6 +159,7 @@ class ReviewController(QObject):
             self.queue_changed.emit()
         self.item_index = -1
         self.refresh_image()
+        self._select_unresolved_from(0, quiet=True)  # arrive on the first disagreement
 
     def _pred_page(self, image_id: int, frame: int) -> ImageDocument:
         key = (self.pred_set, image_id, frame)
@@ -289,8 +292,10 @@ class ReviewController(QObject):
             self.window.status("Nothing to accept here: the model missed this object (draw it with the tools)")
             return False
         matched = item.gt_id if item.kind == "match" else None
+        at = self.item_index
         self.window.push_command(accept_command(gt_doc, self._pred_doc, item.pred_id, matched, self.pred_set))
         self.refresh_image()
+        self._select_unresolved_from(at)
         return True
 
     def reject_current(self) -> bool:
@@ -298,9 +303,23 @@ class ReviewController(QObject):
         if item is None or item.pred_id is None or self._pred_doc is None:
             self.window.status("Nothing to reject here: this is ground truth the model missed")
             return False
+        at = self.item_index
         self.window.push_command(reject_command(self._pred_doc, item.pred_id))
         self.refresh_image()
+        self._select_unresolved_from(at)
         return True
+
+    def _select_unresolved_from(self, start: int, quiet: bool = False) -> ReviewItem | None:
+        """Select the first unresolved item at or after `start` (wrapping): after an accept or
+        reject the list is re-sorted, so the next thing to look at may sit where the old one was."""
+        n = len(self.items)
+        for k in range(n):
+            idx = (max(start, 0) + k) % n
+            if not self.items[idx].resolved:
+                return self.select_item(idx)
+        if n and not quiet:
+            self.window.status("Every disagreement of this image is reviewed: Shift+Enter marks it OK")
+        return None
 
     def go_queue(self, step: int = 1) -> bool:
         if self.queue is None:
