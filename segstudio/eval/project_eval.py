@@ -26,12 +26,15 @@ def iter_eval_images(
     pred: str,
     image_ids: Sequence[int] | None = None,
     cancel: CancelToken | None = None,
+    progress: ProgressFn | None = None,
 ) -> Iterator[EvalImage]:
     """Every image (frame 0) and every video frame annotated in either set."""
     records = project.images() if image_ids is None else [project.image(i) for i in image_ids]
-    for rec in records:
+    for k, rec in enumerate(records):
         if cancel is not None:
             cancel.check()
+        if k % 64 == 0:
+            report(progress, k, len(records), "loading label sets")
         frames = [0]
         if rec.frame_count > 1:
             frames = sorted(set(project.annotated_frames(rec.id, gt)) | set(project.annotated_frames(rec.id, pred))) or [0]
@@ -58,8 +61,7 @@ def compare_label_sets(
     """All metrics of label set `pred` against `gt` over the project (or the given images)."""
     check_label_set(project, gt)
     check_label_set(project, pred)
-    report(progress, 0, 1, "loading label sets")
-    images = list(iter_eval_images(project, gt, pred, image_ids, cancel))
+    images = list(iter_eval_images(project, gt, pred, image_ids, cancel, progress))
     cats = [(c.id, c.name) for c in project.categories()]
     result = evaluate(images, cats, options, cancel=cancel, progress=progress)
     result.gt_name, result.pred_name = gt, pred
