@@ -75,12 +75,15 @@ class LabelRaster:
 
     def __init__(self, shape: tuple[int, int], dtype: type = np.uint16) -> None:
         self.shape = (int(shape[0]), int(shape[1]))
-        self.labels = np.zeros(self.shape, dtype)
+        self.labels = np.zeros(self.shape, dtype)  # calloc: untouched pages cost nothing
+        self._blank = True
 
     def rebuild(self, document: ImageDocument, hidden: set[int] | None = None) -> None:
         self._ensure_dtype(document)
-        self.labels[:] = 0
-        self.update(document, (0, 0, self.shape[1], self.shape[0]), hidden)
+        if not self._blank:
+            self.labels.fill(0)
+        self._blank = False
+        self._paint(document, (0, 0, self.shape[1], self.shape[0]), hidden or set())
 
     def update(self, document: ImageDocument, box: Box | None, hidden: set[int] | None = None) -> Box | None:
         """Repaint `box` (x0, y0, x1, y1) from the document; returns the clipped box."""
@@ -91,9 +94,15 @@ class LabelRaster:
         x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
         if x1 <= x0 or y1 <= y0:
             return None
+        self.labels[y0:y1, x0:x1] = 0
+        self._blank = False
+        self._paint(document, (x0, y0, x1, y1), hidden or set())
+        return (x0, y0, x1, y1)
+
+    def _paint(self, document: ImageDocument, box: Box, hidden: set[int]) -> None:
+        """Write instance ids into a zeroed box, bottom to top (the topmost wins)."""
+        x0, y0, x1, y1 = box
         region = self.labels[y0:y1, x0:x1]
-        region[:] = 0
-        hidden = hidden or set()
         for inst in document:
             m = inst.mask
             if inst.id in hidden or m.data.size == 0:
@@ -102,8 +111,8 @@ class LabelRaster:
             if iy1 <= iy0 or ix1 <= ix0:
                 continue
             sub = m.data[iy0 - m.y0 : iy1 - m.y0, ix0 - m.x0 : ix1 - m.x0]
-            region[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0][sub] = inst.id
-        return (x0, y0, x1, y1)
+            # copyto with a mask is several times faster than boolean fancy indexing.
+            np.copyto(region[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0], inst.id, where=sub, casting="unsafe")
 
     def _ensure_dtype(self, document: ImageDocument) -> None:
         top = max(document.order, default=0)

@@ -121,3 +121,30 @@ def icon(name: str) -> QIcon:
     for size in (16, 24, 32, 48):
         ic.addPixmap(render(name, size))
     return ic
+
+
+NAMES = ("select", "brush", "eraser", "polygon", "rectangle", "ellipse", "lasso", "wand", "vertex",
+         "undo", "redo", "fit", "overlay", "next", "prev", "accept", "discard")
+
+
+def export(folder: str, size: int = 48) -> list[str]:
+    """Write every icon as a PNG (for docs and packaging); the app draws them at run time."""
+    from pathlib import Path
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in NAMES:
+        path = out / f"{name}.png"
+        render(name, size).save(str(path))
+        paths.append(str(path))
+    return paths
+
+
+if __name__ == "__main__":  # python -m segstudio.qt.icons segstudio/resources/icons/tools
+    import sys
+
+    from PySide6.QtGui import QGuiApplication
+
+    _app = QGuiApplication(sys.argv[:1])
+    print("\n".join(export(sys.argv[1] if len(sys.argv) > 1 else "segstudio/resources/icons/tools")))

@@ -1,5 +1,5 @@
 """Main window: composition of the canvas, docks, actions and the session, plus the public
-API feature modules use (see docs/gui_api.md).  Behaviour lives in the composed parts."""
+API feature modules use (see docs/canvas.md, "Extension API").  Behaviour lives in the composed parts."""
 
 from __future__ import annotations
 
@@ -244,17 +244,22 @@ class MainWindow(QMainWindow):
             self._document.clear_proposal()
         if self._history is not None:
             self._history.changed.disconnect(self._update_undo_actions)
-        try:
-            data = self.session.load_pixels(rec, frame)
-            note = "; ".join(data.notes)
-        except ImageLoadError as e:
-            data, note = None, str(e)
+        preview = self.session.quick_preview(rec) if frame == 0 else None
+        if preview is not None:  # huge JPEG: show a 1/8 decode now, the full image when ready
+            data, note = None, "Loading full resolution…"
+            self.io_worker.submit("full-image", self.session.load_job(rec))
+        else:
+            try:
+                data = self.session.load_pixels(rec, frame)
+                note = "; ".join(data.notes)
+            except ImageLoadError as e:
+                data, note = None, str(e)
         page = self.session.page(rec.id, frame)
         self._record, self._frame, self._data = rec, frame, data
         self._document, self._history = page.document, page.history
         self._document.changed.connect(self._on_document_changed)
         self._history.changed.connect(self._update_undo_actions)
-        self._show_pixels(fit=True)
+        self._show_pixels(fit=True, preview=preview)
         self.canvas.set_document(self._document)
         self.instances_panel.set_document(self._document)
         self.images_panel.set_current(rec.id)
@@ -282,13 +287,25 @@ class MainWindow(QMainWindow):
                 self.io_worker.submit("prefetch", job, priority=-1)
 
     def _on_io_finished(self, job_id: int, kind: str, result: object) -> None:
-        if kind == "prefetch" and self.session is not None:
-            image_id, data = result  # type: ignore[misc]
+        if self.session is None:
+            return
+        image_id, data = result  # type: ignore[misc]
+        if kind == "prefetch":
             self.session.keep_prefetched(image_id, data)
+        elif kind == "full-image" and self._record is not None and self._record.id == image_id and self._data is None:
+            self._data = data
+            self._show_pixels()
+            self.status("; ".join(data.notes) or "Full resolution loaded", 3000)
 
-    def _show_pixels(self, fit: bool = False) -> None:
+    def _on_io_failed(self, error) -> None:
+        if error.kind == "full-image":
+            self.status(error.message, 10000)
+
+    def _show_pixels(self, fit: bool = False, preview: tuple | None = None) -> None:
         data, rec = self._data, self._record
-        if data is None:
+        if data is None and preview is not None and rec is not None:
+            self.canvas.set_image_preview(preview[0], rec.shape, preview[1])
+        elif data is None:
             self.canvas.set_image(None, rec.shape if rec is not None else None)
             self.display_panel.show_window((0.0, 255.0), None)
         else:
@@ -320,6 +337,7 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         cv, c = self.canvas, self.controller
         self.io_worker.finished.connect(self._on_io_finished)
+        self.io_worker.failed.connect(self._on_io_failed)
         cv.accept_requested.connect(c.accept_proposal)
         cv.discard_requested.connect(c.discard_proposal)
         cv.cursor_moved.connect(lambda pos: self.status_bar.show_cursor(pos, self._data.data if self._data else None))

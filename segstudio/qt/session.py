@@ -11,6 +11,7 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from segstudio.core.document import ImageDocument
@@ -20,6 +21,7 @@ from segstudio.store import Project
 from segstudio.store.project import DocumentPersister, ImageRecord
 
 HISTORY_BUDGET = 128 * 1024 * 1024  # bytes of undo data per image
+PREVIEW_MIN_PIXELS = 16_000_000  # above this, a JPEG is first shown from a 1/8 decode
 VIDEO_KINDS = ("video", "frames")
 
 Key = tuple[int, int, str]
@@ -80,6 +82,31 @@ class Session:
         except Exception as e:
             raise ImageLoadError(path, f"cannot read frame {frame}: {e}") from None
         return LoadedImage(path, rgb, "video-frame", [f"frame {frame}"])
+
+    def quick_preview(self, record: ImageRecord) -> tuple[np.ndarray, int] | None:
+        """A 1/8-scale decode of a big JPEG (libjpeg scales while decoding: ~50x faster than
+        the full image) to show at once while the full image loads; None if not worth it."""
+        if record.kind in VIDEO_KINDS or record.id in self.prefetched:
+            return None
+        if record.width * record.height < PREVIEW_MIN_PIXELS:
+            return None
+        path = self.project.image_path(record)
+        if path.suffix.lower() not in (".jpg", ".jpeg"):
+            return None
+        small = cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_8)
+        level = 3
+        if small is None or small.shape[:2] != (-(-record.height // 8), -(-record.width // 8)):
+            return None  # unreadable or EXIF-rotated: let the full load report/handle it
+        return cv2.cvtColor(small, cv2.COLOR_BGR2RGB), level
+
+    def load_job(self, record: ImageRecord):
+        """A worker job decoding `record` in full (the store stays on the GUI thread)."""
+        path = self.project.image_path(record)
+
+        def job(cancel, progress):
+            return record.id, load_image(path)
+
+        return job
 
     def prefetch_job(self, record: ImageRecord):
         """A worker job decoding `record` ahead of time (still images only), or None."""

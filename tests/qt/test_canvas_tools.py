@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from PySide6.QtCore import Qt
 
@@ -58,12 +60,19 @@ def test_eraser_hole_survives_reload_and_coco_rle(window, project_dir):
     assert has_holes(doc.get(iid).mask) and not doc.get(iid).mask.to_full()[25, 25]
     image_id = window.current_image().id
     window.close()
+    out = project_dir / "export.json"
     with Project.open(project_dir) as p:
         inst = p.load_instances(image_id)[0]
+        from segstudio.io.formats.coco import export
+
+        export(p, out, {"segmentation": "rle"}, None, None)
     assert has_holes(inst.mask)
-    enc = rle.encode(inst.mask.to_full())
-    back = rle.decode(enc)
+    coco = json.loads(out.read_text())
+    file_id = next(im["id"] for im in coco["images"] if im["file_name"].endswith("im0.png"))
+    ann = next(a for a in coco["annotations"] if a["image_id"] == file_id)
+    back = rle.decode(ann["segmentation"])
     assert not back[25, 25] and back[6, 6] and np.array_equal(back, inst.mask.to_full())
+    assert ann["area"] == inst.area
 
 
 def test_polygon_rectangle_ellipse_lasso(window):

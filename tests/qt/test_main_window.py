@@ -118,10 +118,10 @@ def test_instance_dock_hide_lock_reorder_category_and_attributes(window):
     a = rect(window, (5, 5), (30, 30))
     b = rect(window, (20, 20), (50, 50))
     doc, panel = window.current_document(), window.instances_panel
-    assert panel.tree.topLevelItemCount() == 2
-    top = panel.tree.topLevelItem(0)
-    assert int(top.text(3)) == b
-    top.setCheckState(0, Qt.CheckState.Unchecked)  # hide b
+    model = panel.model
+    assert model.rowCount() == 2
+    assert model.data(model.index(0, 3)) == str(b)  # top-most first
+    model.setData(model.index(0, 0), Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)  # hide b
     assert window.canvas.overlay.raster.labels[25, 25] == a
     window.select_instances([a])
     window.controller.reorder("front")
@@ -132,7 +132,8 @@ def test_instance_dock_hide_lock_reorder_category_and_attributes(window):
     window.controller.set_attributes(a, {"occluded": True})
     assert doc.get(a).attributes == {"occluded": True}
     assert window.properties_panel.current_attributes() == {"occluded": True}
-    panel.tree.topLevelItem(0).setCheckState(1, Qt.CheckState.Checked)  # lock a (now on top)
+    assert model.id_at(0) == a
+    model.setData(model.index(0, 1), Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)  # lock a (now on top)
     window.controller.delete_selected()
     assert a in doc
 

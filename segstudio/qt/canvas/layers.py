@@ -40,7 +40,8 @@ class SceneLayer(TiledLayer):
     def __init__(self, rgb8: np.ndarray) -> None:
         super().__init__(rgb8.shape[:2])
         self.cache.budget = 384 * 1024 * 1024
-        self.levels: list[np.ndarray] = [rgb8]
+        self.levels: list[np.ndarray | None] = [rgb8]
+        self.preview_level = 0
         self.raster = LabelRaster(self.shape)
         self.style = OverlayStyle.build({})
         self.overlay_visible = True
@@ -49,9 +50,17 @@ class SceneLayer(TiledLayer):
     def set_pixels(self, rgb8: np.ndarray) -> None:
         """New display pixels (e.g. another intensity window); the overlay is kept."""
         self.levels = [rgb8]
+        self.preview_level = 0
         self.invalidate()
 
-    def level(self, n: int) -> np.ndarray:
+    def set_preview(self, small: np.ndarray, level: int) -> None:
+        """Only a reduced decode (1/2**level) exists yet: finer levels are upsampled from it
+        per tile until `set_pixels` brings the full image."""
+        self.levels = [None] * level + [small]  # type: ignore[list-item]
+        self.preview_level = level
+        self.invalidate()
+
+    def level(self, n: int) -> np.ndarray | None:
         while len(self.levels) <= n:
             prev = self.levels[-1]
             h, w = prev.shape[:2]
@@ -59,11 +68,22 @@ class SceneLayer(TiledLayer):
             self.levels.append(cv2.resize(prev, size, interpolation=cv2.INTER_AREA))
         return self.levels[n]
 
-    def render(self, level: int, box: Box) -> QImage | None:
-        arr = self.level(level)
+    def _tile_pixels(self, level: int, box: Box) -> np.ndarray:
         s = 1 << level
         x0, y0, x1, y1 = box
-        tile = arr[y0 // s : -(-y1 // s), x0 // s : -(-x1 // s)]
+        arr = self.level(level)
+        if arr is not None:
+            return arr[y0 // s : -(-y1 // s), x0 // s : -(-x1 // s)]
+        k = self.preview_level  # upsample this tile from the preview
+        sk = 1 << k
+        src = self.levels[k][y0 // sk : -(-y1 // sk), x0 // sk : -(-x1 // sk)]  # type: ignore[index]
+        size = (-(-x1 // s) - x0 // s, -(-y1 // s) - y0 // s)
+        return cv2.resize(src, size, interpolation=cv2.INTER_LINEAR) if src.size else src
+
+    def render(self, level: int, box: Box) -> QImage | None:
+        s = 1 << level
+        x0, y0, x1, y1 = box
+        tile = self._tile_pixels(level, box)
         if tile.size == 0:
             return None
         bgra = cv2.cvtColor(np.ascontiguousarray(tile), cv2.COLOR_RGB2BGRA)
@@ -78,7 +98,7 @@ class SceneLayer(TiledLayer):
 
     @property
     def nbytes(self) -> int:
-        return sum(int(a.nbytes) for a in self.levels[1:]) + self.cache.nbytes + int(self.raster.labels.nbytes)
+        return sum(int(a.nbytes) for a in self.levels[1:] if a is not None) + self.cache.nbytes + int(self.raster.labels.nbytes)
 
 
 class HoverLayer(QGraphicsItem):

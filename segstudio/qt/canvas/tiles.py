@@ -147,7 +147,8 @@ class TiledLayer(QGraphicsItem):
         level = level_for_scale(abs(scale))
         smooth = self.smooth_when_reduced and scale < 1.0
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
-        for tx, ty, box in self.visible_tiles(option.exposedRect, level):
+        rect = option.exposedRect
+        for tx, ty, box in self.visible_tiles(rect, level):
             key = (level, tx, ty)
             img = self.cache.get(key)
             if img is None:
@@ -156,7 +157,18 @@ class TiledLayer(QGraphicsItem):
             if img is EMPTY:  # nothing to draw in this tile (e.g. no instance there)
                 continue
             x0, y0, x1, y1 = box
-            painter.drawImage(QRectF(x0, y0, x1 - x0, y1 - y0), img)
+            # Draw only the exposed part of the tile (on level-pixel boundaries): small
+            # updates such as a brush dab then cost a few hundred pixels, not a tile.
+            sx = (x1 - x0) / img.width()
+            sy = (y1 - y0) / img.height()
+            c0 = max(0, math.floor((rect.left() - x0) / sx))
+            r0 = max(0, math.floor((rect.top() - y0) / sy))
+            c1 = min(img.width(), math.ceil((rect.right() - x0) / sx))
+            r1 = min(img.height(), math.ceil((rect.bottom() - y0) / sy))
+            if c1 <= c0 or r1 <= r0:
+                continue
+            target = QRectF(x0 + c0 * sx, y0 + r0 * sy, (c1 - c0) * sx, (r1 - r0) * sy)
+            painter.drawImage(target, img, QRectF(c0, r0, c1 - c0, r1 - r0))
 
 
 def tiles_for(shape: tuple[int, int], level: int) -> Callable[[], list[Box]]:  # used by benches

@@ -80,13 +80,20 @@ class CanvasView(QGraphicsView):
     def image_shape(self) -> tuple[int, int] | None:
         return self.image_layer.shape if self.image_layer is not None else None
 
+    def set_image_preview(self, small: np.ndarray, shape: tuple[int, int], level: int) -> None:
+        """Show a 1/2**level decode of an image of `shape` until `set_image` brings the pixels."""
+        blank = np.zeros((1, 1, 3), np.uint8)
+        self.set_image(np.broadcast_to(blank, (*shape, 3)))  # geometry only; no memory
+        assert self.image_layer is not None
+        self.image_layer.set_preview(small, level)
+
     def set_image(self, rgb8: np.ndarray | None, shape: tuple[int, int] | None = None) -> None:
         """Show 8-bit RGB display pixels (or a blank of `shape` while pixels load)."""
         if rgb8 is None:
             if shape is None:
                 self._clear_layers()
                 return
-            rgb8 = np.full((*shape, 3), 60, np.uint8)
+            rgb8 = np.broadcast_to(np.full((1, 1, 3), 60, np.uint8), (*shape, 3))  # no memory
         h, w = rgb8.shape[:2]
         if self.image_layer is not None and self.image_layer.shape == (h, w):
             self.image_layer.set_pixels(rgb8)  # same geometry: keep the overlay raster
@@ -362,7 +369,14 @@ class CanvasView(QGraphicsView):
             self._pan_from = event.position()
             self.pan_by(-round(d.x()), -round(d.y()))
             return
-        self._update_hover(event.position())
+        if event.buttons() == Qt.MouseButton.NoButton:
+            self._update_hover(event.position())
+        else:  # mid-gesture: report the cursor, but no hover work while painting
+            x, y = self.view_to_image(event.position())
+            self.cursor_moved.emit((math.floor(x), math.floor(y)))
+            if self.hover is not None:
+                self.hover = None
+                self._show_hover()
         self._tool_event("move", event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
