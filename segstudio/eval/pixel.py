@@ -190,10 +190,15 @@ def pixel_stats(
     ign = ignore_value(gt_map.dtype)
     codes = gt_map.astype(np.intp) * c1
     codes += pred_map
-    full = np.bincount(codes.ravel(), minlength=(ign + 1) * c1)
-    confusion = full[: c1 * c1].reshape(c1, c1).copy()
+    if gt_map.dtype == np.uint8:  # ignore pixels land in rows >= c1 of a small table
+        full = np.bincount(codes.ravel(), minlength=(ign + 1) * c1)
+        confusion = full[: c1 * c1].reshape(c1, c1).copy()
+        has_ignore = bool(full[ign * c1 :].any())
+    else:  # many classes: drop ignore pixels first (a table up to the ignore value would be huge)
+        keep = gt_map != ign
+        has_ignore = not bool(keep.all())
+        confusion = np.bincount(codes[keep].ravel(), minlength=c1 * c1)[: c1 * c1].reshape(c1, c1)
     confusion[0, 0] += outside
-    has_ignore = bool(full[ign * c1 :].any())
     hits_p = np.zeros(n_classes, np.int64)
     n_p = np.zeros(n_classes, np.int64)
     hits_g = np.zeros(n_classes, np.int64)

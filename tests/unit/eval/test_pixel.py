@@ -78,3 +78,15 @@ def test_fast_morphology_equals_the_disk_and_cross_definitions(radius):
     blob = rng.random((50, 64)) > 0.4
     cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
     assert np.array_equal(boundary(blob), blob & (cv2.erode(blob.astype(np.uint8), cross) == 0))
+
+
+def test_many_classes_use_wide_maps_with_the_same_answers():
+    index = {c: k for k, c in enumerate(range(1, 301))}  # 300 classes: uint16 maps
+    gt = [inst(1, 300, rect(SHAPE, 0, 0, 10, 10)), inst(2, 7, rect(SHAPE, 20, 20, 30, 30), crowd=True)]
+    pred = [inst(1, 300, rect(SHAPE, 0, 2, 10, 12), score=0.9), inst(2, 7, rect(SHAPE, 20, 20, 25, 25), score=0.9)]
+    g = class_map(SHAPE, gt, index, ignore_crowd=True)
+    p = class_map(SHAPE, pred, index, by_score=True)
+    assert g.dtype == np.uint16 and g[25, 25] == np.iinfo(np.uint16).max
+    s = pixel_stats(g, p, 300)
+    assert s.confusion.shape == (301, 301) and s.confusion.sum() == 1600 - 100
+    assert s.iou()[299] == pytest.approx(80 / 120)
