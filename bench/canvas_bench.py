@@ -2,7 +2,8 @@
 
 Measures, on a 1920x1080 viewport: opening the image (decode + document + first
 frame), full repaints after a pan step and after a zoom step at several zoom
-levels (median, p95), one brush dab from the mouse event to repainted pixels,
+levels (median, p95; steps --idle-ms apart, as a user's input leaves idle time in
+which the canvas builds the tiles around the viewport), one brush dab from the mouse event to repainted pixels,
 and peak memory.  With --labelme-python it runs bench/canvas_labelme.py in that
 interpreter (a venv with labelme + PyQt5) on the same image and polygons, loaded
 from a LabelMe JSON, and prints the ratio of paint times.
@@ -134,6 +135,13 @@ def run(args) -> dict:
         cpu_ms.append((time.thread_time() - c0) * 1000)
         return (time.perf_counter() - t0) * 1000
 
+    def idle(ms: float) -> None:
+        """The time between two input events of a user (the app builds nearby tiles then)."""
+        end = time.perf_counter() + ms / 1000
+        while time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.002)
+
     centre = QPointF(VIEW[0] / 2, VIEW[1] / 2)
     cv.fit()
     fit_zoom = cv.zoom()
@@ -147,10 +155,12 @@ def run(args) -> dict:
             d = 60 if (i // 10) % 2 == 0 else -60
             cv.pan_by(d, d // 2)
             pan.append(timed_repaint())
+            idle(args.idle_ms)
         zoom_ms = []
         for i in range(args.repeats):
             cv.set_zoom(cv.zoom() * (1.25 if i % 2 == 0 else 0.8), centre)
             zoom_ms.append(timed_repaint())
+            idle(args.idle_ms)
         out[f"pan@{name}"] = stats(pan) | {"cpu_median": round(statistics.median(cpu_ms[-2 * args.repeats : -args.repeats]), 2)}
         out[f"zoom@{name}"] = stats(zoom_ms) | {"cpu_median": round(statistics.median(cpu_ms[-args.repeats :]), 2)}
     # Full-frame paint at fit and 1:1 with warm caches: the figure compared with LabelMe.
@@ -205,6 +215,7 @@ def main() -> int:
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=40)
     ap.add_argument("--quick", action="store_true", help="4000 px, 300 instances, fewer repeats")
+    ap.add_argument("--idle-ms", type=float, default=50.0, help="idle time between pan/zoom steps (0: back to back)")
     ap.add_argument("--data", help="folder for the generated image/JSON/project (cached between runs)")
     ap.add_argument("--labelme-python", help="python of a venv with labelme installed (PyQt5)")
     ap.add_argument("--json", action="store_true", help="print raw JSON only")

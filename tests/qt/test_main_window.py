@@ -304,3 +304,36 @@ def test_next_image_is_decoded_ahead(window, qtbot):
     ahead = window.session.prefetched[ids[1]]
     window.step_image(1)
     assert window.current_image_data() is ahead and ids[1] not in window.session.prefetched
+
+
+def test_category_palette_add_rename_merge_delete(window, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    panel = window.categories_panel
+    bird = panel.add("bird")
+    assert window.project.categories().by_name("bird") is not None and panel.current_id() == bird.id
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("parrot", True))
+    panel.rename()
+    assert window.project.categories().get(bird.id).name == "parrot"
+    a = rect(window, (5, 5), (20, 20))  # drawn in the current category (parrot)
+    assert window.current_document().get(a).category_id == bird.id
+    cat = window.project.categories().by_name("cat")
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("cat", True))
+    panel.set_current(bird.id)
+    panel.merge()
+    assert window.current_document().get(a).category_id == cat.id  # document re-read from the store
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    panel.set_current(cat.id)
+    panel.delete()
+    assert len(window.current_document()) == 0 and window.project.categories().get(cat.id) is None
+
+
+def test_welcome_view_without_project(qtbot):
+    from segstudio.qt.main_window import MainWindow
+
+    w = MainWindow(install_features=False)
+    qtbot.addWidget(w)
+    assert w.stack.currentWidget() is w.welcome and w.windowTitle() == "SegStudio"
+    assert w.current_document() is None and not w.actions["undo"].isEnabled()
+    w.step_image(1)  # harmless without a project
+    w.close()

@@ -10,6 +10,7 @@ Invalidation by dirty box drops just the tiles it touches, at every level.
 from __future__ import annotations
 
 import math
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -118,6 +119,20 @@ class TiledLayer(QGraphicsItem):
 
     def render(self, level: int, box: Box) -> QImage | None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def prefetch(self, rect: QRectF, level: int, budget_s: float = 0.006) -> bool:
+        """Build missing tiles of `rect` at `level` for up to `budget_s`; True if some remain.
+        Called when the GUI is idle, with the viewport grown by a margin, so panning
+        reaches tiles that are already built."""
+        start = time.perf_counter()
+        for tx, ty, box in self.visible_tiles(rect, level):
+            key = (level, tx, ty)
+            if self.cache.get(key) is not None:
+                continue
+            if time.perf_counter() - start > budget_s:
+                return True
+            self.cache.put(key, self.render(level, box) or EMPTY)
+        return False
 
     def invalidate(self, box: Box | None = None) -> None:
         self.cache.invalidate(box)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QTransform, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
@@ -26,6 +26,7 @@ from segstudio.qt.canvas.layers import (
     SceneLayer,
 )
 from segstudio.qt.canvas.preview import PreviewItem
+from segstudio.qt.canvas.tiles import level_for_scale
 from segstudio.qt.canvas.tool_host import buttons_of, key_name, mods_of
 
 MIN_ZOOM, MAX_ZOOM, ZOOM_STEP = 1 / 256, 64.0, 1.25
@@ -75,6 +76,8 @@ class CanvasView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space = False
         self._fit_pending = False
+        self._prefetch_timer = QTimer(self, singleShot=True, interval=40)  # idle tile building
+        self._prefetch_timer.timeout.connect(self._prefetch_tiles)
 
     # ------------------------------------------------------------ content
     def image_shape(self) -> tuple[int, int] | None:
@@ -296,6 +299,7 @@ class CanvasView(QGraphicsView):
         anchor = QPointF(anchor) if anchor is not None else QPointF(self.viewport().rect().center())
         fixed = self.viewportTransform().inverted()[0].map(anchor)
         self.setTransform(QTransform.fromScale(zoom, zoom))
+        self._prefetch_timer.start()
         moved = self.viewportTransform().map(fixed) - anchor
         self.pan_by(round(moved.x()), round(moved.y()))
         self._on_tool_changed(None)
@@ -327,6 +331,20 @@ class CanvasView(QGraphicsView):
 
     def zoom_out(self) -> None:
         self.set_zoom(self.zoom() / ZOOM_STEP)
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self._prefetch_timer.start()
+
+    def _prefetch_tiles(self) -> None:
+        """While idle, build the tiles around the viewport (half a viewport each side)."""
+        layer = self.image_layer
+        if layer is None:
+            return
+        r = self.viewportTransform().inverted()[0].mapRect(QRectF(self.viewport().rect()))
+        r = r.adjusted(-r.width() / 2, -r.height() / 2, r.width() / 2, r.height() / 2)
+        if layer.prefetch(r, level_for_scale(self.zoom())):
+            self._prefetch_timer.start(0)
 
     def pan_by(self, dx: int, dy: int) -> None:
         self._fit_pending = False
