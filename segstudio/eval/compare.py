@@ -38,6 +38,7 @@ class EvalOptions:
     score_threshold: float = 0.5
     boundary_tolerance: int = 2
     compute_ap: bool = True
+    pixel_metrics: bool = True  # off: instance matching only (the review panel's instant update)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.iou_threshold <= 1.0:
@@ -197,6 +198,35 @@ def _uncertainty(preds: Sequence[Instance], gt: Sequence[Instance] = ()) -> floa
     return max(scored) if scored else None
 
 
+def _pixel_stats(
+    shape: tuple[int, int], gt: list[Instance], pred: list[Instance], index: dict[int, int], tolerance: int
+):
+    """Pixel statistics of one image, on class maps drawn over the window holding every instance."""
+    boxes: dict[int, tuple[int, int, int, int]] = {}
+    for inst in (*gt, *pred):
+        m = inst.mask
+        if not m.data.size:
+            continue
+        k = index[inst.category_id]
+        b = boxes.get(k)
+        boxes[k] = (m.y0, m.x0, m.y1, m.x1) if b is None else (
+            min(b[0], m.y0), min(b[1], m.x0), max(b[2], m.y1), max(b[3], m.x1)
+        )
+    h, w = shape
+    if boxes:
+        bb = np.array(list(boxes.values()))
+        pad = tolerance + 2  # the window's edges must be the image's or empty
+        win = (max(0, int(bb[:, 0].min()) - pad), max(0, int(bb[:, 1].min()) - pad),
+               min(h, int(bb[:, 2].max()) + pad), min(w, int(bb[:, 3].max()) + pad))
+    else:
+        win = (0, 0, 0, 0)
+    outside = h * w - (win[2] - win[0]) * (win[3] - win[1])
+    boxes = {k: (b[0] - win[0], b[1] - win[1], b[2] - win[0], b[3] - win[1]) for k, b in boxes.items()}
+    gmap = class_map(shape, gt, index, ignore_crowd=True, box=win)
+    pmap = class_map(shape, pred, index, by_score=True, box=win)
+    return pixel_stats(gmap, pmap, len(index), tolerance=tolerance, class_boxes=boxes, outside=outside)
+
+
 def evaluate(
     images: Sequence[EvalImage],
     categories: Sequence[tuple[int, str]],
@@ -283,40 +313,17 @@ def evaluate(
         for i in used_idx:
             per_class[pred[i].category_id].n_pred += 1
 
-        # pixel metrics on class maps, drawn over the window that holds every instance
-        used_pred = [pred[i] for i in used_idx]
-        boxes: dict[int, tuple[int, int, int, int]] = {}
-        for inst in (*gt, *used_pred):
-            m = inst.mask
-            if not m.data.size:
-                continue
-            k = index[inst.category_id]
-            b = boxes.get(k)
-            boxes[k] = (m.y0, m.x0, m.y1, m.x1) if b is None else (
-                min(b[0], m.y0), min(b[1], m.x0), max(b[2], m.y1), max(b[3], m.x1)
-            )
-        if boxes:
-            bb = np.array(list(boxes.values()))
-            pad = opt.boundary_tolerance + 2  # the window's edge must be the image's or empty
-            h, w = img.shape
-            win = (max(0, int(bb[:, 0].min()) - pad), max(0, int(bb[:, 1].min()) - pad),
-                   min(h, int(bb[:, 2].max()) + pad), min(w, int(bb[:, 3].max()) + pad))
-        else:
-            win = (0, 0, 0, 0)
-        outside = img.shape[0] * img.shape[1] - (win[2] - win[0]) * (win[3] - win[1])
-        boxes = {k: (b[0] - win[0], b[1] - win[1], b[2] - win[0], b[3] - win[1]) for k, b in boxes.items()}
-        gmap = class_map(img.shape, gt, index, ignore_crowd=True, box=win)
-        pmap = class_map(img.shape, used_pred, index, by_score=True, box=win)
-        ps = pixel_stats(
-            gmap, pmap, n_cls, tolerance=opt.boundary_tolerance, class_boxes=boxes, outside=outside
-        )
-        confusion += ps.confusion
-        ious, dices, bfs = ps.iou(), ps.dice(), ps.boundary_f()
-        present = [k for k in range(n_cls) if not math.isnan(ious[k])]
-        for k in present:
-            if not math.isnan(bfs[k]):
-                bf_sum[k] += bfs[k]
-                bf_n[k] += 1
+        present: list[int] = []
+        ious = dices = bfs = np.full(n_cls, np.nan)
+        if opt.pixel_metrics:
+            ps = _pixel_stats(img.shape, gt, [pred[i] for i in used_idx], index, opt.boundary_tolerance)
+            confusion += ps.confusion
+            ious, dices, bfs = ps.iou(), ps.dice(), ps.boundary_f()
+            present = [k for k in range(n_cls) if not math.isnan(ious[k])]
+            for k in present:
+                if not math.isnan(bfs[k]):
+                    bf_sum[k] += bfs[k]
+                    bf_n[k] += 1
         n_err = mr.tp + mr.fp + mr.fn
         results.append(ImageEval(
             image_id=img.image_id, frame=img.frame, name=img.name,

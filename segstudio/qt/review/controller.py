@@ -30,6 +30,7 @@ from segstudio.store import Project
 MODES = ("overlay", "difference", "split")
 LAYER_NAMES = ("review_pred", "review_diff", "review_split", "review_focus")
 JOB_KIND = "review-eval"
+LIVE_KIND = "review-live"
 
 
 def _compare_job(root, gt: str, pred: str, options: EvalOptions):
@@ -65,7 +66,9 @@ class ReviewController(QObject):
         self.split_x: float | None = None
         self.items: list[ReviewItem] = []
         self.item_index = -1
-        self.image_eval: ImageEval | None = None
+        self.image_eval: ImageEval | None = None  # instance matching, updated at once
+        self.pixel_eval: ImageEval | None = None  # + IoU/Dice/boundary F, computed in the background
+        self._pixel_key: tuple | None = None
         self._pred_pages: dict[tuple[str, int, int], tuple[ImageDocument, object]] = {}
         self._pred_doc: ImageDocument | None = None
         self.shown_layers: dict[str, object] = {}  # name -> the RGBA array last given to the canvas
@@ -114,6 +117,7 @@ class ReviewController(QObject):
             self.worker.cancel(self._job)
             self._job = None
         self.result, self.queue, self.items, self.item_index, self.image_eval = None, None, [], -1, None
+        self.pixel_eval, self._pixel_key = None, None
         canvas = self.window.canvas
         for name in LAYER_NAMES:
             canvas.set_extra_layer(name, None)
@@ -122,6 +126,12 @@ class ReviewController(QObject):
         self.items_changed.emit()
 
     def _on_finished(self, job_id: int, kind: str, result: object) -> None:
+        if kind == LIVE_KIND:
+            key, ev = result  # type: ignore[misc]
+            if key == self._pixel_key:
+                self.pixel_eval = ev
+                self.items_changed.emit()
+            return
         if kind != JOB_KIND or job_id != self._job:
             return
         self._job = None
@@ -180,7 +190,14 @@ class ReviewController(QObject):
             self.items_changed.emit()
             return
         self._pred_doc = self._pred_page(gt_doc.image_id, gt_doc.frame)
-        self.image_eval = evaluate_document(gt_doc, self._pred_doc, self.result.categories, self.options)
+        pred_doc, cats, opts = self._pred_doc, self.result.categories, self.options
+        self.image_eval = evaluate_document(gt_doc, pred_doc, cats, opts, pixel=False)
+        key = (gt_doc.image_id, gt_doc.frame, gt_doc.revision, pred_doc.revision)
+        if key != self._pixel_key:  # pixel metrics off the GUI thread, latest edit wins
+            self._pixel_key, self.pixel_eval = key, None
+            gt_snap, pred_snap, shape = list(gt_doc), list(pred_doc), gt_doc.image_shape
+            self.worker.submit(LIVE_KIND, lambda cancel, progress: (key, evaluate_document(
+                gt_snap, pred_snap, cats, opts, shape=shape, image_id=key[0])))
         pred = {i.id: i for i in self._pred_doc}
         self.items = image_items(self.image_eval, pred, {i.id: i for i in gt_doc})
         if self.item_index >= len(self.items):

@@ -53,13 +53,23 @@ def image_items(ev: ImageEval, pred: dict[int, Instance], gt: dict[int, Instance
 
 
 def evaluate_document(
-    gt_doc: ImageDocument, pred_doc: ImageDocument, categories: list[tuple[int, str]], options: EvalOptions
+    gt_doc: ImageDocument | list[Instance],
+    pred_doc: ImageDocument | list[Instance],
+    categories: list[tuple[int, str]],
+    options: EvalOptions,
+    *,
+    pixel: bool = True,
+    shape: tuple[int, int] | None = None,
+    image_id: int = 0,
 ) -> ImageEval:
-    """Live metrics of the image being reviewed (rejected predictions still count: they
-    describe the model; they are only hidden from the canvas)."""
-    img = EvalImage(gt_doc.image_id, "", gt_doc.image_shape, list(gt_doc), list(pred_doc), frame=gt_doc.frame)
+    """Metrics of the image being reviewed (rejected predictions still count: they describe
+    the model; they are only hidden from the canvas).  `pixel=False` does the instance
+    matching only, which stays instant on any image size; documents or instance snapshots."""
+    if isinstance(gt_doc, ImageDocument):
+        shape, image_id = gt_doc.image_shape, gt_doc.image_id
+    img = EvalImage(image_id, "", shape, list(gt_doc), list(pred_doc))
     opts = EvalOptions(options.iou_threshold, options.per_class, options.score_threshold,
-                       options.boundary_tolerance, compute_ap=False)
+                       options.boundary_tolerance, compute_ap=False, pixel_metrics=pixel)
     return evaluate([img], categories, opts).images[0]
 
 

@@ -198,9 +198,9 @@ class ReviewPanel(QWidget):
         if 0 <= c.item_index < len(c.items):
             self.items.setCurrentRow(c.item_index)
         self.items.blockSignals(False)
-        e = c.image_eval
-        self.metrics.setText("" if e is None else
-                             f"TP {e.tp}  FP {e.fp}  FN {e.fn}  agreement {_f(e.agreement)}  IoU {_f(e.iou)}  boundary F {_f(e.boundary_f)}")
+        e, px = c.image_eval, c.pixel_eval
+        pixel = "IoU …  boundary F …" if px is None else f"IoU {_f(px.iou)}  boundary F {_f(px.boundary_f)}"
+        self.metrics.setText("" if e is None else f"TP {e.tp}  FP {e.fp}  FN {e.fn}  agreement {_f(e.agreement)}  {pixel}")
         for b in (self.accept_btn, self.reject_btn, self.prev_btn, self.next_btn, self.ok_btn, self.fix_btn):
             b.setEnabled(c.active)
 
