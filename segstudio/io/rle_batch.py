@@ -333,3 +333,54 @@ def patches_to_image(
     fe[at] = fs[at] + (pe - col * hp)
     po[at] = own
     return _assemble(n, po, fs, fe, H * W)
+
+
+CHUNK = 2048  # RLEs per batch: arrays stay cache-sized and memory is reused (no page-fault storm)
+
+
+def image_strings_to_patches(
+    strings: Sequence[str], H: np.ndarray, W: np.ndarray, chunk: int = CHUNK
+) -> tuple[Boxes, list[str]]:
+    """Compressed full-image RLE strings -> tight boxes and box-local strings, in batches.
+
+    RleStringError.index and the returned arrays refer to positions in `strings`.
+    """
+    H = np.asarray(H, np.int64)
+    W = np.asarray(W, np.int64)
+    parts: list[Boxes] = []
+    out: list[str] = []
+    for a in range(0, len(strings), chunk):
+        b = min(a + chunk, len(strings))
+        try:
+            runs = decode_strings(strings[a:b])
+        except RleStringError as e:
+            raise RleStringError(a + e.index, str(e)) from None
+        sums = runs.sums()
+        bad = np.flatnonzero(sums != H[a:b] * W[a:b])
+        if bad.size:
+            j = int(bad[0])
+            raise RleStringError(
+                a + j, f"RLE counts sum to {int(sums[j])}, expected {int(H[a + j])}x{int(W[a + j])}="
+                f"{int(H[a + j] * W[a + j])}"
+            )
+        boxes, patch = image_to_patches(runs, H[a:b], W[a:b])
+        parts.append(boxes)
+        out.extend(encode_strings(patch))
+    if not parts:
+        z = np.zeros(0, np.int64)
+        return Boxes(z, z, z, z, z), out
+    cat = [np.concatenate([getattr(p, f) for p in parts]) for f in ("y0", "x0", "h", "w", "area")]
+    return Boxes(*cat), out
+
+
+def patch_strings_to_image(
+    strings: Sequence[str], y0, x0, h, H, W, chunk: int = CHUNK
+) -> list[str]:
+    """Box-local strings placed at (y0, x0) -> compressed full-image strings, in batches."""
+    y0, x0, h, H, W = (np.asarray(v, np.int64) for v in (y0, x0, h, H, W))
+    out: list[str] = []
+    for a in range(0, len(strings), chunk):
+        b = min(a + chunk, len(strings))
+        runs = decode_strings(strings[a:b])
+        out.extend(encode_strings(patches_to_image(runs, y0[a:b], x0[a:b], h[a:b], H[a:b], W[a:b])))
+    return out

@@ -151,10 +151,9 @@ def _segmentations(rows: list, mode: str, rep: ExportReport, project, cancel) ->
             out[k] = json.dumps(polys, separators=(",", ":"))
     if need_rle:
         sel = [rows[k] for k in need_rle]
-        runs = rb.decode_strings([r[2] for r in sel])
-        arr = np.array([(r[3], r[4], r[5], r[11], r[12]) for r in sel], np.int64)
-        full = rb.patches_to_image(runs, arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4])
-        strings = rb.encode_strings(full)
+        arr = np.array([(r[3], r[4], r[5], r[11], r[12]) for r in sel], np.int64).reshape(-1, 5)
+        strings = rb.patch_strings_to_image([r[2] for r in sel], arr[:, 0], arr[:, 1], arr[:, 2],
+                                            arr[:, 3], arr[:, 4])
         for k, s, (_, _, _, H, W) in zip(need_rle, strings, arr.tolist()):
             s = s.replace("\\", "\\\\")
             out[k] = f'{{"size":[{H},{W}],"counts":"{s}"}}'

@@ -153,21 +153,21 @@ def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:
     for idx, values in ((comp_idx, comp_str), (list_idx, list_counts)):
         if not idx:
             continue
-        try:
-            r = rb.decode_strings(values) if values is comp_str else rb.from_lists(values)
-        except rb.RleStringError as e:
-            raise FormatError(src, str(e), f"annotations[{pos[idx[e.index]]}].segmentation.counts") from None
         sel = np.asarray(idx)
         H, W = sizes[sel, 0], sizes[sel, 1]
-        sums = r.sums()
-        bad = np.flatnonzero(sums != H * W)
-        if bad.size:
-            j = int(bad[0])
-            raise FormatError(src, f"RLE counts sum to {int(sums[j])}, expected "
-                              f"{int(H[j])}x{int(W[j])}={int(H[j] * W[j])}",
-                              f"annotations[{pos[idx[j]]}].segmentation.counts")
-        boxes, patch = rb.image_to_patches(r, H, W)
-        strings = rb.encode_strings(patch)
+        try:
+            if values is list_counts:  # uncompressed: check the sums, then the same path
+                runs = rb.from_lists(values)
+                sums = runs.sums()
+                bad = np.flatnonzero(sums != H * W)
+                if bad.size:
+                    j = int(bad[0])
+                    raise rb.RleStringError(j, f"RLE counts sum to {int(sums[j])}, expected "
+                                            f"{int(H[j])}x{int(W[j])}={int(H[j] * W[j])}")
+                values = rb.encode_strings(runs)
+            boxes, strings = rb.image_strings_to_patches(values, H, W)
+        except rb.RleStringError as e:
+            raise FormatError(src, str(e), f"annotations[{pos[idx[e.index]]}].segmentation.counts") from None
         y0, x0, h, w, ar = (b.tolist() for b in (boxes.y0, boxes.x0, boxes.h, boxes.w, boxes.area))
         for j, oi in enumerate(idx):
             owners[oi][1].rle = PatchRle(y0[j], x0[j], h[j], w[j], strings[j], ar[j])

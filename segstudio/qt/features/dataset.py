@@ -1,8 +1,10 @@
 """Dataset menu: import / export annotations, convert and validate datasets (any registered
 format), each with a progress dialog and the report.
 
-Jobs run on the window's I/O worker with their own project connection (SQLite WAL: the GUI keeps
-reading while an import writes its single transaction).  After an import the image list, the
+Jobs run on the feature's own one-thread worker (a long import must not hold one of the window's
+two I/O threads that prefetch images, and the window's I/O handler expects image results) with
+their own project connection (SQLite WAL: the GUI keeps reading while an import writes its single
+transaction).  After an import the image list, the
 categories and the current document are refreshed.
 """
 
@@ -10,10 +12,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from segstudio.qt.dataset.dialogs import ExportDialog, ImportDialog
 from segstudio.qt.dataset.progress import TaskDialog
+from segstudio.qt.workers import Worker
 
 
 def import_job(root, fmt: str, src, options: dict, dry_run: bool):
@@ -78,6 +81,10 @@ class DatasetFeature(QObject):
         super().__init__(window)
         self.setObjectName("dataset_feature")
         self.window = window
+        self.worker = Worker(threads=1, parent=self)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.worker.shutdown)
         menu = window.menu("Dataset")
         self.import_action = QAction("&Import Annotations…", self)
         self.import_action.setObjectName("action_dataset_import")
@@ -137,19 +144,19 @@ class DatasetFeature(QObject):
             self.run_validate(fmt, path, opts)
 
     def run_convert(self, fmt_in, src, in_opts, fmt_out, dst, out_opts, modal: bool = True) -> TaskDialog:
-        task = TaskDialog(self.window.io_worker, f"Convert {fmt_in} to {fmt_out}", self.window)
+        task = TaskDialog(self.worker, f"Convert {fmt_in} to {fmt_out}", self.window)
         task.start(convert_job(fmt_in, src, in_opts, fmt_out, dst, out_opts))
         return self._show(task, modal)
 
     def run_validate(self, fmt, path, opts, modal: bool = True) -> TaskDialog:
-        task = TaskDialog(self.window.io_worker, f"Validate {fmt}", self.window)
+        task = TaskDialog(self.worker, f"Validate {fmt}", self.window)
         task.start(validate_job(fmt, path, opts))
         return self._show(task, modal)
 
     def run_import(self, fmt: str, src, options: dict, dry_run: bool = False, modal: bool = True) -> TaskDialog:
         root = self.window.project.root
         title = f"{'Dry run: ' if dry_run else ''}Import {fmt}"
-        task = TaskDialog(self.window.io_worker, title, self.window)
+        task = TaskDialog(self.worker, title, self.window)
         if not dry_run:
             task.done_with.connect(self._after_import)
         task.start(import_job(root, fmt, src, options, dry_run))
@@ -157,7 +164,7 @@ class DatasetFeature(QObject):
 
     def run_export(self, fmt: str, dst, options: dict, modal: bool = True) -> TaskDialog:
         root = self.window.project.root
-        task = TaskDialog(self.window.io_worker, f"Export {fmt}", self.window)
+        task = TaskDialog(self.worker, f"Export {fmt}", self.window)
         task.done_with.connect(lambda rep: self.window.status(f"Exported {rep.instances} instances to {dst}"))
         task.start(export_job(root, fmt, dst, options))
         return self._show(task, modal)

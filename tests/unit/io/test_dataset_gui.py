@@ -46,9 +46,9 @@ def window(qtbot, project_dir):
     assert w.open_project(project_dir)
     dataset.install(w)
     yield w
-    w.io_worker.wait(10_000)
+    feature(w).worker.wait(10_000)
     w.close()
-    assert not w.io_worker.busy()
+    assert not feature(w).worker.busy() and not w.io_worker.busy()
 
 
 def feature(window):
