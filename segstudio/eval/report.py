@@ -102,14 +102,25 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def present_classes(result: EvalResult) -> list[int]:
+    """Indices of the classes that occur in either set (charts leave the others out)."""
+    cm = result.confusion
+    return [k for k, c in enumerate(result.classes)
+            if c.n_gt or c.n_pred or cm[k + 1].any() or cm[:, k + 1].any()]
+
+
 def html_report(result: EvalResult, title: str = "SegStudio evaluation", worst: int = 25) -> str:
     s = result.summary()
     o = result.options
-    names = [c.name for c in result.classes]
+    shown = present_classes(result)
+    classes = [result.classes[k] for k in shown]
+    names = [c.name for c in classes]
+    keep = [0] + [k + 1 for k in shown]
     charts = [
-        svg.bar_chart(names, [c.iou for c in result.classes], "Per-class IoU (pixels)"),
-        svg.bar_chart(names, [c.boundary_f for c in result.classes], "Per-class boundary F", "#2a9d6f"),
-        svg.heatmap(result.confusion, result.confusion_labels, "Semantic confusion matrix"),
+        svg.bar_chart(names, [c.iou for c in classes], "Per-class IoU (pixels)"),
+        svg.bar_chart(names, [c.boundary_f for c in classes], "Per-class boundary F", "#2a9d6f"),
+        svg.heatmap(result.confusion[np.ix_(keep, keep)], [result.confusion_labels[k] for k in keep],
+                    "Semantic confusion matrix"),
     ]
     if result.has_scores:
         charts.append(svg.histogram([

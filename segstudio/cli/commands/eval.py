@@ -86,6 +86,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     _print(result, args)
+    if args.report:
+        from segstudio.eval.report import write_html
+
+        write_html(result, args.report)
+        print(f"report: {args.report}")
+    if args.csv:
+        from segstudio.eval.report import write_csv
+
+        write_csv(result, args.csv)
+        print(f"csv: {args.csv}")
     if args.check_coco and result.coco is not None:
         from segstudio.eval.cocoref import run_cocoeval, run_cocoeval_files, to_coco
 
@@ -101,16 +111,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"COCOeval check: {'identical' if same else 'DIFFERENT'} ({', '.join(f'{v:.4f}' for v in ref)})")
         if not same:
             return 1
-    if args.report:
-        from segstudio.eval.report import write_html
-
-        write_html(result, args.report)
-        print(f"report: {args.report}")
-    if args.csv:
-        from segstudio.eval.report import write_csv
-
-        write_csv(result, args.csv)
-        print(f"csv: {args.csv}")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from segstudio.eval.compare import EvalResult
+from segstudio.eval.report import present_classes
 from segstudio.qt.review.charts import BarChart, HeatmapChart, HistogramChart
 
 CLASS_COLUMNS = ("class", "GT", "pred", "TP", "FP", "FN", "precision", "recall", "IoU", "Dice", "boundary F", "AP", "AP50")
@@ -76,10 +78,13 @@ class Dashboard(QWidget):
             self.summary.setRowCount(0)
             self.classes.setRowCount(0)
             return
-        names = [c.name for c in result.classes]
-        self.iou_bars.set_data(names, [c.iou for c in result.classes])
-        self.bf_bars.set_data(names, [c.boundary_f for c in result.classes])
-        self.heatmap.set_data(result.confusion, result.confusion_labels)
+        shown = present_classes(result)  # classes absent from both sets stay out of the charts
+        classes = [result.classes[k] for k in shown]
+        names = [c.name for c in classes]
+        self.iou_bars.set_data(names, [c.iou for c in classes])
+        self.bf_bars.set_data(names, [c.boundary_f for c in classes])
+        keep = [0] + [k + 1 for k in shown]
+        self.heatmap.set_data(result.confusion[np.ix_(keep, keep)], [result.confusion_labels[k] for k in keep])
         self.histogram.set_data(result.tp_scores, result.fp_scores, result.low_scores)
         summary = result.summary()
         self.summary.setRowCount(len(summary))

@@ -37,3 +37,14 @@ def test_csv_has_dataset_class_and_image_rows(tmp_path):
     assert int(dataset["tp"]) == sum(c.tp for c in r.classes)
     first = next(row for row in rows if row["scope"] == "image")
     assert first["image"] == r.images[0].name and int(first["fp"]) == r.images[0].fp
+
+
+def test_charts_leave_out_classes_absent_from_both_sets():
+    from segstudio.eval.report import present_classes
+
+    cats = synthetic.categories(3) + [(99, "unused")]
+    r = evaluate(synthetic.make_images(4, 6, 3, shape=(48, 64), seed=3), cats)
+    assert present_classes(r) == [0, 1, 2]
+    text = html_report(r)
+    charts = text.split("<h2>Per class</h2>")[0]
+    assert "unused" not in charts and "<td>unused</td>" in text  # still listed in the table
