@@ -72,6 +72,13 @@ class TrainedCard:
             "architecture": self.architecture,
             "licence": self.licence,
             "training": self.training,
+            # the same facts under the keys of the built-in model cards (segstudio/resources/
+            # models/*.yaml), so one registry can list both kinds
+            "id": self.name,
+            "framework": {"torch": "torch-state-dict", "onnx": "onnx", "torchscript": "torchscript"}[self.format],
+            "input_size": [self.input_size, self.input_size],
+            "normalization": {"scale": 1 / 255, "mean": list(self.mean), "std": list(self.std)},
+            "class_names": self.class_names,
         }
 
     def write(self, path: Path) -> Path:

@@ -1,0 +1,126 @@
+"""Training feature: Model menu entries (train, pre-label with the trained model, least
+certain next) and the Scribble Classifier dock.  See segstudio.qt.training."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+from segstudio.qt.training.prelabel import JOB as PRELABEL_JOB
+from segstudio.qt.training.prelabel import latest_card, prelabel_job
+from segstudio.qt.training.scribble_controller import ScribbleController
+from segstudio.qt.training.scribble_panel import ScribblePanel
+
+MENU = "Model"
+
+
+class TrainingFeature:
+    def __init__(self, window) -> None:
+        self.window = window
+        self.dialog = None
+        self.panel = ScribblePanel()
+        self.dock = window.add_dock(self.panel, "Scribble Classifier", Qt.DockWidgetArea.RightDockWidgetArea,
+                                    "dock_scribble")
+        self.dock.hide()
+        self.scribble = ScribbleController(window, self.panel)
+        self._prelabel_job: int | None = None
+        menu = window.menu(MENU)
+        menu.addSeparator()
+        self.actions: dict[str, QAction] = {}
+        for key, text, shortcut, slot in (
+            ("train_model", "&Train Model…", "Ctrl+Shift+T", self.show_dialog),
+            ("prelabel_trained", "Pre-label with &Trained Model", "", self.prelabel_latest),
+            ("least_certain", "Go to &Least Certain Image", "Ctrl+Shift+U", self.go_least_certain),
+            ("scribble", "&Scribble Classifier", "Ctrl+Shift+B", self.show_scribble),
+        ):
+            act = QAction(text, window)
+            act.setObjectName(key)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(lambda _c=False, s=slot: s())
+            menu.addAction(act)
+            self.actions[key] = act
+        window.project_opened.connect(self._project_opened)
+        window.worker.finished.connect(self._job_done)
+        window.worker.failed.connect(self._job_failed)
+        window.worker.progress.connect(self._job_progress)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    def show_dialog(self):
+        if self.window.project is None:
+            self.window.status("open a project first")
+            return None
+        if self.dialog is None:
+            from segstudio.qt.training.dialog import TrainingDialog
+
+            self.dialog = TrainingDialog(self.window.project, self.window)
+            self.dialog.prelabel_requested.connect(self.prelabel)
+        self.dialog.show()
+        self.dialog.raise_()
+        return self.dialog
+
+    def show_scribble(self) -> None:
+        self.dock.show()
+        self.dock.raise_()
+        self.scribble.set_active(True)
+
+    def _project_opened(self, project) -> None:
+        if self.dialog is not None and not self.dialog.runner.running:
+            self.dialog.refresh_project(project)
+
+    # ----------------------------------------------------------------- closed loop
+    def prelabel(self, card: str) -> None:
+        if self.window.project is None:
+            return
+        self.window.status("pre-labelling the remaining images…", 0)
+        self._prelabel_job = self.window.worker.submit(PRELABEL_JOB, prelabel_job(self.window.project.root, card))
+
+    def prelabel_latest(self) -> None:
+        if self.window.project is None:
+            return
+        card = latest_card(self.window.project.root)
+        if card is None:
+            self.window.status("no trained model in this project yet (Model > Train Model…)")
+            return
+        self.prelabel(card)
+
+    def go_least_certain(self) -> int | None:
+        project = self.window.project
+        if project is None:
+            return None
+        from segstudio.training.closed_loop import review_order
+
+        for image_id, _ in review_order(project):
+            if project.image(image_id).status in ("prelabelled", "in_progress", "in_review"):
+                self.window.go_to_image(image_id)
+                return image_id
+        self.window.status("no pre-labelled image left to review")
+        return None
+
+    def _job_progress(self, job_id: int, kind: str, done: int, total: int, message: str) -> None:
+        if kind == PRELABEL_JOB:
+            self.window.status(f"pre-labelling {done}/{total} {message}", 0)
+
+    def _job_done(self, job_id: int, kind: str, result: object) -> None:
+        if kind != PRELABEL_JOB or job_id != self._prelabel_job:
+            return
+        assert isinstance(result, dict)
+        self.window.refresh_image_list()
+        self.window.reload_document()
+        self.window.status(f"pre-labelled {result['images']} image(s); least certain first")
+        if result["order"]:
+            self.window.go_to_image(result["order"][0])
+
+    def _job_failed(self, error) -> None:
+        if error.kind == PRELABEL_JOB:
+            self.window.status(f"pre-label failed: {error.message}", 10000)
+
+    def shutdown(self) -> None:
+        if self.dialog is not None:
+            self.dialog.runner.shutdown()
+
+
+def install(window) -> None:
+    window.training_feature = TrainingFeature(window)
