@@ -90,44 +90,35 @@ def test_dashboard_and_export(review_project, window, qtbot, review, tmp_path): 
 
 
 def test_import_predictions_from_the_gui(review_project, window, qtbot, tmp_path):  # noqa: F811
+    from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
+
     from segstudio.core import rle
     from segstudio.qt.features import review as feature_module
+    from segstudio.qt.review.import_dialog import ImportPredictionsDialog
 
     feature = feature_module.install(window)
     root, (im0, _, _), (cat, _) = review_project
     res = [{"image_id": im0, "category_id": cat, "score": 0.7, "segmentation": rle.patch_to_image_rle(box(0, 0, 5, 5))}]
     (tmp_path / "r.json").write_text(json.dumps(res))
-    assert feature.import_predictions(str(tmp_path / "r.json"), "second")
-    assert feature.panel.pred_combo.currentText() == "second"
-    assert "second" in window.project.label_sets()
+    dialog = ImportPredictionsDialog(window, window.project.label_sets())
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not ok.isEnabled()
+    qtbot.keyClicks(dialog.path, str(tmp_path / "r.json"))
+    assert dialog.name.text() == "r" and ok.isEnabled()
+    dialog.name.setText("gt")
+    assert not ok.isEnabled()  # never into the ground truth
+    dialog.name.setText("second")
+    options = dialog.options()
+    assert options["fmt"] is None and options["overwrite"] is False and options["mask_mode"] == "instance"
+    assert feature.import_predictions(options)
+    assert feature.panel.pred_combo.currentText() == "second" and feature.dock.isVisible()
+    assert len(window.project.load_instances(im0, 0, "second")) == 1
     (tmp_path / "bad.json").write_text("{")
-    from PySide6.QtWidgets import QMessageBox
-
     shown = []
     orig = QMessageBox.warning
     QMessageBox.warning = staticmethod(lambda *a, **k: shown.append(a[2]))
     try:
-        assert not feature.import_predictions(str(tmp_path / "bad.json"), "third")
+        assert not feature.import_predictions({"source": str(tmp_path / "bad.json"), "name": "third"})
     finally:
         QMessageBox.warning = orig
     assert shown and "bad.json" in shown[0]
-
-
-def test_closing_in_split_view_restores_the_ground_truth_overlay(review_project, window, qtbot, review):  # noqa: F811
-    review.controller.set_mode("split")
-    assert not window.canvas.overlay_visible
-    window.close()
-    assert window.canvas.overlay_visible and not review.controller.active
-
-
-def test_pixel_metrics_follow_edits_in_the_background(review_project, window, qtbot, review):  # noqa: F811
-    c = review.controller
-    qtbot.waitUntil(lambda: c.pixel_eval is not None)
-    cat = next(iter(c.pixel_eval.class_iou))
-    assert c.pixel_eval.class_iou[cat] == 360 / 440  # 20x20 squares 2 px apart
-    assert c.pixel_eval.iou == (360 / 440 + 0.0) / 2  # mean over cat and the false-positive dog
-    assert f"IoU {c.pixel_eval.iou:.2f}" in review.panel.metrics.text()
-    c.select_item(1)
-    key(qtbot, window, Qt.Key.Key_Y)  # accept the match: the masks become equal
-    qtbot.waitUntil(lambda: c.pixel_eval is not None and c.pixel_eval.class_iou[cat] == 1.0)
-    assert "IoU 0.50" in review.panel.metrics.text()

@@ -9,11 +9,9 @@ Arriving on an image selects its first disagreement; accept and reject move on t
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from segstudio.qt.review.controller import ReviewController
 from segstudio.qt.review.dashboard import Dashboard
@@ -131,29 +129,30 @@ class ReviewFeature(QObject):
     def export_report(self) -> None:
         self.dashboard._export("html")
 
-    def import_predictions(self, path: str | None = None, name: str | None = None) -> bool:
+    def import_predictions(self, options: dict | None = None) -> bool:
+        """Import predictions as a label set: from `options` (the keyword arguments of
+        `import_predictions`), or asked with the import dialog."""
         project = self.window.project
         if project is None:
             return False
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self.window, "COCO results file (cancel to pick a folder)", "", "JSON (*.json)")
-            if not path:
-                path = QFileDialog.getExistingDirectory(self.window, "LabelMe folder or folder of mask PNGs")
-            if not path:
+        if options is None:
+            from segstudio.qt.review.import_dialog import ImportPredictionsDialog
+
+            dialog = ImportPredictionsDialog(self.window, project.label_sets())
+            if dialog.exec() != ImportPredictionsDialog.DialogCode.Accepted:
                 return False
-        if name is None:
-            name, ok = QInputDialog.getText(self.window, "Import predictions", "Label set name:", text=Path(path).stem)
-            if not ok or not name.strip():
-                return False
+            options = dialog.options()
         from segstudio.eval.predictions import import_predictions
 
+        opts = dict(options)
         try:
-            s = import_predictions(project, path, name.strip())
+            s = import_predictions(project, opts.pop("source"), opts.pop("name"), **opts)
         except ValueError as e:  # FormatError is a ValueError: file and place in the message
             QMessageBox.warning(self.window, "Import predictions", str(e))
             return False
         self.panel.refresh_sets()
         self.panel.pred_combo.setCurrentText(s.label_set)
+        self.show_panel()
         self.window.status(f"Imported {s.instances} predictions on {s.images} images as '{s.label_set}'"
                            + (f" ({len(s.skipped)} skipped)" if s.skipped else ""), 8000)
         return True
