@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntFlag
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -201,6 +201,3 @@ class SimpleContext:
     def message(self, text: str) -> None:
         self.messages.append(text)
 
-
-def describe(tool: Any) -> str:
-    return f"{getattr(tool, 'label', type(tool).__name__)}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QRectF
@@ -185,13 +184,3 @@ class TiledLayer(QGraphicsItem):
             target = QRectF(x0 + c0 * sx, y0 + r0 * sy, (c1 - c0) * sx, (r1 - r0) * sy)
             painter.drawImage(target, img, QRectF(c0, r0, c1 - c0, r1 - r0))
 
-
-def tiles_for(shape: tuple[int, int], level: int) -> Callable[[], list[Box]]:  # used by benches
-    def boxes() -> list[Box]:
-        h, w = shape
-        span = TILE << level
-        return [
-            (x, y, min(w, x + span), min(h, y + span)) for y in range(0, h, span) for x in range(0, w, span)
-        ]
-
-    return boxes

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
 from segstudio.core.document import DocumentChange, ImageDocument, union_box
 from segstudio.core.overlay import OverlayStyle
-from segstudio.core.tools.base import BaseTool, Buttons, Mods, ToolContext
+from segstudio.core.tools.base import BaseTool, ToolContext
 from segstudio.qt.canvas.layers import (
     ExtraLayer,
     HoverLayer,
@@ -481,5 +481,3 @@ class CanvasView(QGraphicsView):
             if r.width() > 0 and r.height() > 0:
                 painter.fillRect(r, brush)
 
-
-__all__ = ["Buttons", "CanvasView", "Mods"]
