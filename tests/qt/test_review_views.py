@@ -122,3 +122,23 @@ def test_import_predictions_from_the_gui(review_project, window, qtbot, tmp_path
     finally:
         QMessageBox.warning = orig
     assert shown and "bad.json" in shown[0]
+
+
+def test_closing_in_split_view_restores_the_ground_truth_overlay(review_project, window, qtbot, review):  # noqa: F811
+    review.controller.set_mode("split")
+    assert not window.canvas.overlay_visible
+    window.close()
+    assert window.canvas.overlay_visible and not review.controller.active
+
+
+def test_pixel_metrics_follow_edits_in_the_background(review_project, window, qtbot, review):  # noqa: F811
+    c = review.controller
+    qtbot.waitUntil(lambda: c.pixel_eval is not None)
+    cat = next(iter(c.pixel_eval.class_iou))
+    assert c.pixel_eval.class_iou[cat] == 360 / 440  # 20x20 squares 2 px apart
+    assert c.pixel_eval.iou == (360 / 440 + 0.0) / 2  # mean over cat and the false-positive dog
+    assert f"IoU {c.pixel_eval.iou:.2f}" in review.panel.metrics.text()
+    c.select_item(1)
+    key(qtbot, window, Qt.Key.Key_Y)  # accept the match: the masks become equal
+    qtbot.waitUntil(lambda: c.pixel_eval is not None and c.pixel_eval.class_iou[cat] == 1.0)
+    assert "IoU 0.50" in review.panel.metrics.text()
