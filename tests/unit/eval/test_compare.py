@@ -97,3 +97,21 @@ def test_windowed_pixel_metrics_equal_full_image_computation():
                 assert np.isnan(res.class_boundary_f[c]) == np.isnan(s.boundary_f()[k])
                 if not np.isnan(s.boundary_f()[k]):
                     assert res.class_boundary_f[c] == s.boundary_f()[k]
+
+
+def test_progress_and_cancellation():
+    from segstudio.core.tasks import Cancelled, CancelToken
+    from segstudio.eval import synthetic
+
+    images = synthetic.make_images(40, 3, 2, shape=(24, 32), seed=4)
+    seen = []
+    evaluate(images, synthetic.categories(2), progress=lambda d, t, m: seen.append((d, t)))
+    assert seen[0] == (0, 40) and seen[-1] == (40, 40)
+    token = CancelToken()
+
+    def cancel_midway(done, total, message):
+        if done >= 32:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        evaluate(images, synthetic.categories(2), cancel=token, progress=cancel_midway)
