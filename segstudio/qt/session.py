@@ -21,6 +21,7 @@ from segstudio.store import Project
 from segstudio.store.project import DocumentPersister, ImageRecord
 
 HISTORY_BUDGET = 128 * 1024 * 1024  # bytes of undo data per image
+SESSION_BUDGET = 1024 * 1024 * 1024  # bytes of open documents + undo data kept across navigation
 PREVIEW_MIN_PIXELS = 16_000_000  # above this, a JPEG is first shown from a 1/8 decode
 VIDEO_KINDS = ("video", "frames")
 
@@ -32,6 +33,10 @@ class Page:
     document: ImageDocument
     history: History
     persister: DocumentPersister | None
+
+
+def _page_bytes(page: Page) -> int:
+    return sum(inst.nbytes for inst in page.document) + page.history.nbytes
 
 
 class Session:
@@ -47,12 +52,29 @@ class Session:
 
     def page(self, image_id: int, frame: int = 0, label_set: str = "gt") -> Page:
         key = (image_id, frame, label_set)
-        page = self.pages.get(key)
+        page = self.pages.pop(key, None)
         if page is None:
             doc = self.project.load_document(image_id, frame, label_set)
             page = Page(doc, History(HISTORY_BUDGET), self.project.attach(doc))
-            self.pages[key] = page
+        self.pages[key] = page  # most recently used last
+        self.trim(key)
         return page
+
+    def trim(self, keep: Key, budget: int = SESSION_BUDGET) -> None:
+        """Forget the least recently used pages beyond `budget` bytes (documents + undo data).
+        Their edits are in the store already; only their undo steps go.  Pages without undo
+        steps go first."""
+        sizes = {k: _page_bytes(p) for k, p in self.pages.items()}
+        total = sum(sizes.values())
+        order = [k for k in self.pages if k != keep]
+        order.sort(key=lambda k: len(self.pages[k].history) > 0)  # stable: LRU within each group
+        for k in order:
+            if total <= budget:
+                break
+            page = self.pages.pop(k)
+            if page.persister is not None:
+                page.persister.detach()
+            total -= sizes[k]
 
     def reload(self, image_id: int, frame: int = 0, label_set: str = "gt") -> Page:
         """Drop the cached document (its history refers to it) and read the store again."""

@@ -337,3 +337,16 @@ def test_welcome_view_without_project(qtbot):
     assert w.current_document() is None and not w.actions["undo"].isEnabled()
     w.step_image(1)  # harmless without a project
     w.close()
+
+
+def test_session_forgets_least_recent_pages_beyond_its_budget(window):
+    session = window.session
+    ids = [r.id for r in window.project.images()]
+    rect(window, (5, 5), (20, 20))  # the first image now has an undo step
+    for i in ids[1:]:
+        window.go_to_image(i)
+    assert len(session.pages) == 3
+    session.trim(next(reversed(session.pages)), budget=0)
+    assert len(session.pages) == 1  # only the current page stays
+    window.go_to_image(ids[0])
+    assert len(window.current_document()) == 1 and not window.actions["undo"].isEnabled()

@@ -275,3 +275,36 @@ def test_shape_offsets_are_python_ints():
     # numpy integers in MaskPatch offsets would be stored as blobs by sqlite3
     m = polygon_mask(np.array([[3.2, 4.7], [20.1, 5.0], [12.0, 30.3]]), (40, 40))
     assert type(m.y0) is int and type(m.x0) is int
+
+
+def test_gestures_outside_the_image_are_clipped_or_ignored():
+    tool = BrushTool()
+    doc, hist, _ = make(tool, brush_size=9)
+    drag(tool, [(-20, -20), (3, 3)])  # starts outside, ends inside the corner
+    m = doc.instances[0].mask
+    assert m.x0 == 0 and m.y0 == 0 and m.to_full()[1, 1]
+    rect = RectangleTool()
+    rect.activate(tool.ctx)
+    drag(rect, [(-50, -50), (-10, -10)])  # wholly outside: nothing
+    assert len(doc) == 1 and len(hist) == 1
+    drag(rect, [(70, 50), (200, 200)])  # clipped to the image
+    assert doc.instances[1].mask.bbox() == (70, 50, 10, 14)
+
+
+def test_one_pixel_brush_paints_a_connected_line():
+    tool = BrushTool()
+    doc, _, _ = make(tool, brush_size=1)
+    drag(tool, [(5.5, 5.5), (25.5, 15.5)])
+    m = doc.instances[0].mask
+    from segstudio.core.geometry import connected_parts
+
+    assert len(connected_parts(m)) == 1 and m.to_full()[5, 5] and m.to_full()[15, 25]
+
+
+def test_polygon_vertices_outside_are_clipped():
+    tool = PolygonTool()
+    doc, _, _ = make(tool)
+    for p in [(-10, -10), (30, -10), (30, 30), (-10, 30)]:
+        tool.press(*p, L, N)
+    tool.key(KEY_ENTER, N)
+    assert doc.instances[0].mask.bbox()[:2] == (0, 0)
