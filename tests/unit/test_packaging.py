@@ -296,3 +296,17 @@ def test_bundle_spec_and_scripts_are_consistent():
         for script in (ROOT / "packaging" / "build_bundle.sh", LINUX / "install-desktop.sh"):
             proc = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
             assert proc.returncode == 0, proc.stderr
+
+
+def test_bundle_entry_dispatches_to_the_cli(tmp_path):
+    entry = ROOT / "packaging" / "bundle_entry.py"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    version = subprocess.run([sys.executable, str(entry), "--version"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.strip() == f"segstudio {source_version()}"
+    info = subprocess.run([sys.executable, str(entry), "--bundle-info"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert info.returncode == 0 and "frozen: False" in info.stdout
+    bad = subprocess.run([sys.executable, str(entry), "no-such-command"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
