@@ -287,8 +287,8 @@ class MainWindow(QMainWindow):
                 self.io_worker.submit("prefetch", job, priority=-1)
 
     def _on_io_finished(self, job_id: int, kind: str, result: object) -> None:
-        if self.session is None:
-            return
+        if self.session is None or kind not in ("prefetch", "full-image"):
+            return  # features share the I/O pool: leave their jobs alone
         image_id, data = result  # type: ignore[misc]
         if kind == "prefetch":
             self.session.keep_prefetched(image_id, data)
