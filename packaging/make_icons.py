@@ -8,6 +8,10 @@ The SVG is the single source of the drawing; every PNG is rendered from it with 
 sizes cannot drift apart. The Windows .ico and macOS .icns are containers of those PNGs, written
 here by hand (both formats accept PNG entries) so no extra tool (Pillow, iconutil) is needed.
 
+It also copies the Linux desktop files of `packaging/linux/` (the source) into
+`segstudio/resources/desktop/`, so a wheel install can register itself with
+`segstudio install-desktop`; a test checks that the copies are current.
+
 The motif: a photo tile with one segmented object drawn as a mask overlay that has a hole and a
 crisp outline, and a positive click prompt - "pixel-accurate masks with holes, model-assisted".
 """
@@ -22,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "segstudio" / "resources" / "icons" / "app"
+LINUX = ROOT / "packaging" / "linux"
+DESKTOP_OUT = ROOT / "segstudio" / "resources" / "desktop"
 APP_ID = "io.github.segstudio.SegStudio"
 SIZES = (16, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 32, 48, 64, 128, 256)
@@ -132,12 +138,27 @@ def generate(out: Path = OUT) -> list[Path]:
     return written
 
 
+def desktop_files() -> list[str]:
+    return [f"{APP_ID}.desktop", f"{APP_ID}.metainfo.xml", f"{APP_ID}.mime.xml"]
+
+
+def sync_desktop_files(out: Path = DESKTOP_OUT) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in desktop_files():
+        (out / name).write_bytes((LINUX / name).read_bytes())
+        written.append(out / name)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT, help=f"output folder (default {OUT})")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"icon folder (default {OUT})")
+    parser.add_argument("--desktop-out", type=Path, default=DESKTOP_OUT,
+                        help=f"where the desktop files are copied (default {DESKTOP_OUT})")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    for path in generate(args.out):
+    for path in generate(args.out) + sync_desktop_files(args.desktop_out):
         print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {path.stat().st_size} bytes")
     return 0
 
