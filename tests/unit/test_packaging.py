@@ -249,7 +249,8 @@ def test_committed_icons_match_make_icons(tmp_path):
     import numpy as np
 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, str(ROOT / "packaging" / "make_icons.py"), "--out", str(tmp_path)],
+    proc = subprocess.run([sys.executable, str(ROOT / "packaging" / "make_icons.py"), "--out", str(tmp_path),
+                           "--desktop-out", str(tmp_path / "desktop")],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     folder = RESOURCES / "icons" / "app"
