@@ -32,6 +32,17 @@ def _seg_dist(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return float(np.hypot(*(a + t * ab - p)))
 
 
+def _thin(ring: np.ndarray, spacing: float) -> np.ndarray:
+    """Vertices at least `spacing` apart, for display only (every vertex stays pickable):
+    traced outlines have a vertex at nearly every pixel of a curve."""
+    keep, last = [], None
+    for p in ring:
+        if last is None or abs(p[0] - last[0]) + abs(p[1] - last[1]) >= spacing:
+            keep.append(p)
+            last = p
+    return np.array(keep) if keep else ring[:0]
+
+
 class VertexTool(BaseTool):
     name, label = "vertex", "Edit vertices"
     pick_radius = 5.0  # image pixels; the host scales it with the zoom
@@ -147,7 +158,7 @@ class VertexTool(BaseTool):
         for rings in self._parts:
             for ring in rings:
                 out.append(PreviewShape("polygon", ring, "handle"))
-                out.append(PreviewShape("handles", ring, "handle"))
+                out.append(PreviewShape("handles", _thin(ring, self.pick_radius), "handle"))
         ref = self._drag or self._hover
         if ref is not None and ref[0] < len(self._parts):
             pi, ri, k = ref
