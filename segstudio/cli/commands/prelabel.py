@@ -1,0 +1,53 @@
+"""`segstudio prelabel PROJECT --model ID [--only-unlabelled]`: batch pre-labels, resumable."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from segstudio.cli.commands._model_args import add_model_args, load_model
+from segstudio.cli.main import CliError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "prelabel", help="pre-label a project's images with a model",
+        description="Run an image model (salient, yolo-seg, semantic) over the project. Results "
+                    "become model instances with scores; earlier model instances are replaced, "
+                    "manual ones kept; new images become 'prelabelled'. An interrupted run "
+                    "resumes where it stopped (unless --restart).")
+    p.add_argument("project", type=Path)
+    add_model_args(p)
+    p.add_argument("--only-unlabelled", action="store_true",
+                   help="only images with status 'new' and no instances")
+    p.add_argument("--image", type=int, action="append", default=[], metavar="ID",
+                   help="only these image ids (repeatable)")
+    p.add_argument("--restart", action="store_true", help="do not resume an unfinished run")
+    p.add_argument("--batch", type=int, default=4, help="images per network call (default 4)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from segstudio.cli.progress import ProgressBar
+    from segstudio.inference.prelabel import prelabel_project
+    from segstudio.store import Project, ProjectError
+
+    try:
+        project = Project.open(args.project)
+    except ProjectError as e:
+        raise CliError(str(e)) from None
+    card, model = load_model(args)
+    if card.is_prompt:
+        raise CliError(f"model {card.id} is a click/box model; pre-labelling needs an image model")
+    scope = "selected" if args.image else ("unlabelled" if args.only_unlabelled else "all")
+    with project:
+        bar = ProgressBar(0, f"prelabel {card.id}")
+        rep = prelabel_project(project, model, scope, args.image, resume=not args.restart,
+                               batch=args.batch, background=card.background, progress=bar)
+    if rep.resumed_from:
+        print(f"resumed run {rep.run_id} after {rep.resumed_from} images")
+    print(f"pre-labelled {rep.done} images ({rep.instances} instances) in {rep.seconds:.1f} s "
+          f"({rep.images_per_second:.2f} images/s); {rep.skipped} skipped")
+    for e in rep.errors:
+        print(f"warning: {e}")
+    return 0 if not rep.errors else 1

@@ -1,0 +1,346 @@
+"""The built-in interactive click/box segmenter: GrabCut with clicks as hard constraints.
+
+No learned weights are needed; optionally the U²-Netp saliency map seeds the first result.
+
+Per image (`set_image`, the "embedding"): the image is reduced so its long side is at most
+`work_side` pixels and, when seeding is on, the saliency map is computed once.
+
+Per prompt (`predict`):
+1. an initial trimap at working resolution: the previous result as probable foreground (each
+   click refines the last mask); for a first click, the salient component under the click, else
+   a disk around it; for a box, everything outside is background;
+2. every click is a hard constraint: a small disk of sure foreground / sure background;
+3. GrabCut runs only inside a region of interest around the probable foreground and the clicks
+   (outside is background), a few iterations;
+4. clean-up: keep the parts connected to positive clicks; after a refinement click, only the
+   changes connected to the new click are kept, so a click fixes the error it was placed on and
+   does not disturb the rest of the mask;
+5. the mask is upsampled to image size (bilinear on the 0/1 map, threshold 0.5) and the click
+   disks are enforced at full resolution.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.inference.base import Click, Prompt, PromptResult
+
+MODEL_ID = "grabcut-interactive"
+
+
+@dataclass
+class GrabCutParams:
+    work_side: int = 400  # long side of the working image
+    click_radius: float = 0.012  # hard-constraint disk radius, fraction of the working long side
+    seed_disk: float = 0.06  # first-click disk (no saliency), fraction of the working long side
+    roi_margin: float = 0.25  # ROI margin around probable foreground, fraction of its size
+    iterations_first: int = 3
+    iterations_refine: int = 2
+    local_refine: bool = True  # keep only changes connected to the newest click
+    local_window: float = 2.5  # refinement window half-size, in units of the error radius d
+    local_flip: float = 0.8  # disk of radius local_flip*d becomes probably the clicked label
+    local_cap: float = 0.06  # cap of d, fraction of the image long side
+    local_min_half: float = 0.03  # minimum window half-size, fraction of the image long side
+    local_side: int = 320
+    sure_frac: float = 0.0  # disk of radius sure_frac*d around a refinement click is sure
+    max_growth: float = 6.0  # a kept change may cover at most this many error disks (pi d^2)  # refinement windows larger than this are reduced
+    saliency_threshold: float = 0.5
+    max_salient_fraction: float = 0.7  # a salient "object" larger than this is not a seed
+
+
+class GrabCutInteractive:
+    """PromptSegmenter: `set_image` once, then `predict` with clicks, a box and the last mask."""
+
+    model_id = MODEL_ID
+
+    def __init__(self, saliency=None, params: GrabCutParams | None = None) -> None:
+        """`saliency`: an object with `saliency(rgb) -> float32 HxW` (the built-in
+        SalientSegmenter) or None for pure GrabCut."""
+        self.params = params or GrabCutParams()
+        self._saliency_model = saliency
+        self._lock = threading.Lock()
+        self._full_shape: tuple[int, int] = (0, 0)
+        self._work: np.ndarray | None = None
+        self._image: np.ndarray | None = None
+        self._sal: np.ndarray | None = None
+        self._scale = 1.0
+
+    # ----------------------------------------------------------------- per image
+    def set_image(
+        self,
+        rgb: np.ndarray,
+        cancel: CancelToken | None = None,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"expected an RGB uint8 image HxWx3, got {rgb.dtype} {rgb.shape}")
+        report(progress, 0, 2, "preparing image")
+        h, w = rgb.shape[:2]
+        scale = min(1.0, self.params.work_side / max(h, w))
+        wh, ww = max(1, round(h * scale)), max(1, round(w * scale))
+        work = rgb if scale == 1.0 else cv2.resize(rgb, (ww, wh), interpolation=cv2.INTER_AREA)
+        # GrabCut's colour models expect BGR order only by convention; RGB works the same.
+        work = np.ascontiguousarray(work)
+        sal = None
+        if self._saliency_model is not None:
+            if cancel is not None:
+                cancel.check()
+            s = self._saliency_model.saliency(work)
+            sal = cv2.resize(s, (ww, wh), interpolation=cv2.INTER_LINEAR) if s.shape != (wh, ww) else s
+        with self._lock:
+            self._full_shape = (h, w)
+            self._scale = (wh / h, ww / w)
+            self._work = work
+            self._image = rgb
+            self._sal = sal
+        report(progress, 2, 2, "image ready")
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        return self._full_shape
+
+    # ----------------------------------------------------------------- per prompt
+    def predict(self, prompt: Prompt, cancel: CancelToken | None = None) -> PromptResult:
+        with self._lock:
+            if self._work is None:
+                raise RuntimeError("set_image must be called before predict")
+            image, work, sal, scale = self._image, self._work, self._sal, self._scale
+        H, W = self._full_shape
+        if prompt.is_empty:
+            return PromptResult(np.zeros((H, W), bool), 0.0)
+        prev = prompt.prev_mask
+        if prev is not None and prev.shape != (H, W):
+            raise ValueError(f"previous mask {prev.shape} does not fit the image {(H, W)}")
+        if prev is not None and prev.any() and prompt.clicks:
+            mask = self._local(image, prev, prompt.clicks, cancel)
+        else:
+            mask = self._global(work, sal, scale, prompt, cancel)
+        self._enforce_clicks(mask, prompt.clicks, max(H, W))
+        return PromptResult(mask, 1.0)
+
+    def _global(self, work, sal, scale, prompt: Prompt, cancel) -> np.ndarray:
+        """First result: GrabCut over the reduced image, seeded by saliency, a box or a disk."""
+        H, W = self._full_shape
+        sy, sx = scale
+        h, w = work.shape[:2]
+        rc = max(2, round(self.params.click_radius * max(h, w)))
+        clicks = [(c.x * sx, c.y * sy, c.positive) for c in prompt.clicks]
+        clicks = [(min(max(x, 0), w - 1), min(max(y, 0), h - 1), pos) for x, y, pos in clicks]
+        box = None
+        if prompt.box is not None:
+            x0, y0, x1, y1 = prompt.box
+            box = (
+                int(np.clip(np.floor(min(x0, x1) * sx), 0, w - 1)),
+                int(np.clip(np.floor(min(y0, y1) * sy), 0, h - 1)),
+                int(np.clip(np.ceil(max(x0, x1) * sx), 1, w)),
+                int(np.clip(np.ceil(max(y0, y1) * sy), 1, h)),
+            )
+        tri = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+        tri[self._seed(sal, clicks, box, h, w)] = cv2.GC_PR_FGD
+        if box is not None:
+            outside = np.ones((h, w), bool)
+            outside[box[1] : box[3], box[0] : box[2]] = False
+            tri[outside] = cv2.GC_BGD
+        hard = np.zeros((h, w), np.uint8)  # 1 = sure fg, 2 = sure bg
+        for x, y, pos in clicks:
+            cv2.circle(hard, (round(x), round(y)), rc, 1 if pos else 2, -1)
+        tri[hard == 1] = cv2.GC_FGD
+        tri[hard == 2] = cv2.GC_BGD
+        if cancel is not None:
+            cancel.check()
+        fg = self._grabcut(work, tri, box, self.params.iterations_first)
+        fg = self._keep_clicked_parts(fg, clicks)
+        return self._upsample(fg, H, W)
+
+    def _local(self, image, prev: np.ndarray, clicks, cancel) -> np.ndarray:
+        """Refinement: GrabCut in a window around the newest click, at (near) full resolution.
+
+        The click sits inside the error it corrects; its distance to the nearest pixel of the
+        label it asks for (d) estimates the error's size, so a disk of radius ~d around it becomes
+        *probably* the clicked label and colour decides; the window spans a few d.  Only changes
+        connected to the click are kept."""
+        p = self.params
+        H, W = prev.shape
+        c = clicks[-1]
+        cx, cy = int(np.clip(round(c.x), 0, W - 1)), int(np.clip(round(c.y), 0, H - 1))
+        want = bool(c.positive)
+        if prev[cy, cx] == want:
+            return prev.copy()  # nothing to correct
+        d = self._distance_to_label(prev, cx, cy, want, cap=p.local_cap * max(H, W))
+        half = int(max(p.local_min_half * max(H, W), p.local_window * d))
+        x0, y0 = max(0, cx - half), max(0, cy - half)
+        x1, y1 = min(W, cx + half + 1), min(H, cy + half + 1)
+        win_prev = prev[y0:y1, x0:x1]
+        img = image[y0:y1, x0:x1]
+        ws = min(1.0, p.local_side / max(y1 - y0, x1 - x0))
+        wh, ww = max(2, round((y1 - y0) * ws)), max(2, round((x1 - x0) * ws))
+        if ws < 1.0:
+            img = cv2.resize(img, (ww, wh), interpolation=cv2.INTER_AREA)
+            pm = cv2.resize(win_prev.astype(np.float32), (ww, wh), interpolation=cv2.INTER_AREA) > 0.5
+        else:
+            pm = win_prev
+        tri = np.where(pm, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+        lx, ly = (cx - x0) * ws, (cy - y0) * ws
+        flip = np.zeros((wh, ww), np.uint8)
+        cv2.circle(flip, (round(lx), round(ly)), max(1, round(p.local_flip * d * ws)), 1, -1)
+        tri[flip.astype(bool)] = cv2.GC_PR_FGD if want else cv2.GC_PR_BGD
+        if p.sure_frac > 0:
+            sure = np.zeros((wh, ww), np.uint8)
+            cv2.circle(sure, (round(lx), round(ly)), max(1, round(p.sure_frac * d * ws)), 1, -1)
+            tri[sure.astype(bool)] = cv2.GC_FGD if want else cv2.GC_BGD
+        # The window frame keeps the previous labels for sure, so a change cannot leak out.
+        frame = np.zeros((wh, ww), bool)
+        frame[0, :] = frame[-1, :] = frame[:, 0] = frame[:, -1] = True
+        if x0 == 0:
+            frame[:, 0] = False
+        if y0 == 0:
+            frame[0, :] = False
+        if x1 == W:
+            frame[:, -1] = False
+        if y1 == H:
+            frame[-1, :] = False
+        tri[frame & pm] = cv2.GC_FGD
+        tri[frame & ~pm] = cv2.GC_BGD
+        rc = max(2, round(p.click_radius * max(H, W) * ws))
+        for k in clicks:
+            kx, ky = (k.x - x0) * ws, (k.y - y0) * ws
+            if -rc <= kx < ww + rc and -rc <= ky < wh + rc:
+                cv2.circle(tri, (round(kx), round(ky)), rc, int(cv2.GC_FGD if k.positive else cv2.GC_BGD), -1)
+        if cancel is not None:
+            cancel.check()
+        fg = self._grabcut(img, tri, None, p.iterations_refine, roi=False)
+        if ws < 1.0:
+            up = cv2.resize(fg.astype(np.float32), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+            fg = up > 0.5
+        new = prev.copy()
+        new[y0:y1, x0:x1] = fg
+        if p.local_refine:
+            change = (new ^ prev)[y0:y1, x0:x1]
+            change[max(0, cy - y0 - 1) : cy - y0 + 2, max(0, cx - x0 - 1) : cx - x0 + 2] = True
+            _, labels = cv2.connectedComponents(change.astype(np.uint8), connectivity=8)
+            keep = labels == labels[cy - y0, cx - x0]
+            # A correction far larger than the error it was aimed at means the colour models
+            # were fooled: fall back to the click's own disk (enforced by the caller).
+            if np.count_nonzero(keep) > p.max_growth * np.pi * max(d, 4.0) ** 2:
+                return prev.copy()
+            new[y0:y1, x0:x1] = np.where(keep, fg, win_prev)
+        return new
+
+    @staticmethod
+    def _distance_to_label(prev, cx, cy, want: bool, cap: float) -> float:
+        """Distance from (cx, cy) to the nearest pixel whose label is `want`, capped."""
+        r = int(cap)
+        H, W = prev.shape
+        y0, y1, x0, x1 = max(0, cy - r), min(H, cy + r + 1), max(0, cx - r), min(W, cx + r + 1)
+        other = prev[y0:y1, x0:x1] != want  # pixels not yet of the wanted label
+        if other.all():
+            return cap
+        dist = cv2.distanceTransform(other.astype(np.uint8), cv2.DIST_L2, 3)
+        return float(min(cap, dist[cy - y0, cx - x0]))
+
+    def _enforce_clicks(self, mask: np.ndarray, clicks, long_side: int) -> None:
+        # Click disks are promises to the user: they hold at full resolution.
+        r = max(1, round(self.params.click_radius * min(long_side, self.params.work_side)))
+        for c in clicks:
+            disk = np.zeros(mask.shape, np.uint8)
+            cv2.circle(disk, (round(c.x), round(c.y)), r, 1, -1)
+            mask[disk.astype(bool)] = c.positive
+
+    # ----------------------------------------------------------------- steps
+    def _seed(self, sal, clicks, box, h, w) -> np.ndarray:
+        p = self.params
+        seed = np.zeros((h, w), bool)
+        pos = [(x, y) for x, y, ok in clicks if ok]
+        if sal is not None:
+            salient = sal >= p.saliency_threshold
+            if box is not None:
+                inbox = np.zeros_like(salient)
+                inbox[box[1] : box[3], box[0] : box[2]] = True
+                salient &= inbox
+            n, labels = cv2.connectedComponents(salient.astype(np.uint8), connectivity=8)
+            keep = set()
+            for x, y in pos:
+                k = labels[int(y), int(x)]
+                if k > 0:
+                    keep.add(int(k))
+            if not pos and box is not None and n > 1:
+                keep = set(range(1, n))
+            if keep:
+                cand = np.isin(labels, list(keep))
+                if cand.sum() <= p.max_salient_fraction * h * w:
+                    seed |= cand
+        if box is not None and not seed.any():
+            seed[box[1] : box[3], box[0] : box[2]] = True
+        if not seed.any():
+            r = max(3, round(p.seed_disk * max(h, w)))
+            m = np.zeros((h, w), np.uint8)
+            for x, y in pos:
+                cv2.circle(m, (round(x), round(y)), r, 1, -1)
+            seed |= m.astype(bool)
+        return seed
+
+    def _grabcut(self, work, tri, box, iters: int, roi: bool = True) -> np.ndarray:
+        p = self.params
+        h, w = tri.shape
+        fgish = (tri == cv2.GC_FGD) | (tri == cv2.GC_PR_FGD)
+        ys, xs = np.nonzero(fgish)
+        if ys.size == 0:
+            return np.zeros((h, w), bool)
+        if not roi:
+            x0, y0, x1, y1 = 0, 0, w, h
+        elif box is not None:
+            bx0, by0, bx1, by1 = box
+            m = max(4, round(0.05 * max(bx1 - bx0, by1 - by0)))
+            x0, y0, x1, y1 = bx0 - m, by0 - m, bx1 + m, by1 + m
+        else:
+            x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+            m = max(8, round(p.roi_margin * max(x1 - x0, y1 - y0)))
+            x0, y0, x1, y1 = x0 - m, y0 - m, x1 + m, y1 + m
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+        sub = tri[y0:y1, x0:x1].copy()
+        # GrabCut needs both colour models: make sure some background is in the ROI.
+        if not np.isin(sub, (cv2.GC_BGD, cv2.GC_PR_BGD)).any():
+            sub[0, :] = sub[-1, :] = cv2.GC_PR_BGD
+            sub[:, 0] = sub[:, -1] = cv2.GC_PR_BGD
+        img = np.ascontiguousarray(work[y0:y1, x0:x1])
+        bgd = np.zeros((1, 65), np.float64)
+        fgd = np.zeros((1, 65), np.float64)
+        # Degenerate colour statistics (e.g. a flat image) make OpenCV raise: keep the trimap.
+        with contextlib.suppress(cv2.error):
+            cv2.grabCut(img, sub, None, bgd, fgd, iters, cv2.GC_INIT_WITH_MASK)
+        out = np.zeros((h, w), bool)
+        out[y0:y1, x0:x1] = (sub == cv2.GC_FGD) | (sub == cv2.GC_PR_FGD)
+        return out
+
+    @staticmethod
+    def _keep_clicked_parts(fg: np.ndarray, clicks) -> np.ndarray:
+        pos = [(int(y), int(x)) for x, y, ok in clicks if ok]
+        if pos and fg.any():
+            _, labels = cv2.connectedComponents(fg.astype(np.uint8), connectivity=8)
+            keep = {int(labels[y, x]) for y, x in pos} - {0}
+            if keep:
+                fg = np.isin(labels, list(keep))
+        return fg
+
+    @staticmethod
+    def _upsample(fg: np.ndarray, H: int, W: int) -> np.ndarray:
+        if fg.shape == (H, W):
+            return fg.copy()
+        up = cv2.resize(fg.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR)
+        return up > 0.5
+
+
+def make_click_session(model: GrabCutInteractive):
+    """Adapter for the NoC protocol: clicks (x, y, positive) + previous mask -> mask."""
+
+    def predict(clicks, prev_mask):
+        prompt = Prompt(tuple(Click(x + 0.0, y + 0.0, pos) for x, y, pos in clicks), None, prev_mask)
+        return model.predict(prompt).mask
+
+    return predict

@@ -1,0 +1,110 @@
+"""Find model cards (built-in, the user's models folder, paths given on the command line) and
+turn a card into a runnable model object.  Loading imports torch/onnxruntime lazily."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from segstudio.inference.base import ModelError
+from segstudio.inference.cards import (
+    BUILTIN_DIR,
+    CARD_SUFFIXES,
+    ModelCard,
+    parse_card,
+    user_models_dir,
+)
+
+log = logging.getLogger(__name__)
+
+# The interactive model has no files: its card is built in code.
+INTERACTIVE_CARD = ModelCard(
+    id="grabcut-interactive",
+    kind="interactive",
+    framework="builtin",
+    name="Built-in click/box segmenter (GrabCut + saliency)",
+    licence="Apache-2.0 (SegStudio); saliency seed: U²-Netp, Apache-2.0",
+    description="Clicks and boxes to a mask, refined click by click; works offline, no weights "
+    "beyond the built-in U²-Netp.",
+)
+
+
+def _cards_in(folder: Path, errors: list[str]) -> list[ModelCard]:
+    out = []
+    if not folder.is_dir():
+        return out
+    for p in sorted(folder.rglob("*")):
+        if p.suffix.lower() in CARD_SUFFIXES and p.is_file():
+            try:
+                out.append(parse_card(p, extra_dirs=(folder,)))
+            except ModelError as exc:
+                errors.append(str(exc))
+    return out
+
+
+def discover(
+    extra: Iterable[str | Path] = (), user_dir: Path | None = None
+) -> tuple[list[ModelCard], list[str]]:
+    """All cards: built-in first, then the user's folder, then `extra` (files or folders).
+    A later card with the same id replaces an earlier one.  Returns (cards, problems)."""
+    errors: list[str] = []
+    cards: list[ModelCard] = [INTERACTIVE_CARD]
+    cards += _cards_in(BUILTIN_DIR, errors)
+    cards += _cards_in(user_dir if user_dir is not None else user_models_dir(), errors)
+    for e in extra:
+        p = Path(e)
+        if p.is_dir():
+            cards += _cards_in(p, errors)
+        else:
+            try:
+                cards.append(parse_card(p))
+            except ModelError as exc:
+                errors.append(str(exc))
+    by_id: dict[str, ModelCard] = {}
+    for c in cards:
+        by_id[c.id] = c
+    return list(by_id.values()), errors
+
+
+def find(model: str, extra: Iterable[str | Path] = (), user_dir: Path | None = None) -> ModelCard:
+    """A card by id, or by the path of a card file."""
+    p = Path(model)
+    if p.suffix.lower() in CARD_SUFFIXES and (p.is_file() or "/" in model or "\\" in model):
+        return parse_card(p)
+    cards, errors = discover(extra, user_dir)
+    for c in cards:
+        if c.id == model:
+            return c
+    known = ", ".join(c.id for c in cards)
+    hint = f" (problems: {'; '.join(errors)})" if errors else ""
+    raise ModelError(f"unknown model {model!r}; known models: {known}{hint}")
+
+
+def load(card: ModelCard) -> Any:
+    """The model object for a card: a PromptSegmenter or an ImageSegmenter."""
+    if card.id == INTERACTIVE_CARD.id:
+        from segstudio.inference.interactive import GrabCutInteractive
+        from segstudio.inference.u2net import SalientSegmenter
+
+        return GrabCutInteractive(SalientSegmenter())
+    if card.kind == "salient":
+        from segstudio.inference.salient import SalientImageSegmenter
+
+        return SalientImageSegmenter.from_card(card)
+    if card.kind == "sam":
+        from segstudio.inference.sam_onnx import SamOnnx
+
+        return SamOnnx.from_card(card)
+    if card.kind == "yolo-seg":
+        from segstudio.inference.yolo_seg import YoloSegOnnx
+
+        return YoloSegOnnx.from_card(card)
+    if card.kind == "semantic":
+        from segstudio.inference.semantic import load_semantic
+
+        return load_semantic(card)
+    if card.kind == "interactive":
+        raise ModelError(f"{card.source or card.id}: user interactive models must be kind 'sam'")
+    raise ModelError(f"{card.source or card.id}: cannot load kind {card.kind!r}")

@@ -1,0 +1,51 @@
+"""Opening user model files safely and with clear errors (onnxruntime, TorchScript, state dicts).
+
+Nothing here unpickles arbitrary objects: ONNX is a protobuf; TorchScript archives are loaded by
+`torch.jit.load`, which reads code and tensors of the TorchScript format (it runs the model's own
+TorchScript code, as any model does, but never Python pickles of arbitrary classes); plain
+weights go through `torch.load(weights_only=True)`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from segstudio.inference.base import ModelError
+
+
+def onnx_session(path: Path, threads: int | None = None) -> Any:
+    import onnxruntime as ort
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: ONNX model file not found")
+    opts = ort.SessionOptions()
+    n = threads or min(4, os.cpu_count() or 1)
+    opts.intra_op_num_threads = n
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{path}: not a loadable ONNX model ({msg})") from exc
+
+
+def torchscript_module(path: Path) -> Any:
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: TorchScript file not found")
+    try:
+        m = torch.jit.load(str(path), map_location="cpu")
+    except Exception as exc:
+        raise ModelError(f"{path}: not a TorchScript archive ({exc})") from exc
+    m.eval()
+    return m
+
+
+def io_names(sess: Any) -> tuple[list[str], list[str]]:
+    return [i.name for i in sess.get_inputs()], [o.name for o in sess.get_outputs()]
