@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
-    QInputDialog,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -342,9 +341,9 @@ class MainWindow(QMainWindow):
         cv.discard_requested.connect(c.discard_proposal)
         cv.cursor_moved.connect(lambda pos: self.status_bar.show_cursor(pos, self._data.data if self._data else None))
         cv.zoom_changed.connect(self.status_bar.show_zoom)
-        self.welcome.open_folder.connect(self._ask_open_folder)
-        self.welcome.open_project.connect(self._ask_open_project)
-        self.welcome.open_sample.connect(self._open_sample)
+        self.welcome.open_folder.connect(partial(window_slots.ask_open_folder, self))
+        self.welcome.open_project.connect(partial(window_slots.ask_open_project, self))
+        self.welcome.open_sample.connect(partial(window_slots.open_sample, self))
         self.welcome.open_recent.connect(self.open_project)
         self.images_panel.image_activated.connect(self.go_to_image)
         self.categories_panel.categories_changed.connect(self._categories_changed)
@@ -470,31 +469,6 @@ class MainWindow(QMainWindow):
             lo, hi = window
             self._window_override[self._record.id] = (float(lo), float(max(hi, lo + 1e-6)))
         self._show_pixels()
-
-    def _ask_open_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of images")
-        if path:
-            self.open_folder(path)
-
-    def _ask_open_project(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a SegStudio project folder")
-        if path:
-            self.open_project(path) if Project.is_project(path) else self.open_folder(path)
-
-    def _open_sample(self) -> None:
-        from segstudio.store.sample import ensure_sample_project
-
-        self.open_project(ensure_sample_project())
-
-    def _ask_remove_islands(self) -> None:
-        n, ok = QInputDialog.getInt(self, "Remove islands", "Remove parts smaller than (pixels):", 50, 1, 10**9)
-        if ok:
-            self.controller.remove_islands(n)
-
-    def _ask_smooth(self) -> None:
-        n, ok = QInputDialog.getInt(self, "Smooth edges", "Radius (pixels):", 2, 1, 50)
-        if ok:
-            self.controller.smooth(n)
 
     def show_shortcuts(self) -> ShortcutsDialog:
         dlg = ShortcutsDialog(shortcut_rows(self.actions), self)

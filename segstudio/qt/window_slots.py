@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from segstudio.core.tools import BUILTIN_TOOLS
+from segstudio.store import Project
 
 if TYPE_CHECKING:
     from segstudio.qt.main_window import MainWindow
@@ -16,9 +17,9 @@ if TYPE_CHECKING:
 def slots(w: MainWindow) -> dict[str, Callable[..., object]]:
     c = w.controller
     return {
-        "open_folder": w._ask_open_folder,
-        "open_project": w._ask_open_project,
-        "open_sample": w._open_sample,
+        "open_folder": lambda: ask_open_folder(w),
+        "open_project": lambda: ask_open_project(w),
+        "open_sample": lambda: open_sample(w),
         "close_project": w.close_project,
         "quit": w.close,
         "undo": lambda: w._history is not None and w._history.undo(),
@@ -32,8 +33,8 @@ def slots(w: MainWindow) -> dict[str, Callable[..., object]]:
         "target_selected": lambda on: on and setattr(c.options, "target", "selected"),
         "exclusive": lambda on: setattr(c.options, "exclusive", bool(on)),
         "fill_holes": c.fill_holes,
-        "remove_islands": w._ask_remove_islands,
-        "smooth": w._ask_smooth,
+        "remove_islands": lambda: ask_remove_islands(w),
+        "smooth": lambda: ask_smooth(w),
         "split": c.split,
         "merge": c.merge,
         "duplicate": c.duplicate,
@@ -56,3 +57,33 @@ def slots(w: MainWindow) -> dict[str, Callable[..., object]]:
         "about": lambda: QMessageBox.about(w, "About SegStudio", "SegStudio — pixel-accurate image segmentation.\nApache-2.0"),
         **{f"tool_{name}": (lambda on, n=name: on and w.set_tool(n)) for name in (cls.name for cls in BUILTIN_TOOLS)},
     }
+
+
+def ask_open_folder(w: MainWindow) -> None:
+    path = QFileDialog.getExistingDirectory(w, "Open a folder of images")
+    if path:
+        w.open_folder(path)
+
+
+def ask_open_project(w: MainWindow) -> None:
+    path = QFileDialog.getExistingDirectory(w, "Open a SegStudio project folder")
+    if path:
+        w.open_project(path) if Project.is_project(path) else w.open_folder(path)
+
+
+def open_sample(w: MainWindow) -> None:
+    from segstudio.store.sample import ensure_sample_project
+
+    w.open_project(ensure_sample_project())
+
+
+def ask_remove_islands(w: MainWindow) -> None:
+    n, ok = QInputDialog.getInt(w, "Remove islands", "Remove parts smaller than (pixels):", 50, 1, 10**9)
+    if ok:
+        w.controller.remove_islands(n)
+
+
+def ask_smooth(w: MainWindow) -> None:
+    n, ok = QInputDialog.getInt(w, "Smooth edges", "Radius (pixels):", 2, 1, 50)
+    if ok:
+        w.controller.smooth(n)
