@@ -193,6 +193,8 @@ class MainWindow(QMainWindow):
             self.go_to_image(last if last in ids else ids[0])
         else:
             self._update_title()
+        if not len(project.categories()):
+            self.status("No categories yet: add one in the Categories dock to start annotating", 15000)
         return True
 
     def open_folder(self, folder: str | Path) -> bool:
@@ -271,6 +273,8 @@ class MainWindow(QMainWindow):
         self.status_bar.show_saved(True)
         if note:
             self.status(note, 8000)
+        if not self.images_panel.list.hasFocus():
+            self.canvas.setFocus()  # Enter / Esc / Space reach the canvas at once
         self.image_changed.emit(rec)
         self._prefetch_next(ids)
         return True
