@@ -130,6 +130,18 @@ def test_queue_clicks_and_order(review_project, window, qtbot, review):
     assert review.controller.queue.current.image_id == im2
 
 
+def test_hide_accepted_images(review_project, window, qtbot, review):
+    _, (im0, im1, im2), _ = review_project
+    c, panel = review.controller, review.panel
+    c.set_status("accepted", advance=False)  # im0, the current image
+    assert panel.queue.item(0, 5).text() == "accepted"
+    panel.hide_accepted.setChecked(True)
+    assert panel.queue.rowCount() == 3  # the current image stays until we leave it
+    key(qtbot, window, Qt.Key.Key_G)
+    c.set_hide_accepted(True)
+    assert [i.image_id for i in c.queue.items] == [im1, im2] and panel.queue.rowCount() == 2
+
+
 def test_nothing_active_before_a_comparison(review_project, window, qtbot):
     from segstudio.qt.features import review as feature_module
 

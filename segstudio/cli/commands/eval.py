@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="how mask PNGs encode instances (default: instance ids)")
     p.add_argument("--category", help="category of imported instance/binary masks")
     p.add_argument("--overwrite", action="store_true", help="replace an existing prediction label set")
+    p.add_argument("--split", choices=("train", "val", "test"), help="evaluate only the images of this split")
     p.add_argument("--iou", type=float, default=0.5, help="IoU threshold for a match (default 0.5)")
     p.add_argument("--score", type=float, default=0.5,
                    help="predictions below this score are left out of matching (AP uses all; default 0.5)")
@@ -139,12 +140,15 @@ def _project_eval(args, options, bar):
                 print(f"  skipped: {line}")
             if len(s.skipped) > 20:
                 print(f"  ... and {len(s.skipped) - 20} more skipped")
+        ids = [r.id for r in project.images(split=args.split)] if args.split else None
+        if ids == []:
+            raise CliError(f"{project.root}: no image in split {args.split!r}")
         try:
-            result = compare_label_sets(project, args.gt, args.pred, options, progress=bar)
+            result = compare_label_sets(project, args.gt, args.pred, options, image_ids=ids, progress=bar)
         except LabelSetError as e:
             raise CliError(str(e)) from None
         if args.check_coco:
-            args._images = list(iter_eval_images(project, args.gt, args.pred))
+            args._images = list(iter_eval_images(project, args.gt, args.pred, ids))
         return result
 
 

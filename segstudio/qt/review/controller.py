@@ -360,6 +360,12 @@ class ReviewController(QObject):
         if advance:
             self.go_queue(1)
 
+    def set_hide_accepted(self, hide: bool) -> None:
+        if self.queue is not None:
+            self.queue.skip_accepted = hide
+            self.queue.resort()
+            self.queue_changed.emit()
+
     def set_order(self, order: str) -> None:
         if self.queue is not None:
             self.queue.resort(order)

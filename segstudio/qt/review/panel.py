@@ -63,9 +63,13 @@ class ReviewPanel(QWidget):
         self.queue.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.queue.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.queue.verticalHeader().hide()
+        self.hide_accepted = QCheckBox("Hide accepted images")
         qbox = QGroupBox("Queue (G next, Shift+G previous)")
         ql = QVBoxLayout(qbox)
-        ql.addWidget(self.order)
+        qrow = QHBoxLayout()
+        qrow.addWidget(self.order, 1)
+        qrow.addWidget(self.hide_accepted)
+        ql.addLayout(qrow)
         ql.addWidget(self.queue)
 
         self.mode_buttons = QButtonGroup(self)
@@ -116,6 +120,7 @@ class ReviewPanel(QWidget):
         c = self.c
         self.compare.clicked.connect(self.start)
         self.order.currentIndexChanged.connect(lambda _i: c.set_order(self.order.currentData()))
+        self.hide_accepted.toggled.connect(c.set_hide_accepted)
         self.queue.cellClicked.connect(self._queue_clicked)
         self.mode_buttons.idClicked.connect(lambda k: c.set_mode(MODES[k]))
         self.gt_visible.toggled.connect(lambda on: c.set_visibility(gt=on))

@@ -57,3 +57,17 @@ def test_errors(tmp_path, capsys):
     assert "x.json: file not found" in capsys.readouterr().err
     assert main(["eval", str(proj), "--pred", "gt", "--iou", "0"]) == 2
     assert main(["eval", str(tmp_path / "nowhere"), "--pred", "x"]) == 2
+
+
+def test_split_restricts_the_images(tmp_path, capsys):
+    proj, _, _ = make_project(tmp_path)
+    with Project.open(proj) as p:
+        p.add_label_set("copy")
+        for r in p.images():
+            p.replace_instances(r.id, p.load_instances(r.id), label_set="copy")
+        p.set_split(2, "val")
+    assert main(["eval", str(proj), "--pred", "copy", "--split", "val", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert summary["images"] == 1 and summary["tp"] == 1
+    assert main(["eval", str(proj), "--pred", "copy", "--split", "test"]) == 2
+    assert "no image in split 'test'" in capsys.readouterr().err
