@@ -68,12 +68,30 @@ def _smoke_test(image_index: int = 0) -> int:
 
 
 def _run_builtin_model(rgb):
-    """The built-in salient-object model on one RGB image -> (bool mask, model id)."""
-    from segstudio.inference.u2net import SalientSegmenter
+    """The built-in salient-object model on one RGB image -> (bool mask, model id).
 
-    model = SalientSegmenter()
-    saliency = model.saliency(rgb)
-    return saliency >= 0.5, model.model_id
+    Through the model registry (card discovery in the frozen resources, then the adapter) when
+    the registry exists; the U²-Netp adapter directly otherwise."""
+    import numpy as np
+
+    try:
+        from segstudio.inference import registry
+    except ModuleNotFoundError:
+        from segstudio.inference.u2net import SalientSegmenter
+
+        model = SalientSegmenter()
+        return model.saliency(rgb) >= 0.5, model.model_id
+    cards, problems = registry.discover()
+    for problem in problems:
+        print(f"smoke: warning: {problem}", file=sys.stderr)
+    card = next((c for c in cards if c.kind == "salient"), None)
+    if card is None:
+        raise SystemExit(f"smoke: FAIL no built-in salient model card among {[c.id for c in cards]}")
+    result = registry.load(card).segment(rgb)
+    mask = np.zeros(rgb.shape[:2], bool)
+    for det in result.instances:
+        mask |= det.mask.to_full()
+    return mask, card.id
 
 
 def _bundle_info() -> int:
