@@ -73,31 +73,50 @@ def focus_layer(shape: tuple[int, int], instances: Iterable[Instance], thickness
     return out
 
 
-def category_map(shape: tuple[int, int], instances: Iterable[Instance], by_score: bool = False) -> np.ndarray:
-    """int32 map of the top-most instance's category id (0 = none)."""
-    out = np.zeros(shape, np.int32)
+def _window(shape: tuple[int, int], instances: Iterable[Instance]) -> tuple[int, int, int, int]:
+    boxes = [(i.mask.y0, i.mask.x0, i.mask.y1, i.mask.x1) for i in instances if i.mask.data.size]
+    if not boxes:
+        return (0, 0, 0, 0)
+    b = np.array(boxes)
+    return int(b[:, 0].min()), int(b[:, 1].min()), int(b[:, 2].max()), int(b[:, 3].max())
+
+
+def category_map(
+    shape: tuple[int, int], instances: Iterable[Instance], by_score: bool = False,
+    window: tuple[int, int, int, int] | None = None,
+) -> np.ndarray:
+    """Map of the top-most instance's category id (0 = none), over `window` (y0, x0, y1, x1)."""
+    y0, x0, y1, x1 = window if window is not None else (0, 0, *shape)
     items = list(instances)
+    wide = any(i.category_id > 65535 for i in items)
+    out = np.zeros((y1 - y0, x1 - x0), np.int64 if wide else np.uint16)
     if by_score:
         items.sort(key=lambda i: -np.inf if i.score is None else i.score)
     for inst in items:
         m = inst.mask
         if m.data.size:
-            out[m.y0 : m.y1, m.x0 : m.x1][m.data] = inst.category_id
+            out[m.y0 - y0 : m.y1 - y0, m.x0 - x0 : m.x1 - x0][m.data] = inst.category_id
     return out
 
 
 def difference_layer(shape: tuple[int, int], gt: Iterable[Instance], pred: Iterable[Instance]) -> np.ndarray:
-    """Agreement, false-positive, false-negative and class-confusion pixels in four colours."""
-    g = category_map(shape, gt)
-    p = category_map(shape, pred, by_score=True)
+    """Agreement, false-positive, false-negative and class-confusion pixels in four colours
+    (worked out over the window holding the instances only)."""
+    gt, pred = list(gt), list(pred)
+    win = _window(shape, gt + pred)
     out, px = _canvas(shape)
+    if win[2] <= win[0] or win[3] <= win[1]:
+        return out
+    g = category_map(shape, gt, window=win)
+    p = category_map(shape, pred, by_score=True, window=win)
+    view = px[win[0] : win[2], win[1] : win[3]]
     gp, pp = g > 0, p > 0
     both = gp & pp
     same = g == p
-    px[both & same] = _rgba(AGREE_RGB, DIFF_ALPHA)
-    px[both & ~same] = _rgba(CONFUSED_RGB, DIFF_ALPHA)
-    px[pp & ~gp] = _rgba(FP_RGB, DIFF_ALPHA)
-    px[gp & ~pp] = _rgba(FN_RGB, DIFF_ALPHA)
+    view[both & same] = _rgba(AGREE_RGB, DIFF_ALPHA)
+    view[both & ~same] = _rgba(CONFUSED_RGB, DIFF_ALPHA)
+    view[pp & ~gp] = _rgba(FP_RGB, DIFF_ALPHA)
+    view[gp & ~pp] = _rgba(FN_RGB, DIFF_ALPHA)
     return out
 
 
