@@ -1,11 +1,13 @@
 """rembg side of bench/cutout_quality.py: run in a SEPARATE venv that has rembg installed.
 
-    /tmp/rembg-venv/bin/python bench/cutout_rembg_worker.py LIST.txt OUT_DIR
+    OMP_NUM_THREADS=1 /tmp/rembg-venv/bin/python bench/cutout_rembg_worker.py OUT_DIR
 
-LIST.txt holds one image path per line.  For each image it times rembg's `remove()` (u2netp,
-the model file in ~/.u2net/, the default post-processing, RGBA output) on the decoded image,
-writes the alpha channel to OUT_DIR/<stem>.png and prints one JSON line with the timings.
-It imports nothing from segstudio, so it runs in any environment that has rembg.
+A line protocol, so the benchmark can interleave rembg and SegStudio image by image (the
+shared machine's load then hits both alike): read an image path per line on stdin, time
+rembg's `remove()` on the decoded image (u2netp, the model file in ~/.u2net/, default
+post-processing, RGBA output), write its alpha to OUT_DIR/<stem>.png and answer one JSON
+line {"s": seconds}.  The first image is also run once untimed (session warm-up).  It imports
+nothing from segstudio, so it runs in any environment that has rembg.
 """
 
 from __future__ import annotations
@@ -21,21 +23,24 @@ from rembg import new_session, remove
 
 
 def main() -> int:
-    paths = [Path(p) for p in Path(sys.argv[1]).read_text().split("\n") if p.strip()]
-    out = Path(sys.argv[2])
+    out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     session = new_session("u2netp")
-    remove(Image.open(paths[0]).convert("RGB"), session=session)  # warm-up, not timed
-    times = []
-    for p in paths:
+    warm = False
+    for line in sys.stdin:
+        p = Path(line.strip())
+        if not line.strip():
+            continue
         img = Image.open(p).convert("RGB")
         img.load()
+        if not warm:
+            remove(img, session=session)
+            warm = True
         t = time.perf_counter()
         cut = remove(img, session=session)
-        times.append(time.perf_counter() - t)
-        alpha = np.asarray(cut)[..., 3]
-        Image.fromarray(alpha).save(out / f"{p.stem}.png")
-    print(json.dumps({"times": times}))
+        dt = time.perf_counter() - t
+        Image.fromarray(np.asarray(cut)[..., 3]).save(out / f"{p.stem}.png")
+        print(json.dumps({"s": dt}), flush=True)
     return 0
 
 

@@ -95,3 +95,50 @@ def test_cli_with_the_real_builtin_model_on_a_tiny_image(tmp_path):
     fg = alpha > 127
     iou = (fg & (truth > 0)).sum() / max(1, (fg | (truth > 0)).sum())
     assert iou > 0.7
+
+
+def _tiny_u2net_onnx(path, size=320):
+    """An ONNX graph with U²-Net's interface (N x 3 x 320 x 320 -> N x 1 x 320 x 320): the
+    sigmoid of the channel mean, so bright things are 'salient'."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, size, size])
+    y = helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 1, size, size])
+    axes = helper.make_tensor("axes", TensorProto.INT64, [1], [1])
+    nodes = [helper.make_node("ReduceMean", ["input.1", "axes"], ["m"], keepdims=1),
+             helper.make_node("Sigmoid", ["m"], ["out"])]
+    graph = helper.make_graph(nodes, "tiny", [x], [y], initializer=[axes])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_onnx_u2net_file_runs_on_onnxruntime(tmp_path):
+    path = _tiny_u2net_onnx(tmp_path / "tiny.onnx")
+    model = saliency_mod.load_saliency(str(path), threads=1)
+    img = np.zeros((30, 40, 3), np.uint8)
+    img[5:20, 10:30] = 250
+    soft = model(img)
+    assert soft.shape == (30, 40) and soft.dtype == np.float32
+    assert soft.min() == 0.0 and soft.max() == 1.0  # stretched to [0, 1]
+    assert soft[12, 20] > 0.9 and soft[27, 2] < 0.1
+
+
+def test_wrong_onnx_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(saliency_mod.SaliencyModelError, match="bad.onnx"):
+        saliency_mod.load_saliency(str(bad))
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 64, 64])
+    g = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "id", [x], [y])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
+    m.ir_version = 8
+    onnx.save(m, str(tmp_path / "other.onnx"))
+    with pytest.raises(saliency_mod.SaliencyModelError, match="expected one input of shape"):
+        saliency_mod.load_saliency(str(tmp_path / "other.onnx"))

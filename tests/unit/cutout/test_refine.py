@@ -3,7 +3,7 @@ import pytest
 
 from segstudio.cutout.edges import BACKGROUND, FOREGROUND, UNKNOWN, edge_band, trimap
 from segstudio.cutout.matting import _Laplacian, closed_form_matting
-from segstudio.cutout.pipeline import estimate_alpha, prior_alpha
+from segstudio.cutout.pipeline import UNCERTAIN, estimate_alpha, prior_alpha
 from segstudio.cutout.settings import CutoutSettings
 
 from .synthetic import coarse_of, soft_disc_scene
@@ -39,7 +39,9 @@ def test_refinement_only_changes_the_unknown_band(scene):
     img, _, coarse, mask, _, _ = scene
     settings = CutoutSettings(refine="guided", band=4)
     refined = estimate_alpha(img, mask, settings, soft=coarse)
-    tri = trimap(mask, 4)
+    prior = prior_alpha(mask, coarse)
+    tri = trimap(mask, 4, (prior > UNCERTAIN[0]) & (prior < UNCERTAIN[1]))
+    assert (tri == FOREGROUND).sum() > 1000 and (tri == BACKGROUND).sum() > 1000
     assert np.all(refined[tri == FOREGROUND] == 1.0)
     assert np.all(refined[tri == BACKGROUND] == 0.0)
 
@@ -52,7 +54,8 @@ def test_refine_brush_recovers_hair_strands_the_mask_missed(scene):
     sad_brushed, _ = _errors(brushed, alpha, ring)
     assert sad_brushed < 0.3 * sad_plain
     # Outside the brushed region and the band nothing moved.
-    tri = trimap(mask, CutoutSettings().band or 3, ring)
+    prior = prior_alpha(mask, coarse)
+    tri = trimap(mask, 3, ring | ((prior > UNCERTAIN[0]) & (prior < UNCERTAIN[1])))
     assert np.array_equal(plain[tri != UNKNOWN], brushed[tri != UNKNOWN])
 
 
@@ -86,7 +89,8 @@ def test_prior_agrees_with_an_edited_mask():
     soft = np.array([[0.9, 0.2, 0.6]], np.float32)
     mask = np.array([[False, True, True]])  # the user overruled the model on the first two
     prior = prior_alpha(mask, soft)
-    assert prior[0, 0] <= 0.5 and prior[0, 1] >= 0.5 and prior[0, 2] == pytest.approx(0.6)
+    assert prior.tolist()[0][:2] == [0.0, 1.0]  # hard where the user overruled the model
+    assert prior[0, 2] == pytest.approx(0.6)  # the model's soft value where they agree
 
 
 def test_refine_none_returns_the_soft_map(scene):
