@@ -66,12 +66,15 @@ class ReviewQueue:
 
     def resort(self, order: str | None = None) -> None:
         current = self.current
+        here = (current.image_id, current.frame) if current is not None else None
         self.order = order or self.order
         items = self._all
         if self.skip_accepted:
-            items = [i for i in items if self.statuses.get(i.image_id) != "accepted" or i is current]
+            items = [i for i in items
+                     if self.statuses.get(i.image_id) != "accepted" or (i.image_id, i.frame) == here]
         self.items = order_items(items, self.order)
-        self.index = self.items.index(current) if current in self.items else (0 if self.items else -1)
+        pos = self.position(*here) if here is not None else -1
+        self.index = pos if pos >= 0 else (0 if self.items else -1)
 
     @property
     def current(self) -> QueueItem | None:
@@ -111,6 +114,15 @@ class ReviewQueue:
         if status is not None and status not in REVIEW_STATUSES:
             raise ValueError(f"unknown review status {status!r}; expected one of {REVIEW_STATUSES}")
         self.statuses[image_id] = status
+
+    def update(self, image_id: int, frame: int, agreement: float, tp: int, fp: int, fn: int) -> int:
+        """Refresh one image's figures after an edit (no re-sorting: the list must not jump
+        under the reviewer); returns its position in `items` or -1."""
+        for lst in (self._all, self.items):
+            for k, it in enumerate(lst):
+                if (it.image_id, it.frame) == (image_id, frame):
+                    lst[k] = QueueItem(image_id, frame, it.name, agreement, it.uncertainty, tp, fp, fn)
+        return self.position(image_id, frame)
 
     def remaining(self) -> int:
         return sum(1 for i in self.items if self.statuses.get(i.image_id) != "accepted")

@@ -115,9 +115,12 @@ def test_accepting_a_false_positive_adds_it_to_the_ground_truth(review_project, 
     assert len(added) == 1 and added[0].category_id == dog and added[0].mask.equals(box(40, 50, 55, 70))
     assert added[0].attributes["accepted_from"] == "pred" and added[0].source == "model"
     assert c.image_eval.fp == 0 and c.image_eval.tp == 2
+    assert review.panel.queue.item(0, 3).text() == "0"  # the queue row follows the edit (FP 0)
+    assert c.queue.items[0].agreement > 0.9
     window.actions["undo"].trigger()
     assert len(doc) == 1
     qtbot.waitUntil(lambda: c.image_eval.fp == 1)
+    qtbot.waitUntil(lambda: review.panel.queue.item(0, 3).text() == "1")
 
 
 def test_queue_clicks_and_order(review_project, window, qtbot, review):

@@ -48,6 +48,7 @@ class ReviewController(QObject):
     failed = Signal(str)
     progress = Signal(int, int, str)
     queue_changed = Signal()  # order, statuses or cursor
+    queue_row_changed = Signal(int)  # one row's figures changed after an edit
     items_changed = Signal()  # the current image's items or live metrics
     view_changed = Signal()  # mode, visibility, opacity
 
@@ -192,6 +193,11 @@ class ReviewController(QObject):
         self._pred_doc = self._pred_page(gt_doc.image_id, gt_doc.frame)
         pred_doc, cats, opts = self._pred_doc, self.result.categories, self.options
         self.image_eval = evaluate_document(gt_doc, pred_doc, cats, opts, pixel=False)
+        if self.queue is not None:
+            e = self.image_eval
+            row = self.queue.update(gt_doc.image_id, gt_doc.frame, e.agreement, e.tp, e.fp, e.fn)
+            if row >= 0:
+                self.queue_row_changed.emit(row)
         key = (gt_doc.image_id, gt_doc.frame, gt_doc.revision, pred_doc.revision)
         if key != self._pixel_key:  # pixel metrics off the GUI thread, latest edit wins
             self._pixel_key, self.pixel_eval = key, None

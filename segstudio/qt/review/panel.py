@@ -135,6 +135,7 @@ class ReviewPanel(QWidget):
         self.ok_btn.clicked.connect(lambda: c.set_status("accepted"))
         self.fix_btn.clicked.connect(lambda: c.set_status("needs_fix"))
         c.queue_changed.connect(self.update_queue)
+        c.queue_row_changed.connect(self.update_queue_row)
         c.items_changed.connect(self.update_items)
         c.view_changed.connect(self.update_view)
         c.result_ready.connect(lambda r: self.state.setText(f"{len(r.images)} images compared."))
@@ -184,15 +185,23 @@ class ReviewPanel(QWidget):
         self.queue.setRowCount(0 if q is None else len(q.items))
         if q is None:
             return
-        for r, it in enumerate(q.items):
-            vals = (it.name, _f(it.agreement), str(it.tp), str(it.fp), str(it.fn), STATUS_TEXT.get(q.statuses.get(it.image_id), "to review"))
-            for k, v in enumerate(vals):
-                self.queue.setItem(r, k, QTableWidgetItem(v))
+        for r in range(len(q.items)):
+            self.update_queue_row(r)
         if q.index >= 0:
             self.queue.blockSignals(True)
             self.queue.selectRow(q.index)
             self.queue.blockSignals(False)
         self.queue.resizeColumnsToContents()
+
+    def update_queue_row(self, r: int) -> None:
+        q = self.c.queue
+        if q is None or not 0 <= r < min(len(q.items), self.queue.rowCount()):
+            return
+        it = q.items[r]
+        vals = (it.name, _f(it.agreement), str(it.tp), str(it.fp), str(it.fn),
+                STATUS_TEXT.get(q.statuses.get(it.image_id), "to review"))
+        for k, v in enumerate(vals):
+            self.queue.setItem(r, k, QTableWidgetItem(v))
 
     def update_items(self) -> None:
         c = self.c
