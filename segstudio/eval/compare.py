@@ -28,7 +28,7 @@ from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.eval.cocoap import CocoImage, CocoResult, coco_evaluate
 from segstudio.eval.matching import match_instances
 from segstudio.eval.overlap import areas, intersections, iou_from_counts
-from segstudio.eval.pixel import boundary_f_from, class_map, dice_from, iou_from, pixel_stats
+from segstudio.eval.pixel import class_map, dice_from, iou_from, pixel_stats
 
 
 @dataclass(frozen=True)
@@ -360,5 +360,4 @@ def evaluate(
 
 __all__ = [
     "ClassEval", "EvalImage", "EvalOptions", "EvalResult", "ImageEval", "evaluate",
-    "boundary_f_from",
 ]
