@@ -28,6 +28,7 @@ import logging.handlers
 import os
 import platform
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -225,7 +226,17 @@ class CrashHandler:
 
     # ---------------------------------------------------------------- install
     def install(self) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            # A read-only or broken home must not cost the crash reports: use the temp folder.
+            user = os.environ.get("USER") or os.environ.get("USERNAME") or "user"
+            fallback = Path(tempfile.gettempdir()) / f"segstudio-logs-{user}"
+            if sys.stderr is not None:
+                print(f"SegStudio: cannot create the log folder {self.log_dir} ({e.strerror}); "
+                      f"logging to {fallback}", file=sys.stderr)
+            self.log_dir = fallback
+            self.log_dir.mkdir(parents=True, exist_ok=True)
         self._install_app_log()
         sys.excepthook = self._excepthook
         threading.excepthook = self._threading_hook

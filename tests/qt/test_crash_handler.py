@@ -174,3 +174,16 @@ def test_repeated_exception_is_reported_once(qtbot, handler, tmp_path):
     assert len(list((tmp_path / "logs").glob("crash-*.log"))) == 1
     assert "(4 times)" in (tmp_path / "logs" / crash.APP_LOG_NAME).read_text(encoding="utf-8")
     dialog.close()
+
+
+def test_unwritable_log_folder_falls_back_to_temp(qapp, tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(crash.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    h = crash.install_crash_handler(qapp, blocker / "logs")
+    try:
+        assert h.log_dir.parent == tmp_path / "tmp" and h.log_dir.is_dir()
+        report = h.handle(ValueError, ValueError("x"), None, "MainThread")
+        assert report.log_file is not None and report.log_file.parent == h.log_dir
+    finally:
+        h.uninstall()
