@@ -109,8 +109,10 @@ class ReviewPanel(QWidget):
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        for w in (setup, self.state, qbox, view, ibox):
-            lay.addWidget(w)
+        for w, stretch in ((setup, 0), (self.state, 0), (qbox, 3), (view, 0), (ibox, 2)):
+            lay.addWidget(w, stretch)
+        self.queue.setMinimumHeight(140)
+        self.items.setMinimumHeight(70)
         self._wire()
         self.refresh_sets()
         self.update_queue()
