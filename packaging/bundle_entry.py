@@ -106,6 +106,11 @@ def _bundle_info() -> int:
 
 def main() -> int:
     multiprocessing.freeze_support()
+    # A windowed executable (SegStudio.exe, the macOS .app) has no console: sys.stdout/stderr are
+    # None and any print() would raise. Send them to the null device; the app log keeps records.
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     args = sys.argv[1:]
     if args[:1] == ["--bundle-smoke-test"]:
         index = int(args[2]) if args[1:2] == ["--image"] and len(args) > 2 else 0
