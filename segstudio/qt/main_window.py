@@ -8,7 +8,7 @@ import sqlite3
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -491,6 +491,9 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.worker.shutdown()
         self.io_worker.shutdown()
+        # Deliver the finished/cancelled notifications the threads queued before stopping,
+        # so the workers report idle once the window is closed.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall)
         self.close_project()
         super().closeEvent(event)
 
