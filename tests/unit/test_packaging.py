@@ -311,3 +311,21 @@ def test_bundle_entry_dispatches_to_the_cli(tmp_path):
     bad = subprocess.run([sys.executable, str(entry), "no-such-command"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_wheel_built_from_the_sdist_is_complete(dists, tmp_path):
+    """Distributions build from the sdist: it must hold everything the wheel needs."""
+    with tarfile.open(dists["sdist"]) as t:
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4
+            t.extractall(tmp_path, filter="data")
+        else:
+            t.extractall(tmp_path)
+    (src,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    code = ("import sys; out = sys.argv[1]; from setuptools import build_meta as b;"
+            "print('BUILT', b.build_wheel(out))")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], cwd=src,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    wheel = tmp_path / "out" / proc.stdout.split("BUILT ")[-1].strip()
+    with zipfile.ZipFile(wheel) as z, zipfile.ZipFile(dists["wheel"]) as ref:
+        assert sorted(z.namelist()) == sorted(ref.namelist())
