@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=7, help="repetitions per measurement (default 7)")
     ap.add_argument("--quick", action="store_true", help="3 repetitions")
     ap.add_argument("--importtime", action="store_true", help="list the slowest imports of the app start")
+    ap.add_argument("--bundle", type=Path, metavar="EXE",
+                    help="also time a desktop bundle's `EXE open --sample --quit-after 0`")
     ap.add_argument("--profile", action="store_true",
                     help="cProfile one app start and list the functions with the most cumulative time")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
@@ -157,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         # First run: creates the sample project (a first-run step), reported on its own.
         first = time_probe("app", env)
         results: dict[str, list[float]] = {"import": [], "bare": [], "app": [], "cli": []}
+        if args.bundle:
+            results["bundle"] = []
+            time_cmd([str(args.bundle), "open", "--sample", "--quit-after", "0"], env)  # warm the cache
         cpu: dict[str, list[float]] = {"bare": [], "app": []}
         heavy: set[str] = set(first["heavy"])
         for _ in range(reps):  # interleaved, so machine load affects every series alike
@@ -170,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
             cpu["app"].append(info["cpu_s"])
             results["cli"].append(time_cmd(
                 [sys.executable, "-m", "segstudio", "open", "--sample", "--quit-after", "0"], env))
+            if args.bundle:
+                results["bundle"].append(time_cmd(
+                    [str(args.bundle), "open", "--sample", "--quit-after", "0"], env))
         med = {k: statistics.median(v) for k, v in results.items()}
 
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -181,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             "app": "SegStudio main window shown, sample open",
             "cli": "segstudio open --sample --quit-after 0 (start to exit)",
         }
+        if args.bundle:
+            labels["bundle"] = "bundle: open --sample --quit-after 0 (start to exit)"
         for k, label in labels.items():
             v = results[k]
             print(f"  {label:<58} {med[k]:6.3f} s  ({min(v):.3f}..{max(v):.3f})")
