@@ -90,6 +90,10 @@ class MainWindow(QMainWindow):
             from segstudio.qt.features import install_all
 
             self.feature_errors = install_all(self)
+            state = self.settings.value("window_state")
+            if state is not None:
+                self.restoreState(state)  # again: feature docks and toolbars exist only now
+        window_slots.build_recent_menu(self)
 
     # ================================================================ public API
     @property
@@ -376,14 +380,6 @@ class MainWindow(QMainWindow):
         self.settings.setValue("tool", name)
         self.status(f"{tool.label} tool", 2000)
 
-    def _grow_brush(self, steps: int) -> None:
-        tool = self.canvas.tool
-        if hasattr(tool, "grow"):
-            tool.grow(steps)  # type: ignore[union-attr]
-        else:
-            self.controller.options.brush_size = max(1, self.controller.options.brush_size + steps * 2)
-        self.brush_spin.setValue(self.controller.options.brush_size)
-
     def _delete(self) -> None:
         tool = self.canvas.tool
         if tool is not None and tool.key("Delete", 0):  # the vertex tool deletes its vertex
@@ -459,10 +455,6 @@ class MainWindow(QMainWindow):
         self.actions["toggle_overlay"].blockSignals(True)
         self.actions["toggle_overlay"].setChecked(visible)
         self.actions["toggle_overlay"].blockSignals(False)
-
-    def _cycle_overlay(self) -> None:
-        combo = self.display_panel.mode
-        combo.setCurrentIndex((combo.currentIndex() + 1) % combo.count())
 
     def _on_window_changed(self, window) -> None:
         if self._record is None or self._data is None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
 from segstudio.core.tools import BUILTIN_TOOLS
+from segstudio.qt import settings as prefs
 from segstudio.store import Project
 
 if TYPE_CHECKING:
@@ -45,9 +47,9 @@ def slots(w: MainWindow) -> dict[str, Callable[..., object]]:
         "zoom_in": w.canvas.zoom_in,
         "zoom_out": w.canvas.zoom_out,
         "toggle_overlay": lambda on: w.display_panel.visible.setChecked(bool(on)),
-        "cycle_overlay": w._cycle_overlay,
-        "brush_smaller": lambda: w._grow_brush(-1),
-        "brush_larger": lambda: w._grow_brush(1),
+        "cycle_overlay": lambda: cycle_overlay(w),
+        "brush_smaller": lambda: grow_brush(w, -1),
+        "brush_larger": lambda: grow_brush(w, 1),
         "next_image": lambda: w.step_image(1),
         "prev_image": lambda: w.step_image(-1),
         "mark_done": lambda: (w.set_image_status("done"), w.step_image(1)),
@@ -87,3 +89,34 @@ def ask_smooth(w: MainWindow) -> None:
     n, ok = QInputDialog.getInt(w, "Smooth edges", "Radius (pixels):", 2, 1, 50)
     if ok:
         w.controller.smooth(n)
+
+
+def build_recent_menu(w: MainWindow) -> None:
+    menu = QMenu("Open &Recent", w)
+    menu.aboutToShow.connect(lambda: fill_recent_menu(w, menu))
+    file_menu = w.menu("File")
+    file_menu.insertMenu(w.actions["open_sample"], menu)
+
+
+def fill_recent_menu(w: MainWindow, menu: QMenu) -> None:
+    menu.clear()
+    for path in prefs.recent_projects(w.settings):
+        act = menu.addAction(path)
+        act.setEnabled(Path(path).exists())
+        act.triggered.connect(lambda _c=False, p=path: w.open_project(p))
+    if menu.isEmpty():
+        menu.addAction("No recent projects").setEnabled(False)
+
+
+def cycle_overlay(w: MainWindow) -> None:
+    combo = w.display_panel.mode
+    combo.setCurrentIndex((combo.currentIndex() + 1) % combo.count())
+
+
+def grow_brush(w: MainWindow, steps: int) -> None:
+    tool = w.canvas.tool
+    if hasattr(tool, "grow"):
+        tool.grow(steps)  # type: ignore[union-attr]
+    else:
+        w.controller.options.brush_size = max(1, w.controller.options.brush_size + steps * 2)
+    w.brush_spin.setValue(w.controller.options.brush_size)

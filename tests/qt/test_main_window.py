@@ -350,3 +350,14 @@ def test_session_forgets_least_recent_pages_beyond_its_budget(window):
     assert len(session.pages) == 1  # only the current page stays
     window.go_to_image(ids[0])
     assert len(window.current_document()) == 1 and not window.actions["undo"].isEnabled()
+
+
+def test_recent_menu_lists_opened_projects(window, project_dir):
+    from PySide6.QtWidgets import QMenu
+
+    from segstudio.qt.window_slots import fill_recent_menu
+
+    menu = QMenu()
+    fill_recent_menu(window, menu)
+    assert [a.text() for a in menu.actions()] == [str(project_dir.resolve())]
+    assert any(a.text() == "Open &Recent" for a in window.menu("File").actions())
