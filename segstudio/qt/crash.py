@@ -311,6 +311,8 @@ class CrashHandler:
             QtMsgType.QtFatalMsg: logging.CRITICAL,
         }.get(mode, logging.WARNING)
         logging.getLogger("qt").log(level, "%s", message)
+        if level >= logging.WARNING and sys.stderr is not None and sys.stderr.isatty():
+            print(f"Qt: {message}", file=sys.stderr)  # a developer's terminal still sees them
 
     # ---------------------------------------------------------------- reporting
     def handle(self, exc_type, exc, tb, thread_name: str) -> CrashReport | None:
