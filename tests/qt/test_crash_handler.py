@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -137,7 +138,6 @@ def test_project_intact_after_crash_mid_gesture_and_quit(qtbot, handler, tmp_pat
 
 
 def test_uninstall_restores_hooks_and_single_log_handler(qapp, tmp_path):
-    import logging
     import sys
 
     before = (sys.excepthook, threading.excepthook)
@@ -187,3 +187,16 @@ def test_unwritable_log_folder_falls_back_to_temp(qapp, tmp_path, monkeypatch):
         assert report.log_file is not None and report.log_file.parent == h.log_dir
     finally:
         h.uninstall()
+
+
+def test_qt_warnings_go_to_the_rotating_app_log(handler, tmp_path):
+    from PySide6.QtCore import qWarning
+
+    qWarning("a Qt warning 9876")
+    for h in logging.getLogger().handlers:
+        h.flush()
+    text = (tmp_path / "logs" / crash.APP_LOG_NAME).read_text(encoding="utf-8")
+    assert "WARNING" in text and "a Qt warning 9876" in text
+    rotating = [h for h in logging.getLogger().handlers
+                if getattr(h, "baseFilename", "") == str(tmp_path / "logs" / crash.APP_LOG_NAME)]
+    assert rotating[0].maxBytes == crash.APP_LOG_BYTES and rotating[0].backupCount == crash.APP_LOG_BACKUPS
