@@ -16,7 +16,7 @@ def _errors(a, alpha, region):
 
 @pytest.fixture(scope="module")
 def scene():
-    img, alpha, _, _, ring = soft_disc_scene()
+    img, alpha, _, _, ring = soft_disc_scene(84, 104)
     coarse = coarse_of(alpha)
     mask = coarse >= 0.5
     region = edge_band(alpha > 0.5, 10) | ((alpha > 0) & (alpha < 1))
@@ -27,10 +27,13 @@ def scene():
 def test_refinement_lowers_edge_error_against_the_binary_mask(scene, method):
     img, alpha, coarse, mask, region, _ = scene
     sad0, mse0 = _errors(mask.astype(np.float32), alpha, region)
+    sad_soft, mse_soft = _errors(coarse, alpha, region)
     refined = estimate_alpha(img, mask, CutoutSettings(refine=method), soft=coarse)
     sad1, mse1 = _errors(refined, alpha, region)
-    assert sad1 < 0.6 * sad0
-    assert mse1 < 0.6 * mse0
+    assert sad1 < 0.7 * sad0
+    assert mse1 < 0.5 * mse0
+    # ...and against the model's own soft (blurry, low-resolution) map.
+    assert sad1 < 0.9 * sad_soft and mse1 < mse_soft
     # Refinement is soft: there are partial values on the edge.
     assert ((refined > 0.05) & (refined < 0.95)).sum() > 50
 
@@ -64,7 +67,7 @@ def test_closed_form_matting_with_the_true_trimap_is_nearly_exact(scene):
     tri = np.full(alpha.shape, UNKNOWN, np.uint8)
     tri[alpha >= 1] = FOREGROUND
     tri[alpha <= 0] = BACKGROUND
-    est = closed_form_matting(img.astype(np.float32) / 255, tri, radius=1, eps=1e-7, iterations=600, tol=1e-7)
+    est = closed_form_matting(img.astype(np.float32) / 255, tri, radius=1, eps=1e-7, iterations=400, tol=1e-6)
     unknown = tri == UNKNOWN
     assert np.abs(est - alpha)[unknown].mean() < 0.01
     assert np.abs(0.5 - alpha)[unknown].mean() > 0.1  # the starting guess was far off
