@@ -329,3 +329,59 @@ def test_wheel_built_from_the_sdist_is_complete(dists, tmp_path):
     wheel = tmp_path / "out" / proc.stdout.split("BUILT ")[-1].strip()
     with zipfile.ZipFile(wheel) as z, zipfile.ZipFile(dists["wheel"]) as ref:
         assert sorted(z.namelist()) == sorted(ref.namelist())
+
+
+@pytest.mark.parametrize("platform", ["linux", "win32", "darwin"])
+def test_spec_builds_the_right_targets_per_platform(platform, monkeypatch, tmp_path):
+    """Run the spec with PyInstaller's build classes replaced by recorders: each platform branch
+    must produce its executables (the real build runs only on its own OS)."""
+    import types
+
+    calls: dict[str, list] = {"EXE": [], "COLLECT": [], "BUNDLE": []}
+
+    class Analysis:
+        def __init__(self, scripts, **kw):
+            self.scripts, self.kw = scripts, kw
+            self.binaries = [("torch/test/x_test", "/src/x", "BINARY"), ("torch/lib/libtorch.so", "/s", "BINARY"),
+                             ("torch/bin/torch_shm_manager", "/s", "BINARY"), ("torch/bin/protoc", "/s", "BINARY")]
+            self.datas, self.pure = [("torch/include/a.h", "/s", "DATA")], []
+
+    def record(kind):
+        def make(*args, **kw):
+            calls[kind].append((args, kw))
+            return types.SimpleNamespace(kind=kind, name=kw.get("name"))
+        return make
+
+    hooks = types.ModuleType("PyInstaller.utils.hooks")
+    hooks.collect_submodules = lambda pkg: [pkg, f"{pkg}.cli.commands.open"]
+    hooks.collect_data_files = lambda pkg, **kw: [("x", "segstudio/resources")]
+    for name in ("PyInstaller", "PyInstaller.utils"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
+    monkeypatch.setattr(sys, "platform", platform)
+    spec = ROOT / "packaging" / "segstudio.spec"
+    scope = {"SPECPATH": str(spec.parent), "DISTPATH": str(tmp_path), "__file__": str(spec),
+             "Analysis": Analysis, "PYZ": lambda pure: "pyz", "EXE": record("EXE"),
+             "COLLECT": record("COLLECT"), "BUNDLE": record("BUNDLE")}
+    exec(compile(spec.read_text(encoding="utf-8"), str(spec), "exec"), scope)
+
+    a = scope["a"]
+    assert [b[0] for b in a.binaries] == ["torch/lib/libtorch.so", "torch/bin/torch_shm_manager"]
+    assert a.datas == []  # torch headers dropped
+    assert "segstudio.cli.commands.open" in a.kw["hiddenimports"]
+    exes = {kw["name"]: kw for _, kw in calls["EXE"]}
+    assert exes["segstudio"]["console"] is True
+    if platform == "linux":
+        assert set(exes) == {"segstudio"} and exes["segstudio"]["icon"] is None
+        assert (tmp_path / "SegStudio" / "share" / "applications" / f"{APP_ID}.desktop").is_file()
+        assert (tmp_path / "SegStudio" / "install-desktop.sh").is_file()
+    else:
+        assert exes["SegStudio"]["console"] is False
+        assert exes["SegStudio"]["icon"].endswith(".ico" if platform == "win32" else ".icns")
+    assert len(calls["COLLECT"]) == 1 and calls["COLLECT"][0][1]["name"] == "SegStudio"
+    if platform == "darwin":
+        (_, kw), = calls["BUNDLE"]
+        assert kw["bundle_identifier"] == APP_ID and kw["version"] == source_version()
+        assert kw["info_plist"]["CFBundleShortVersionString"] == source_version()
+    else:
+        assert not calls["BUNDLE"]
