@@ -361,3 +361,23 @@ def test_recent_menu_lists_opened_projects(window, project_dir):
     fill_recent_menu(window, menu)
     assert [a.text() for a in menu.actions()] == [str(project_dir.resolve())]
     assert any(a.text() == "Open &Recent" for a in window.menu("File").actions())
+
+
+def test_brightness_and_contrast_sliders_move_the_window(qtbot, tmp_path):
+    from segstudio.qt.main_window import MainWindow
+
+    img = np.linspace(0, 1000, 40 * 50).reshape(40, 50).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "g.png"), img)
+    w = MainWindow(install_features=False)
+    qtbot.addWidget(w)
+    w.open_folder(tmp_path)
+    panel = w.display_panel
+    lo0, hi0 = panel.lo.value(), panel.hi.value()
+    panel.contrast.setValue(100)  # 4x narrower around the same centre
+    qtbot.waitUntil(lambda: w._window_override.get(w.current_image().id) is not None, timeout=2000)
+    lo, hi = w._window_override[w.current_image().id]
+    assert abs((hi - lo) - (hi0 - lo0) / 4) < 1 and abs((lo + hi) - (lo0 + hi0)) < 1
+    panel.brightness.setValue(50)  # brighter: the window moves down
+    qtbot.waitUntil(lambda: w._window_override[w.current_image().id][0] < lo - 1, timeout=2000)
+    assert panel.contrast.value() == 100  # the sliders keep their place while they drive the window
+    w.close()

@@ -111,13 +111,17 @@ class HoverLayer(QGraphicsItem):
         self._rect = QRectF()
         self.setZValue(1)
 
-    def set_mask(self, patch: MaskPatch | None, rgb: tuple[int, int, int] = (255, 255, 255)) -> None:
+    def set_mask(self, patch: MaskPatch | None, rgb: tuple[int, int, int] = (255, 255, 255), step: int = 1) -> None:
+        """Tint `patch`, sampled every `step` pixels (the view's level: big objects stay cheap)."""
         self.prepareGeometryChange()
         self._img, self._rect = None, QRectF()
-        if patch is not None and not patch.is_empty and patch.data.size <= 16_000_000:
+        if patch is not None and not patch.is_empty:
             m = patch.tight()
-            self._img = qimage_from_argb(compose_mask(m.data, (0, 0, m.width, m.height), rgb, 0.22))
-            self._rect = QRectF(m.x0, m.y0, m.width, m.height)
+            while m.data.size // (step * step) > 4_000_000:
+                step *= 2
+            img = compose_mask(m.data, (0, 0, m.width, m.height), rgb, 0.22, step)
+            self._img = qimage_from_argb(img)
+            self._rect = QRectF(m.x0, m.y0, img.shape[1] * step, img.shape[0] * step)
         self.update()
 
     def boundingRect(self) -> QRectF:

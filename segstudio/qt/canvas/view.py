@@ -428,7 +428,7 @@ class CanvasView(QGraphicsView):
 
     def _show_hover(self) -> None:
         inst = self.document.find(self.hover) if self.document is not None and self.hover is not None else None
-        self.hover_layer.set_mask(inst.mask if inst is not None else None)
+        self.hover_layer.set_mask(inst.mask if inst is not None else None, step=1 << level_for_scale(self.zoom()))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

@@ -45,10 +45,17 @@ class DisplayPanel(QWidget):
         for sb in (self.lo, self.hi):
             sb.setRange(-1e9, 1e9)
             sb.setKeyboardTracking(False)
+        # Brightness / contrast: the same window seen as its centre and its width.
+        self.brightness = QSlider(Qt.Orientation.Horizontal, toolTip="Brightness (window centre)")
+        self.contrast = QSlider(Qt.Orientation.Horizontal, toolTip="Contrast (narrower window = more contrast)")
+        for sl in (self.brightness, self.contrast):
+            sl.setRange(-100, 100)
         self.auto = QPushButton("Auto")
         self.full = QPushButton("Full range")
         win = QGroupBox("Intensity window")
         g = QFormLayout(win)
+        g.addRow("Brightness", self.brightness)
+        g.addRow("Contrast", self.contrast)
         g.addRow("Black", self.lo)
         g.addRow("White", self.hi)
         row = QHBoxLayout()
@@ -67,9 +74,12 @@ class DisplayPanel(QWidget):
         self.visible.toggled.connect(self._overlay)
         self.lo.valueChanged.connect(lambda _v: self._emit_timer.start())
         self.hi.valueChanged.connect(lambda _v: self._emit_timer.start())
+        self.brightness.valueChanged.connect(self._from_sliders)
+        self.contrast.valueChanged.connect(self._from_sliders)
         self.auto.clicked.connect(lambda: self.window_changed.emit(None))
         self.full.clicked.connect(self._full_range)
         self._dtype_range = (0.0, 255.0)
+        self._base = (0.0, 255.0)  # the window the sliders start from
 
     def _overlay(self) -> None:
         self.overlay_changed.emit(self.opacity.value() / 100.0, self.mode.currentData(), self.visible.isChecked())
@@ -79,7 +89,23 @@ class DisplayPanel(QWidget):
         self.mode.setCurrentIndex(max(0, self.mode.findData(mode)))
         self.visible.setChecked(visible)
 
+    def _from_sliders(self, _v: int = 0) -> None:
+        """Brightness moves the window's centre by up to half the base range; contrast
+        scales its width by 4**(-value/100) (x4 narrower at +100, x4 wider at -100)."""
+        lo0, hi0 = self._base
+        width = (hi0 - lo0) * 4.0 ** (-self.contrast.value() / 100.0)
+        centre = (lo0 + hi0) / 2 - self.brightness.value() / 200.0 * (hi0 - lo0)
+        self.lo.setValue(centre - width / 2)
+        self.hi.setValue(centre + width / 2)  # the spin boxes emit the (debounced) window
+
     def show_window(self, window: tuple[float, float], dtype: np.dtype | None) -> None:
+        ours = abs(window[0] - self.lo.value()) < 0.05 and abs(window[1] - self.hi.value()) < 0.05
+        if not ours:  # a new image, Auto or Full range: the sliders start again from here
+            self._base = (float(window[0]), float(window[1]))
+            for sl in (self.brightness, self.contrast):
+                sl.blockSignals(True)
+                sl.setValue(0)
+                sl.blockSignals(False)
         for sb, v in ((self.lo, window[0]), (self.hi, window[1])):
             sb.blockSignals(True)
             sb.setValue(v)
