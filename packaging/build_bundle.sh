@@ -96,6 +96,9 @@ fi
 check "open --sample --quit-after 1" "${RUN[@]}" "$EXE" open --sample --quit-after 1
 check "--bundle-smoke-test" "${RUN[@]}" "$EXE" --bundle-smoke-test
 grep '^smoke:' "$HOME_TMP/out.txt" | sed 's/^/    /' || true
+check "install-desktop (command)" "${RUN[@]}" "$EXE" install-desktop --prefix "$HOME_TMP/prefix-cmd"
+grep -q "^Exec=$EXE open %f" "$HOME_TMP/prefix-cmd/share/applications/io.github.segstudio.SegStudio.desktop" \
+    || { echo "    the menu entry does not run the bundle"; fail=1; }
 if [ -f "$BUNDLE/install-desktop.sh" ]; then
     check "install-desktop.sh" "${RUN[@]}" bash "$BUNDLE/install-desktop.sh" --prefix "$HOME_TMP/prefix"
     [ -f "$HOME_TMP/prefix/share/applications/io.github.segstudio.SegStudio.desktop" ] || fail=1
