@@ -63,7 +63,7 @@ def _names(yml: Path, data: dict) -> list[str]:
     raise FormatError(yml, "missing 'names' (list or {index: name})", "names")
 
 
-def _split_images(yml: Path, data: dict) -> dict[str, list[Path]]:
+def _split_images(yml: Path, data: dict, rep) -> dict[str, list[Path]]:
     base = Path(data.get("path") or yml.parent)
     if not base.is_absolute():
         base = (yml.parent / base).resolve()
@@ -79,6 +79,9 @@ def _split_images(yml: Path, data: dict) -> dict[str, list[Path]]:
             elif p.suffix == ".txt" and p.is_file():
                 imgs = [(base / ln.strip()) if not Path(ln.strip()).is_absolute() else Path(ln.strip())
                         for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            elif not p.exists():
+                rep.warn(f"{yml.name}: {split} folder {p} does not exist")
+                imgs = []
             else:
                 raise FormatError(yml, f"{p} is neither a folder nor a .txt list", split)
             seen = {q for v in out.values() for q in v}
@@ -106,7 +109,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     plan = ImportPlan(ImportReport("yolo"))
     for n in names:
         plan.category(n)
-    splits = _split_images(yml, data)
+    splits = _split_images(yml, data, plan.report)
     total = sum(len(v) for v in splits.values())
     done = 0
     from segstudio.io.image_header import HeaderError, read_header
