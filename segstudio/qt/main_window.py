@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
             self.go_to_image(last if last in ids else ids[0])
         else:
             self._update_title()
-        if not len(project.categories()):
+        if not len(project.categories()) and not self.statusBar().currentMessage():
             self.status("No categories yet: add one in the Categories dock to start annotating", 15000)
         return True
 

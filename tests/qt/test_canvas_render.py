@@ -80,3 +80,24 @@ def test_proposal_is_drawn_hatched(qtbot):
     assert len(colours) >= 2  # stripes, not a flat fill
     doc.clear_proposal()
     assert cv.proposal_layer.boundingRect().isEmpty()
+
+
+def test_unreadable_image_shows_a_blank_of_its_size(qtbot, tmp_path):
+    from segstudio.qt.main_window import MainWindow
+    from segstudio.store import Project
+
+    (tmp_path / "img").mkdir()
+    cv2_img = np.zeros((30, 40, 3), np.uint8)
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "img" / "a.png"), cv2_img)
+    with Project.create(tmp_path / "p") as p:
+        p.add_folder(tmp_path / "img")
+    (tmp_path / "img" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    w = MainWindow(install_features=False)
+    qtbot.addWidget(w)
+    w.open_project(tmp_path / "p")
+    assert w.current_image_data() is None and w.canvas.image_shape() == (30, 40)
+    assert "a.png" in w.statusBar().currentMessage()
+    w.canvas.viewport().grab()  # paints without the pixels
+    w.close()

@@ -96,7 +96,9 @@ class CanvasView(QGraphicsView):
             if shape is None:
                 self._clear_layers()
                 return
-            rgb8 = np.broadcast_to(np.full((1, 1, 3), 60, np.uint8), (*shape, 3))  # no memory
+            small = np.full((-(-shape[0] // 8), -(-shape[1] // 8), 3), 60, np.uint8)
+            self.set_image_preview(small, shape, 3)  # a grey stand-in costing 1/64 of the image
+            return
         h, w = rgb8.shape[:2]
         if self.image_layer is not None and self.image_layer.shape == (h, w):
             self.image_layer.set_pixels(rgb8)  # same geometry: keep the overlay raster
