@@ -30,12 +30,15 @@ def outline_polygons(patch: MaskPatch, holes: bool = False) -> tuple[list[list[f
     for i, c in enumerate(contours):
         if hierarchy[0][i][3] != -1:
             continue
-        pts = c.reshape(-1, 2).astype(np.float64) * 0.5 - 0.5
+        # 2x-trace coordinates map back with any offset in (-0.5, -0.25]; -0.375 keeps every
+        # vertex away from pycocotools' rounding ties (x * 5 + 0.5 == n.5), so coordinates that
+        # were rounded on the way (YOLO's normalised text) still rasterise to the same pixels.
+        pts = c.reshape(-1, 2).astype(np.float64) * 0.5 - 0.375
         pts[:, 0] += patch.x0
         pts[:, 1] += patch.y0
         if len(pts) < 3:  # a degenerate ring; pycocotools needs >= 3 points
             pts = np.concatenate([pts] * (3 // len(pts) + 1))[:3]
-        out.append([round(float(v), 2) for v in pts.ravel()])
+        out.append([round(float(v), 3) for v in pts.ravel()])
     return out, has_holes
 
 
