@@ -19,6 +19,7 @@ from segstudio.training.scribble.features import DEFAULT_SCALES, compute_feature
 KIND = "pixel-classifier"
 FORMAT = "boosted-trees"
 WEIGHTS = "trees.npz"
+MAX_TRAINING_PIXELS = 20_000
 
 
 class ScribbleModelError(ValueError):
@@ -114,6 +115,14 @@ def fit_classifier(feats: np.ndarray, scribbles: np.ndarray, class_names: Sequen
     ys, xs = np.nonzero(scribbles >= 0)
     if len(ys) == 0:
         raise BoostError("no scribbles yet: paint a few strokes for at least two classes")
+    if len(ys) > MAX_TRAINING_PIXELS:
+        # broad strokes add pixels, not information: a class-balanced, seeded subsample keeps
+        # fitting at a second or two however much is painted
+        labels = scribbles[ys, xs]
+        rng = np.random.default_rng(0)
+        per = MAX_TRAINING_PIXELS // max(1, len(np.unique(labels)))
+        keep = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:per] for c in np.unique(labels)])
+        ys, xs = ys[np.sort(keep)], xs[np.sort(keep)]
     x = feats[:, ys, xs].T
     y = scribbles[ys, xs].astype(np.int64)
     trees = BoostedTrees.fit(x, y, len(class_names), params)

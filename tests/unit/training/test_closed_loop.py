@@ -33,8 +33,8 @@ def test_train_then_prelabel_remaining_images_least_certain_first(tmp_path):
     project.set_status(manual.id, "in_progress")
     keep = MaskPatch.from_full(np.eye(32, dtype=bool))
     project.save_instances(manual.id, [Instance(1, 1, keep)])
-    run_id = start_run(project, "semantic", {"epochs": 8, "input_size": 32, "width": 8, "depth": 2,
-                                             "lr": 0.01, "workers": 1, "rotate": 0})
+    run_id = start_run(project, "semantic", {"epochs": 6, "input_size": 32, "width": 8, "depth": 2,
+                                             "lr": 0.02, "workers": 1, "rotate": 0})
     final = execute(project.root, run_id)
     assert final["status"] in ("done", "early_stopped")
     steps = []
