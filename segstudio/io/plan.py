@@ -130,7 +130,7 @@ def apply_plan(
             im.path = _materialise(project, im, written)
         rel = rel_of(im.path)
         iid = existing.get(rel)
-        if iid is None and not im.path.exists():
+        if iid is None and im.embedded is None and not im.path.exists():
             same = by_name.get(im.path.name, [])
             if not same and stem_match:
                 same = by_stem.get(im.path.stem, [])

@@ -115,3 +115,10 @@ def test_files_load_in_the_labelme_package(tmp_path):
             m = np.asarray(shape["mask"], bool)
             assert (m == inst.mask.tight().data).all()
     _ = labelme
+
+
+def test_dry_run_counts_embedded_images_without_writing_them(dataset, tmp_path):
+    q = Project.create(tmp_path / "q")
+    rep = registry.import_into("labelme", dataset, q, dry_run=True)
+    assert rep.images == 2 and rep.images_added == 2 and not rep.skipped
+    assert q.image_count() == 0 and not (q.root / "imported_images").exists()
