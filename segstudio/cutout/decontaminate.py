@@ -16,6 +16,16 @@ import numpy as np
 
 
 def _blur(a: np.ndarray, r: int) -> np.ndarray:
+    """Box blur of radius r.  Wide blurs run on a reduced copy (a box average over 2r+1 pixels
+    barely changes when computed on a 1/s image): on a 12-megapixel photo the wide pass then
+    costs a fraction of the fine one."""
+    s = r // 16
+    h, w = a.shape[:2]
+    if s >= 2 and min(h, w) // s >= 8:
+        small = cv2.resize(a, (max(1, w // s), max(1, h // s)), interpolation=cv2.INTER_AREA)
+        k = 2 * max(1, round(r / s)) + 1
+        small = cv2.blur(small, (k, k), borderType=cv2.BORDER_REFLECT)
+        return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     k = 2 * r + 1
     return cv2.blur(a, (k, k), borderType=cv2.BORDER_REFLECT)
 

@@ -168,3 +168,17 @@ def test_feature_is_discovered_and_installs_cleanly(window):
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert "Background Removal" in titles
     assert "dock_cutout" in window.docks
+
+
+def test_moving_to_another_image_forgets_the_subject_and_region(window, cutout, qtbot):
+    _select(cutout, qtbot)
+    _preview(cutout, qtbot, lambda: cutout.panel.preview_check.setChecked(True))
+    cutout.tool.region[0:5, 0:5] = True
+    first = window.current_image().id
+    other = [r.id for r in window.project.images() if r.id != first][0]
+    window.go_to_image(other)
+    assert cutout.soft is None and not cutout.tool.has_region
+    assert window.current_document().proposal is None
+    # No subject on the new image: no preview layer, a hint instead.
+    qtbot.waitUntil(lambda: "no subject" in cutout.panel.source_label.text().lower(), timeout=5000)
+    assert "cutout-preview" not in window.canvas.extra_layers

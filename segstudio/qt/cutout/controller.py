@@ -82,18 +82,21 @@ class CutoutController(QObject):
 
     def _on_image_changed(self, _rec) -> None:
         key = self._current_key()
+        doc = self.window.current_document()
+        if doc is not self._doc:  # a new image, or the same one re-read from the store
+            if self._doc is not None:
+                self._doc.proposal_changed.disconnect(self._on_proposal_changed)
+            self._doc = doc
+            if doc is not None:
+                doc.proposal_changed.connect(self._on_proposal_changed)
         if key == self._key:
+            self.schedule_preview()
             return
         self._key = key
         self.soft = None
         self.result = None
         data = self.window.current_image_data()
         self.tool.reset(data.shape if data is not None else None)
-        if self._doc is not None:
-            self._doc.proposal_changed.disconnect(self._on_proposal_changed)
-        self._doc = self.window.current_document()
-        if self._doc is not None:
-            self._doc.proposal_changed.connect(self._on_proposal_changed)
         self.window.canvas.set_extra_layer(PREVIEW_LAYER, None)
         self._show_region()
         self.schedule_preview()
