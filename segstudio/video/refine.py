@@ -8,7 +8,7 @@ down to a working size, so the cost is per object, not per frame size.
   foreground, a band around it = unknown, beyond = sure background), one GrabCut iteration at
   working resolution, the result upsampled and kept only where connected to the warped core.
 * `PromptModelRefiner`: any `segstudio.inference` prompt segmenter, prompted with the warped
-  mask's box, an interior click and the warped mask as the previous mask.
+  mask's box and a click at its most interior point.
 * `NoRefiner`: the warped mask as is (pure optical-flow tracking).
 """
 
@@ -131,7 +131,10 @@ class PromptModelRefiner:
         x, y, w, h = warped.bbox()
         box = (x - x0, y - y0, x - x0 + w, y - y0 + h)
         self.segmenter.set_image(crop)
-        res = self.segmenter.predict(Prompt((Click(float(cx), float(cy), True),), box, m))
+        # Box + an interior click, the prompt every prompt model understands; the warped mask is
+        # not passed as `prev_mask`, which models treat as "the user's last result" to correct
+        # locally around new clicks, not as a shape to re-fit.
+        res = self.segmenter.predict(Prompt((Click(float(cx), float(cy), True),), box, None))
         out = MaskPatch.from_window(np.asarray(res.mask, bool), y0, x0, warped.image_shape)
         agreement = out.iou(warped)
         return out, float(min(1.0, 0.5 * agreement + 0.5 * float(res.score)))

@@ -7,6 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
+from segstudio.cli.commands._model_args import add_model_args, load_model
 from segstudio.cli.main import CliError
 
 
@@ -27,9 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", type=int, help="last frame to fill (before --frame: backward)")
     p.add_argument("--count", type=int, help="at most this many frames")
     p.add_argument("--backward", action="store_true", help="go backward (without --to)")
-    p.add_argument("--refine", default="grabcut", choices=("grabcut", "interactive", "none"),
-                   help="per-frame refinement: GrabCut (default), the built-in interactive "
-                   "prompt model, or none (optical flow only)")
+    p.add_argument("--refine", default="grabcut", choices=("grabcut", "model", "none"),
+                   help="per-frame refinement: GrabCut (default), a prompt model (--model), or "
+                   "none (optical flow only)")
+    add_model_args(p, required=False)
     p.add_argument("--min-confidence", type=float, help="stop an object below this (default 0.35)")
     p.add_argument("--label-set", default="gt", help="label set (default gt)")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary")
@@ -76,10 +78,20 @@ def run(args: argparse.Namespace) -> int:
                                     count=args.count, stop_frame=args.to, label_set=args.label_set)
         except TrackError as e:
             raise CliError(str(e)) from None
-        if args.refine == "interactive":
-            from segstudio.inference.interactive import GrabCutInteractive
+        if args.refine == "model":
+            if args.model is None:
+                args.model = "grabcut-interactive"
+            from segstudio.inference import registry
+            from segstudio.inference.base import ModelError
 
-            refiner = PromptModelRefiner(GrabCutInteractive())
+            try:
+                card = registry.find(args.model, args.models_dir)
+            except ModelError as e:
+                raise CliError(str(e)) from None
+            if not card.is_prompt:  # checked before loading: loading may take a while
+                raise CliError(f"model {card.id!r} is a {card.kind} model; propagation refines "
+                               "with a prompt (click/box) model")
+            refiner = PromptModelRefiner(load_model(args)[1])
         else:
             refiner = GrabCutRefiner() if args.refine == "grabcut" else NoRefiner()
         settings = PropagationSettings()

@@ -49,3 +49,21 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "junk.mp4" in captured.out and "no video was added" in captured.err
     assert main(["propagate", str(root), "--video", "nope", "--frame", "0", "--instance", "1"]) == 2
     assert "no video 'nope'" in capsys.readouterr().err
+
+
+def test_propagate_model_refiner_must_be_a_prompt_model(tmp_path, capsys):
+    frames, masks = moving_object(8)
+    video = write_video(tmp_path / "clip.avi", frames)
+    root = tmp_path / "proj"
+    with Project.create(root) as p:
+        p.add_category("ball")
+        from segstudio.video.library import add_video
+
+        vid = add_video(p, video).image_id
+        p.save_instances(vid, [Instance(1, 1, MaskPatch.from_full(masks[0]))], frame=0)
+    assert main(["propagate", str(root), "--video", str(vid), "--frame", "0", "--instance", "1",
+                 "--count", "2", "--refine", "model", "--model", "u2netp-salient"]) == 2
+    assert "prompt" in capsys.readouterr().err
+    assert main(["propagate", str(root), "--video", str(vid), "--frame", "0", "--instance", "1",
+                 "--refine", "model", "--model", "no-such-model"]) == 2
+    assert "unknown model" in capsys.readouterr().err

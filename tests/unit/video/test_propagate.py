@@ -88,11 +88,16 @@ def test_prompt_model_refiner_is_driven_through_the_protocol(clip):
             self.shape = rgb.shape[:2]
 
         def predict(self, prompt, cancel=None):
+            import cv2
+
             calls.append(prompt)
-            assert prompt.prev_mask.shape == self.shape and prompt.box is not None
+            x0, y0, x1, y1 = prompt.box
             x, y = prompt.clicks[0].x, prompt.clicks[0].y
-            assert prompt.prev_mask[int(y), int(x)]  # the click lies inside the object
-            return PromptResult(prompt.prev_mask.copy(), 0.9)
+            assert x0 < x < x1 and y0 < y < y1  # the click lies inside the box
+            m = np.zeros(self.shape, np.uint8)  # the ellipse inscribed in the box
+            box = (((x0 + x1) / 2 - 0.5, (y0 + y1) / 2 - 0.5), (float(x1 - x0), float(y1 - y0)), 0.0)
+            cv2.ellipse(m, box, 1, -1)
+            return PromptResult(m > 0, 0.9)
 
     path, masks = clip
     rep, out = run(path, masks, refiner=PromptModelRefiner(Echo()), count=4)
