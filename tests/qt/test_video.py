@@ -179,3 +179,17 @@ def test_actions_are_disabled_on_still_images(qtbot, project_dir):
     assert not w.video.actions["fwd1"].isEnabled()
     assert not w.video.dock.isVisible()
     w.close()
+
+
+def test_extract_frames_from_the_menu(video_window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    w, vid, _ = video_window
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (5, True))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "ex"))
+    (act,) = [a for a in w.menu("Video").actions() if a.text().startswith("Extract")]
+    act.trigger()
+    out = tmp_path / "ex" / "clip"
+    qtbot.waitUntil(lambda: out.is_dir() and len(list(out.iterdir())) == 3, timeout=10000)
+    w.io_worker.wait(5000)
+    assert sorted(p.name for p in out.iterdir()) == [f"frame_{i:06d}.png" for i in (0, 5, 10)]

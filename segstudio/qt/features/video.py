@@ -10,7 +10,7 @@ The actions are enabled only while a video (or frame sequence) is shown.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox
 
 from segstudio.qt.video.controller import VideoController
 
@@ -29,6 +29,8 @@ def install(window) -> None:
     menu = window.menu("Video")
     add = menu.addAction("Add Video or Frame Folder…")
     add.triggered.connect(lambda: _add_video(window))
+    extract = menu.addAction("Extract Frames to Files…")
+    extract.triggered.connect(lambda: _extract(window, ctl))
     menu.addSeparator()
     for name in ("play", "back1", "fwd1", "back10", "fwd10", "first", "last", "goto"):
         menu.addAction(ctl.actions[name])
@@ -72,3 +74,36 @@ def _add_video(window) -> None:
         return
     window.refresh_image_list()
     window.go_to_image(added.image_id, 0)
+
+
+def _extract(window, ctl) -> None:
+    """Write every N-th frame of the current video as PNG files, on the I/O pool."""
+    rec, project = ctl.record, window.project
+    if rec is None or project is None:
+        window.status("Show a video first", 4000)
+        return
+    stride, ok = QInputDialog.getInt(window, "Extract frames", "Every N-th frame:", 10, 1, 100_000)
+    if not ok:
+        return
+    folder = QFileDialog.getExistingDirectory(window, "Extract frames into", str(project.root))
+    if not folder:
+        return
+    from pathlib import Path
+
+    from segstudio.video.library import extract_frames
+    from segstudio.video.source import open_source
+
+    path, out = project.image_path(rec), Path(folder) / Path(rec.path).stem
+
+    def job(cancel, progress):
+        with open_source(path, cache_bytes=0) as src:
+            return len(extract_frames(src, out, stride=stride, cancel=cancel, progress=progress))
+
+    def done(job_id, kind, result):
+        if job_id == ident:
+            window.io_worker.finished.disconnect(done)
+            window.status(f"Wrote {result} frames to {out}", 8000)
+
+    ident = window.io_worker.submit("video-extract", job)
+    window.io_worker.finished.connect(done)
+    window.status(f"Extracting every {stride}th frame to {out}…")
