@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QToolBar, QWidget
 
@@ -41,7 +41,7 @@ def build_toolbars(w: MainWindow) -> None:
     tools = QToolBar("Tools")
     tools.setObjectName("toolbar_tools")
     tools.setOrientation(Qt.Orientation.Vertical)
-    tools.setIconSize(tools.iconSize().expandedTo(tools.iconSize()))
+    tools.setIconSize(QSize(22, 22))
     tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     for key in a:
         if key.startswith("tool_"):
