@@ -31,6 +31,9 @@ PREVIEW_LAYER = "cutout-preview"
 REGION_LAYER = "cutout-refine-region"
 REGION_RGBA = (80, 220, 255, 110)
 KINDS = ("cutout-subject", "cutout-preview", "cutout-export", "cutout-batch")
+# The preview must cover the proposal's hatching (z 3) but stay under the brush's live stroke
+# (z 4) and the tool cursor; set_extra_layer has no z argument, so we raise the item it made.
+LAYER_Z = {PREVIEW_LAYER: 3.5, REGION_LAYER: 3.6}
 
 
 class CutoutController(QObject):
@@ -115,7 +118,14 @@ class CutoutController(QObject):
             return
         layer = np.zeros((*region.shape, 4), np.uint8)
         layer[region] = REGION_RGBA
-        self.window.canvas.set_extra_layer(REGION_LAYER, layer)
+        self._set_layer(REGION_LAYER, layer)
+
+    def _set_layer(self, name: str, rgba: np.ndarray | None) -> None:
+        canvas = self.window.canvas
+        canvas.set_extra_layer(name, rgba)
+        item = getattr(canvas, "extra_layers", {}).get(name)
+        if item is not None and hasattr(item, "setZValue"):
+            item.setZValue(LAYER_Z[name])
 
     # ------------------------------------------------------------ actions
     def _submit(self, kind: str, fn) -> int:
@@ -262,7 +272,7 @@ class CutoutController(QObject):
         elif kind == "cutout-preview":
             self.result = result  # type: ignore[assignment]
             if self.panel.preview_check.isChecked():
-                self.window.canvas.set_extra_layer(PREVIEW_LAYER, self.result.layer)
+                self._set_layer(PREVIEW_LAYER, self.result.layer)
             self.preview_ready.emit(self.result)
 
     def _on_failed(self, error) -> None:
