@@ -30,6 +30,10 @@ class MaskPatch:
     image_shape: Shape
 
     def __post_init__(self) -> None:
+        # numpy integers would reach SQLite as blobs; keep plain ints.
+        object.__setattr__(self, "y0", int(self.y0))
+        object.__setattr__(self, "x0", int(self.x0))
+        object.__setattr__(self, "image_shape", (int(self.image_shape[0]), int(self.image_shape[1])))
         if self.data.ndim != 2:
             raise ValueError("mask patch data must be 2-D")
         if not self.data.flags.writeable and self.data.dtype == bool:

@@ -143,3 +143,13 @@ def test_failed_transaction_leaves_store_unchanged(tmp_path):
         raise RuntimeError("boom")
     assert project.load_instances(1) == []
     assert json.loads(project.conn.execute("SELECT meta FROM label_sets WHERE name='gt'").fetchone()[0]) == {}
+
+
+def test_numpy_integer_offsets_are_stored_as_integers(tmp_path):
+    write_images(tmp_path / "i", ["a.png"])
+    project = Project.create(tmp_path / "p")
+    project.add_folder(tmp_path / "i")
+    patch = MaskPatch(np.int64(3), np.int32(4), np.ones((2, 2), bool), (np.int64(30), np.int64(40)))
+    project.save_instances(1, [Instance(1, 1, patch)])
+    (loaded,) = project.load_instances(1)
+    assert (loaded.mask.y0, loaded.mask.x0) == (3, 4) and type(loaded.mask.y0) is int
