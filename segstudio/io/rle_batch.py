@@ -37,9 +37,6 @@ class Runs:
         """Index of the RLE each value belongs to."""
         return np.repeat(np.arange(self.n), np.diff(self.offsets))
 
-    def local_index(self) -> np.ndarray:
-        return np.arange(len(self.values)) - np.repeat(self.offsets[:-1], np.diff(self.offsets))
-
     def get(self, i: int) -> list[int]:
         return self.values[self.offsets[i] : self.offsets[i + 1]].tolist()
 

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from segstudio.core import rle as core_rle
-from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import rle_batch as rb
 from segstudio.io.errors import FormatError, JsonReader, load_json, type_name
@@ -226,13 +224,6 @@ def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:
             rep.skip(f"annotations[{k}] (image {im.ref})", "empty mask")
             continue
         im.instances.append(inst)
-
-
-def decode_segmentation(seg, shape: tuple[int, int]) -> MaskPatch:
-    """One COCO segmentation (polygons or RLE) as a patch; used by small readers and tests."""
-    if isinstance(seg, dict):
-        return MaskPatch.from_full(core_rle.decode(seg))
-    return polygons_to_patch(seg, shape)
 
 
 FORMAT = FormatSpec(
