@@ -38,6 +38,7 @@ class TrainedCard:
     output: str = "logits"  # C logits (softmax) or one logit (sigmoid) for binary nets
     licence: str = "as the training data; network code Apache-2.0"
     training: dict[str, Any] = field(default_factory=dict)
+    onnx: str | None = None  # an ONNX export next to the card: what the model layer's registry loads
     path: Path | None = None  # where it was read from / written to
 
     @property
@@ -50,13 +51,21 @@ class TrainedCard:
         return base / self.weights
 
     def to_dict(self) -> dict[str, Any]:
+        files = {"weights": self.weights}
+        if self.onnx:
+            files["model"] = self.onnx
+        elif self.format in ("onnx", "torchscript"):
+            files["model"] = self.weights
         return {
             "schema": 1,
             "name": self.name,
-            "kind": self.kind,
+            # The model layer (segstudio.inference.cards) knows `kind: semantic`; a one-class
+            # foreground net is a semantic net with one logit channel there.  `mode` keeps ours.
+            "kind": "semantic",
+            "mode": self.kind,
             "task": "semantic-segmentation" if self.kind == "semantic" else "foreground-segmentation",
             "format": self.format,
-            "files": {"weights": self.weights},
+            "files": files,
             "input": {
                 "size": [self.input_size, self.input_size],
                 "resize": "stretch",
@@ -75,9 +84,10 @@ class TrainedCard:
             # the same facts under the keys of the built-in model cards (segstudio/resources/
             # models/*.yaml), so one registry can list both kinds
             "id": self.name,
-            "framework": {"torch": "torch-state-dict", "onnx": "onnx", "torchscript": "torchscript"}[self.format],
+            "framework": "onnx" if self.onnx else
+            {"torch": "torch-state-dict", "onnx": "onnx", "torchscript": "torchscript"}[self.format],
             "input_size": [self.input_size, self.input_size],
-            "normalization": {"scale": 1 / 255, "mean": list(self.mean), "std": list(self.std)},
+            "normalization": {"scale": 255, "mean": list(self.mean), "std": list(self.std)},  # x / scale
             "class_names": self.class_names,
         }
 
@@ -106,7 +116,7 @@ def read_card(path: str | Path) -> TrainedCard:
         inp = raw["input"]
         card = TrainedCard(
             name=str(raw["name"]),
-            kind=str(raw["kind"]),
+            kind=str(raw.get("mode", raw["kind"])),
             format=str(raw["format"]),
             weights=str(raw["files"]["weights"]),
             input_size=int(inp["size"][0]),
@@ -118,6 +128,7 @@ def read_card(path: str | Path) -> TrainedCard:
             output=str(raw.get("output", "logits")),
             licence=str(raw.get("licence", "")),
             training=dict(raw.get("training") or {}),
+            onnx=str(raw["files"]["model"]) if raw["files"].get("model") not in (None, raw["files"]["weights"]) else None,
             path=path,
         )
     except (KeyError, TypeError, ValueError, IndexError) as e:

@@ -70,6 +70,7 @@ def export_model(card_path: str | Path, fmt: str, out_dir: str | Path, opset: in
     exported = copy.copy(card)
     exported.format = fmt
     exported.weights = name
+    exported.onnx = None
     exported.training = dict(card.training) | {"exported_from": str(card.path), "opset": opset if fmt == "onnx" else None}
     exported.write(out / CARD_NAME)
     licence = card.path.parent / "LICENSE" if card.path else None
@@ -91,3 +92,26 @@ def find_card(project_root: str | Path, run: str) -> Path:
             return cand
         raise CardError(f"{cand}: run {run} has no model card (not finished?)")
     raise CardError(f"{run}: not a run id, run folder or model card")
+
+
+def add_onnx(card_path: str | Path, opset: int = OPSET) -> Path:
+    """Export ONNX next to a torch card and reference it from the card (`files.model`), so the
+    model layer's registry (onnxruntime) can load the trained model like any user model."""
+    import torch
+
+    card = read_card(card_path)
+    net = _eval_net(card)
+    s = card.input_size
+    target = card.path.parent / "model.onnx"
+    tmp = target.with_suffix(".onnx.tmp")
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.onnx.export(net, (torch.zeros(1, 3, s, s),), str(tmp), input_names=["image"],
+                              output_names=["logits"], opset_version=opset, dynamo=False)
+    except Exception as e:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"{card.path}: onnx export failed ({type(e).__name__}: {e})") from None
+    tmp.replace(target)
+    card.onnx = target.name
+    return card.write(card.path)

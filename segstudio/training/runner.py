@@ -109,6 +109,12 @@ def _execute(project: Project, run, resume: bool, cancel, emit: EventFn, device)
         update_run(project, run.id, status="cancelled", metrics=history, artefacts=artefacts)
         return {"type": "finished", "status": "cancelled", "run_id": run.id, "epochs": len(history)}
     card = write_card(project, run.id, template.name, template.mode, hp, data, history, result.best_epoch)
+    from segstudio.training.export import ExportError, add_onnx
+
+    try:
+        add_onnx(card)  # the model layer's registry loads trained models through ONNX
+    except ExportError as e:
+        emit({"type": "warning", "message": f"the model works, but no ONNX copy: {e}"})
     artefacts |= {"weights": str(result.best.relative_to(project.root)),
                   "card": str(card.relative_to(project.root))}
     update_run(project, run.id, status=result.status, metrics=history, artefacts=artefacts, finished=True)
