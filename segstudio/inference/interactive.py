@@ -40,6 +40,7 @@ class GrabCutParams:
     click_radius: float = 0.012  # hard-constraint disk radius, fraction of the working long side
     seed_disk: float = 0.06  # first-click disk (no saliency), fraction of the working long side
     roi_margin: float = 0.25  # ROI margin around probable foreground, fraction of its size
+    roi_min: float = 0.15  # ...but at least this fraction of the working long side
     iterations_first: int = 3
     iterations_refine: int = 2
     local_refine: bool = True  # keep only changes connected to the newest click
@@ -48,7 +49,8 @@ class GrabCutParams:
     local_cap: float = 0.06  # cap of d, fraction of the image long side
     local_min_half: float = 0.03  # minimum window half-size, fraction of the image long side
     local_side: int = 320
-    sure_frac: float = 0.0  # disk of radius sure_frac*d around a refinement click is sure
+    sure_frac: float = 0.5
+    guided: bool = True  # edge-aware upsampling of the working-resolution mask  # disk of radius sure_frac*d around a refinement click is sure
     max_growth: float = 6.0  # a kept change may cover at most this many error disks (pi d^2)  # refinement windows larger than this are reduced
     saliency_threshold: float = 0.5
     max_salient_fraction: float = 0.7  # a salient "object" larger than this is not a seed
@@ -156,7 +158,7 @@ class GrabCutInteractive:
             cancel.check()
         fg = self._grabcut(work, tri, box, self.params.iterations_first)
         fg = self._keep_clicked_parts(fg, clicks)
-        return self._upsample(fg, H, W)
+        return self._upsample(fg, H, W, self._image if self.params.guided else None)
 
     def _local(self, image, prev: np.ndarray, clicks, cancel) -> np.ndarray:
         """Refinement: GrabCut in a window around the newest click, at (near) full resolution.
@@ -216,8 +218,7 @@ class GrabCutInteractive:
             cancel.check()
         fg = self._grabcut(img, tri, None, p.iterations_refine, roi=False)
         if ws < 1.0:
-            up = cv2.resize(fg.astype(np.float32), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-            fg = up > 0.5
+            fg = self._upsample(fg, y1 - y0, x1 - x0, image[y0:y1, x0:x1] if p.guided else None)
         new = prev.copy()
         new[y0:y1, x0:x1] = fg
         if p.local_refine:
@@ -300,7 +301,7 @@ class GrabCutInteractive:
             x0, y0, x1, y1 = bx0 - m, by0 - m, bx1 + m, by1 + m
         else:
             x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-            m = max(8, round(p.roi_margin * max(x1 - x0, y1 - y0)))
+            m = max(8, round(p.roi_margin * max(x1 - x0, y1 - y0)), round(p.roi_min * max(h, w)))
             x0, y0, x1, y1 = x0 - m, y0 - m, x1 + m, y1 + m
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
         sub = tri[y0:y1, x0:x1].copy()
@@ -329,11 +330,44 @@ class GrabCutInteractive:
         return fg
 
     @staticmethod
-    def _upsample(fg: np.ndarray, H: int, W: int) -> np.ndarray:
+    def _upsample(fg: np.ndarray, H: int, W: int, guide: np.ndarray | None = None) -> np.ndarray:
+        """Working-resolution mask -> image size.  With a guide image, an edge-aware guided
+        filter (He et al. 2010) moves the upsampled boundary onto the image edges, only inside
+        the band where the upsampling is uncertain."""
         if fg.shape == (H, W):
             return fg.copy()
         up = cv2.resize(fg.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR)
-        return up > 0.5
+        if guide is None:
+            return up > 0.5
+        factor = max(H / fg.shape[0], W / fg.shape[1])
+        band = (up > 0.02) & (up < 0.98)
+        if not band.any():
+            return up > 0.5
+        ys, xs = np.nonzero(band)
+        r = max(2, round(2 * factor))
+        y0, y1 = max(0, ys.min() - 2 * r), min(H, ys.max() + 2 * r + 1)
+        x0, x1 = max(0, xs.min() - 2 * r), min(W, xs.max() + 2 * r + 1)
+        gray = cv2.cvtColor(np.ascontiguousarray(guide[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+        q = _guided_filter(gray.astype(np.float32) / 255.0, up[y0:y1, x0:x1], r, 1e-3)
+        out = up > 0.5
+        win = out[y0:y1, x0:x1]
+        b = band[y0:y1, x0:x1]
+        win[b] = q[b] > 0.5
+        return out
+
+
+def _guided_filter(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
+    k = (2 * r + 1, 2 * r + 1)
+
+    def box(a: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(a, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT)
+
+    mean_i, mean_p = box(guide), box(src)
+    var_i = box(guide * guide) - mean_i * mean_i
+    cov_ip = box(guide * src) - mean_i * mean_p
+    a = cov_ip / (var_i + eps)
+    b = mean_p - a * mean_i
+    return box(a) * guide + box(b)
 
 
 def make_click_session(model: GrabCutInteractive):

@@ -30,6 +30,16 @@ INTERACTIVE_CARD = ModelCard(
     "beyond the built-in U²-Netp.",
 )
 
+PLAIN_GRABCUT_CARD = ModelCard(
+    id="grabcut-plain",
+    kind="interactive",
+    framework="builtin",
+    name="Built-in click/box segmenter without saliency (no torch)",
+    licence="Apache-2.0 (SegStudio)",
+    description="The same click/box segmenter without the U²-Netp seed: starts faster, weaker "
+    "first click.",
+)
+
 
 def _cards_in(folder: Path, errors: list[str]) -> list[ModelCard]:
     out = []
@@ -50,7 +60,7 @@ def discover(
     """All cards: built-in first, then the user's folder, then `extra` (files or folders).
     A later card with the same id replaces an earlier one.  Returns (cards, problems)."""
     errors: list[str] = []
-    cards: list[ModelCard] = [INTERACTIVE_CARD]
+    cards: list[ModelCard] = [INTERACTIVE_CARD, PLAIN_GRABCUT_CARD]
     cards += _cards_in(BUILTIN_DIR, errors)
     cards += _cards_in(user_dir if user_dir is not None else user_models_dir(), errors)
     for e in extra:
@@ -89,6 +99,10 @@ def load(card: ModelCard) -> Any:
         from segstudio.inference.u2net import SalientSegmenter
 
         return GrabCutInteractive(SalientSegmenter())
+    if card.id == PLAIN_GRABCUT_CARD.id:
+        from segstudio.inference.interactive import GrabCutInteractive
+
+        return GrabCutInteractive(None)
     if card.kind == "salient":
         from segstudio.inference.salient import SalientImageSegmenter
 

@@ -9,6 +9,7 @@ weights go through `torch.load(weights_only=True)`.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,9 @@ def torchscript_module(path: Path) -> Any:
     if not path.is_file():
         raise ModelError(f"{path}: TorchScript file not found")
     try:
-        m = torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():  # torch >= 2.9 marks TorchScript as deprecated
+            warnings.simplefilter("ignore", DeprecationWarning)
+            m = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:
         raise ModelError(f"{path}: not a TorchScript archive ({exc})") from exc
     m.eval()

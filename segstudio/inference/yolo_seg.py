@@ -69,9 +69,19 @@ def decode(
         raise ModelError(f"unexpected YOLO-seg output shapes {pred.shape} and {protos.shape}")
     nm, mh, mw = protos.shape[1:]
     p = pred[0]
-    v8 = p.shape[0] < p.shape[1]
-    if v8:
-        p = p.T  # N x (4 + nc + nm)
+    rows, cols = p.shape
+    ncls = len(class_names)
+    if ncls and rows == 4 + ncls + nm:
+        layout = "v8"
+    elif ncls and cols == 4 + ncls + nm:
+        layout = "v8-rows"  # [N, 4 + nc + nm] (transposed v8 export)
+    elif ncls and cols == 5 + ncls + nm:
+        layout = "v5"
+    else:  # no names to check against: candidates outnumber columns in every real export
+        layout = "v8" if rows < cols else "v5"
+    if layout.startswith("v8"):
+        if layout == "v8":
+            p = p.T  # N x (4 + nc + nm)
         nc = p.shape[1] - 4 - nm
         boxes, cls_scores, coefs = p[:, :4], p[:, 4 : 4 + nc], p[:, 4 + nc :]
     else:

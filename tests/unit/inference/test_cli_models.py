@@ -1,0 +1,111 @@
+"""CLI: models, segment, prelabel, eval-interactive (tiny inputs, no built-in weights run)."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from segstudio.cli.main import main
+
+
+@pytest.fixture
+def disk_png(tmp_path, disk_image):
+    img, gt = disk_image
+    path = tmp_path / "disk.png"
+    cv2.imwrite(str(path), img[..., ::-1])
+    return path, gt
+
+
+@pytest.fixture
+def sem_card(tmp_path, onnx_export):
+    torch = pytest.importorskip("torch")
+
+    class Reds(torch.nn.Module):
+        def forward(self, x):  # 2 classes: background / red
+            r = x[:, 0:1] - 0.5 * (x[:, 1:2] + x[:, 2:3]) - 0.3
+            return torch.cat([-r, r], 1)
+
+    onnx_export(Reds(), (torch.zeros(1, 3, 16, 16),), tmp_path / "reds.onnx", ["x"], ["y"],
+                {"x": {2: "h", 3: "w"}, "y": {2: "h", 3: "w"}})
+    card = tmp_path / "reds.yaml"
+    card.write_text("id: reds\nkind: semantic\nfiles: {model: reds.onnx}\n"
+                    "normalization: {scale: 255}\nclass_names: [background, red]\nbackground: [background]\n")
+    return card
+
+
+def test_models_lists_builtin_and_extra(tmp_path, sem_card, capsys, monkeypatch):
+    monkeypatch.setenv("SEGSTUDIO_MODELS", str(tmp_path / "none"))
+    assert main(["models", "--models-dir", str(sem_card.parent), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out.split("\nwarning")[0])
+    ids = {d["id"]: d for d in data}
+    assert {"grabcut-interactive", "u2netp-salient", "reds"} <= set(ids)
+    assert ids["reds"]["classes"] == ["background", "red"]
+
+
+def test_segment_with_clicks_and_with_an_image_model(tmp_path, disk_png, sem_card):
+    path, gt = disk_png
+    out = tmp_path / "m.png"
+    assert main(["segment", str(path), "--model", "grabcut-plain", "--point", "70,60", "--out", str(out)]) == 0
+    m = cv2.imread(str(out), cv2.IMREAD_GRAYSCALE) > 0
+    assert np.count_nonzero(m & gt) / np.count_nonzero(m | gt) > 0.85
+    out2 = tmp_path / "s.png"
+    assert main(["segment", str(path), "--model", str(sem_card), "--out", str(out2)]) == 0
+    s = cv2.imread(str(out2), cv2.IMREAD_GRAYSCALE) > 0
+    assert np.count_nonzero(s & gt) / np.count_nonzero(s | gt) > 0.9
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--model", "nope", "--point", "1,1"], "unknown model 'nope'"),
+        (["--model", "grabcut-plain", "--point", "999,1"], "outside"),
+        (["--model", "grabcut-plain"], "needs --point"),
+    ],
+)
+def test_segment_errors_are_one_line(tmp_path, disk_png, capsys, extra, message):
+    path, _ = disk_png
+    assert main(["segment", str(path), "--out", str(tmp_path / "o.png"), *extra]) != 0
+    assert message in capsys.readouterr().err
+
+
+def test_segment_missing_image(tmp_path, capsys):
+    rc = main(["segment", str(tmp_path / "ghost.jpg"), "--model", "grabcut-plain", "--point", "1,1",
+               "--out", str(tmp_path / "o.png")])
+    assert rc != 0 and "ghost.jpg" in capsys.readouterr().err
+
+
+def test_prelabel_project(tmp_path, disk_png, sem_card, capsys):
+    from segstudio.store import Project
+
+    path, gt = disk_png
+    proj = tmp_path / "proj"
+    with Project.create(proj) as p:
+        p.add_folder(path.parent)
+    assert main(["prelabel", str(proj), "--model", str(sem_card), "--only-unlabelled"]) == 0
+    assert "pre-labelled 1 images (1 instances)" in capsys.readouterr().out
+    with Project.open(proj) as p:
+        rec = p.images()[0]
+        inst = p.load_instances(rec.id)
+        assert rec.status == "prelabelled" and len(inst) == 1 and inst[0].source == "model"
+        assert p.categories().get(inst[0].category_id).name == "red"
+    assert main(["prelabel", str(proj), "--model", "grabcut-plain"]) != 0
+
+
+def test_eval_interactive(tmp_path, disk_image, capsys):
+    img, gt = disk_image
+    (tmp_path / "ds" / "images").mkdir(parents=True)
+    (tmp_path / "ds" / "masks").mkdir()
+    for k in range(2):
+        cv2.imwrite(str(tmp_path / "ds" / "images" / f"{k}.png"), img[..., ::-1])
+        cv2.imwrite(str(tmp_path / "ds" / "masks" / f"{k}.png"), gt.astype(np.uint8) * 255)
+    csv = tmp_path / "rows.csv"
+    assert main(["eval-interactive", str(tmp_path / "ds"), "--model", "grabcut-plain",
+                 "--max-clicks", "5", "--csv", str(csv)]) == 0
+    out = capsys.readouterr().out
+    assert "images 2" in out and "NoC@90" in out and "mIoU@5" in out
+    assert len(csv.read_text().splitlines()) == 3
+    assert main(["eval-interactive", str(tmp_path), "--model", "grabcut-plain"]) != 0
+    assert "no known layout" in capsys.readouterr().err
