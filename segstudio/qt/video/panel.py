@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from segstudio.qt.video.timeline import Timeline
 
-REFINERS = (("GrabCut", "grabcut"), ("Interactive model", "interactive"), ("Flow only", "none"))
+REFINERS = (("GrabCut", "grabcut"), ("Prompt model", "interactive"), ("Flow only", "none"))
 
 
 def _button(action: QAction) -> QToolButton:
