@@ -1,0 +1,302 @@
+"""AI assistance controller: the chosen model, the click/box tools, live proposals and the
+pre-label of the current image.  Every model call runs on `window.worker` (the one inference
+thread); results for another image or an older prompt are dropped (latest request wins)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from segstudio.core import commands
+from segstudio.core.instance import Instance
+from segstudio.core.masks import MaskPatch
+from segstudio.core.proposal import Proposal
+from segstudio.qt.assist.prompt_tool import BoxPromptTool, PromptTool
+
+PREDICT, EMBED, PREFETCH, IMAGE = "assist-predict", "assist-embed", "assist-prefetch", "assist-image"
+
+
+@dataclass(frozen=True)
+class PredictOutcome:
+    key: tuple[int, int]
+    seq: int
+    tool: str
+    mask: np.ndarray
+    score: float
+    seconds: float
+    prompt: Any
+
+
+class ModelHost:
+    """Model objects by card id; loaded and used only on the worker thread."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, Any] = {}
+        self._image_key: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def model(self, card) -> Any:
+        from segstudio.inference import registry
+
+        with self._lock:
+            m = self._models.get(card.id)
+        if m is None:
+            m = registry.load(card)
+            with self._lock:
+                self._models[card.id] = m
+        return m
+
+    def ensure_image(self, card, key, rgb, cancel, progress) -> Any:
+        m = self.model(card)
+        if self._image_key.get(card.id) != key:
+            m.set_image(rgb, cancel, progress)
+            self._image_key[card.id] = key
+        return m
+
+    def forget(self) -> None:
+        with self._lock:
+            self._models.clear()
+            self._image_key.clear()
+
+
+class AssistController(QObject):
+    model_changed = Signal(object)  # ModelCard | None
+    latency = Signal(float)  # seconds of the last click-to-proposal
+    busy_changed = Signal(bool)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.card = None
+        self.cards: list = []
+        self.problems: list[str] = []
+        self.host = ModelHost()
+        self.click_tool = PromptTool(partial(self._request, "ai_click"))
+        self.box_tool = BoxPromptTool(partial(self._request, "ai_box"))
+        self._rgb: tuple[tuple[int, int], np.ndarray] | None = None
+        self._doc = None
+        self._sent_at: dict[int, float] = {}
+        window.worker.finished.connect(self._on_finished)
+        window.worker.failed.connect(self._on_failed)
+        window.image_changed.connect(self._on_image_changed)
+        self.reload_cards()
+        if window.current_image() is not None:  # installed after a project was opened
+            self._on_image_changed(window.current_image())
+
+    # ------------------------------------------------------------ models
+    def reload_cards(self) -> None:
+        from segstudio.inference.registry import discover
+
+        self.cards, self.problems = discover()
+        if self.card is None or self.card.id not in {c.id for c in self.cards}:
+            default = next((c for c in self.cards if c.id == "grabcut-interactive"), None)
+            self.set_model(default.id if default else None)
+
+    def set_model(self, card_id: str | None) -> None:
+        card = next((c for c in self.cards if c.id == card_id), None)
+        if card is self.card:
+            return
+        self.card = card
+        for tool in (self.click_tool, self.box_tool):
+            tool.reset()
+        self.model_changed.emit(card)
+        if card is not None and card.is_prompt:
+            self._prepare_current()
+
+    def image_cards(self) -> list:
+        return [c for c in self.cards if not c.is_prompt]
+
+    def prompt_cards(self) -> list:
+        return [c for c in self.cards if c.is_prompt]
+
+    # ------------------------------------------------------------ tools
+    def activate_tool(self, which: str) -> None:
+        if self.card is None or not self.card.is_prompt:
+            prompt = self.prompt_cards()
+            if not prompt:
+                self.window.status("No click/box model available")
+                return
+            self.set_model(prompt[0].id)
+        tool = self.click_tool if which == "ai_click" else self.box_tool
+        self.window.canvas.set_tool(tool)
+        self._prepare_current()
+        self.window.status(f"{tool.label} with {self.card.display_name}: left click adds, right/Alt "
+                           "click removes, Enter accepts, Esc discards, Backspace undoes a click", 6000)
+
+    def _current_rgb(self) -> tuple[tuple[int, int], np.ndarray] | None:
+        rec, data = self.window.current_image(), self.window.current_image_data()
+        if rec is None or data is None:
+            return None
+        key = (rec.id, int(getattr(self.window, "current_frame", lambda: 0)()))
+        if self._rgb is None or self._rgb[0] != key or self._rgb[1].shape[:2] != data.data.shape[:2]:
+            self._rgb = (key, np.ascontiguousarray(data.rgb8()))
+        return self._rgb
+
+    def _request(self, tool_name: str, prompt, seq: int) -> None:
+        if self.card is None or not self.card.is_prompt:
+            self.window.status("Choose a click/box model first (Model ▸ AI Assist panel)")
+            return
+        cur = self._current_rgb()
+        if cur is None:
+            self.window.status("The image is still loading")
+            return
+        key, rgb = cur
+        job = partial(self._predict_job, self.card, key, rgb, prompt, seq, tool_name)
+        job_id = self.window.worker.submit(PREDICT, job)
+        self._sent_at[job_id] = time.perf_counter()
+        self.busy_changed.emit(True)
+
+    def _predict_job(self, card, key, rgb, prompt, seq, tool_name, cancel, progress) -> PredictOutcome:
+        t0 = time.perf_counter()
+        model = self.host.ensure_image(card, key, rgb, cancel, progress)
+        res = model.predict(prompt, cancel)
+        return PredictOutcome(key, seq, tool_name, res.mask, float(res.score), time.perf_counter() - t0, prompt)
+
+    def _show(self, out: PredictOutcome, job_id: int) -> None:
+        cur = self._current_rgb()
+        doc = self.window.current_document()
+        if cur is None or doc is None or cur[0] != out.key:
+            return  # another image by now
+        tool = self.click_tool if out.tool == "ai_click" else self.box_tool
+        if not tool.take_result(out.seq, out.mask):
+            return  # an older prompt
+        sel = self.window.selected_instance_ids()
+        target = sel[0] if len(sel) == 1 and getattr(self.window.canvas.tool_context, "options", None) is not None \
+            and self.window.canvas.tool_context.options.target == "selected" else None
+        p = out.prompt
+        doc.set_proposal(Proposal(
+            MaskPatch.from_full(out.mask), out.score, None, self.card.id if self.card else "",
+            target, None,
+            {"clicks": [(c.x, c.y, c.positive) for c in p.clicks], "box": p.box}, job_id,
+        ))
+        sent = self._sent_at.pop(job_id, None)
+        if sent is not None:
+            self.latency.emit(time.perf_counter() - sent)
+
+    # ------------------------------------------------------------ images
+    def _on_image_changed(self, rec) -> None:
+        if self._doc is not None:
+            with contextlib.suppress(RuntimeError, TypeError):
+                self._doc.proposal_changed.disconnect(self._on_proposal_changed)
+        self._doc = self.window.current_document()
+        if self._doc is not None:
+            self._doc.proposal_changed.connect(self._on_proposal_changed)
+        for tool in (self.click_tool, self.box_tool):
+            tool.reset()
+        self._rgb = None
+        self._prepare_current()
+
+    def _on_proposal_changed(self, proposal) -> None:
+        if proposal is None:  # accepted or discarded: the next click starts a new object
+            for tool in (self.click_tool, self.box_tool):
+                if tool.clicks or tool.box is not None:
+                    tool.reset()
+
+    def _tool_active(self) -> bool:
+        return self.window.canvas.tool in (self.click_tool, self.box_tool)
+
+    def _prepare_current(self) -> None:
+        """While a prompt tool is in use, compute the current image's embedding ahead of the
+        first click, then prefetch the next image's (idle users cost no CPU)."""
+        if self.card is None or not self.card.is_prompt or not self._tool_active():
+            return
+        cur = self._current_rgb()
+        if cur is None:
+            return
+        key, rgb = cur
+        card = self.card
+        self.window.worker.submit(
+            EMBED, lambda cancel, progress: self.host.ensure_image(card, key, rgb, cancel, progress) and None,
+            priority=-1)
+        nxt = self._next_image_path()
+        if nxt is not None:
+            self.window.worker.submit(PREFETCH, partial(self._prefetch_job, card, nxt), priority=-2)
+
+    def _next_image_path(self):
+        project, rec = self.window.project, self.window.current_image()
+        if project is None or rec is None:
+            return None
+        ids = [r.id for r in project.images()]
+        if rec.id not in ids or ids.index(rec.id) + 1 >= len(ids):
+            return None
+        return project.image_path(ids[ids.index(rec.id) + 1])
+
+    def _prefetch_job(self, card, path, cancel, progress) -> None:
+        model = self.host.model(card)
+        prefetch = getattr(model, "prefetch", None)
+        if prefetch is None:
+            return  # models without an embedding cache have nothing to prefetch
+        from segstudio.io.images import load_image
+
+        cancel.check()
+        prefetch(load_image(path).rgb8(), cancel)
+
+    # ------------------------------------------------------------ pre-label current image
+    def prelabel_current(self) -> None:
+        card = self.card if self.card is not None and not self.card.is_prompt else None
+        if card is None:
+            cards = self.image_cards()
+            card = next((c for c in cards if c.id == "u2netp-salient"), cards[0] if cards else None)
+        if card is None:
+            self.window.status("No image model available for pre-labelling")
+            return
+        cur = self._current_rgb()
+        if cur is None:
+            self.window.status("The image is still loading")
+            return
+        key, rgb = cur
+        self.window.status(f"Pre-labelling with {card.display_name}…", 0)
+        self.window.worker.submit(IMAGE, partial(self._image_job, card, key, rgb))
+        self.busy_changed.emit(True)
+
+    def _image_job(self, card, key, rgb, cancel, progress):
+        return key, card, self.host.model(card).segment(rgb, cancel, progress)
+
+    def _apply_image_result(self, key, card, result) -> None:
+        cur = self._current_rgb()
+        doc, project = self.window.current_document(), self.window.project
+        if cur is None or doc is None or cur[0] != key:
+            return
+        dets = result.all_instances(background=card.background)
+        changes: dict[int, Instance | None] = {i.id: None for i in doc.instances if i.source == "model"}
+        cats = project.categories() if project is not None else None
+        for det in dets:
+            cat = cats.by_name(det.class_name) if cats is not None else None
+            if cat is None and project is not None:
+                cat = project.add_category(det.class_name)
+                cats.put(cat)
+            cat_id = cat.id if cat is not None else (self.window.current_category_id() or 1)
+            iid = doc.allocate_id()
+            changes[iid] = Instance(iid, cat_id, det.mask, "model", round(det.score, 4), {"model": card.id})
+        rec = self.window.current_image()
+        status_before = project.image(rec.id).status if project is not None and rec is not None else None
+        if changes:
+            self.window.push_command(commands.edit_instances(doc, f"Pre-label ({card.display_name})", changes))
+        # the store marks an edited image 'in progress'; a pre-label of a fresh image is not work
+        if project is not None and rec is not None and status_before in ("new", "prelabelled"):
+            project.set_status(rec.id, "prelabelled")
+            self.window.refresh_image_list()
+        self.window.status(f"{len(dets)} instance(s) from {card.display_name}", 5000)
+
+    # ------------------------------------------------------------ worker results
+    def _on_finished(self, job_id: int, kind: str, result: object) -> None:
+        if kind == PREDICT:
+            self.busy_changed.emit(False)
+            self._show(result, job_id)  # type: ignore[arg-type]
+        elif kind == IMAGE:
+            self.busy_changed.emit(False)
+            self._apply_image_result(*result)  # type: ignore[misc]
+
+    def _on_failed(self, error) -> None:
+        if error.kind in (PREDICT, IMAGE, EMBED, PREFETCH):
+            self.busy_changed.emit(False)
+            if error.kind == PREFETCH:
+                return  # a failed prefetch costs nothing; the real request reports it
+            self.window.status(f"Model error: {error.message}", 10000)

@@ -1,0 +1,70 @@
+"""AI Assist feature: Model menu entries, the AI Assist dock, the click/box prompt tools and
+batch pre-labelling.  See segstudio.qt.assist and docs/models.md."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+from segstudio.qt.assist.batch import BatchPrelabelDialog
+from segstudio.qt.assist.controller import AssistController
+from segstudio.qt.assist.picker import ModelPicker
+
+MENU = "Model"
+
+
+class AssistFeature:
+    def __init__(self, window) -> None:
+        self.window = window
+        self.controller = AssistController(window)
+        self.picker = ModelPicker()
+        self.dock = window.add_dock(self.picker, "AI Assist", Qt.DockWidgetArea.RightDockWidgetArea, "dock_assist")
+        self.dialog: BatchPrelabelDialog | None = None
+        c, p = self.controller, self.picker
+        p.set_cards(c.cards, c.card.id if c.card else None, c.problems)
+        p.model_chosen.connect(c.set_model)
+        p.tool_requested.connect(c.activate_tool)
+        p.prelabel_image.connect(c.prelabel_current)
+        p.prelabel_project.connect(self.show_batch)
+        p.reload_requested.connect(self.reload)
+        c.model_changed.connect(p.show_card)
+        c.latency.connect(lambda s: p.state.setText(f"last proposal in {s * 1000:.0f} ms"))
+        c.busy_changed.connect(lambda busy: p.state.setText("working…") if busy else None)
+        menu = window.menu(MENU)
+        self.actions: dict[str, QAction] = {}
+        for key, text, shortcut, slot in (
+            ("ai_click", "AI &Click Tool", "I", lambda: c.activate_tool("ai_click")),
+            ("ai_box", "AI &Box Tool", "Shift+I", lambda: c.activate_tool("ai_box")),
+            ("prelabel_image", "&Pre-label Current Image", "Ctrl+L", c.prelabel_current),
+            ("prelabel_project", "Pre-label &Project…", "Ctrl+Shift+L", self.show_batch),
+            ("assist_panel", "AI &Assist Panel", "", self.show_panel),
+        ):
+            act = QAction(text, window)
+            act.setObjectName(key)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(lambda _c=False, s=slot: s())
+            menu.addAction(act)
+            window.addAction(act)
+            self.actions[key] = act
+        window.add_toolbar_action(self.actions["ai_click"])
+
+    def show_panel(self) -> None:
+        self.dock.show()
+        self.dock.raise_()
+
+    def reload(self) -> None:
+        self.controller.reload_cards()
+        c = self.controller
+        self.picker.set_cards(c.cards, c.card.id if c.card else None, c.problems)
+
+    def show_batch(self) -> BatchPrelabelDialog:
+        if self.dialog is None:
+            self.dialog = BatchPrelabelDialog(self.window, self.controller)
+        self.dialog.show()
+        self.dialog.raise_()
+        return self.dialog
+
+
+def install(window) -> None:
+    window.assist = AssistFeature(window)
