@@ -106,7 +106,7 @@ fi
 
 log "size"
 du -sh "$BUNDLE" | sed 's/^/bundle: /'
-du -sh "$BUNDLE"/_internal/* 2>/dev/null | sort -rh | head -n 8 | sed 's/^/    /'
+du -sh "$BUNDLE"/_internal/* 2>/dev/null | sort -rh | sed -n 1,8p | sed 's/^/    /'
 if [ "$ARCHIVE" = 1 ]; then
     ARCH="$OUT/SegStudio-$VERSION-$(uname -s | tr A-Z a-z)-$(uname -m).tar.gz"
     tar -C "$DIST" -czf "$ARCH" SegStudio
