@@ -150,3 +150,32 @@ def test_scribble_classifier_paints_previews_and_accepts(qtbot, window):
     qtbot.waitUntil(lambda: LAYER in window.canvas.extra_layers, timeout=30_000)
     window.worker.wait(30_000)
     assert feature.scribble.session.class_map()[20, 20] == 1
+
+
+def test_curve_plot_ticks_and_form_round_trip(qtbot):
+    from segstudio.qt.training.curves import CurvePlot, nice_ticks
+    from segstudio.qt.training.hparam_form import HyperParamForm
+    from segstudio.training.templates import get_template
+
+    assert nice_ticks(0, 1, 4) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(0.13, 0.71, 4) == [0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+    assert nice_ticks(3.2, 3.2) == [3.2]
+    plot = CurvePlot("loss")
+    qtbot.addWidget(plot)
+    plot.resize(300, 160)
+    plot.append("train", 1, 2.0)
+    plot.append("train", 2, float("nan"))  # skipped, never drawn
+    plot.append("train", 3, 1.0)
+    assert plot.series()["train"] == [(1.0, 2.0), (3.0, 1.0)]
+    img = plot.grab().toImage()
+    assert not img.isNull()
+    form = HyperParamForm()
+    qtbot.addWidget(form)
+    t = get_template("foreground")
+    form.set_template(t)
+    assert form.values() == {}  # defaults are not overrides
+    form.set_values({"epochs": 7, "loss": "focal", "hflip": False})
+    qtbot.keyClicks(form.widgets["lr"], "")  # the widgets are live and typed
+    values = form.values()
+    assert values == {"epochs": 7, "loss": "focal", "hflip": False}
+    assert t.resolve(values)["epochs"] == 7

@@ -19,7 +19,7 @@ def nice_ticks(lo: float, hi: float, n: int = 4) -> list[float]:
         return [lo] if math.isfinite(lo) else []
     raw = (hi - lo) / max(1, n)
     mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    step = max(m * mag for m in (1, 2, 5) if m * mag <= raw * (1 + 1e-9))  # at least n ticks
     first = math.ceil(lo / step) * step
     out, v = [], first
     while v <= hi + step * 1e-9:
