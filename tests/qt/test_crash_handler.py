@@ -200,3 +200,13 @@ def test_qt_warnings_go_to_the_rotating_app_log(handler, tmp_path):
     rotating = [h for h in logging.getLogger().handlers
                 if getattr(h, "baseFilename", "") == str(tmp_path / "logs" / crash.APP_LOG_NAME)]
     assert rotating[0].maxBytes == crash.APP_LOG_BYTES and rotating[0].backupCount == crash.APP_LOG_BACKUPS
+
+
+def test_open_log_folder_button_opens_the_report_folder(qtbot, handler, tmp_path, monkeypatch):
+    opened: list[str] = []
+    monkeypatch.setattr(crash.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    _raise_later(OSError("disk on fire"))
+    dialog = _wait_dialog(qtbot, handler)
+    qtbot.mouseClick(dialog.folder_button, Qt.MouseButton.LeftButton)
+    assert opened == [str(tmp_path / "logs")]
+    dialog.close()
