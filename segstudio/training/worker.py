@@ -36,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     out = sys.stdout
     lock = threading.Lock()
 
+    said_error = []
+
     def emit(event: dict[str, Any]) -> None:
+        if event.get("type") == "error":
+            said_error.append(event)
         with lock:
             out.write(json.dumps(clean_json(event)) + "\n")
             out.flush()
@@ -48,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         final = execute(args.project, args.run_id, resume=args.resume, cancel=token, on_event=emit,
                         device=args.device)
-    except Exception:  # execute already emitted the error event and marked the run failed
+    except Exception as e:  # execute emits errors of the run itself; this covers opening it
+        if not said_error:
+            emit({"type": "error", "message": f"{type(e).__name__}: {e}"})
         return 1
     return 0 if final.get("status") != "failed" else 1
 
