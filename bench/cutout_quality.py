@@ -5,8 +5,8 @@ refinement, compared with the ground-truth mask (binarised, max > 0):
   * IoU of the binary mask (alpha >= 0.5) with the ground truth,
   * alpha SAD (sum |alpha - gt| / 1000, the matting convention) and MSE over the whole image,
   * the same SAD inside the 10-pixel band around the true outline (where refinement acts).
-"model raw" is the network's sigmoid map upsampled; "model" the same stretched to [0,1] (what
-the cutout pipeline starts from: before refinement); "guided" the default refinement;
+"model" is the subject model's soft map as the cutout pipeline gets it (Lanczos reduction to
+the network input, sigmoid map stretched to [0,1]): before refinement; "guided" the default;
 "matting" closed-form matting of the band and uncertain pixels (with --matting; slower);
 "guided, ORT" the default pipeline with the same u2netp.onnx as rembg run on onnxruntime
 (`segstudio cutout --model u2netp.onnx`), which separates runtime speed from pipeline cost.
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from segstudio.cutout.edges import edge_band  # noqa: E402
 from segstudio.cutout.pipeline import estimate_alpha, render_rgba  # noqa: E402
-from segstudio.cutout.saliency import load_saliency, normalize_saliency  # noqa: E402
+from segstudio.cutout.saliency import load_saliency  # noqa: E402
 from segstudio.cutout.settings import CutoutSettings  # noqa: E402
 
 
@@ -127,11 +127,9 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from segstudio.inference.u2net import SalientSegmenter
-
-    seg = SalientSegmenter()
+    builtin = load_saliency()
     warm = cv2.cvtColor(cv2.imread(str(pairs[0][0])), cv2.COLOR_BGR2RGB)
-    seg.saliency(warm)  # load + warm up, not timed
+    builtin(warm)  # load + warm up, not timed
 
     variants = {"model (before)": CutoutSettings(refine="none"), "guided (default)": CutoutSettings()}
     if args.matting:
@@ -140,7 +138,7 @@ def main() -> int:
     ort_model = load_saliency(str(onnx), threads=args.threads) if onnx.is_file() else None
     if ort_model is not None:
         ort_model(warm)
-    names = ["model raw", *variants] + (["guided, ORT"] if ort_model else [])
+    names = [*variants] + (["guided, ORT"] if ort_model else [])
     names += [] if args.no_rembg else ["rembg u2netp"]
     rows: dict[str, list[dict[str, float]]] = {k: [] for k in names}
     times: dict[str, list[float]] = {k: [] for k in names}
@@ -152,10 +150,8 @@ def main() -> int:
             gt = cv2.imread(str(gt_path)).max(axis=2) > 0
             band = edge_band(gt, 10)
             t0 = time.perf_counter()
-            raw = seg.saliency(rgb)
-            soft = normalize_saliency(raw)
+            soft = builtin(rgb)
             t_model = time.perf_counter() - t0
-            rows["model raw"].append(metrics(raw, gt, band))
             mask = soft >= 0.5
             for name, settings in variants.items():
                 t1 = time.perf_counter()
