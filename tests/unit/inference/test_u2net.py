@@ -62,7 +62,7 @@ def test_odd_sizes_follow_ceil_mode_pooling(builtin):
 
 
 def test_salient_map_finds_the_object(builtin):
-    seg = u2net.SalientSegmenter(model=builtin)
+    seg = u2net.SalientSegmenter(model=builtin, backend="torch")
     img = _blob_image()
     sal = seg.saliency(img)
     assert sal.shape == img.shape[:2] and sal.dtype == np.float32
@@ -107,3 +107,14 @@ def test_matches_onnxruntime_on_original_file(builtin):
     with torch.no_grad():
         out = builtin(torch.from_numpy(x)).numpy()
     assert np.abs(out - ref).max() <= 1e-4
+
+
+def test_onnxruntime_backend_matches_torch(builtin, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    img = _blob_image()
+    fast = u2net.SalientSegmenter(backend="onnx")
+    ref = u2net.SalientSegmenter(model=builtin, backend="torch")
+    a, b = fast.saliency_small([img, img[::-1]]), ref.saliency_small([img, img[::-1]])
+    assert a.shape == (2, 320, 320) and np.abs(a - b).max() < 1e-4
+    assert len(list((tmp_path / "segstudio" / "onnx").glob("u2netp-*.onnx"))) == 1
