@@ -50,6 +50,9 @@ if [ "$BUILD" = 1 ]; then
             || "${PIP[@]}" install torch --index-url https://download.pytorch.org/whl/cpu
     fi
     "$PY" -c "import PyInstaller" 2>/dev/null || "${PIP[@]}" install pyinstaller
+    # The built-in U²-Netp runs on onnxruntime from an ONNX export made by torch.onnx on first
+    # use, and torch.onnx needs the onnx package; without it the model falls back to torch.
+    "$PY" -c "import onnx" 2>/dev/null || "${PIP[@]}" install onnx
 
     log "installing segstudio $VERSION (not editable) into $VENV"
     SRC="$OUT/src"
@@ -96,6 +99,11 @@ fi
 check "open --sample --quit-after 1" "${RUN[@]}" "$EXE" open --sample --quit-after 1
 check "--bundle-smoke-test" "${RUN[@]}" "$EXE" --bundle-smoke-test
 grep '^smoke:' "$HOME_TMP/out.txt" | sed 's/^/    /' || true
+if ls "$HOME_TMP"/.cache/segstudio/onnx/*.onnx >/dev/null 2>&1; then
+    echo "    built-in model ran on onnxruntime (ONNX export cached in the user cache)"
+else
+    echo "    built-in model ran on torch (no ONNX export was made)"
+fi
 check "install-desktop (command)" "${RUN[@]}" "$EXE" install-desktop --prefix "$HOME_TMP/prefix-cmd"
 grep -q "^Exec=$EXE open %f" "$HOME_TMP/prefix-cmd/share/applications/io.github.segstudio.SegStudio.desktop" \
     || { echo "    the menu entry does not run the bundle"; fail=1; }
