@@ -12,6 +12,27 @@ import argparse
 import time
 from pathlib import Path
 
+from segstudio.eval import noc
+from segstudio.inference.interactive import (
+    GrabCutInteractive,
+    GrabCutParams,
+    make_click_session,
+)
+
+
+def plain_grabcut(work_side: int) -> GrabCutInteractive:
+    """The classical baseline: GrabCut over the whole working image on every click, clicks as
+    hard constraints, no saliency seed, no local refinement, plain upsampling."""
+    from segstudio.inference.base import Prompt
+
+    m = GrabCutInteractive(None, GrabCutParams(work_side=work_side, guided=False, sure_frac=0.0))
+
+    def again(image, prev, clicks, cancel):
+        return m._global(m._work, None, m._scale, Prompt(tuple(clicks)), cancel)
+
+    m._local = again
+    return m
+
 
 def main() -> int:
     ap = argparse.ArgumentParser()
@@ -21,11 +42,9 @@ def main() -> int:
     ap.add_argument("--rule", default="area", choices=["area", "distance"])
     ap.add_argument("--no-saliency", action="store_true")
     ap.add_argument("--baseline", action="store_true", help="also run plain GrabCut")
-    ap.add_argument("--work-side", type=int, default=400)
+    ap.add_argument("--work-side", type=int, default=GrabCutParams().work_side)
     args = ap.parse_args()
 
-    from segstudio.eval import noc
-    from segstudio.inference.interactive import GrabCutInteractive, GrabCutParams, make_click_session
     from segstudio.inference.u2net import SalientSegmenter
     from segstudio.io.images import load_image
 
@@ -34,11 +53,11 @@ def main() -> int:
         step = len(samples) / args.limit
         samples = [samples[int(i * step)] for i in range(args.limit)]
 
-    configs = [("built-in", GrabCutParams(work_side=args.work_side), not args.no_saliency)]
+    configs = [("built-in", GrabCutInteractive(None if args.no_saliency else SalientSegmenter(),
+                                               GrabCutParams(work_side=args.work_side)))]
     if args.baseline:
-        configs.append(("plain GrabCut", GrabCutParams(work_side=args.work_side, local_refine=False), False))
-    for name, params, use_sal in configs:
-        model = GrabCutInteractive(SalientSegmenter() if use_sal else None, params)
+        configs.append(("plain GrabCut baseline", plain_grabcut(args.work_side)))
+    for name, model in configs:
 
         def make(rgb, model=model):
             model.set_image(rgb)

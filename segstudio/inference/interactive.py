@@ -36,21 +36,21 @@ MODEL_ID = "grabcut-interactive"
 
 @dataclass
 class GrabCutParams:
-    work_side: int = 400  # long side of the working image
+    work_side: int = 320  # long side of the working image
     click_radius: float = 0.012  # hard-constraint disk radius, fraction of the working long side
     seed_disk: float = 0.06  # first-click disk (no saliency), fraction of the working long side
     roi_margin: float = 0.25  # ROI margin around probable foreground, fraction of its size
     roi_min: float = 0.15  # ...but at least this fraction of the working long side
-    iterations_first: int = 3
+    iterations_first: int = 2
     iterations_refine: int = 2
     local_refine: bool = True  # keep only changes connected to the newest click
     local_window: float = 2.5  # refinement window half-size, in units of the error radius d
-    local_flip: float = 0.8  # disk of radius local_flip*d becomes probably the clicked label
+    local_flip: float = 1.0  # disk of radius local_flip*d becomes probably the clicked label
     local_cap: float = 0.06  # cap of d, fraction of the image long side
     local_min_half: float = 0.03  # minimum window half-size, fraction of the image long side
-    local_side: int = 320
-    sure_frac: float = 0.5
-    guided: bool = True  # edge-aware upsampling of the working-resolution mask  # disk of radius sure_frac*d around a refinement click is sure
+    local_side: int = 256
+    sure_frac: float = 0.7  # disk of radius sure_frac*d around a refinement click is sure
+    guided: bool = True  # edge-aware upsampling of the working-resolution mask
     max_growth: float = 6.0  # a kept change may cover at most this many error disks (pi d^2)  # refinement windows larger than this are reduced
     saliency_threshold: float = 0.5
     max_salient_fraction: float = 0.7  # a salient "object" larger than this is not a seed
