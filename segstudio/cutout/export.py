@@ -33,10 +33,8 @@ def make_rgba(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """HxWx4 uint8 straight-alpha image from RGB uint8 colours and a float/uint8 alpha."""
     if rgb.shape[:2] != alpha.shape[:2]:
         raise ValueError(f"colour {rgb.shape[:2]} and alpha {alpha.shape[:2]} sizes differ")
-    out = np.empty((*rgb.shape[:2], 4), np.uint8)
-    out[..., :3] = rgb[..., :3]
-    out[..., 3] = alpha_to_u8(alpha)
-    return out
+    rgb = np.ascontiguousarray(rgb[..., :3], np.uint8)
+    return cv2.merge([rgb[..., 0], rgb[..., 1], rgb[..., 2], alpha_to_u8(alpha)])
 
 
 def subject_box(alpha: np.ndarray, margin: int = 0, threshold: int = 0) -> tuple[int, int, int, int] | None:

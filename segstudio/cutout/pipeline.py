@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from segstudio.core.tasks import CancelToken, ProgressFn, report
@@ -137,12 +138,12 @@ def guided_refine(img: np.ndarray, prior: np.ndarray, tri: np.ndarray, band: int
     if not unknown.any():
         return alpha
     # Filter only the bounding box of the unknown region (plus the window) to stay fast.
-    ys, xs = np.nonzero(unknown)
+    bx, by, bw, bh = cv2.boundingRect(unknown.view(np.uint8))
     h, w = tri.shape
     r = max(2, int(band))
     pad = 2 * r + 1
-    y0, y1 = max(0, int(ys.min()) - pad), min(h, int(ys.max()) + 1 + pad)
-    x0, x1 = max(0, int(xs.min()) - pad), min(w, int(xs.max()) + 1 + pad)
+    y0, y1 = max(0, by - pad), min(h, by + bh + pad)
+    x0, x1 = max(0, bx - pad), min(w, bx + bw + pad)
     sub = (slice(y0, y1), slice(x0, x1))
     # Coefficients on a reduced copy ("fast guided filter"): on DAVIS a factor 2 at 480p keeps
     # IoU and SAD and is 2.5x faster than full resolution.
