@@ -80,6 +80,10 @@ def main() -> int:
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--lr", type=float, default=1e-5)
     ap.add_argument("--warmup", type=int, default=0)
+    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra template hyperparameters (augmentation, freeze_encoder, ...)")
+    ap.add_argument("--before", type=float, default=None,
+                    help="skip the 'before' evaluation and use this IoU (same seed and split as an earlier run)")
     ap.add_argument("--salient", action="store_true", help="also score the model layer's salient segmenter (320 px)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
@@ -96,6 +100,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     from segstudio.inference.u2net import SalientSegmenter
     from segstudio.training.cards import TrainedCard
+    from segstudio.training.hparams import parse_assignments
     from segstudio.training.predict import TrainedSegmenter
     from segstudio.training.runner import execute, start_run
 
@@ -104,7 +109,8 @@ def main() -> int:
     project, train_ids, val_ids, gts = build(project_dir, args.train, args.val, args.seed)
     print(f"project: {project_dir} ({len(train_ids)} train, {len(val_ids)} val images, torch threads {args.threads})")
     budget = (f"{args.epochs} epochs x {len(train_ids)} images at {args.input_size}x{args.input_size}, "
-              f"batch {args.batch_size}, AdamW lr {args.lr} cosine, frozen batch norm")
+              f"batch {args.batch_size}, AdamW lr {args.lr} cosine, warm-up {args.warmup}, frozen batch norm"
+              + (f", {' '.join(args.sets)}" if args.sets else ""))
     print(f"fixed budget: {budget}")
 
     # before: the built-in weights, through the trained-model path and the model layer
@@ -121,7 +127,10 @@ def main() -> int:
                        ["background", "foreground"], {"template": "foreground"})
     card.write(base_dir / "card.yaml")
     before = TrainedSegmenter(base_dir / "card.yaml")
-    iou_before, s_before = evaluate(project, val_ids, gts, lambda rgb: before.segment(rgb).class_map == 1)
+    if args.before is None:
+        iou_before, s_before = evaluate(project, val_ids, gts, lambda rgb: before.segment(rgb).class_map == 1)
+    else:
+        iou_before, s_before = args.before, float("nan")
     iou_salient = float("nan")
     if args.salient:
         salient = SalientSegmenter()
@@ -132,7 +141,7 @@ def main() -> int:
         "epochs": args.epochs, "input_size": args.input_size, "batch_size": args.batch_size,
         "lr": args.lr, "val_fraction": 0.0, "patience": 0, "seed": args.seed, "workers": args.threads,
         "warmup_epochs": args.warmup,
-    }, image_ids=train_ids)
+    } | parse_assignments(args.sets), image_ids=train_ids)
     t0 = time.perf_counter()
     steps = []
     final = execute(project_dir, run_id, on_event=lambda e: steps.append(e) if e["type"] == "epoch" else None)
