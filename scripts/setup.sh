@@ -11,11 +11,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
-    if "${PIP[@]}" install --no-index "torch==2.13.0" >/dev/null 2>&1; then
+    # --no-index: only pip's find-links are searched, so this finds a local wheel or nothing.
+    wheeldir=$(mktemp -d)
+    if "${PIP[@]}" download --no-index --no-deps "torch==2.13.0" -d "$wheeldir" >/dev/null 2>&1; then
+        "${PIP[@]}" install "$wheeldir"/torch-*.whl
         echo "setup: installed the local CPU build of torch 2.13.0"
     else
-        echo "setup: no local torch wheel; installing torch from the package index"
+        echo "setup: no local torch wheel; torch comes from the package index"
     fi
+    rm -rf "$wheeldir"
 fi
 "${PIP[@]}" install -e ".[dev]"
 .venv/bin/python -c "import segstudio, torch; print('setup: segstudio', segstudio.__version__, '| torch', torch.__version__)"
