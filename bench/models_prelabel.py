@@ -3,8 +3,8 @@
     .venv/bin/python bench/models_prelabel.py [--quick] [--images 40]
         [--rembg-python /tmp/rembg/venv/bin/python]
 
-Ours: `prelabel_project` end to end on a temporary project (decode on a helper thread, U²-Netp in
-torch with batches of 4, threshold, instance written to SQLite).  rembg: `rembg.remove(...,
+Ours: `prelabel_project` end to end on a temporary project (decode on a helper thread, U²-Netp
+weights run by onnxruntime from the cached export, threshold, instance written to SQLite).  rembg: `rembg.remove(...,
 only_mask=True)` with session "u2netp" over the same files, mask PNG written, in a separate venv
 (rembg is not a SegStudio dependency) with the same u2netp.onnx in ~/.u2net/ (md5
 8e83ca70e441ab06c318d82300c84806).  Model loading is excluded on both sides (one warm-up image).
@@ -71,7 +71,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         wall, cpu, inst = ours(paths, tmp)
-        print(f"SegStudio prelabel (u2netp-salient, torch): {len(paths) / wall:.2f} images/s wall "
+        print(f"SegStudio prelabel (u2netp-salient, onnxruntime from the torch weights): {len(paths) / wall:.2f} images/s wall "
               f"({wall:.1f} s, CPU {cpu:.1f} s, {inst} instances)")
         if not Path(args.rembg_python).exists():
             print(f"rembg venv not found at {args.rembg_python}: comparison skipped")

@@ -27,6 +27,8 @@ def onnx_session(path: Path, threads: int | None = None) -> Any:
     opts.intra_op_num_threads = n
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
+    # idle intra-op threads sleep instead of spinning: they would starve the GUI thread
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types

@@ -284,6 +284,8 @@ class SalientSegmenter:
                 export_onnx(self._net(), path)
             opts = ort.SessionOptions()
             opts.log_severity_level = 3
+            # idle intra-op threads sleep instead of spinning: they would starve the GUI thread
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception:
             if self._backend == "onnx":
