@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("folder", type=Path, help="folder of images")
     p.add_argument("--project", type=Path, help="project folder (default: FOLDER itself)")
     p.add_argument("--category", action="append", default=[], help="add a category (repeatable)")
+    p.add_argument("--videos", action="store_true", help="also add the videos found (streamed, not extracted)")
     p.set_defaults(func=run)
 
 
@@ -36,8 +37,10 @@ def run(args: argparse.Namespace) -> int:
         for name in args.category:
             project.add_category(name)
         print(f"created project {root} with {len(report.found)} images")
-        if report.videos:
-            print(f"found {len(report.videos)} videos (add them with 'segstudio add-video')")
+        if report.videos and args.videos:
+            _add_videos(project, report.videos)
+        elif report.videos:
+            print(f"found {len(report.videos)} videos (add them with --videos or 'segstudio add-video')")
         if report.skipped:
             print(f"skipped {len(report.skipped)} files:")
             for path, why in report.skipped[:50]:
@@ -45,3 +48,17 @@ def run(args: argparse.Namespace) -> int:
             if len(report.skipped) > 50:
                 print(f"  ... and {len(report.skipped) - 50} more")
     return 0
+
+
+def _add_videos(project: Project, videos: list[Path]) -> None:
+    from segstudio.video.library import add_video
+    from segstudio.video.source import FrameError
+
+    for path in videos:
+        try:
+            added = add_video(project, path)
+        except FrameError as e:
+            print(f"  skipped video {path}: {e}")
+            continue
+        rate = f" at {added.fps:g} fps" if added.fps else ""
+        print(f"added video {path.name}: {added.frame_count} frames{rate}")

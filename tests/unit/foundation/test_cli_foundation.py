@@ -45,3 +45,17 @@ def test_every_command_has_help():
         with pytest.raises(SystemExit) as exit_info:
             main([name, "--help"])
         assert exit_info.value.code == 0
+
+
+def test_init_adds_videos_when_asked(tmp_path, capsys):
+    folder = tmp_path / "media"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "still.png"), np.zeros((16, 16, 3), np.uint8))
+    writer = cv2.VideoWriter(str(folder / "clip.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (32, 24))
+    for i in range(5):
+        writer.write(np.full((24, 32, 3), i * 40, np.uint8))
+    writer.release()
+    assert main(["init", str(folder), "--videos"]) == 0
+    assert "added video clip.avi: 5 frames at 10 fps" in capsys.readouterr().out
+    assert main(["info", str(folder), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["images"] == 2
