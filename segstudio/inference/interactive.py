@@ -42,7 +42,8 @@ class GrabCutParams:
     roi_margin: float = 0.25  # ROI margin around probable foreground, fraction of its size
     roi_min: float = 0.15  # ...but at least this fraction of the working long side
     iterations_first: int = 2
-    iterations_refine: int = 2
+    iterations_refine: int = 1
+    refine: str = "local"  # later clicks: "local" window at full resolution, or "global" re-run
     local_refine: bool = True  # keep only changes connected to the newest click
     local_window: float = 2.5  # refinement window half-size, in units of the error radius d
     local_flip: float = 1.0  # disk of radius local_flip*d becomes probably the clicked label
@@ -119,10 +120,13 @@ class GrabCutInteractive:
         prev = prompt.prev_mask
         if prev is not None and prev.shape != (H, W):
             raise ValueError(f"previous mask {prev.shape} does not fit the image {(H, W)}")
-        if prev is not None and prev.any() and prompt.clicks:
+        if prev is not None and prev.any() and prompt.clicks and self.params.refine == "local":
             mask = self._local(image, prev, prompt.clicks, cancel)
         else:
-            mask = self._global(work, sal, scale, prompt, cancel)
+            # The saliency seed helps the first click; on later global re-runs it would re-impose
+            # a salient region the user has been correcting, so only clicks seed those.
+            seed_sal = sal if len(prompt.clicks) <= 1 else None
+            mask = self._global(work, seed_sal, scale, prompt, cancel)
         self._enforce_clicks(mask, prompt.clicks, max(H, W))
         return PromptResult(mask, 1.0)
 
