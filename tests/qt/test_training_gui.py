@@ -63,10 +63,10 @@ def test_dialog_trains_cancels_resumes_and_prelabels(qtbot, train_window):
     qtbot.waitExposed(dlg)
     dlg.template_combo.setCurrentIndex(dlg.template_combo.findData("semantic"))
     form = dlg.form.widgets
-    for name, value in (("epochs", "2"), ("input_size", "32"), ("width", "4"), ("depth", "2"),
+    for name, value in (("epochs", "10"), ("input_size", "32"), ("width", "4"), ("depth", "2"),
                         ("workers", "1"), ("batch_size", "4")):
         _type_into(qtbot, form[name], value)
-    assert dlg.form.values()["epochs"] == 2 and dlg.form.values()["input_size"] == 32
+    assert dlg.form.values()["epochs"] == 10 and dlg.form.values()["input_size"] == 32
     assert dlg.count_label.text().startswith("6 image")
 
     epochs_seen = []
@@ -84,11 +84,11 @@ def test_dialog_trains_cancels_resumes_and_prelabels(qtbot, train_window):
     qtbot.mouseClick(dlg.resume_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dlg.runner.running, timeout=120_000)
     rec = get_run(w.project, run_id)
-    assert rec.status == "done" and [m["epoch"] for m in rec.metrics] == [1, 2]
+    assert rec.status == "done" and [m["epoch"] for m in rec.metrics] == list(range(1, 11))
     assert dlg.last_card and dlg.last_card.endswith(f"run-{run_id}/card.yaml")
     # the curves show every epoch (the ones before the cancel are re-drawn on resume)
-    assert [x for x, _ in dlg.loss_plot.series()["train"]] == [1.0, 2.0]
-    assert len(dlg.iou_plot.series()["mIoU"]) == 2
+    assert [x for x, _ in dlg.loss_plot.series()["train"]] == [float(e) for e in range(1, 11)]
+    assert len(dlg.iou_plot.series()["mIoU"]) == 10
     assert dlg.progress.value() == dlg.progress.maximum()
     assert not dlg.grab().isNull()
 
