@@ -6,11 +6,15 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from segstudio.qt.theme import apply_dark_theme
 from segstudio.store import Project, ProjectError
+from segstudio.store.project import DB_NAME
 from segstudio.store.sample import ensure_sample_project
+
+APP_ICON = Path(__file__).resolve().parent.parent / "resources" / "icons" / "app" / "segstudio-256.png"
 
 
 def resolve_project(path: Path | None, sample: bool) -> Path | None:
@@ -19,6 +23,8 @@ def resolve_project(path: Path | None, sample: bool) -> Path | None:
         return ensure_sample_project()
     if path is None:
         return None
+    if path.name == DB_NAME and path.is_file():  # opened through the desktop's file association
+        path = path.parent
     if Project.is_project(path):
         return path
     if path.is_dir():
@@ -26,6 +32,20 @@ def resolve_project(path: Path | None, sample: bool) -> Path | None:
             project.add_folder(path)
         return path
     raise ProjectError(f"{path}: neither a SegStudio project nor a folder of images")
+
+
+def _prelabel_fresh_sample(window) -> None:
+    """First opening of the sample: pre-label it with the built-in default model in the
+    background (the batch dialog shows progress), so the app's main job is visible at once."""
+    project = window.project
+    assist = getattr(window, "assist", None)
+    if project is None or assist is None:
+        return
+    if project.counts_by_status()["new"] == 0:
+        return  # done before (an interrupted run resumes: only the images still new)
+    dialog = assist.show_batch()
+    if dialog.scope() == "unlabelled":
+        dialog.start()
 
 
 def _install_crash_handler(app: QApplication) -> None:
@@ -52,6 +72,8 @@ def run_app(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SegStudio")
     app.setOrganizationName("SegStudio")
+    app.setDesktopFileName("io.github.segstudio.SegStudio")
+    app.setWindowIcon(QIcon(str(APP_ICON)))
     apply_dark_theme(app)
     _install_crash_handler(app)
     window = MainWindow()
@@ -71,6 +93,8 @@ def run_app(
         window.grab().save(str(screenshot))
         window.close()
         return 0
+    if sample:  # after the first frames, so start-up itself stays light (no torch)
+        QTimer.singleShot(800, lambda: _prelabel_fresh_sample(window))
     if quit_after is not None:
         QTimer.singleShot(int(quit_after * 1000), app.quit)
     return app.exec()

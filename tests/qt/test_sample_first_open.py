@@ -1,0 +1,36 @@
+"""The README's first command: the sample project opens and is pre-labelled by the built-in
+default model in the background on first opening (the batch dialog shows the progress)."""
+
+from __future__ import annotations
+
+from segstudio.qt.app import _prelabel_fresh_sample, resolve_project
+from segstudio.store import Project
+
+
+def test_fresh_sample_is_prelabelled_in_the_background(qtbot, tmp_path, monkeypatch):
+    from segstudio.qt.main_window import MainWindow
+
+    monkeypatch.setenv("SEGSTUDIO_DATA_DIR", str(tmp_path / "data"))
+    root = resolve_project(None, sample=True)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_project(root)
+    _prelabel_fresh_sample(w)
+    dialog = w.assist.dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: not w.worker.busy(), timeout=180_000)
+    with Project.open(root) as project:
+        counts = project.counts_by_status()
+        assert counts["new"] == 0 and counts["prelabelled"] == project.image_count()
+        for rec in project.images():
+            (inst,) = project.load_instances(rec.id)
+            assert inst.source == "model" and 0.02 < inst.area / (rec.width * rec.height) < 0.98
+    _prelabel_fresh_sample(w)  # a second opening does not run it again
+    assert not w.worker.busy()
+    w.close()
+
+
+def test_database_path_opens_its_project(tmp_path):
+    Project.create(tmp_path / "p").close()
+    assert resolve_project(tmp_path / "p" / "segstudio.db", sample=False) == tmp_path / "p"
