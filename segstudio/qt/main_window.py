@@ -260,11 +260,12 @@ class MainWindow(QMainWindow):
             except ImageLoadError as e:
                 data, note = None, str(e)
         page = self.session.page(rec.id, frame)
+        same_item = self._record is not None and self._record.id == rec.id  # another frame: keep the view
         self._record, self._frame, self._data = rec, frame, data
         self._document, self._history = page.document, page.history
         self._document.changed.connect(self._on_document_changed)
         self._history.changed.connect(self._update_undo_actions)
-        self._show_pixels(fit=True, preview=preview)
+        self._show_pixels(fit=not same_item, preview=preview)
         self.canvas.set_document(self._document)
         self.instances_panel.set_document(self._document)
         self.images_panel.set_current(rec.id)
