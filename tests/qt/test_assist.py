@@ -170,3 +170,18 @@ def test_batch_prelabel_dialog_runs_the_project(qtbot, window, assist):
     qtbot.waitUntil(lambda: dlg.job_id is None, timeout=60000)
     assert "ancel" in dlg.info.text() or "Done" in dlg.info.text()
     _wait_idle(qtbot, window)
+
+
+def test_models_trained_in_the_project_are_listed(assist, window, models_dir, project_dir, monkeypatch):
+    import shutil
+
+    monkeypatch.delenv("SEGSTUDIO_MODELS")
+    run_dir = project_dir / "models" / "run-1"
+    run_dir.mkdir(parents=True)
+    shutil.copy(models_dir / "reds.onnx", run_dir / "model.onnx")
+    (run_dir / "card.yaml").write_text("id: project-run-1\nkind: semantic\nfiles: {model: model.onnx}\n"
+                                       "normalization: {scale: 255}\nclass_names: [background, apple]\n")
+    assert window.open_project(project_dir)
+    combo = assist.picker.combo
+    ids = [combo.itemData(i) for i in range(combo.count())]
+    assert "project-run-1" in ids and "reds" not in ids

@@ -94,7 +94,9 @@ class AssistController(QObject):
     def reload_cards(self) -> None:
         from segstudio.inference.registry import discover
 
-        self.cards, self.problems = discover()
+        project = self.window.project
+        extra = [project.root / "models"] if project is not None else []  # models trained in the project
+        self.cards, self.problems = discover(extra)
         if self.card is None or self.card.id not in {c.id for c in self.cards}:
             default = next((c for c in self.cards if c.id == "grabcut-interactive"), None)
             self.set_model(default.id if default else None)

@@ -48,6 +48,7 @@ class AssistFeature:
             window.addAction(act)
             self.actions[key] = act
         window.add_toolbar_action(self.actions["ai_click"])
+        window.project_opened.connect(lambda _project: self.reload())
 
     def show_panel(self) -> None:
         self.dock.show()
