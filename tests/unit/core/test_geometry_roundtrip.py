@@ -6,7 +6,6 @@ from hypothesis import strategies as st
 
 from segstudio.core import geometry, rle
 from segstudio.core.masks import MaskPatch
-
 from tests.unit.core.strategies import masks
 
 
