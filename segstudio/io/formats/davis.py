@@ -16,8 +16,6 @@ colour order); grey PNGs are ids directly.  Each object id of a sequence becomes
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from pathlib import Path
 
 import cv2
@@ -35,24 +33,11 @@ from segstudio.io.formats.youtube_vis import (
     video_tracks,
 )
 from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance
+from segstudio.io.png_palette import encode_indexed, voc_palette
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
 
 SIDECAR = "segstudio_objects.json"
-
-
-def voc_palette(n: int = 256) -> np.ndarray:
-    """The PASCAL VOC / DAVIS colour map: (n, 3) uint8 RGB."""
-    pal = np.zeros((n, 3), np.uint8)
-    for i in range(n):
-        c, r, g, b = i, 0, 0, 0
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        pal[i] = (r, g, b)
-    return pal
 
 
 PALETTE = voc_palette()
@@ -60,18 +45,7 @@ PALETTE = voc_palette()
 
 def encode_indexed_png(ids: np.ndarray, palette: np.ndarray = PALETTE) -> bytes:
     """An 8-bit palette PNG of `ids` (uint8 HxW); OpenCV cannot write indexed PNGs."""
-    h, w = ids.shape
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    raw = np.zeros((h, w + 1), np.uint8)  # filter byte 0 per row
-    raw[:, 1:] = ids
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0))
-            + chunk(b"PLTE", palette.astype(np.uint8).tobytes())
-            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6))
-            + chunk(b"IEND", b""))
+    return encode_indexed(ids, palette)
 
 
 def decode_ids(path: Path) -> np.ndarray:
