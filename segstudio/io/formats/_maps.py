@@ -2,9 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import numpy as np
 
 from segstudio.core.masks import MaskPatch
+from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.errors import FormatError
+from segstudio.io.png_palette import read_label_png
+
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def load_label_map(path: Path, single_channel: bool = False) -> np.ndarray:
+    try:
+        arr = read_label_png(path)
+    except (OSError, ValueError) as e:
+        raise FormatError(path, str(e)) from None
+    if single_channel and arr.ndim != 2:
+        raise FormatError(path, "expected a single-channel label map")
+    return arr
+
+
+def paired_maps(
+    first_dir: Path,
+    second_dir: Path,
+    img_dir: Path,
+    default_ext: str,
+    first_name: str,
+    *,
+    single_channel: bool = False,
+    cancel: CancelToken | None = None,
+    progress: ProgressFn | None = None,
+) -> Iterator[tuple[str, np.ndarray | None, np.ndarray | None, Path]]:
+    """For every stem with a PNG in either folder: (stem, first map, second map, image path).
+
+    Either map may be missing (None); when both exist their sizes must agree.  The image is
+    the first `img_dir/stem.EXT` that exists, else `img_dir/stem + default_ext`.
+    """
+    stems = sorted({p.stem for d in (first_dir, second_dir) if d.is_dir() for p in d.glob("*.png")})
+    for k, stem in enumerate(stems):
+        if cancel is not None:
+            cancel.check()
+        report(progress, k, len(stems), stem)
+        a_path, b_path = first_dir / f"{stem}.png", second_dir / f"{stem}.png"
+        a = load_label_map(a_path, single_channel) if a_path.is_file() else None
+        b = load_label_map(b_path, single_channel) if b_path.is_file() else None
+        if a is not None and b is not None and a.shape != b.shape:
+            raise FormatError(b_path, f"size {b.shape} differs from the {first_name}'s {a.shape}")
+        image = next((img_dir / f"{stem}{e}" for e in IMAGE_EXTS if (img_dir / f"{stem}{e}").exists()),
+                     img_dir / f"{stem}{default_ext}")
+        yield stem, a, b, image
 
 
 def flatten(instances, shape, value_of, dtype=np.uint16, rep=None, item: str = "") -> np.ndarray:

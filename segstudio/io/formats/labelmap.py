@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.core.tasks import CancelToken, ProgressFn
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.errors import FormatError
 from segstudio.io.exporting import (
@@ -26,13 +26,10 @@ from segstudio.io.exporting import (
     place_image,
     stem_names,
 )
-from segstudio.io.formats._maps import flatten, majority, split_ids
+from segstudio.io.formats._maps import flatten, majority, paired_maps, split_ids
 from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance
-from segstudio.io.png_palette import read_label_png
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
-
-IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def _png(arr: np.ndarray) -> bytes:
@@ -86,20 +83,9 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
         names = [ln.strip() for ln in cls_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
     plan = ImportPlan(ImportReport("labelmap"))
     img_dir = Path(options.get("images") or src / "images")
-    stems = sorted({p.stem for d in (sem_dir, ins_dir) if d.is_dir() for p in d.glob("*.png")})
-    for k, stem in enumerate(stems):
-        if cancel is not None:
-            cancel.check()
-        report(progress, k, len(stems), stem)
-        sem = _load(sem_dir / f"{stem}.png") if (sem_dir / f"{stem}.png").is_file() else None
-        ins = _load(ins_dir / f"{stem}.png") if (ins_dir / f"{stem}.png").is_file() else None
-        ref = ins if ins is not None else sem
-        assert ref is not None
-        if sem is not None and ins is not None and sem.shape != ins.shape:
-            raise FormatError(ins_dir / f"{stem}.png", f"size {ins.shape} differs from the semantic map's {sem.shape}")
-        h, w = ref.shape
-        path = next((img_dir / f"{stem}{e}" for e in IMAGE_EXTS if (img_dir / f"{stem}{e}").exists()),
-                    img_dir / f"{stem}.png")
+    for stem, sem, ins, path in paired_maps(sem_dir, ins_dir, img_dir, ".png", "semantic map",
+                                            single_channel=True, cancel=cancel, progress=progress):
+        h, w = (ins if ins is not None else sem).shape
         im = PlanImage(path, w, h, ref=stem)
         if ins is not None:
             for _, patch in split_ids(ins):
@@ -117,16 +103,6 @@ def _name(names: list[str], index: int, f: Path) -> str:
     if index < len(names):
         return names[index]
     return f"class{index}"
-
-
-def _load(path: Path) -> np.ndarray:
-    try:
-        arr = read_label_png(path)
-    except (OSError, ValueError) as e:
-        raise FormatError(path, str(e)) from None
-    if arr.ndim != 2:
-        raise FormatError(path, "expected a single-channel label map")
-    return arr
 
 
 FORMAT = FormatSpec(

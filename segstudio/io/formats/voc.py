@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.core.tasks import CancelToken, ProgressFn
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.errors import FormatError
 from segstudio.io.exporting import (
@@ -22,9 +22,9 @@ from segstudio.io.exporting import (
     place_image,
     stem_names,
 )
-from segstudio.io.formats._maps import flatten, majority, split_ids
+from segstudio.io.formats._maps import flatten, majority, paired_maps, split_ids
 from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance
-from segstudio.io.png_palette import encode_indexed, read_label_png
+from segstudio.io.png_palette import encode_indexed
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
 
@@ -33,7 +33,6 @@ VOC_CLASSES = (
     "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
     "train", "tvmonitor",
 )
-IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def _class_names(root: Path) -> tuple[list[str], bool]:
@@ -72,21 +71,10 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     if not found:
         plan.report.warn("no class_names.txt: using the 20 Pascal VOC class names")
     splits = _splits(src)
-    stems = sorted({p.stem for d in (cls_dir, obj_dir) if d.is_dir() for p in d.glob("*.png")})
     img_dir = Path(options.get("images") or src / "JPEGImages")
-    for k, stem in enumerate(stems):
-        if cancel is not None:
-            cancel.check()
-        report(progress, k, len(stems), stem)
-        cls_map = _load(cls_dir / f"{stem}.png") if (cls_dir / f"{stem}.png").is_file() else None
-        obj_map = _load(obj_dir / f"{stem}.png") if (obj_dir / f"{stem}.png").is_file() else None
-        ref = cls_map if cls_map is not None else obj_map
-        assert ref is not None
-        if cls_map is not None and obj_map is not None and cls_map.shape != obj_map.shape:
-            raise FormatError(obj_dir / f"{stem}.png", f"size {obj_map.shape} differs from the class map's {cls_map.shape}")
-        h, w = ref.shape
-        path = next((img_dir / f"{stem}{e}" for e in IMAGE_EXTS if (img_dir / f"{stem}{e}").exists()),
-                    img_dir / f"{stem}.jpg")
+    for stem, cls_map, obj_map, path in paired_maps(cls_dir, obj_dir, img_dir, ".jpg", "class map",
+                                                    cancel=cancel, progress=progress):
+        h, w = (cls_map if cls_map is not None else obj_map).shape
         im = PlanImage(path, w, h, split=splits.get(stem), ref=stem)
         if obj_map is not None:
             for value, patch in split_ids(obj_map, ignore=(0, 255)):
@@ -112,13 +100,6 @@ def _name(names: list[str], index: int, f: Path) -> str:
     if index >= len(names):
         raise FormatError(f, f"class index {index} has no name (class_names.txt lists {len(names)})")
     return names[index]
-
-
-def _load(path: Path):
-    try:
-        return read_label_png(path)
-    except (OSError, ValueError) as e:
-        raise FormatError(path, str(e)) from None
 
 
 def export(project, dst: Path, options: dict, progress: ProgressFn | None,
