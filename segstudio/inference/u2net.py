@@ -27,6 +27,10 @@ MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 BUILTIN_WEIGHTS = Path(__file__).resolve().parent.parent / "resources" / "models" / "u2netp.pt"
 MODEL_ID = "u2netp-salient"
+# One export at a time per process: the interactive model's saliency seed and a batch
+# pre-label each own a SalientSegmenter and may export the same cache file (same .tmp path)
+# on two threads at once.
+_EXPORT_LOCK = threading.Lock()
 
 
 def _classes() -> dict[str, Any]:
@@ -280,8 +284,9 @@ class SalientSegmenter:
                 src = self._weights if self._weights is not None else BUILTIN_WEIGHTS
                 digest = hashlib.sha1(Path(src).read_bytes()).hexdigest()[:16]
             path = _cache_dir() / f"u2netp-{digest}.onnx"
-            if not path.is_file():
-                export_onnx(self._net(), path)
+            with _EXPORT_LOCK:
+                if not path.is_file():
+                    export_onnx(self._net(), path)
             opts = ort.SessionOptions()
             opts.log_severity_level = 3
             # idle intra-op threads sleep instead of spinning: they would starve the GUI thread

@@ -1,11 +1,14 @@
 """Batch pre-label dialog: scope, resume, progress with rate and ETA, cancel.  The work runs on
-the inference worker with its own database connection (SQLite connections stay per thread)."""
+the main inference thread with its own database connection (SQLite connections stay per
+thread) and its own model instance; AI clicks run meanwhile on the worker's interactive lane,
+and the batch waits before each image while one is computing (`ForegroundGate`)."""
 
 from __future__ import annotations
 
 import time
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -20,15 +23,51 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from segstudio.qt.workers import ForegroundGate
+
 JOB = "assist-prelabel-batch"
 
 
-def batch_job(root: Path, card, scope: str, selected: list[int], resume: bool, cancel, progress):
+class YieldingSegmenter:
+    """An image segmenter that, before each image, lets running interactive jobs finish.
+
+    Why here and not in the model: a network call cannot be paused, but starting the next
+    image can wait, so with 2 cores a click shares the CPU with at most one batch image."""
+
+    def __init__(self, model: Any, gate: ForegroundGate, max_wait: float = 5.0) -> None:
+        self._model, self._gate, self._max_wait = model, gate, max_wait
+
+    def _yield(self, cancel) -> None:
+        self._gate.wait_clear(cancel, self._max_wait)
+        if cancel is not None:
+            cancel.check()
+
+    def segment(self, rgb, cancel=None, progress=None):
+        self._yield(cancel)
+        return self._model.segment(rgb, cancel, progress)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._model, name)  # model_id, class names; AttributeError passes on
+        if name != "segment_many":
+            return attr
+
+        def segment_many(images, cancel=None, progress=None):
+            self._yield(cancel)
+            return attr(images, cancel, progress)
+
+        return segment_many
+
+
+def batch_job(root: Path, card, scope: str, selected: list[int], resume: bool, cancel, progress,
+              gate: ForegroundGate | None = None):
     from segstudio.inference import registry
     from segstudio.inference.prelabel import prelabel_project
     from segstudio.store import Project
 
+    # a model instance of its own: never the one the click tools use on the other thread
     model = registry.load(card)
+    if gate is not None:
+        model = YieldingSegmenter(model, gate)
     with Project.open(root) as project:
         return prelabel_project(project, model, scope, selected, resume=resume,
                                 background=card.background, cancel=cancel, progress=progress)
@@ -125,7 +164,8 @@ class BatchPrelabelDialog(QDialog):
         self.bar.setRange(0, 0)
         self.info.setText(f"Loading {card.display_name}…")
         self.job_id = self.window.worker.submit(
-            JOB, partial(batch_job, Path(project.root), card, scope, selected, self.resume.isChecked()))
+            JOB, partial(batch_job, Path(project.root), card, scope, selected, self.resume.isChecked(),
+                         gate=self.window.worker.gate))
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
 

@@ -1,6 +1,9 @@
 """AI assistance controller: the chosen model, the click/box tools, live proposals and the
-pre-label of the current image.  Every model call runs on `window.worker` (the one inference
-thread); results for another image or an older prompt are dropped (latest request wins)."""
+pre-label of the current image.  Every model call runs on `window.worker`: prompts (the
+current image's embedding, clicks, boxes, the next image's prefetch) on its "interactive" lane,
+a thread of their own, so a click is answered while a batch pre-label runs on the main
+inference thread; results for another image or an older prompt are dropped (latest request
+wins)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 
 from segstudio.core import commands
 from segstudio.core.instance import Instance
@@ -21,6 +24,8 @@ from segstudio.core.proposal import Proposal
 from segstudio.qt.assist.prompt_tool import BoxPromptTool, PromptTool
 
 PREDICT, EMBED, PREFETCH, IMAGE = "assist-predict", "assist-embed", "assist-prefetch", "assist-image"
+LANE = "interactive"  # the worker lane of PREDICT, EMBED and PREFETCH
+BATCH_LANE = "batch"  # ModelHost key of models used on the main inference thread (IMAGE)
 
 
 @dataclass(frozen=True)
@@ -35,27 +40,41 @@ class PredictOutcome:
 
 
 class ModelHost:
-    """Model objects by card id; loaded and used only on the worker thread."""
+    """Model objects by (lane, card id), loaded on first use on the lane's thread.
+
+    Why keyed by lane: each lane is one thread, so a model object is never used from two
+    threads at once even if a card were used both for prompts and for whole images; the
+    wrappers keep per-image state (GrabCut's working image, SAM's embedding) that a second
+    thread would overwrite."""
 
     def __init__(self) -> None:
-        self._models: dict[str, Any] = {}
-        self._image_key: dict[str, tuple[int, int]] = {}
+        self._models: dict[tuple[str, str], Any] = {}
+        self._image_key: dict[str, tuple[int, int]] = {}  # interactive lane only
         self._lock = threading.Lock()
+        self._loading: dict[tuple[str, str], threading.Lock] = {}
 
-    def model(self, card) -> Any:
+    def model(self, card, lane: str = LANE) -> Any:
         from segstudio.inference import registry
 
+        key = (lane, card.id)
         with self._lock:
-            m = self._models.get(card.id)
-        if m is None:
-            m = registry.load(card)
+            m = self._models.get(key)
+            if m is not None:
+                return m
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:  # one load per key even if asked twice
             with self._lock:
-                self._models[card.id] = m
+                m = self._models.get(key)
+            if m is None:
+                m = registry.load(card)
+                with self._lock:
+                    self._models[key] = m
         return m
 
     def ensure_image(self, card, key, rgb, cancel, progress) -> Any:
-        m = self.model(card)
+        m = self.model(card, LANE)
         if self._image_key.get(card.id) != key:
+            self._image_key.pop(card.id, None)  # a cancelled set_image leaves no stale key
             m.set_image(rgb, cancel, progress)
             self._image_key[card.id] = key
         return m
@@ -64,6 +83,7 @@ class ModelHost:
         with self._lock:
             self._models.clear()
             self._image_key.clear()
+            self._loading.clear()
 
 
 class AssistController(QObject):
@@ -83,12 +103,23 @@ class AssistController(QObject):
         self._rgb: tuple[tuple[int, int], np.ndarray] | None = None
         self._doc = None
         self._sent_at: dict[int, float] = {}
+        self._closing = False  # the window is closing: start no new model work
+        # prompts get a thread of their own: a click never waits for a batch pre-label
+        window.worker.add_lane(LANE, (PREDICT, EMBED, PREFETCH), foreground=True)
         window.worker.finished.connect(self._on_finished)
         window.worker.failed.connect(self._on_failed)
         window.image_changed.connect(self._on_image_changed)
+        window.installEventFilter(self)
         self.reload_cards()
         if window.current_image() is not None:  # installed after a project was opened
             self._on_image_changed(window.current_image())
+
+    def eventFilter(self, obj, event) -> bool:
+        # Why: closing shuts the worker down, then delivers the batch's last result, which
+        # reloads the document; that must not queue a fresh embedding on a stopped window.
+        if obj is self.window and event.type() in (QEvent.Type.Close, QEvent.Type.Show):
+            self._closing = event.type() == QEvent.Type.Close
+        return False
 
     # ------------------------------------------------------------ models
     def reload_cards(self) -> None:
@@ -142,6 +173,8 @@ class AssistController(QObject):
         return self._rgb
 
     def _request(self, tool_name: str, prompt, seq: int) -> None:
+        if self._closing:
+            return
         if self.card is None or not self.card.is_prompt:
             self.window.status("Choose a click/box model first (Model ▸ AI Assist panel)")
             return
@@ -152,7 +185,7 @@ class AssistController(QObject):
         key, rgb = cur
         job = partial(self._predict_job, self.card, key, rgb, prompt, seq, tool_name)
         job_id = self.window.worker.submit(PREDICT, job)
-        self._sent_at[job_id] = time.perf_counter()
+        self._sent_at = {job_id: time.perf_counter()}  # only the latest request is ever shown
         self.busy_changed.emit(True)
 
     def _predict_job(self, card, key, rgb, prompt, seq, tool_name, cancel, progress) -> PredictOutcome:
@@ -207,7 +240,7 @@ class AssistController(QObject):
     def _prepare_current(self) -> None:
         """While a prompt tool is in use, compute the current image's embedding ahead of the
         first click, then prefetch the next image's (idle users cost no CPU)."""
-        if self.card is None or not self.card.is_prompt or not self._tool_active():
+        if self.card is None or not self.card.is_prompt or not self._tool_active() or self._closing:
             return
         cur = self._current_rgb()
         if cur is None:
@@ -231,7 +264,7 @@ class AssistController(QObject):
         return project.image_path(ids[ids.index(rec.id) + 1])
 
     def _prefetch_job(self, card, path, cancel, progress) -> None:
-        model = self.host.model(card)
+        model = self.host.model(card, LANE)
         prefetch = getattr(model, "prefetch", None)
         if prefetch is None:
             return  # models without an embedding cache have nothing to prefetch
@@ -259,7 +292,7 @@ class AssistController(QObject):
         self.busy_changed.emit(True)
 
     def _image_job(self, card, key, rgb, cancel, progress):
-        return key, card, self.host.model(card).segment(rgb, cancel, progress)
+        return key, card, self.host.model(card, BATCH_LANE).segment(rgb, cancel, progress)
 
     def _apply_image_result(self, key, card, result) -> None:
         cur = self._current_rgb()
