@@ -6,6 +6,8 @@ writes it all-or-nothing; with `dry_run=True` it only computes what would happen
 
 Instances carry either a `MaskPatch` or, for fast paths, an already-encoded patch RLE
 (`PatchRle`: the exact form the store keeps) so large COCO files avoid per-instance decoding.
+Very large files skip the per-instance objects too: `ImportPlan.columns` (see
+`segstudio.io.plan_columns`) holds their instances as columns, masks still being computed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from segstudio.core import rle as core_rle
 from segstudio.core.categories import color_hex, default_color
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.plan_columns import InstanceColumns
 from segstudio.io.reports import ImportReport
 from segstudio.store.project import Project
 
@@ -84,6 +87,7 @@ class ImportPlan:
     report: ImportReport
     images: list[PlanImage] = field(default_factory=list)
     categories: list[PlanCategory] = field(default_factory=list)
+    columns: InstanceColumns | None = None  # more instances, as columns (fast paths)
 
     def category(self, name: str, color=None, supercategory: str | None = None) -> str:
         """Declare a category (first declaration wins) and return its name."""
@@ -125,7 +129,9 @@ def apply_plan(
     images: list[tuple[PlanImage, str, int | None]] = []  # (plan image, rel path, existing id)
     written: list[Path] = []
     rel_of = _RelPaths(project)
+    selected: list[bool] = []  # per plan image: imported?
     for im in plan.images:
+        selected.append(False)
         if im.embedded is not None and not im.path.exists() and not dry_run:
             im.path = _materialise(project, im, written)
         rel = rel_of(im.path)
@@ -140,11 +146,17 @@ def apply_plan(
             elif require_images:
                 rep.skip(im.ref or str(im.path), "image file not found")
                 continue
+        selected[-1] = True
         images.append((im, rel, iid))
+    cols = plan.columns
+    if cols is not None and (dry_run or mode == "replace"):
+        cols.resolve(rep)  # exact counts, and the images to replace, before anything is written
     cats = project.categories()
     cat_ids: dict[str, int] = {c.name: c.id for c in cats}
     new_cats = [c for c in plan.categories if c.name not in cat_ids]
     used = {inst.category for im, _, _ in images for inst in im.instances}
+    if cols is not None:
+        used |= cols.categories(selected)
     for name in sorted(used - set(cat_ids) - {c.name for c in new_cats}):
         new_cats.append(PlanCategory(name))
     rep.categories_added = [c.name for c in new_cats]
@@ -154,15 +166,21 @@ def apply_plan(
     for im, _, _ in images:
         for inst in im.instances:
             rep.count(inst.category)
+    if cols is not None and cols.resolved:
+        cols.count(selected, rep)
     if dry_run:
         return rep
     total = len(images)
     try:
-        _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, progress, cancel)
+        _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, progress, cancel,
+               selected)
     except BaseException:
         for p in written:  # images extracted for this import go with it
             p.unlink(missing_ok=True)
         raise
+    finally:
+        if cols is not None:
+            cols.close()
     report(progress, total, total, "done")
     return rep
 
@@ -203,7 +221,8 @@ def _materialise(project: Project, im: PlanImage, written: list[Path]) -> Path:
     return target
 
 
-def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, progress, cancel) -> None:
+def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, progress, cancel,
+           selected) -> None:
     total = len(images)
     with project.transaction() as c:
         n = len(cats)
@@ -231,6 +250,14 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
         if cancel is not None:
             cancel.check()
         touched = [iid for (im, _, _), iid in zip(images, ids) if im.instances]
+        cols = plan.columns
+        image_ids: list[int | None] = []  # per plan image: its row id (None: not imported)
+        if cols is not None:
+            it = iter(ids)
+            image_ids = [next(it) if s else None for s in selected]
+            if mode == "replace":  # resolved: every instance is known to be non-empty
+                touched = list(dict.fromkeys(
+                    touched + [image_ids[i] for i in cols.image if image_ids[i] is not None]))
         next_id: dict[int, int] = {}
         next_z: dict[int, int] = {}
         if mode == "replace":
@@ -261,6 +288,7 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
                 ))
                 nid += 1
                 nz += 1
+            next_id[iid], next_z[iid] = nid, nz
             if len(rows) >= 20000:
                 _insert(c, rows)
                 rows.clear()
@@ -268,6 +296,11 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
                 if cancel is not None:
                     cancel.check()
         _insert(c, rows)
+        if cols is not None:  # streamed: inserts overlap the conversion of later blocks
+            done: set[int] = set()
+            _insert(c, cols.rows(image_ids, cat_ids, label_set, next_id, next_z, plan.report,
+                                 done, progress, cancel))
+            touched = list(dict.fromkeys(touched + sorted(done)))
         c.executemany(
             "UPDATE images SET status='in_progress', updated_at=? WHERE id=? AND status='new'",
             [(now, i) for i in touched],

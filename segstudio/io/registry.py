@@ -256,6 +256,9 @@ def validate(
             rep.warn(f"{im.ref or im.path}: image file not found ({im.path})")
         for inst in im.instances:
             rep.count(inst.category)
+    if plan.columns is not None:  # instances given as columns (fast paths)
+        plan.columns.resolve(rep)
+        plan.columns.count([True] * len(plan.images), rep)
     if spec.validate_fn is not None:
         for w in spec.validate_fn(Path(path), resolve_options(spec.all_import_options(), options)):
             rep.warn(w)

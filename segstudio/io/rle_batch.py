@@ -62,6 +62,9 @@ class RleStringError(ValueError):
         super().__init__(problem)
         self.index = index
 
+    def __reduce__(self):  # picklable: it travels back from worker processes
+        return RleStringError, (self.index, str(self))
+
 
 def decode_strings(strings: Sequence[str | bytes]) -> Runs:
     """Counts of compressed COCO RLE strings; RleStringError names the first bad one."""
@@ -79,33 +82,38 @@ def decode_strings(strings: Sequence[str | bytes]) -> Runs:
     lens = np.fromiter(map(len, strings), np.int64, n)
     char_off = np.zeros(n + 1, np.int64)
     np.cumsum(lens, out=char_off[1:])
-    buf = np.frombuffer(joined, np.uint8)
-    if buf.size and (buf.min() < 48 or buf.max() > 111):
-        pos = int(np.flatnonzero((buf < 48) | (buf > 111))[0])
+    # chunk values 0..63; characters below '0' wrap around to >= 208 in uint8
+    c = np.frombuffer(joined, np.uint8) - np.uint8(48)
+    if c.size and c.max() > 63:
+        pos = int(np.flatnonzero(c > 63)[0])
         raise RleStringError(_owner_of(char_off, pos), "RLE counts string has invalid characters")
-    term = buf < 80  # no continuation bit (0x20 after the +48 offset)
+    term = c < 32  # no continuation bit: the last chunk of a number
     nonempty = lens > 0
     last = char_off[1:][nonempty] - 1
     if last.size and not term[last].all():
         bad = int(np.flatnonzero(nonempty)[np.flatnonzero(~term[last])[0]])
         raise RleStringError(bad, "RLE counts string is truncated")
     ends = np.flatnonzero(term)
-    starts = np.empty_like(ends)
+    # the last chunk sign-extended (5 bits -> int8): the whole number when it has one chunk,
+    # which is most numbers; longer ones get their lower chunks added below
+    x = ((c[ends] << 3).view(np.int8) >> 3).astype(np.int64)
+    nlen = np.empty_like(ends)
     if ends.size:
-        starts[0] = 0
-        starts[1:] = ends[:-1] + 1
-    nlen = ends - starts + 1
-    if nlen.size and nlen.max() > 12:
-        pos = int(starts[np.flatnonzero(nlen > 12)[0]])
-        raise RleStringError(_owner_of(char_off, pos), "RLE counts string has an overlong number")
-    c = buf.astype(np.int64) - 48
-    x = c[starts] & 0x1F
-    idx = np.arange(ends.size)
-    for t in range(1, int(nlen.max()) if nlen.size else 0):
-        idx = idx[nlen[idx] > t]
-        x[idx] |= (c[starts[idx] + t] & 0x1F) << (5 * t)
-    neg = np.flatnonzero(c[ends] & 0x10)
-    x[neg] -= np.int64(1) << (5 * nlen[neg])
+        nlen[0] = ends[0] + 1
+        np.subtract(ends[1:], ends[:-1], out=nlen[1:])
+    multi = np.flatnonzero(nlen > 1)
+    if multi.size:
+        ml = nlen[multi]
+        if ml.max() > 12:
+            pos = int(ends[multi[np.argmax(ml > 12)]] - ml[np.argmax(ml > 12)] + 1)
+            raise RleStringError(_owner_of(char_off, pos), "RLE counts string has an overlong number")
+        start = ends[multi] - ml + 1
+        acc = x[multi] << (5 * (ml - 1))
+        sub = np.arange(multi.size)
+        for t in range(int(ml.max()) - 1):
+            sub = sub[ml[sub] > t + 1]
+            acc[sub] |= (c[start[sub] + t] & 0x1F).astype(np.int64) << (5 * t)
+        x[multi] = acc
     # numbers before each string = terminators before its first character
     offsets = np.searchsorted(ends, char_off, side="left").astype(np.int64)
     runs = Runs(x, offsets)
@@ -148,9 +156,6 @@ def _undelta(runs: Runs) -> None:
     v[:] = S
 
 
-_CHUNK_LIMITS = np.array([16 << (5 * k) for k in range(12)], np.int64)
-
-
 def encode_strings(runs: Runs) -> list[str]:
     """Compressed COCO RLE strings of every RLE in `runs` (pycocotools' exact encoding)."""
     n = runs.n
@@ -158,28 +163,41 @@ def encode_strings(runs: Runs) -> list[str]:
     if c.size == 0:
         return [""] * n
     o = runs.offsets[:-1]
-    L = np.diff(runs.offsets)
+    L = runs.offsets[1:] - o
     d = c.copy()
     d[2:] -= c[:-2]
     for k in range(3):  # the first three counts of each RLE are stored as they are
         sel = o[k < L] + k
         d[sel] = c[sel]
-    # chunks needed: k chunks hold [-16 * 32^(k-1), 16 * 32^(k-1)); magnitude m = d or ~d
-    m = np.where(d < 0, ~d, d)
-    nchunks = np.searchsorted(_CHUNK_LIMITS, m, side="right") + 1
-    pos = np.zeros(d.size + 1, np.int64)
-    np.cumsum(nchunks, out=pos[1:])
-    out = np.empty(int(pos[-1]), np.uint8)
-    more = nchunks > 1
-    out[pos[:-1]] = ((d & 0x1F) + np.where(more, 80, 48)).astype(np.uint8)
-    idx = np.flatnonzero(more)
-    t = 1
-    while idx.size:
-        dv = d[idx] >> (5 * t)
-        cont = nchunks[idx] > t + 1
-        out[pos[idx] + t] = ((dv & 0x1F) + np.where(cont, 80, 48)).astype(np.uint8)
-        idx = idx[cont]
-        t += 1
+    # k chunks hold [-16 * 32^(k-1), 16 * 32^(k-1)): count the limits that |d| (d or ~d) reaches
+    m = d ^ (d >> 63)
+    top = int(m.max())
+    nchunks = np.ones(d.size, np.int64)
+    limit = 16
+    while limit <= top:
+        nchunks += m >= limit
+        limit <<= 5
+    first = d.astype(np.uint8) & np.uint8(0x1F)  # low 5 bits (two's complement)
+    first += np.uint8(48)
+    if top < 16:  # every number is one character
+        out = first
+        pos = np.arange(d.size + 1, dtype=np.int64)
+    else:
+        idx = np.flatnonzero(nchunks > 1)
+        first[idx] += np.uint8(32)  # continuation bit
+        pos = np.zeros(d.size + 1, np.int64)
+        np.cumsum(nchunks, out=pos[1:])
+        out = np.empty(int(pos[-1]), np.uint8)
+        out[pos[:-1]] = first
+        t = 1
+        while idx.size:
+            cont = nchunks[idx] > t + 1
+            ch = (d[idx] >> (5 * t)).astype(np.uint8) & np.uint8(0x1F)
+            ch += np.uint8(48)
+            ch[cont] += np.uint8(32)
+            out[pos[idx] + t] = ch
+            idx = idx[cont]
+            t += 1
     text = out.tobytes().decode("ascii")
     cut = pos[runs.offsets].tolist()
     return [text[cut[k] : cut[k + 1]] for k in range(n)]
@@ -194,64 +212,99 @@ class Boxes:
     area: np.ndarray
 
 
-def _fg_runs(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(owner, start, end) of every non-empty foreground run (odd local index), in order."""
+def _fg_runs(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every non-empty foreground run (odd local index), in order: (start, end) in its RLE,
+    and `fo`, the run offsets per RLE (RLE i owns runs fo[i]:fo[i+1])."""
     v = runs.values
-    o = runs.offsets[:-1]
-    L = np.diff(runs.offsets)
+    off = runs.offsets
+    n = runs.n
     if v.size == 0:
         empty = np.zeros(0, np.int64)
-        return empty, empty, empty
+        return empty, empty, np.zeros(n + 1, np.int64)
+    o = off[:-1]
+    L = off[1:] - o
     cs = np.cumsum(v)
-    # local parity = global parity xor the parity of the RLE's first index
-    alt = np.zeros(v.size, np.int8)
-    alt[1::2] = 1
-    fg = alt != np.repeat((o & 1).astype(np.int8), L)
+    # local parity = global parity xor the parity of the RLE's first index (repeat over n
+    # segments is cheap; a gather per value is not)
+    par = np.repeat((o & 1).astype(np.int8), L)
+    par ^= _alternating(v.size)
+    fg = par.view(np.bool_)
     fg &= v > 0
     idx = np.flatnonzero(fg)
-    owner = np.repeat(np.arange(len(L), dtype=np.int64), L)[idx]
-    before = np.where(o > 0, cs[np.maximum(o - 1, 0)], 0)
-    end = cs[idx] - before[owner]
-    return owner, end - v[idx], end
+    fo = np.searchsorted(idx, off).astype(np.int64)
+    before = np.zeros(n, np.int64)
+    nz = o > 0
+    before[nz] = cs[o[nz] - 1]
+    end = cs[idx]
+    end -= np.repeat(before, fo[1:] - fo[:-1])
+    return end - v[idx], end, fo
 
 
-def _assemble(n: int, owner: np.ndarray, s: np.ndarray, e: np.ndarray, total: np.ndarray) -> Runs:
+_ALT = np.zeros(0, np.int8)
+
+
+def _alternating(size: int) -> np.ndarray:
+    """0, 1, 0, 1, ... (int8) of at least `size`, kept between calls."""
+    global _ALT
+    if _ALT.size < size:
+        _ALT = np.zeros(max(size, 2 * _ALT.size), np.int8)
+        _ALT[1::2] = 1
+    return _ALT[:size]
+
+
+def _assemble(fo: np.ndarray, s: np.ndarray, e: np.ndarray, total: np.ndarray) -> Runs:
     """Canonical counts from sorted fg runs (merging touching ones) and each RLE's pixel count.
 
-    Layout per RLE: [bg, fg, bg, fg, ..., tail bg if any]; an RLE with no run is [total].
+    RLE i owns runs fo[i]:fo[i+1].  Layout per RLE: [bg, fg, bg, fg, ..., tail bg if any]; an
+    RLE with no run is [total].  Each value is placed with one scatter (no np.insert).
     """
     total = np.asarray(total, np.int64)
+    n = fo.size - 1
     K = s.size
-    pairs = np.zeros(0, np.int64)
+    if K > 1:
+        touch = s[1:] == e[:-1]
+        if touch.any():  # runs that meet after re-expression become one run (same RLE only)
+            firsts = fo[1:-1]
+            firsts = firsts[(firsts > 0) & (firsts < K)]
+            touch[firsts - 1] = False
+            if touch.any():
+                kept = np.flatnonzero(np.concatenate(([True], ~touch)))
+                last = np.empty_like(kept)
+                last[:-1] = kept[1:] - 1
+                last[-1] = K - 1
+                s, e = s[kept], e[last]
+                fo = np.searchsorted(kept, fo).astype(np.int64)
+                K = s.size
+    nr = fo[1:] - fo[:-1]
+    has = nr > 0
+    tail = total.copy()
+    tail[has] -= e[fo[1:][has] - 1]
+    # every RLE gets 2 * runs + 1 slots (the tail last); zero tails are dropped at the end
+    newoff = np.zeros(n + 1, np.int64)
+    np.cumsum(2 * nr + 1, out=newoff[1:])
+    out = np.empty(int(newoff[-1]), np.int64)
     if K:
-        new = np.empty(K, bool)
-        new[0] = True
-        np.not_equal(owner[1:], owner[:-1], out=new[1:])
-        touch = np.zeros(K, bool)
-        touch[1:] = ~new[1:] & (s[1:] == e[:-1])
-        if touch.any():  # runs that meet after re-expression become one run
-            keep = ~touch
-            last = np.concatenate((np.flatnonzero(keep)[1:] - 1, [K - 1]))
-            owner, s, e, new = owner[keep], s[keep], e[last], new[keep]
-            K = s.size
-        prev_end = np.empty(K, np.int64)
-        prev_end[0] = 0
-        prev_end[1:] = e[:-1]
-        prev_end[new] = 0
-        pairs = np.empty(2 * K, np.int64)
-        np.subtract(s, prev_end, out=pairs[0::2])
-        np.subtract(e, s, out=pairs[1::2])
-    nruns = np.bincount(owner, minlength=n).astype(np.int64)
-    after = np.cumsum(nruns)
-    has = nruns > 0
-    last_end = np.zeros(n, np.int64)
-    last_end[has] = e[after[has] - 1]
-    tail = total - last_end
-    need = (tail > 0) | ~has
-    out = np.insert(pairs, 2 * after[need], tail[need])
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(2 * nruns + need, out=offsets[1:])
-    return Runs(out, offsets)
+        prev = np.empty(K, np.int64)
+        prev[0] = 0
+        prev[1:] = e[:-1]
+        prev[fo[:-1][has]] = 0
+        dest = np.arange(0, 2 * K, 2, dtype=np.int64)
+        dest += np.repeat(np.arange(n, dtype=np.int64), nr)
+        out[dest] = s - prev
+        dest += 1
+        out[dest] = e - s
+    out[newoff[1:] - 1] = tail
+    drop = has & (tail == 0)
+    if drop.any():
+        out = np.delete(out, newoff[1:][drop] - 1)
+        newoff[1:] -= np.cumsum(drop)
+    return Runs(out, newoff)
+
+
+def _per_rle_sum(x: np.ndarray, fo: np.ndarray) -> np.ndarray:
+    c = np.zeros(x.size + 1, np.int64)
+    np.cumsum(x, out=c[1:])
+    return c[fo[1:]] - c[fo[:-1]]
 
 
 def image_to_patches(runs: Runs, H: np.ndarray, W: np.ndarray) -> tuple[Boxes, Runs]:
@@ -259,32 +312,37 @@ def image_to_patches(runs: Runs, H: np.ndarray, W: np.ndarray) -> tuple[Boxes, R
     n = runs.n
     H = np.asarray(H, np.int64)
     W = np.asarray(W, np.int64)
-    owner, s, e = _fg_runs(runs)
-    Hr = H[owner]
+    s, e, fo = _fg_runs(runs)
+    nr = fo[1:] - fo[:-1]
+    if n and H.min() == H.max():  # one image size: division by a scalar is much cheaper
+        Hr = int(H[0])
+        Hm1 = Hr - 1
+    else:
+        Hr = np.repeat(H, nr)
+        Hm1 = Hr - 1
     cs, rs = np.divmod(s, Hr)
     ce, re = np.divmod(e - 1, Hr)
-    span = ce > cs
-    ylo = np.where(span, 0, rs)
-    yhi = np.where(span, Hr - 1, re)
-    area = np.bincount(owner, weights=e - s, minlength=n).astype(np.int64)
-    has = area > 0
+    span = ce > cs  # a run over a column boundary: the box has the full image height
+    ylo = rs * ~span
+    yhi = re + span * (Hm1 - re)
+    area = _per_rle_sum(e - s, fo)
+    has = nr > 0
     x0 = np.zeros(n, np.int64)
     x1 = np.zeros(n, np.int64)
     y0 = np.zeros(n, np.int64)
     y1 = np.zeros(n, np.int64)
     if s.size:
-        seg = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
-        who = owner[seg]
-        x0[who] = cs[seg]
-        x1[who] = np.maximum.reduceat(ce, seg) + 1
-        y0[who] = np.minimum.reduceat(ylo, seg)
-        y1[who] = np.maximum.reduceat(yhi, seg) + 1
-    h = np.where(has, y1 - y0, 0)
-    w = np.where(has, x1 - x0, 0)
-    hr = h[owner]
-    ps = (cs - x0[owner]) * hr + (rs - y0[owner])
-    pe = ps + (e - s)
-    patch = _assemble(n, owner, ps, pe, h * w)
+        seg = fo[:-1][has]
+        x0[has] = cs[seg]
+        x1[has] = ce[fo[1:][has] - 1] + 1
+        y0[has] = np.minimum.reduceat(ylo, seg)
+        y1[has] = np.maximum.reduceat(yhi, seg) + 1
+    h = y1 - y0
+    w = x1 - x0
+    ps = (cs - np.repeat(x0, nr)) * np.repeat(h, nr)
+    ps += rs
+    ps -= np.repeat(y0, nr)
+    patch = _assemble(fo, ps, ps + (e - s), h * w)
     # empty masks: no counts at all (the store's convention for an empty patch)
     if (~has).any():
         lens = np.diff(patch.offsets)
@@ -298,38 +356,51 @@ def patches_to_image(
     runs: Runs, y0: np.ndarray, x0: np.ndarray, h: np.ndarray, H: np.ndarray, W: np.ndarray
 ) -> Runs:
     """Full-image canonical RLEs of box-local RLEs placed at (y0, x0) in images of H x W."""
-    n = runs.n
-    y0, x0, h, H, W = (np.asarray(a, np.int64) for a in (y0, x0, h, H, W))
-    owner, s, e = _fg_runs(runs)
-    hr = h[owner]
+    s, e, fo = _fg_runs(runs)
+    nr = fo[1:] - fo[:-1]
+    hr = np.repeat(h, nr)
     cs = s // hr
     ce = (e - 1) // hr
-    pieces = ce - cs + 1  # a run crossing the bottom of the box splits per column
+    gap = np.repeat(H - h, nr)  # pixels between two box columns in the image
+    fs0 = cs * gap
+    fs0 += s
+    fs0 += np.repeat(x0 * H + y0, nr)
+    # a run crossing the bottom of the box splits per column, unless the box has the image's
+    # full height (then the columns are contiguous in the image too)
+    extra = (ce - cs) * (gap > 0)
+    n_extra = int(extra.sum())
+    if not n_extra:
+        return _assemble(fo, fs0, fs0 + (e - s), H * W)
+    pieces = extra + 1
     first = np.cumsum(pieces) - pieces
-    total = int(first[-1] + pieces[-1]) if s.size else 0
-    Hr = H[owner]
-    # the first piece of every run, without expanding anything
-    pe0 = np.minimum(e, (cs + 1) * hr)
-    fs0 = (cs + x0[owner]) * Hr + (s - cs * hr) + y0[owner]
-    if total == s.size:
-        return _assemble(n, owner, fs0, fs0 + (pe0 - s), H * W)
+    total = int(first[-1] + pieces[-1])
     fs = np.empty(total, np.int64)
     fe = np.empty(total, np.int64)
-    po = np.empty(total, np.int64)
-    fs[first], fe[first], po[first] = fs0, fs0 + (pe0 - s), owner
-    multi = np.flatnonzero(pieces > 1)  # the rest: continuation pieces, usually few
-    extra = pieces[multi] - 1
-    rep = np.repeat(multi, extra)
-    q = np.arange(int(extra.sum())) - np.repeat(np.cumsum(extra) - extra, extra) + 1
+    multi = np.flatnonzero(extra)  # split runs (usually few): their first piece ends early
+    fs[first] = fs0
+    fe0 = fs0 + (e - s)
+    fe0[multi] = fs0[multi] + (np.minimum(e[multi], (cs[multi] + 1) * hr[multi]) - s[multi])
+    fe[first] = fe0
+    ex = extra[multi]
+    rep = np.repeat(multi, ex)
+    q = np.arange(n_extra) - np.repeat(np.cumsum(ex) - ex, ex) + 1
     col = cs[rep] + q
     hp = hr[rep]
     pe = np.minimum(e[rep], (col + 1) * hp)
-    own = owner[rep]
+    Hp = hp + gap[rep]
     at = first[rep] + q
-    fs[at] = (col + x0[own]) * H[own] + y0[own]
+    fs[at] = col * Hp + (fs0[rep] - s[rep] - cs[rep] * gap[rep])
     fe[at] = fs[at] + (pe - col * hp)
-    po[at] = own
-    return _assemble(n, po, fs, fe, H * W)
+    fo_new = np.zeros_like(fo)
+    fo_new[1:] = fo[1:] + _cumsum_at(extra, fo[1:])
+    return _assemble(fo_new, fs, fe, H * W)
+
+
+def _cumsum_at(x: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """sum(x[:a]) for each a in `at`."""
+    c = np.zeros(x.size + 1, np.int64)
+    np.cumsum(x, out=c[1:])
+    return c[at]
 
 
 CHUNK = 512  # RLEs per batch (measured best of 256..4096): arrays stay cache-sized and memory is reused (no page-fault storm)

@@ -1,0 +1,114 @@
+"""COCO conversion of one block of annotations: the unit of work of import and export.
+
+The same functions run inline (small files) or in a worker process (`segstudio.io.parallel`),
+so output bytes do not depend on where they ran.  They take and return plain picklable data,
+and this module imports only numpy and the RLE kernels, so a worker starts quickly (it is
+preloaded by the fork server); the polygon modes import OpenCV and pycocotools on first use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+
+from segstudio.io import rle_batch as rb
+
+Loss = tuple[str, str, int]  # (kind, item, count) for ExportReport.lose
+# y0, x0, h, w, area, box-local counts of consecutive annotations
+PatchBlock = tuple[list[int], list[int], list[int], list[int], list[int], list[str]]
+
+
+def export_block(payload: tuple[list, str, int]) -> tuple[str, dict[int, int], list[Loss]]:
+    """JSON text of a block of annotations (comma-separated), instances per category id, losses.
+
+    `payload`: store rows (image_id, category_id, rle, y0, x0, h, w, area, crowd, score,
+    attributes, image height, image width), the segmentation mode, and the index of the first
+    row in its file (annotation ids are 1-based positions in the file).
+    """
+    rows, mode, k0 = payload
+    losses: list[Loss] = []
+    segs = segmentations(rows, mode, k0, losses)
+    parts = []
+    per_cat: Counter = Counter()
+    for k, (row, seg) in enumerate(zip(rows, segs), k0 + 1):
+        iid, cid, _, y0, x0, h, w, area, crowd, score, attrs = row[:11]
+        extra = ""
+        if score is not None:
+            extra += f',"score":{float(score)!r}'
+        if attrs and attrs != "{}":
+            extra += f',"attributes":{attrs}'
+        parts.append(
+            f'{{"id":{k},"image_id":{iid},"category_id":{cid},"segmentation":{seg},'
+            f'"area":{area},"bbox":[{x0},{y0},{w},{h}],"iscrowd":{int(crowd)}{extra}}}'
+        )
+        per_cat[cid] += 1
+    return ",\n".join(parts), dict(per_cat), losses
+
+
+def segmentations(rows: list, mode: str, k0: int, losses: list[Loss]) -> list[str]:
+    """JSON text of each row's segmentation; lossy conversions are appended to `losses`."""
+    n = len(rows)
+    out: list[str | None] = [None] * n
+    need_rle = list(range(n))
+    if mode != "rle":
+        need_rle = _polygons(rows, mode, k0, losses, out)
+    if need_rle:
+        sel = [rows[k] for k in need_rle] if len(need_rle) < n else rows
+        arr = np.array([(r[3], r[4], r[5], r[11], r[12]) for r in sel], np.int64).reshape(-1, 5)
+        strings = rb.patch_strings_to_image([r[2] for r in sel], arr[:, 0], arr[:, 1], arr[:, 2],
+                                            arr[:, 3], arr[:, 4])
+        for k, s, (_, _, _, H, W) in zip(need_rle, strings, arr.tolist()):
+            if "\\" in s:
+                s = s.replace("\\", "\\\\")
+            out[k] = f'{{"size":[{H},{W}],"counts":"{s}"}}'
+    return out  # type: ignore[return-value]
+
+
+def _polygons(rows: list, mode: str, k0: int, losses: list[Loss], out: list) -> list[int]:
+    """Fill `out` with polygon JSON where mode allows; return the rows that need RLE."""
+    from segstudio.core import rle as core_rle
+    from segstudio.core.masks import MaskPatch
+    from segstudio.io.formats._polygons import coco_raster, fill_holes, outline_polygons
+
+    need_rle = []
+    for k, row in enumerate(rows):
+        iid, _, enc, y0, x0, h, w, area, _, _, _, H, W = row
+        patch = MaskPatch(y0, x0, core_rle.decode({"size": [h, w], "counts": enc}), (H, W))
+        polys, holes = outline_polygons(patch)
+        if mode == "auto" and holes:
+            need_rle.append(k)
+            continue
+        wy0, wx0 = max(0, y0 - 1), max(0, x0 - 1)
+        wh, ww = min(H, y0 + h + 1) - wy0, min(W, x0 + w + 1) - wx0
+        drawn = coco_raster(polys, wy0, wx0, wh, ww)
+        target = fill_holes(patch) if holes else patch
+        diff = int(np.count_nonzero(drawn != target.window(wy0, wx0, wh, ww)))
+        if diff and mode == "auto":
+            need_rle.append(k)
+            continue
+        item = f"image {iid} annotation {k0 + k + 1}"
+        if holes:
+            losses.append(("instances whose holes were filled (COCO polygons cannot have holes)", item, 1))
+            losses.append(("hole pixels filled (total)", item, target.area - patch.area))
+        if diff:
+            losses.append(("instances whose outline changed under COCO polygon rasterisation", item, 1))
+            losses.append(("outline pixels changed by polygon rasterisation (total)", item, diff))
+        out[k] = json.dumps(polys, separators=(",", ":"))
+    return need_rle
+
+
+def import_block(payload: tuple[int, list[str], np.ndarray, np.ndarray]) -> PatchBlock:
+    """Full-image compressed RLE strings of images H x W -> the store's form (box + box RLE).
+
+    `payload`: index of the first string in the file, strings, image heights and widths.
+    Raises rle_batch.RleStringError naming the position in the file.
+    """
+    a, strings, H, W = payload
+    try:
+        boxes, patch = rb.image_strings_to_patches(strings, H, W)
+    except rb.RleStringError as e:
+        raise rb.RleStringError(a + e.index, str(e)) from None
+    return (boxes.y0.tolist(), boxes.x0.tolist(), boxes.h.tolist(), boxes.w.tolist(),
+            boxes.area.tolist(), patch)

@@ -1,0 +1,129 @@
+"""Instances as columns: the import fast path for files with 100,000s of masks (COCO RLE).
+
+A `PlanInstance` object per instance and `apply_plan`'s per-object work cost more than
+converting the mask itself.  A plan may instead carry an `InstanceColumns`: parallel lists
+(image, category, crowd, score, attributes), and the masks in the store's form arriving in
+blocks from an iterator -- which may still be computing later blocks in worker processes while
+`apply_plan` inserts the earlier ones (SQLite inserts overlap the conversion).
+
+Until the blocks are consumed, empty masks and malformed RLEs are unknown.  `resolve()`
+consumes everything at once (dry runs, validation, `replace` imports: exact reports before
+anything is written); `rows()` streams them into the insert, skipping and reporting empty
+masks, and raising the reader's error (the transaction rolls back) on a malformed one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import chain
+
+from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.reports import ImportReport
+
+# y0, x0, h, w, area, box-local RLE counts of consecutive instances
+PatchBlock = tuple[list[int], list[int], list[int], list[int], list[int], list[str]]
+
+
+@dataclass
+class InstanceColumns:
+    image: list[int]  # index in ImportPlan.images
+    category: list[str]
+    crowd: list[int]
+    score: list[float | None]
+    attributes: list[str]  # JSON text ("{}" when none)
+    blocks: Iterator[PatchBlock]  # the masks, in instance order
+    where: Callable[[int], str]  # names instance k in messages
+    close: Callable[[], None] = field(default=lambda: None)  # stops the producer early
+    resolved: bool = False
+
+    def __len__(self) -> int:
+        return len(self.image)
+
+    def resolve(self, rep: ImportReport) -> None:
+        """Compute every mask now; drop (and report) the empty ones."""
+        if self.resolved:
+            return
+        cols = [[] for _ in range(6)]
+        for block in self.blocks:
+            for c, part in zip(cols, block):
+                c.extend(part)
+        self.close()
+        keep = [k for k, a in enumerate(cols[4]) if a]
+        if len(keep) < len(cols[4]):
+            for k, a in enumerate(cols[4]):
+                if not a:
+                    rep.skip(self.where(k), "empty mask")
+            for name in ("image", "category", "crowd", "score", "attributes"):
+                v = getattr(self, name)
+                setattr(self, name, [v[k] for k in keep])
+            cols = [[c[k] for k in keep] for c in cols]
+        self.blocks = iter([tuple(cols)])  # type: ignore[arg-type]
+        self.resolved = True
+
+    def rows(
+        self,
+        image_ids: list[int | None],
+        cat_ids: dict[str, int],
+        label_set: str,
+        next_id: dict[int, int],
+        next_z: dict[int, int],
+        rep: ImportReport,
+        touched: set[int],
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[tuple]:
+        """`instances` table rows, block by block; instances of images not imported
+        (`image_ids[i] is None`) are left out, empty masks skipped and reported, the others
+        counted in `rep` (unless resolved) and their image ids added to `touched`."""
+        image, category, crowd, score, attrs = (
+            self.image, self.category, self.crowd, self.score, self.attributes)
+        counts: dict[str, int] = {}
+        k = 0
+        total = len(image)
+        for y0, x0, h, w, area, enc in self.blocks:
+            for j in range(len(enc)):
+                iid = image_ids[image[k]]
+                if iid is None:
+                    k += 1
+                    continue
+                if not area[j]:
+                    rep.skip(self.where(k), "empty mask")
+                    k += 1
+                    continue
+                cat = category[k]
+                counts[cat] = counts.get(cat, 0) + 1
+                nid = next_id.get(iid, 1)
+                nz = next_z.get(iid, 0)
+                next_id[iid] = nid + 1
+                next_z[iid] = nz + 1
+                yield (iid, 0, label_set, nid, cat_ids[cat], enc[j], y0[j], x0[j], h[j], w[j],
+                       x0[j], y0[j], w[j], h[j], area[j], nz, "import", score[k], attrs[k], None,
+                       crowd[k])
+                touched.add(iid)
+                k += 1
+            report(progress, k, total, "writing")
+            if cancel is not None:
+                cancel.check()
+        if not self.resolved:  # resolved columns were counted up front (`count`)
+            for cat, n in counts.items():
+                rep.count(cat, n)
+
+    def categories(self, selected: list[bool]) -> set[str]:
+        """Names used by instances of selected plan images."""
+        if all(selected):
+            return set(self.category)
+        return {c for i, c in zip(self.image, self.category) if selected[i]}
+
+    def count(self, selected: list[bool], rep: ImportReport) -> None:
+        """Count instances of selected images per category (after `resolve`)."""
+        counts: dict[str, int] = {}
+        for i, c in zip(self.image, self.category):
+            if selected[i]:
+                counts[c] = counts.get(c, 0) + 1
+        for c, n in counts.items():
+            rep.count(c, n)
+
+
+def concat_blocks(blocks: list[PatchBlock]) -> PatchBlock:
+    return tuple(list(chain.from_iterable(b[i] for b in blocks)) for i in range(6))  # type: ignore[return-value]
