@@ -23,6 +23,7 @@ from segstudio.core import rle as core_rle
 from segstudio.core.categories import color_hex, default_color
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.plan_columns import INSERT_SQL as COLUMNS_INSERT_SQL
 from segstudio.io.plan_columns import InstanceColumns
 from segstudio.io.reports import ImportReport
 from segstudio.store.project import Project
@@ -299,7 +300,7 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
         if cols is not None:  # streamed: inserts overlap the conversion of later blocks
             done: set[int] = set()
             _insert(c, cols.rows(image_ids, cat_ids, label_set, next_id, next_z, plan.report,
-                                 done, progress, cancel))
+                                 done, progress, cancel), COLUMNS_INSERT_SQL)
             touched = list(dict.fromkeys(touched + sorted(done)))
         c.executemany(
             "UPDATE images SET status='in_progress', updated_at=? WHERE id=? AND status='new'",
@@ -307,13 +308,15 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
         )
 
 
-def _insert(c, rows: list[tuple]) -> None:
-    c.executemany(
-        "INSERT INTO instances(image_id, frame, label_set, id, category_id, rle, y0, x0, h, w,"
-        " bbox_x, bbox_y, bbox_w, bbox_h, area, z, source, score, attributes, track_id, crowd)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        rows,
-    )
+_INSERT_SQL = (
+    "INSERT INTO instances(image_id, frame, label_set, id, category_id, rle, y0, x0, h, w,"
+    " bbox_x, bbox_y, bbox_w, bbox_h, area, z, source, score, attributes, track_id, crowd)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def _insert(c, rows, sql: str = _INSERT_SQL) -> None:
+    c.executemany(sql, rows)
 
 
 def resolve_inside(root: Path, rel: str, file: str | Path, where: str) -> Path:
