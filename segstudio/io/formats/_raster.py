@@ -1,10 +1,12 @@
-"""Rasterising vector shapes of other tools (LabelMe, YOLO) into masks, boundary included.
+"""Rasterising LabelMe's vector shapes into masks exactly as LabelMe itself does.
 
-LabelMe's own converters draw with PIL (`polygon(outline=1, fill=1)`, `ellipse`, `line(width)`),
-which truncates float vertices to integers.  PIL is not a dependency, so the same shapes are drawn
-with OpenCV at truncated vertices, filled and outlined.  Measured on labelme's example files,
-this differs from PIL on ~0.5% of polygon pixels (boundary pixels only, both ways; rectangles are
-identical); integer vertices -- what SegStudio writes -- are drawn identically.
+LabelMe turns shapes into masks with PIL (`labelme.utils.shape_to_mask`): `polygon(outline=1,
+fill=1)`, `rectangle(outline=1, fill=1)`, circles and points as `ellipse(outline=1, fill=1)`
+(radius: the distance to the second point; 5 px for points), lines and line strips as
+`line(width=10)`, all on the float vertices of the file.  PIL's rules for float vertices
+(truncation toward zero, its own edge and ellipse algorithms) are not OpenCV's, so the shapes are
+drawn with PIL itself, on a full-size canvas (a shifted one would truncate negative coordinates
+differently).  PIL is imported on first use: it costs ~25 ms, not worth paying at start-up.
 """
 
 from __future__ import annotations
@@ -19,43 +21,53 @@ LINE_WIDTH = 10  # LabelMe's shape_to_mask defaults
 POINT_RADIUS = 5
 
 
-def _pts(points) -> np.ndarray:
-    return np.floor(np.asarray(points, np.float64)).astype(np.int32).reshape(-1, 1, 2)
+def _draw(shape: tuple[int, int], paint) -> np.ndarray:
+    """A boolean mask of `shape` (h, w) with `paint(ImageDraw)` applied to a blank canvas."""
+    from PIL import Image, ImageDraw
+
+    h, w = shape
+    img = Image.new("L", (w, h), 0)
+    paint(ImageDraw.Draw(img))
+    return np.asarray(img, dtype=bool)
+
+
+def _xy(points) -> list[tuple[float, float]]:
+    """Vertices as Python floats, what LabelMe hands to PIL (`[tuple(p) for p in points]`)."""
+    return [(float(x), float(y)) for x, y in np.asarray(points, np.float64).reshape(-1, 2).tolist()]
 
 
 def polygon(points, shape: tuple[int, int]) -> np.ndarray:
-    out = np.zeros(shape, np.uint8)
-    p = _pts(points)
-    if len(p) >= 3:
-        cv2.fillPoly(out, [p], 1, lineType=cv2.LINE_8)
-    cv2.polylines(out, [p], True, 1, thickness=1, lineType=cv2.LINE_8)
-    return out.astype(bool)
+    xy = _xy(points)
+    if len(xy) >= 3:
+        return _draw(shape, lambda d: d.polygon(xy, outline=1, fill=1))
+    return _draw(shape, lambda d: d.line(xy, fill=1, width=1))  # degenerate: its outline
 
 
 def rectangle(points, shape: tuple[int, int]) -> np.ndarray:
-    (x0, y0), (x1, y1) = np.asarray(points, np.float64)[:2]
-    out = np.zeros(shape, np.uint8)
-    a = (int(round(min(x0, x1))), int(round(min(y0, y1))))
-    b = (int(round(max(x0, x1))), int(round(max(y0, y1))))
-    cv2.rectangle(out, a, b, 1, thickness=-1)
-    return out.astype(bool)
+    (x0, y0), (x1, y1) = _xy(points)[:2]
+    # LabelMe passes the two corners as drawn; PIL wants them ordered (newer PIL refuses others)
+    box = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
+    return _draw(shape, lambda d: d.rectangle(box, outline=1, fill=1))
 
 
 def circle(points, shape: tuple[int, int]) -> np.ndarray:
-    (cx, cy), (px, py) = np.asarray(points, np.float64)[:2]
-    r = math.hypot(cx - px, cy - py)
-    return disc(cx, cy, r, shape)
+    (cx, cy), (px, py) = _xy(points)[:2]
+    return disc(cx, cy, math.sqrt((cx - px) ** 2 + (cy - py) ** 2), shape)
 
 
 def disc(cx: float, cy: float, r: float, shape: tuple[int, int]) -> np.ndarray:
-    yy, xx = np.ogrid[: shape[0], : shape[1]]
-    return (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r + 1e-9
+    box = [cx - r, cy - r, cx + r, cy + r]
+    return _draw(shape, lambda d: d.ellipse(box, outline=1, fill=1))
+
+
+def point(points, shape: tuple[int, int], radius: float = POINT_RADIUS) -> np.ndarray:
+    cx, cy = _xy(points)[0]
+    return disc(cx, cy, radius, shape)
 
 
 def line(points, shape: tuple[int, int], width: int = LINE_WIDTH) -> np.ndarray:
-    out = np.zeros(shape, np.uint8)
-    cv2.polylines(out, [_pts(points)], False, 1, thickness=width, lineType=cv2.LINE_8)
-    return out.astype(bool)
+    xy = _xy(points)
+    return _draw(shape, lambda d: d.line(xy, fill=1, width=width))
 
 
 def png_b64(mask: np.ndarray) -> str:

@@ -144,7 +144,7 @@ def _shape_mask(f, s: JsonReader, stype: str, pts: np.ndarray, shape, rep) -> np
         return _raster.circle(pts, shape)
     if stype == "point":
         rep.lose("points drawn as discs of radius 5 px", f"{f.name} {s.path}")
-        return _raster.disc(pts[0, 0], pts[0, 1], _raster.POINT_RADIUS, shape)
+        return _raster.point(pts, shape)
     if stype in ("line", "linestrip"):
         rep.lose("lines drawn 10 px wide", f"{f.name} {s.path}")
         return _raster.line(pts, shape)

@@ -122,3 +122,66 @@ def test_dry_run_counts_embedded_images_without_writing_them(dataset, tmp_path):
     rep = registry.import_into("labelme", dataset, q, dry_run=True)
     assert rep.images == 2 and rep.images_added == 2 and not rep.skipped
     assert q.image_count() == 0 and not (q.root / "imported_images").exists()
+
+
+def _labelme_reference(shape_type: str, points: list, hw: tuple[int, int]) -> np.ndarray:
+    """What LabelMe's shape_to_mask draws (PIL on the file's float vertices), written out here
+    from its documented behaviour: polygon/rectangle/ellipse with outline=1 and fill=1, circle
+    radius = distance to the second point, points radius 5, lines width 10."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (hw[1], hw[0]), 0)
+    draw = ImageDraw.Draw(img)
+    xy = [tuple(p) for p in points]
+    if shape_type == "polygon":
+        draw.polygon(xy, outline=1, fill=1)
+    elif shape_type == "rectangle":
+        draw.rectangle(xy, outline=1, fill=1)
+    elif shape_type == "circle":
+        (cx, cy), (px, py) = xy
+        d = ((cx - px) ** 2 + (cy - py) ** 2) ** 0.5
+        draw.ellipse([cx - d, cy - d, cx + d, cy + d], outline=1, fill=1)
+    elif shape_type == "point":
+        (cx, cy), r = xy[0], 5
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=1, fill=1)
+    else:
+        draw.line(xy, fill=1, width=10)
+    return np.asarray(img, dtype=bool)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_shapes_match_labelme_rasterisation_pixel_for_pixel(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    h, w = 61, 83
+    shapes = []
+    for k in range(60):
+        kind = ["polygon", "polygon", "polygon", "rectangle", "circle", "point", "line", "linestrip"][k % 8]
+        n = {"polygon": int(rng.integers(3, 9)), "rectangle": 2, "circle": 2, "point": 1, "line": 2,
+             "linestrip": int(rng.integers(2, 6))}[kind]
+        pts = rng.uniform((-8, -8), (w + 8, h + 8), (n, 2))  # fractional, some outside the image
+        if kind == "rectangle":
+            pts = np.sort(pts, axis=0)
+        if kind == "circle":
+            pts[1] = pts[0] + rng.uniform(-12, 12, 2)
+        if k % 5 == 0:
+            pts = np.round(pts * 2) / 2  # exact halves: PIL's truncation cases
+        shapes.append({"label": f"s{k}", "points": pts.tolist(), "group_id": None, "shape_type": kind,
+                       "flags": {}})
+    doc = {"version": "5.5.0", "flags": {}, "shapes": shapes, "imagePath": "x.png", "imageData": None,
+           "imageHeight": h, "imageWidth": w}
+    (tmp_path / "x.json").write_text(json.dumps(doc))
+    q = Project.create(tmp_path / "q")
+    registry.import_into("labelme", tmp_path / "x.json", q, {"require_images": False})
+    got = {c.name: None for c in q.categories()}
+    names = {c.id: c.name for c in q.categories()}
+    for inst in q.load_instances(q.images()[0].id):
+        got[names[inst.category_id]] = inst.mask.to_full()
+    checked = 0
+    for s in shapes:
+        ref = _labelme_reference(s["shape_type"], s["points"], (h, w))
+        if not ref.any():
+            assert s["label"] not in got  # reported as covering no pixel, not imported
+            continue
+        assert (got[s["label"]] == ref).all(), (s["shape_type"], int((got[s["label"]] != ref).sum()))
+        checked += 1
+    assert checked > 40
