@@ -285,7 +285,12 @@ def convert(
             irep = import_into(fmt_in, src, project, in_opts, progress=progress, cancel=cancel)
             out_opts = dict(out_options or {})
             spec_out = get_format(fmt_out)
-            if "images_root" in {o.name for o in spec_out.all_export_options()}:
+            out_names = {o.name for o in spec_out.all_export_options()}
+            if (project.root / "imported_images").is_dir() and "copy_images" in out_names:
+                # images that existed only inside the source files (LabelMe imageData) live in
+                # the throw-away project: the output gets its own copies
+                out_opts.setdefault("copy_images", True)
+            if "images_root" in out_names:
                 # file names relative to where the output lives, not to the throw-away project
                 dst_p = Path(dst)
                 out_opts.setdefault("images_root", str(dst_p.parent if dst_p.suffix else dst_p))

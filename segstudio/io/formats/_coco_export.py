@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import parallel
 from segstudio.io.atomic import StagedOutput, atomic_file
 from segstudio.io.coco_blocks import export_block
-from segstudio.io.exporting import export_images
+from segstudio.io.exporting import export_images, stem_names
 from segstudio.io.reports import ExportReport
 from segstudio.store.project import ImageRecord, Project
 
@@ -65,15 +66,20 @@ def export(project: Project, dst: Path, options: dict, progress: ProgressFn | No
     cats = list(project.categories())
     cat_name = {c.id: c.name for c in cats}
     mode = options.get("segmentation", "auto")
-    heads = _heads(project, groups, cats, options)
+    copies = _copies(project, records, rep) if options.get("copy_images") else {}
+    heads = _heads(project, groups, cats, options, {i: rel for i, (_, rel) in copies.items()})
     # an upper bound of the instance count (no filter: the smallest index answers it)
     estimate = project.conn.execute("SELECT COUNT(*) FROM instances").fetchone()[0]
     workers = parallel.workers_for(estimate, POOL_THRESHOLD[mode])
     tasks = _tasks(project, groups, records, options, mode)
     done = 0
     with contextlib.ExitStack() as stack:
-        if single:
+        if single and not copies:
             files = [stack.enter_context(atomic_file(dst, "w"))]
+            rep.files.append(str(dst))
+        elif single:  # the file and its images/ folder are published together
+            out = stack.enter_context(StagedOutput(dst.parent))
+            files = [stack.enter_context(open(out.path(dst.name), "w", encoding="utf-8"))]
             rep.files.append(str(dst))
         else:
             out = stack.enter_context(StagedOutput(dst))
@@ -84,6 +90,8 @@ def export(project: Project, dst: Path, options: dict, progress: ProgressFn | No
                 rep.files.append(str(dst / name))
         for f, head in zip(files, heads):
             f.write(head)
+        for src, rel in copies.values():
+            shutil.copy2(src, out.path(rel))
         pool = stack.enter_context(parallel.ChunkPool(workers))
         for (g, first), (text, per_cat, losses) in pool.imap(export_block, tasks):
             if not first:
@@ -107,8 +115,23 @@ def export(project: Project, dst: Path, options: dict, progress: ProgressFn | No
     return rep
 
 
-def _heads(project: Project, groups: dict, cats: list, options: dict) -> list[str]:
-    """Each split file's text up to the opening of its annotations array."""
+def _copies(project: Project, records: list[ImageRecord], rep: ExportReport) -> dict[int, tuple]:
+    """copy_images: image id -> (its file, `images/<unique name>` in the output)."""
+    stems = stem_names(records)
+    out: dict[int, tuple] = {}
+    for r in records:
+        src = project.image_path(r)
+        if not src.is_file():
+            rep.warn(f"{r.path}: image file not found; not copied (file_name left as it was)")
+            continue
+        out[r.id] = (src, f"images/{stems[r.id]}{src.suffix}")
+    return out
+
+
+def _heads(project: Project, groups: dict, cats: list, options: dict,
+           copied: dict[int, str]) -> list[str]:
+    """Each split file's text up to the opening of its annotations array; `copied` images are
+    named by their place in the output."""
     images_root = os.path.realpath(options.get("images_root") or project.root)
     root = os.path.realpath(project.root)
     cat_json = [{"id": c.id, "name": c.name, "supercategory": c.supercategory or ""} for c in cats]
@@ -116,8 +139,10 @@ def _heads(project: Project, groups: dict, cats: list, options: dict) -> list[st
     for split, recs in groups.items():
         images_json = []
         for r in recs:  # no per-image realpath: 10,000 images would cost seconds
-            full = os.path.normpath(os.path.join(root, r.path))
-            rel = Path(os.path.relpath(full, images_root)).as_posix()
+            rel = copied.get(r.id)
+            if rel is None:
+                full = os.path.normpath(os.path.join(root, r.path))
+                rel = Path(os.path.relpath(full, images_root)).as_posix()
             images_json.append({"id": r.id, "file_name": rel, "width": r.width, "height": r.height})
         head = json.dumps({
             "info": {"description": f"SegStudio export of {project.root.name}",

@@ -283,6 +283,8 @@ FORMAT = FormatSpec(
     export_options=(
         Option("segmentation", "auto", "auto: polygons where exact, else RLE", ("auto", "rle", "polygons")),
         Option("images_root", None, "file_name is relative to this folder (default: the project folder)"),
+        Option("copy_images", False, "copy the images into images/ beside the JSON (self-contained)",
+               type=bool),
     ),
     source="file",
 )

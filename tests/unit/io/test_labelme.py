@@ -185,3 +185,33 @@ def test_shapes_match_labelme_rasterisation_pixel_for_pixel(tmp_path, seed):
         assert (got[s["label"]] == ref).all(), (s["shape_type"], int((got[s["label"]] != ref).sum()))
         checked += 1
     assert checked > 40
+
+
+@pytest.mark.parametrize("fmt_out, dst_name", [("coco", "out"), ("coco", "single/c.json"), ("labelme", "lm")])
+def test_convert_of_embedded_only_images_is_self_contained(tmp_path, fmt_out, dst_name):
+    """The images exist only as imageData: the converted dataset carries its own copies and
+    references them relatively (they used to point into the deleted temporary project)."""
+    import base64
+
+    from pycocotools.coco import COCO
+
+    from segstudio.cli.main import main
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(FIXTURE / "embedded.json", src)
+    embedded = base64.b64decode(json.loads((src / "embedded.json").read_text())["imageData"])
+    dst = tmp_path / dst_name
+    assert main(["convert", "labelme", str(src), fmt_out, str(dst)]) == 0
+    if fmt_out == "coco":
+        ann = dst if dst.suffix else dst / "instances.json"
+        coco = COCO(str(ann))
+        (img,) = coco.dataset["images"]
+        assert img["file_name"] == "images/embedded_only.png"
+        assert (ann.parent / img["file_name"]).read_bytes() == embedded
+        assert coco.annToMask(coco.dataset["annotations"][0]).sum() > 0
+    else:
+        (out,) = dst.glob("*.json")
+        doc = json.loads(out.read_text())
+        assert (dst / doc["imagePath"]).read_bytes() == embedded
+    assert not [p for p in tmp_path.rglob("*") if "segstudio-tmp" in p.name]
