@@ -28,6 +28,8 @@ def export_block(payload: tuple[list, str, int]) -> tuple[str, dict[int, int], l
     row in its file (annotation ids are 1-based positions in the file).
     """
     rows, mode, k0 = payload
+    if mode == "rle" and rows:
+        return _rle_block(rows, k0)
     losses: list[Loss] = []
     segs = segmentations(rows, mode, k0, losses)
     parts = []
@@ -45,6 +47,36 @@ def export_block(payload: tuple[list, str, int]) -> tuple[str, dict[int, int], l
         )
         per_cat[cid] += 1
     return ",\n".join(parts), dict(per_cat), losses
+
+
+def _rle_block(rows: list, k0: int) -> tuple[str, dict[int, int], list[Loss]]:
+    """`export_block` for segmentation=rle: columns in, one f-string per annotation out."""
+    iid, cid, enc, y0, x0, h, w, area, crowd, score, attrs, H, W = zip(*rows)
+    arr = [np.array(c, np.int64) for c in (y0, x0, h, H, W)]
+    counts = rb.patch_strings_to_image(enc, *arr)
+    parts = [
+        f'{{"id":{k},"image_id":{a},"category_id":{b},"segmentation":{{"size":[{hh},{ww}],'
+        f'"counts":"{_escaped(s)}"}},"area":{ar},"bbox":[{x},{y},{wi},{he}],"iscrowd":{int(cr)}'
+        f'{"" if sc is None and (not at or at == "{}") else _extra(sc, at)}}}'
+        for k, a, b, hh, ww, s, ar, x, y, wi, he, cr, sc, at in zip(
+            range(k0 + 1, k0 + 1 + len(rows)), iid, cid, H, W, counts, area, x0, y0, w, h,
+            crowd, score, attrs)
+    ]
+    return ",\n".join(parts), dict(Counter(cid)), []
+
+
+def _escaped(s: str) -> str:
+    """JSON string body of an RLE counts string ('\\' is one of its characters)."""
+    return s.replace("\\", "\\\\") if "\\" in s else s
+
+
+def _extra(score, attrs) -> str:
+    extra = ""
+    if score is not None:
+        extra += f',"score":{float(score)!r}'
+    if attrs and attrs != "{}":
+        extra += f',"attributes":{attrs}'
+    return extra
 
 
 def segmentations(rows: list, mode: str, k0: int, losses: list[Loss]) -> list[str]:

@@ -35,7 +35,7 @@ def load_json(path: str | Path) -> Any:
         raise FormatError(path, "is a folder, expected a JSON file") from None
     except OSError as e:
         raise FormatError(path, f"cannot read ({e.strerror})") from None
-    if not raw.strip():
+    if not raw or raw.isspace():  # not strip(): that copies the whole file
         raise FormatError(path, "the file is empty")
     try:
         return json.loads(raw)

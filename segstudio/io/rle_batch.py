@@ -107,12 +107,17 @@ def decode_strings(strings: Sequence[str | bytes]) -> Runs:
         if ml.max() > 12:
             pos = int(ends[multi[np.argmax(ml > 12)]] - ml[np.argmax(ml > 12)] + 1)
             raise RleStringError(_owner_of(char_off, pos), "RLE counts string has an overlong number")
-        start = ends[multi] - ml + 1
+        # chunk k before the terminator is bits 5 * (len - 1 - k): every multi-chunk number
+        # has k = 1; only the few longer ones need more steps
+        e = ends[multi]
         acc = x[multi] << (5 * (ml - 1))
-        sub = np.arange(multi.size)
-        for t in range(int(ml.max()) - 1):
-            sub = sub[ml[sub] > t + 1]
-            acc[sub] |= (c[start[sub] + t] & 0x1F).astype(np.int64) << (5 * t)
+        acc |= (c[e - 1] & 0x1F).astype(np.int64) << (5 * (ml - 2))
+        sub = np.flatnonzero(ml > 2)
+        k = 2
+        while sub.size:
+            acc[sub] |= (c[e[sub] - k] & 0x1F).astype(np.int64) << (5 * (ml[sub] - 1 - k))
+            k += 1
+            sub = sub[ml[sub] > k]
         x[multi] = acc
     # numbers before each string = terminators before its first character
     offsets = np.searchsorted(ends, char_off, side="left").astype(np.int64)

@@ -142,3 +142,19 @@ def _square_or_fail(x: int) -> int:
     if x < 0:
         raise ValueError(f"task {-x} failed")
     return x * x
+
+
+def test_rle_export_keeps_scores_attributes_and_crowd(big, tmp_path, monkeypatch):
+    big.conn.execute("UPDATE instances SET score = 0.125, attributes = ?, crowd = 1 WHERE id = 2",
+                     (json.dumps({"note": "a\\b"}),))
+    big.conn.commit()
+    for on in (False, True):
+        pooled(monkeypatch, on)
+        registry.export("coco", big, tmp_path / f"o{on}", {"segmentation": "rle"})
+        anns = [a for f in sorted((tmp_path / f"o{on}").iterdir())
+                for a in json.loads(f.read_text())["annotations"]]
+        marked = [a for a in anns if "score" in a]
+        assert len(marked) == 12 and all(a["iscrowd"] == 1 for a in marked)
+        assert {(a["score"], a["attributes"]["note"]) for a in marked} == {(0.125, "a\\b")}
+        assert all("score" not in a and "attributes" not in a and a["iscrowd"] == 0
+                   for a in anns if a not in marked)
