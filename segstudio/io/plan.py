@@ -192,16 +192,21 @@ class _RelPaths:
 
     def __init__(self, project: Project) -> None:
         self.root = os.path.realpath(project.root)
-        self.dirs: dict[str, str] = {}
+        self.dirs: dict[str, tuple[str, str]] = {}  # folder -> (real folder, its relative path)
 
     def __call__(self, path: Path) -> str:
         folder, name = os.path.split(os.path.abspath(path))
-        real = self.dirs.get(folder)
-        if real is None:
-            real = self.dirs[folder] = os.path.realpath(folder)
+        got = self.dirs.get(folder)
+        if got is None:
+            real = os.path.realpath(folder)
+            got = self.dirs[folder] = (real, self._rel(real))
+        real, rel = got
         full = os.path.join(real, name)
         if os.path.islink(full):
-            full = os.path.realpath(full)
+            return self._rel(os.path.realpath(full))
+        return name if rel == "." else f"{rel}/{name}"  # relpath once per folder, not per file
+
+    def _rel(self, full: str) -> str:
         try:
             return Path(os.path.relpath(full, self.root)).as_posix()
         except ValueError:  # another drive on Windows

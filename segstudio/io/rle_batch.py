@@ -174,34 +174,41 @@ def encode_strings(runs: Runs) -> list[str]:
     for k in range(3):  # the first three counts of each RLE are stored as they are
         sel = o[k < L] + k
         d[sel] = c[sel]
-    # k chunks hold [-16 * 32^(k-1), 16 * 32^(k-1)): count the limits that |d| (d or ~d) reaches
+    # k chunks hold [-16 * 32^(k-1), 16 * 32^(k-1)): count the limits |d| (d or ~d) reaches;
+    # most numbers fit one chunk, so only the others are looked at twice
     m = d ^ (d >> 63)
-    top = int(m.max())
-    nchunks = np.ones(d.size, np.int64)
-    limit = 16
-    while limit <= top:
-        nchunks += m >= limit
-        limit <<= 5
     first = d.astype(np.uint8) & np.uint8(0x1F)  # low 5 bits (two's complement)
     first += np.uint8(48)
-    if top < 16:  # every number is one character
+    idx = np.flatnonzero(m >= 16)
+    if not idx.size:  # every number is one character
         out = first
         pos = np.arange(d.size + 1, dtype=np.int64)
     else:
-        idx = np.flatnonzero(nchunks > 1)
+        mi = m[idx]
+        ni = np.full(idx.size, 2, np.int64)
+        limit = 512
+        top = int(mi.max())
+        while limit <= top:
+            ni += mi >= limit
+            limit <<= 5
+        nchunks = np.ones(d.size, np.int64)
+        nchunks[idx] = ni
         first[idx] += np.uint8(32)  # continuation bit
         pos = np.zeros(d.size + 1, np.int64)
         np.cumsum(nchunks, out=pos[1:])
         out = np.empty(int(pos[-1]), np.uint8)
         out[pos[:-1]] = first
+        di = d[idx]
+        at = pos[idx]
         t = 1
         while idx.size:
-            cont = nchunks[idx] > t + 1
-            ch = (d[idx] >> (5 * t)).astype(np.uint8) & np.uint8(0x1F)
+            cont = ni > t + 1
+            ch = (di >> (5 * t)).astype(np.uint8) & np.uint8(0x1F)
             ch += np.uint8(48)
-            ch[cont] += np.uint8(32)
-            out[pos[idx] + t] = ch
+            ch += cont.view(np.uint8) << np.uint8(5)
+            out[at + t] = ch
             idx = idx[cont]
+            di, at, ni = di[cont], at[cont], ni[cont]
             t += 1
     text = out.tobytes().decode("ascii")
     cut = pos[runs.offsets].tolist()
