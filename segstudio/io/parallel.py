@@ -75,6 +75,20 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
+def _init_worker() -> None:
+    """Keep freed memory in the worker's heap (glibc): the kernels allocate thousands of ~1 MB
+    temporaries a second, which a fresh process would map, unmap and trim again and again --
+    measured: 4x the page faults and ~25% more CPU than the same work in a warmed-up process."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: its maximum; larger blocks only
+        libc.mallopt(-1, 512 << 20)  # M_TRIM_THRESHOLD: give memory back only past 512 MB
+    except (OSError, AttributeError):  # not glibc: its defaults
+        pass
+
+
 def _call(fn: Callable[[Any], R], payload: Any) -> tuple[int, float, R]:
     """Run one task in a worker; report the worker's CPU time so far with the result."""
     result = fn(payload)
@@ -96,7 +110,8 @@ class ChunkPool:
         if self.workers > 0:
             from concurrent.futures import ProcessPoolExecutor
 
-            self._ex = ProcessPoolExecutor(self.workers, mp_context=_context())
+            self._ex = ProcessPoolExecutor(self.workers, mp_context=_context(),
+                                           initializer=_init_worker)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

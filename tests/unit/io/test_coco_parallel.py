@@ -158,3 +158,22 @@ def test_rle_export_keeps_scores_attributes_and_crowd(big, tmp_path, monkeypatch
         assert {(a["score"], a["attributes"]["note"]) for a in marked} == {(0.125, "a\\b")}
         assert all("score" not in a and "attributes" not in a and a["iscrowd"] == 0
                    for a in anns if a not in marked)
+
+
+def test_cancelled_pool_import_writes_nothing(big, tmp_path, monkeypatch):
+    from segstudio.core.tasks import Cancelled, CancelToken
+
+    pooled(monkeypatch, False)
+    registry.export("coco", big, tmp_path / "t.json", {"segmentation": "rle", "split": "train"})
+    pooled(monkeypatch, True)
+    token = CancelToken()
+
+    def progress(done, total, msg):
+        if msg == "writing":  # inside the transaction, after the first block went in
+            token.cancel()
+
+    q = Project.create(tmp_path / "q")
+    with pytest.raises(Cancelled):
+        registry.import_into("coco", tmp_path / "t.json", q, {"require_images": False},
+                             progress=progress, cancel=token)
+    assert q.image_count() == 0 and not list(q.categories())
