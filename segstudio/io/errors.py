@@ -8,7 +8,10 @@ JSON path of the offending value, so format readers stay short and precise.
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,20 @@ class FormatError(ValueError):
         self.problem = problem
         loc = f"{self.file}" + (f" at {where}" if where else "")
         super().__init__(f"{loc}: {problem}" if loc else problem)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a big JSON is parsed (or walked): the parser creates
+    millions of containers, and the collector would walk the growing heap again and again (a
+    110 MB COCO file: 2.0 s to parse instead of 0.8 s).  Process-wide, so keep it short."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def load_json(path: str | Path) -> Any:
@@ -38,7 +55,8 @@ def load_json(path: str | Path) -> Any:
     if not raw or raw.isspace():  # not strip(): that copies the whole file
         raise FormatError(path, "the file is empty")
     try:
-        return json.loads(raw)
+        with gc_paused():
+            return json.loads(raw)
     except UnicodeDecodeError as e:
         raise FormatError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
     except json.JSONDecodeError as e:

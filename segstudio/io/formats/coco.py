@@ -23,7 +23,7 @@ from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import parallel
 from segstudio.io import rle_batch as rb
 from segstudio.io.coco_blocks import import_block
-from segstudio.io.errors import FormatError, JsonReader, load_json, type_name
+from segstudio.io.errors import FormatError, JsonReader, gc_paused, load_json, type_name
 from segstudio.io.formats._coco_export import export
 from segstudio.io.formats._polygons import polygons_to_patch
 from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance, resolve_inside
@@ -62,6 +62,11 @@ def _images_root(json_path: Path, file_names: list[str], given: str | None) -> P
 
 
 def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelToken | None) -> ImportPlan:
+    with gc_paused():  # the parsed file is a million containers: no collector walks over it
+        return _read(src, options, progress, cancel)
+
+
+def _read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelToken | None) -> ImportPlan:
     if src.is_dir():
         files = sorted(src.glob("*.json"))
         if len(files) != 1:
