@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -157,7 +157,7 @@ def _attributes_json(attrs) -> str:
 
 
 def _patch_blocks(src: Path, counts: list[str], H: np.ndarray, W: np.ndarray,
-                  workers: int) -> tuple[Iterator[PatchBlock], callable]:
+                  workers: int) -> tuple[Iterator[PatchBlock], Callable[[], object]]:
     """The store form of every annotation, block by block, and a function stopping early.
 
     With workers the first blocks are submitted right here, so the conversion runs while the
