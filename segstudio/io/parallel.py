@@ -48,15 +48,21 @@ def cpu_count() -> int:
     return os.cpu_count() or 1
 
 
-def workers_for(items: int, threshold: int) -> int:
-    """Worker processes for a job of `items` items: 0 (inline) below `threshold` or on one core."""
+def workers_for(items: int, threshold: int, busy_caller: bool = False) -> int:
+    """Worker processes for a job of `items` items: 0 (inline) below `threshold` or on one core.
+
+    One per core; one fewer when the caller itself works all along (`busy_caller`: an import's
+    JSON parsing and SQLite inserts), since more workers than free cores only add switching.
+    """
     if items < threshold:
         return 0
     env = os.environ.get(WORKERS_ENV, "").strip()
     if env:
         return min(max(0, int(env)), MAX_WORKERS)
     n = cpu_count()
-    return 0 if n < 2 else min(n, MAX_WORKERS)
+    if n < 2:
+        return 0
+    return min(n - 1 if busy_caller else n, MAX_WORKERS)
 
 
 def worker_cpu_seconds() -> float:

@@ -136,7 +136,8 @@ def _read_fast(src, anns, by_id, cat_name, plan) -> bool:
     if not ((sizes[:, 0] == H) & (sizes[:, 1] == W)).all():
         return False
     images = plan.images
-    workers = parallel.workers_for(len(anns), POOL_THRESHOLD)
+    # the reader and apply_plan keep this process busy (parsing, inserting): one worker fewer
+    workers = parallel.workers_for(len(anns), POOL_THRESHOLD, busy_caller=True)
     blocks, close = _patch_blocks(src, counts, H, W, workers)
     cols = InstanceColumns(
         image=image, category=names,
