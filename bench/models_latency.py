@@ -3,8 +3,10 @@
     .venv/bin/python bench/models_latency.py [--quick] [--dataset /work/shared/datasets/davis345]
 
 Images are resized to ~1 MP (1155x866 for 4:3, 1333x750 for 16:9).  A simulated user clicks
-(NoC protocol) up to 8 times per image; we time `predict` (what a click costs once the image
-is prepared) and report p50/p95 for first clicks, refinement clicks and all clicks, plus the
+(NoC protocol) up to 8 times per image; we time `predict_fast` (the proposal the GUI shows
+first, once the image is prepared: click-to-proposal) and report p50/p95 for first clicks,
+refinement clicks and all clicks; then the final answer after `predict_refined` (the
+zoomed-saliency stage, which replaces the proposal when it arrives); plus the
 per-image preparation (`set_image`, the saliency map) separately.  In the same run, the plain
 GrabCut baseline (whole working image, no local refinement) is timed for comparison.
 CPU seconds and the load average are printed because the machine is shared.
@@ -37,7 +39,7 @@ def run(model, samples, clicks_per_image, load) -> dict:
     from segstudio.eval import noc
     from segstudio.inference.base import Click, Prompt
 
-    first, refine, prep, cpu_all = [], [], [], []
+    first, refine, prep, cpu_all, final = [], [], [], [], []
     cpu0 = time.process_time()
     for s in samples:
         rgb, gt = to_1mp(*load(s))
@@ -52,14 +54,19 @@ def run(model, samples, clicks_per_image, load) -> dict:
             if c is None:
                 break
             clicks.append(Click(float(c[0]), float(c[1]), c[2]))
+            prompt = Prompt(tuple(clicks), None, prev)
             t, tc = time.perf_counter(), time.process_time()
-            pred = model.predict(Prompt(tuple(clicks), None, prev)).mask
+            fast = model.predict_fast(prompt)  # what the GUI shows first
             (first if k == 0 else refine).append(time.perf_counter() - t)
+            better = model.predict_refined(prompt, fast.mask)  # the follow-up stage, if any
+            final.append(time.perf_counter() - t)
             cpu_all.append(time.process_time() - tc)
+            pred = (better if better is not None else fast).mask
             prev = pred
     cpu = time.process_time() - cpu0
     allc = first + refine
-    return {"first": first, "refine": refine, "all": allc, "prep": prep, "cpu": cpu, "cpu_all": cpu_all}
+    return {"first": first, "refine": refine, "all": allc, "prep": prep, "cpu": cpu, "cpu_all": cpu_all,
+            "final": final}
 
 
 def main() -> int:
@@ -87,34 +94,26 @@ def main() -> int:
     print(f"{len(samples)} images at ~1 MP, up to {args.clicks} clicks each; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     configs = [
-        ("built-in (saliency seed, local refinement)", GrabCutInteractive(SalientSegmenter())),
+        ("built-in (saliency seed, zoomed saliency, hybrid refinement)",
+         GrabCutInteractive(SalientSegmenter())),
         ("plain GrabCut baseline (global every click)",
-         GrabCutInteractive(None, GrabCutParams(local_refine=False, guided=False, sure_frac=0.0))),
+         GrabCutInteractive(None, GrabCutParams(refine="global", guided=False, sure_frac=0.0))),
     ]
     results = {}
     for name, model in configs:
-        if "baseline" in name:  # the baseline re-runs GrabCut globally: disable the local path
-            model._local = lambda image, prev, clicks, cancel, m=model: _global_again(m, prev, clicks)
         r = run(model, samples, args.clicks, load)
         results[name] = r
         print(f"{name}:\n  click-to-proposal p50 {pct(r['all'], 50):.0f} ms, p95 {pct(r['all'], 95):.0f} ms "
               f"(first click p50 {pct(r['first'], 50):.0f} / p95 {pct(r['first'], 95):.0f} ms; "
               f"refinement p50 {pct(r['refine'], 50):.0f} / p95 {pct(r['refine'], 95):.0f} ms; "
-              f"{len(r['all'])} clicks)\n  CPU time per click p50 {pct(r['cpu_all'], 50):.0f} ms, "
+              f"{len(r['all'])} clicks)\n  final answer (after the zoomed-saliency stage) p50 {pct(r['final'], 50):.0f} ms, "
+              f"p95 {pct(r['final'], 95):.0f} ms\n  CPU time per click (both stages) p50 {pct(r['cpu_all'], 50):.0f} ms, "
               f"p95 {pct(r['cpu_all'], 95):.0f} ms (what an idle core would take)\n  image preparation p50 {pct(r['prep'], 50):.0f} ms; "
               f"CPU {r['cpu']:.1f} s")
     a, b = results[configs[0][0]], results[configs[1][0]]
     print(f"ratio p95 built-in / baseline: wall {pct(a['all'], 95) / pct(b['all'], 95):.2f}, "
           f"CPU {pct(a['cpu_all'], 95) / pct(b['cpu_all'], 95):.2f}")
     return 0
-
-
-def _global_again(model, prev, clicks):
-    from segstudio.inference.base import Prompt
-
-    with model._lock:
-        work, sal, scale = model._work, model._sal, model._scale
-    return model._global(work, sal, scale, Prompt(tuple(clicks)), None)
 
 
 if __name__ == "__main__":

@@ -22,16 +22,10 @@ from segstudio.inference.interactive import (
 
 def plain_grabcut(work_side: int) -> GrabCutInteractive:
     """The classical baseline: GrabCut over the whole working image on every click, clicks as
-    hard constraints, no saliency seed, no local refinement, plain upsampling."""
-    from segstudio.inference.base import Prompt
-
-    m = GrabCutInteractive(None, GrabCutParams(work_side=work_side, guided=False, sure_frac=0.0))
-
-    def again(image, prev, clicks, cancel):
-        return m._global(m._work, None, m._scale, Prompt(tuple(clicks)), cancel)
-
-    m._local = again
-    return m
+    hard constraints, no saliency, no local refinement, plain upsampling."""
+    return GrabCutInteractive(
+        None, GrabCutParams(work_side=work_side, refine="global", guided=False, sure_frac=0.0)
+    )
 
 
 def main() -> int:

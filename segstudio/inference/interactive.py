@@ -1,22 +1,26 @@
-"""The built-in interactive click/box segmenter: GrabCut with clicks as hard constraints.
+"""The built-in interactive click/box segmenter: GrabCut with clicks as hard constraints, steered
+by the U²-Netp salient-object network looking at the object ("zoomed saliency").
 
-No learned weights are needed; optionally the U²-Netp saliency map seeds the first result.
+No interactive weights are learned; the optional saliency network is the built-in U²-Netp.
 
 Per image (`set_image`, the "embedding"): the image is reduced so its long side is at most
-`work_side` pixels and, when seeding is on, the saliency map is computed once.
+`work_side` pixels and, when seeding is on, the whole-image saliency map is computed once.
 
-Per prompt (`predict`):
-1. an initial trimap at working resolution: the previous result as probable foreground (each
-   click refines the last mask); for a first click, the salient component under the click, else
-   a disk around it; for a box, everything outside is background;
-2. every click is a hard constraint: a small disk of sure foreground / sure background;
-3. GrabCut runs only inside a region of interest around the probable foreground and the clicks
-   (outside is background), a few iterations;
-4. clean-up: keep the parts connected to positive clicks; after a refinement click, only the
-   changes connected to the new click are kept, so a click fixes the error it was placed on and
-   does not disturb the rest of the mask;
-5. the mask is upsampled to image size (bilinear on the 0/1 map, threshold 0.5) and the click
-   disks are enforced at full resolution.
+Per prompt (`predict`); GrabCut's k-means is seeded, so the same clicks give the same mask:
+1. first click / box: a trimap at working resolution (the salient component under the click, the
+   box, or a disk), clicks as sure-label disks, GrabCut inside a region of interest, edge-aware
+   upsampling.  With saliency, a first click is then re-done on a crop around that first result
+   (`interactive_zoom`): if the zoomed saliency holds the click, it becomes the mask;
+2. a later click that lands on an error ("refinement"):
+   - zoomed saliency over the current mask and positive clicks; if it contradicts at most
+     max(`zoom_tolerance`, `zoom_tolerance_frac` x clicks) clicks it becomes the new base and each
+     click it contradicts is fixed by a local correction (below);
+   - otherwise, when the click is deep inside a large error (farther than `global_above` x the
+     long side from the label it asks for) GrabCut re-runs over the whole working image with the
+     previous mask as the probable labels, so a big missed or wrong region is fixed in one click;
+   - otherwise a local correction: GrabCut in a window of a few error radii around the click at
+     (near) full resolution, keeping only the change connected to the click;
+3. the click disks are enforced at full resolution.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ import cv2
 import numpy as np
 
 from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.inference import interactive_zoom as zoom
 from segstudio.inference.base import Click, Prompt, PromptResult
+from segstudio.inference.mask_upsample import upsample_mask
 
 MODEL_ID = "grabcut-interactive"
 
@@ -43,7 +49,17 @@ class GrabCutParams:
     roi_min: float = 0.15  # ...but at least this fraction of the working long side
     iterations_first: int = 2
     iterations_refine: int = 1
-    refine: str = "local"  # later clicks: "local" window at full resolution, or "global" re-run
+    iterations_global_refine: int = 4
+    # later clicks: "hybrid" (local, or global when the error is large), "local" or "global"
+    refine: str = "hybrid"
+    global_above: float = 0.03  # hybrid: global re-run when the error radius exceeds this x long side
+    zoom: bool = True  # use zoomed saliency (needs the saliency model)
+    zoom_margin: float = 0.3  # crop margin around the object, fraction of its size
+    zoom_threshold: float = 0.5
+    # other thresholds to try; the clicks pick the one they contradict least (ties: the first)
+    zoom_alt_thresholds: tuple[float, ...] = ()
+    zoom_tolerance: int = 1  # a zoomed mask may contradict this many clicks...
+    zoom_tolerance_frac: float = 0.25  # ...or this fraction of them, whichever is more
     local_refine: bool = True  # keep only changes connected to the newest click
     local_window: float = 2.5  # refinement window half-size, in units of the error radius d
     local_flip: float = 1.0  # disk of radius local_flip*d becomes probably the clicked label
@@ -73,6 +89,7 @@ class GrabCutInteractive:
         self._image: np.ndarray | None = None
         self._sal: np.ndarray | None = None
         self._scale = 1.0
+        self._zoomed = zoom.ZoomedSaliency(saliency.saliency) if saliency is not None else None
 
     # ----------------------------------------------------------------- per image
     def set_image(
@@ -102,6 +119,8 @@ class GrabCutInteractive:
             self._work = work
             self._image = rgb
             self._sal = sal
+            if self._zoomed is not None:
+                self._zoomed.clear()
         report(progress, 2, 2, "image ready")
 
     @property
@@ -110,18 +129,36 @@ class GrabCutInteractive:
 
     # ----------------------------------------------------------------- per prompt
     def predict(self, prompt: Prompt, cancel: CancelToken | None = None) -> PromptResult:
+        """The final answer: the zoomed-saliency stage where it applies, else the fast stage."""
+        fast = self.predict_fast(prompt, cancel)
+        better = self.predict_refined(prompt, fast.mask, cancel)
+        return better if better is not None else fast
+
+    def _state(self):
         with self._lock:
             if self._work is None:
                 raise RuntimeError("set_image must be called before predict")
-            image, work, sal, scale = self._image, self._work, self._sal, self._scale
+            return self._image, self._work, self._sal, self._scale
+
+    def _check_prev(self, prompt: Prompt) -> None:
+        prev = prompt.prev_mask
+        if prev is not None and prev.shape != self._full_shape:
+            raise ValueError(f"previous mask {prev.shape} does not fit the image {self._full_shape}")
+
+    def _is_refinement(self, prompt: Prompt) -> bool:
+        prev = prompt.prev_mask
+        return prev is not None and bool(prev.any()) and bool(prompt.clicks) and self.params.refine != "global"
+
+    def predict_fast(self, prompt: Prompt, cancel: CancelToken | None = None) -> PromptResult:
+        """Stage 1, tens of milliseconds: GrabCut only.  The GUI shows it at once."""
+        image, work, sal, scale = self._state()
         H, W = self._full_shape
         if prompt.is_empty:
             return PromptResult(np.zeros((H, W), bool), 0.0)
-        prev = prompt.prev_mask
-        if prev is not None and prev.shape != (H, W):
-            raise ValueError(f"previous mask {prev.shape} does not fit the image {(H, W)}")
-        if prev is not None and prev.any() and prompt.clicks and self.params.refine == "local":
-            mask = self._local(image, prev, prompt.clicks, cancel)
+        self._check_prev(prompt)
+        cv2.setRNGSeed(0x5E65)  # GrabCut's k-means start: the same clicks give the same mask
+        if self._is_refinement(prompt):
+            mask = self._refine(image, work, scale, prompt.prev_mask, prompt.clicks, cancel)
         else:
             # The saliency seed helps the first click; on later global re-runs it would re-impose
             # a salient region the user has been correcting, so only clicks seed those.
@@ -129,6 +166,113 @@ class GrabCutInteractive:
             mask = self._global(work, seed_sal, scale, prompt, cancel)
         self._enforce_clicks(mask, prompt.clicks, max(H, W))
         return PromptResult(mask, 1.0)
+
+    def predict_refined(
+        self, prompt: Prompt, fast: np.ndarray, cancel: CancelToken | None = None
+    ) -> PromptResult | None:
+        """Stage 2, one salient-object pass (~0.3 s on 2 cores): the zoomed-saliency answer, or
+        None when it does not apply or is not trusted (the fast answer stands)."""
+        if not self._use_zoom() or prompt.is_empty or prompt.box is not None:
+            return None
+        image, _work, _sal, _scale = self._state()
+        self._check_prev(prompt)
+        clicks = prompt.clicks
+        if not any(c.positive for c in clicks):
+            return None
+        cv2.setRNGSeed(0x5E65)
+        if self._is_refinement(prompt):
+            mask = self._zoom_refine(image, prompt.prev_mask, clicks, cancel)
+        elif len(clicks) == 1:
+            mask = self._zoom_first(image, fast, clicks, cancel)
+        else:
+            mask = None
+        if mask is None:
+            return None
+        self._enforce_clicks(mask, clicks, max(self._full_shape))
+        return PromptResult(mask, 1.0)
+
+    def _use_zoom(self) -> bool:
+        return self._zoomed is not None and self.params.zoom
+
+    def _zoom_first(self, image, mask: np.ndarray, clicks, cancel) -> np.ndarray | None:
+        """Re-look at the first result's surroundings: the zoomed saliency wins if it holds the
+        click (it follows the object's edges far better than colour GrabCut)."""
+        if not mask.any():
+            return None
+        z = self._zoom_candidate(image, mask, clicks, cancel)
+        if z is None or not z.any() or zoom.violated(z, clicks):
+            return None
+        return self._zoom_correct(image, z, clicks)
+
+    def _zoom_refine(self, image, prev: np.ndarray, clicks, cancel) -> np.ndarray | None:
+        """A click on an error: the zoomed saliency over the current object, trusted when it
+        contradicts at most a few of the clicks (each one it contradicts is then corrected)."""
+        p = self.params
+        if not zoom.violated(prev, clicks[-1:]):
+            return None  # the click is on no error: the fast answer (the last mask) stands
+        z = self._zoom_candidate(image, prev, clicks, cancel)
+        if z is None:
+            return None
+        if len(zoom.violated(z, clicks)) > max(p.zoom_tolerance, p.zoom_tolerance_frac * len(clicks)):
+            return None
+        return self._zoom_correct(image, z, clicks)
+
+    def _zoom_candidate(self, image, around: np.ndarray, clicks, cancel) -> np.ndarray | None:
+        box = zoom.zoom_box(around, clicks, self.params.zoom_margin)
+        if box is None or box[2] - box[0] < 4 or box[3] - box[1] < 4:
+            return None
+        if cancel is not None:
+            cancel.check()
+        prob = self._zoomed(image, box)
+        best: tuple[int, np.ndarray] | None = None
+        for t in (self.params.zoom_threshold, *self.params.zoom_alt_thresholds):
+            z = zoom.candidate(prob, box, around.shape, clicks, t)
+            bad = len(zoom.violated(z, clicks))
+            if best is None or bad < best[0]:
+                best = (bad, z)
+        return best[1] if best is not None else None
+
+    def _zoom_correct(self, image, base: np.ndarray, clicks) -> np.ndarray:
+        return zoom.correct(base, clicks, lambda m, cl: self._local(image, m, cl, None))
+
+    def _refine(self, image, work, scale, prev: np.ndarray, clicks, cancel) -> np.ndarray:
+        """A click on an error of the previous mask: a global re-run for a large error, a local
+        correction for a small one."""
+        p = self.params
+        H, W = prev.shape
+        c = clicks[-1]
+        cx, cy = int(np.clip(round(c.x), 0, W - 1)), int(np.clip(round(c.y), 0, H - 1))
+        want = bool(c.positive)
+        if prev[cy, cx] == want:
+            return prev.copy()  # nothing to correct
+        if p.refine == "hybrid":
+            d = self._distance_to_label(prev, cx, cy, want, cap=0.5 * max(H, W))
+            if d > p.global_above * max(H, W):
+                return self._global_prev(work, scale, prev, clicks, d, cancel)
+        return self._local(image, prev, clicks, cancel)
+
+    def _global_prev(self, work, scale, prev: np.ndarray, clicks, d: float, cancel) -> np.ndarray:
+        """GrabCut over the working image with the previous mask as probable labels, a disk of the
+        error radius around the new click as probably its label, and every click sure."""
+        H, W = self._full_shape
+        sy, sx = scale
+        h, w = work.shape[:2]
+        pm = cv2.resize(prev.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
+        tri = np.where(pm, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+        c = clicks[-1]
+        label = int(cv2.GC_PR_FGD if c.positive else cv2.GC_PR_BGD)
+        cv2.circle(tri, (round(c.x * sx), round(c.y * sy)), max(2, round(d * sx)), label, -1)
+        rc = max(2, round(self.params.click_radius * max(h, w)))
+        scaled = []
+        for k in clicks:
+            x, y = min(max(k.x * sx, 0), w - 1), min(max(k.y * sy, 0), h - 1)
+            scaled.append((x, y, k.positive))
+            cv2.circle(tri, (round(x), round(y)), rc, int(cv2.GC_FGD if k.positive else cv2.GC_BGD), -1)
+        if cancel is not None:
+            cancel.check()
+        fg = self._grabcut(work, tri, None, self.params.iterations_global_refine)
+        fg = self._keep_clicked_parts(fg, scaled)
+        return self._upsample(fg, H, W, self._image if self.params.guided else None)
 
     def _global(self, work, sal, scale, prompt: Prompt, cancel) -> np.ndarray:
         """First result: GrabCut over the reduced image, seeded by saliency, a box or a disk."""
@@ -333,45 +477,7 @@ class GrabCutInteractive:
                 fg = np.isin(labels, list(keep))
         return fg
 
-    @staticmethod
-    def _upsample(fg: np.ndarray, H: int, W: int, guide: np.ndarray | None = None) -> np.ndarray:
-        """Working-resolution mask -> image size.  With a guide image, an edge-aware guided
-        filter (He et al. 2010) moves the upsampled boundary onto the image edges, only inside
-        the band where the upsampling is uncertain."""
-        if fg.shape == (H, W):
-            return fg.copy()
-        up = cv2.resize(fg.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR)
-        if guide is None:
-            return up > 0.5
-        factor = max(H / fg.shape[0], W / fg.shape[1])
-        band = (up > 0.02) & (up < 0.98)
-        if not band.any():
-            return up > 0.5
-        ys, xs = np.nonzero(band)
-        r = max(2, round(2 * factor))
-        y0, y1 = max(0, ys.min() - 2 * r), min(H, ys.max() + 2 * r + 1)
-        x0, x1 = max(0, xs.min() - 2 * r), min(W, xs.max() + 2 * r + 1)
-        gray = cv2.cvtColor(np.ascontiguousarray(guide[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
-        q = _guided_filter(gray.astype(np.float32) / 255.0, up[y0:y1, x0:x1], r, 1e-3)
-        out = up > 0.5
-        win = out[y0:y1, x0:x1]
-        b = band[y0:y1, x0:x1]
-        win[b] = q[b] > 0.5
-        return out
-
-
-def _guided_filter(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
-    k = (2 * r + 1, 2 * r + 1)
-
-    def box(a: np.ndarray) -> np.ndarray:
-        return cv2.boxFilter(a, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT)
-
-    mean_i, mean_p = box(guide), box(src)
-    var_i = box(guide * guide) - mean_i * mean_i
-    cov_ip = box(guide * src) - mean_i * mean_p
-    a = cov_ip / (var_i + eps)
-    b = mean_p - a * mean_i
-    return box(a) * guide + box(b)
+    _upsample = staticmethod(upsample_mask)
 
 
 def make_click_session(model: GrabCutInteractive):

@@ -37,6 +37,7 @@ class PredictOutcome:
     score: float
     seconds: float
     prompt: Any
+    final: bool = True  # False: a quick first answer; a better one is being computed
 
 
 class ModelHost:
@@ -191,8 +192,29 @@ class AssistController(QObject):
     def _predict_job(self, card, key, rgb, prompt, seq, tool_name, cancel, progress) -> PredictOutcome:
         t0 = time.perf_counter()
         model = self.host.ensure_image(card, key, rgb, cancel, progress)
-        res = model.predict(prompt, cancel)
-        return PredictOutcome(key, seq, tool_name, res.mask, float(res.score), time.perf_counter() - t0, prompt)
+        # Two-stage models answer at once and then improve: the user sees the quick answer while
+        # the slow stage runs as a follow-up job (which the next click supersedes).
+        staged = hasattr(model, "predict_fast") and hasattr(model, "predict_refined")
+        res = model.predict_fast(prompt, cancel) if staged else model.predict(prompt, cancel)
+        return PredictOutcome(key, seq, tool_name, res.mask, float(res.score),
+                              time.perf_counter() - t0, prompt, final=not staged)
+
+    def _refine_job(self, card, out: PredictOutcome, rgb, cancel, progress) -> PredictOutcome | None:
+        t0 = time.perf_counter()
+        model = self.host.ensure_image(card, out.key, rgb, cancel, progress)
+        res = model.predict_refined(out.prompt, out.mask, cancel)
+        if res is None:
+            return None  # the quick answer stands
+        return PredictOutcome(out.key, out.seq, out.tool, res.mask, float(res.score),
+                              out.seconds + time.perf_counter() - t0, out.prompt)
+
+    def _follow_up(self, out: PredictOutcome) -> None:
+        """Queue the slow stage of a two-stage answer on the same lane (latest request wins)."""
+        cur = self._current_rgb()
+        if self._closing or self.card is None or cur is None or cur[0] != out.key:
+            return
+        self.window.worker.submit(PREDICT, partial(self._refine_job, self.card, out, cur[1]))
+        self.busy_changed.emit(True)
 
     def _show(self, out: PredictOutcome, job_id: int) -> None:
         cur = self._current_rgb()
@@ -214,6 +236,8 @@ class AssistController(QObject):
         sent = self._sent_at.pop(job_id, None)
         if sent is not None:
             self.latency.emit(time.perf_counter() - sent)
+        if not out.final:
+            self._follow_up(out)
 
     # ------------------------------------------------------------ images
     def _on_image_changed(self, rec) -> None:
@@ -324,7 +348,8 @@ class AssistController(QObject):
     def _on_finished(self, job_id: int, kind: str, result: object) -> None:
         if kind == PREDICT:
             self.busy_changed.emit(False)
-            self._show(result, job_id)  # type: ignore[arg-type]
+            if result is not None:  # None: a slow stage that kept the quick answer
+                self._show(result, job_id)  # type: ignore[arg-type]
         elif kind == IMAGE:
             self.busy_changed.emit(False)
             self._apply_image_result(*result)  # type: ignore[misc]

@@ -96,15 +96,77 @@ def test_errors_and_cancel(disk_image):
         m.predict(Prompt((Click(70, 60),)), token)
 
 
+class RednessSaliency:
+    """Stands in for U²-Netp: "salient" = red, judged from the pixels it is given, so it answers
+    for crops as well as for the whole image.  Records the crop sizes it was asked about."""
+
+    def __init__(self, largest_only: bool = False):
+        self.calls: list[tuple[int, int]] = []
+        self.largest_only = largest_only
+
+    def saliency(self, rgb):
+        import cv2
+
+        self.calls.append(rgb.shape[:2])
+        red = (rgb[..., 0].astype(int) - rgb[..., 1].astype(int)) > 80
+        if self.largest_only and red.any():  # a subject detector: only the biggest red thing
+            n, labels, stats, _ = cv2.connectedComponentsWithStats(red.astype(np.uint8))
+            red = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        return cv2.GaussianBlur(red.astype(np.float32), (3, 3), 0)
+
+
 def test_saliency_seeds_the_first_click(disk_image):
     img, gt = disk_image
-
-    class FakeSaliency:  # stands in for U²-Netp: says exactly where the object is
-        def saliency(self, rgb):
-            import cv2
-
-            return cv2.resize(gt.astype(np.float32), (rgb.shape[1], rgb.shape[0]))
-
-    m = GrabCutInteractive(FakeSaliency())
+    m = GrabCutInteractive(RednessSaliency())
     m.set_image(img)
     assert _iou(m.predict(Prompt((Click(70, 60),))).mask, gt) > 0.9
+
+
+def test_zoomed_saliency_finds_an_object_that_is_not_the_photo_subject():
+    """Whole-image saliency picks the big red disk; a click on the small one is re-looked at on a
+    crop around it, where the small disk is the subject."""
+    rng = np.random.default_rng(3)
+    h, w = 240, 320
+    img = rng.normal(110, 12, (h, w, 3)).clip(0, 255).astype(np.uint8)
+    yy, xx = np.mgrid[:h, :w]
+    big = (yy - 120) ** 2 + (xx - 90) ** 2 < 70**2
+    small = (yy - 60) ** 2 + (xx - 260) ** 2 < 18**2
+    for obj in (big, small):
+        img[obj] = rng.normal((210, 50, 40), 10, (int(obj.sum()), 3)).clip(0, 255).astype(np.uint8)
+    sal = RednessSaliency(largest_only=True)
+    m = GrabCutInteractive(sal)
+    m.set_image(img)
+    res = m.predict(Prompt((Click(260, 60),)))
+    assert _iou(res.mask, small) > 0.9
+    assert not res.mask[big].any()
+    crops = sal.calls[1:]  # the first call is the whole image (set_image)
+    assert crops and all(ch < h / 2 and cw < w / 2 for ch, cw in crops)
+
+
+def test_zoomed_saliency_is_refused_when_it_contradicts_the_clicks(disk_image):
+    """A saliency that calls everything salient contradicts the negative clicks: the refinement
+    falls back to GrabCut and the background stays background."""
+    img, gt = disk_image
+
+    class Everything:
+        def saliency(self, rgb):
+            return np.ones(rgb.shape[:2], np.float32)
+
+    m = GrabCutInteractive(Everything())
+    m.set_image(img)
+    partial = gt.copy()
+    partial[:, 75:] = False
+    clicks = (Click(60, 60), Click(40, 20, False), Click(100, 100, False), Click(95, 60))
+    res = m.predict(Prompt(clicks, None, partial))
+    assert res.mask[60, 95] and not res.mask[20, 40] and not res.mask[100, 100]
+    assert _iou(res.mask, gt) > _iou(partial, gt)
+    assert np.count_nonzero(res.mask & ~gt) < 0.2 * gt.sum()
+
+
+def test_same_clicks_give_the_same_mask(disk_image):
+    img, gt = disk_image
+    m = GrabCutInteractive(RednessSaliency())
+    m.set_image(img)
+    first = m.predict(Prompt((Click(70, 60),))).mask
+    prompt = Prompt((Click(70, 60), Click(110, 60, False)), None, first)
+    assert np.array_equal(m.predict(prompt).mask, m.predict(prompt).mask)
