@@ -122,8 +122,10 @@ def main() -> int:
             print(f"{name:<22} {w:8.2f} {total / w:14,.0f} {cpu:9.2f} {total / cpu:13,.0f} {wcpu:12.2f}")
         print(f"ratio export/COCO()    {t_exp / t_ref:6.2f}x wall  {c_exp / c_ref:6.2f}x CPU")
         print(f"ratio import/COCO()    {t_imp / t_ref:6.2f}x wall  {c_imp / c_ref:6.2f}x CPU")
+        from segstudio.io.formats.coco import IMPORT_WORKERS
+
         print(f"conversion workers: export {parallel.workers_for(total, 0) or 'none (inline)'}, import "
-              f"{parallel.workers_for(total, 0, busy_caller=True) or 'none (inline)'} on "
+              f"{parallel.workers_for(total, 0, IMPORT_WORKERS) or 'none (inline)'} on "
               f"{parallel.cpu_count()} cores; "
               f"1-min load average {load0:.1f} before export, {load1:.1f} after import")
         print(f"checked {len(ann_ids)} masks with annToMask: identical; re-import byte-identical")

@@ -48,21 +48,17 @@ def cpu_count() -> int:
     return os.cpu_count() or 1
 
 
-def workers_for(items: int, threshold: int, busy_caller: bool = False) -> int:
-    """Worker processes for a job of `items` items: 0 (inline) below `threshold` or on one core.
-
-    One per core; one fewer when the caller itself works all along (`busy_caller`: an import's
-    JSON parsing and SQLite inserts), since more workers than free cores only add switching.
-    """
+def workers_for(items: int, threshold: int, limit: int = MAX_WORKERS) -> int:
+    """Worker processes for a job of `items` items: one per core, at most `limit` (more would
+    idle when the caller's own serial work bounds the job); 0 (inline) below `threshold` or on
+    one core."""
     if items < threshold:
         return 0
     env = os.environ.get(WORKERS_ENV, "").strip()
     if env:
         return min(max(0, int(env)), MAX_WORKERS)
     n = cpu_count()
-    if n < 2:
-        return 0
-    return min(n - 1 if busy_caller else n, MAX_WORKERS)
+    return 0 if n < 2 else min(n, limit, MAX_WORKERS)
 
 
 def worker_cpu_seconds() -> float:
@@ -79,6 +75,25 @@ def _context():
         ctx.set_forkserver_preload(PRELOAD)  # no effect once the server runs; harmless then
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def warm_up() -> None:
+    """Start the fork server in a background thread (it imports numpy: ~0.25 s, mostly in its
+    own process), so a pool needed a moment later starts at once; no-op without a fork server
+    or when it already runs."""
+
+    def start() -> None:
+        try:
+            if _context().get_start_method() == "forkserver":
+                from multiprocessing import forkserver
+
+                forkserver.ensure_running()
+        except Exception:  # the pool will try again, and report, when it is really needed
+            log.debug("fork server warm-up failed", exc_info=True)
+
+    import threading
+
+    threading.Thread(target=start, name="forkserver-warm-up", daemon=True).start()
 
 
 def _init_worker() -> None:

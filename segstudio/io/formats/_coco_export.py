@@ -66,11 +66,13 @@ def export(project: Project, dst: Path, options: dict, progress: ProgressFn | No
     cats = list(project.categories())
     cat_name = {c.id: c.name for c in cats}
     mode = options.get("segmentation", "auto")
-    copies = _copies(project, records, rep) if options.get("copy_images") else {}
-    heads = _heads(project, groups, cats, options, {i: rel for i, (_, rel) in copies.items()})
     # an upper bound of the instance count (no filter: the smallest index answers it)
     estimate = project.conn.execute("SELECT COUNT(*) FROM instances").fetchone()[0]
     workers = parallel.workers_for(estimate, POOL_THRESHOLD[mode])
+    if workers:
+        parallel.warm_up()  # the fork server starts while the file heads are built
+    copies = _copies(project, records, rep) if options.get("copy_images") else {}
+    heads = _heads(project, groups, cats, options, {i: rel for i, (_, rel) in copies.items()})
     tasks = _tasks(project, groups, records, options, mode)
     done = 0
     with contextlib.ExitStack() as stack:

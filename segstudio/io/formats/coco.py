@@ -12,6 +12,7 @@ converted by worker processes while the import already inserts the first blocks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -34,6 +35,10 @@ from segstudio.io.reports import ImportReport
 BLOCK = 4096  # annotations per conversion task
 # below this many annotations a worker pool costs more than it saves (start-up ~0.03-0.25 s)
 POOL_THRESHOLD = 30000
+# an import is bound by this process (JSON parse, SQLite inserts); converting takes about as
+# long, so more than two workers would only wait
+IMPORT_WORKERS = 2
+WARM_UP_BYTES = 8_000_000  # ~POOL_THRESHOLD annotations of compressed RLE
 
 _SPLIT_RE = re.compile(r"(?:^|[_\-.])(train|val|test)(?:\d*|ation|ing)?(?:[_\-.]|$)", re.I)
 
@@ -73,6 +78,9 @@ def _read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelT
             raise FormatError(src, "a COCO source must be a .json file (this folder holds "
                               f"{len(files)} .json files; name one)")
         src = files[0]
+    with contextlib.suppress(OSError):
+        if src.stat().st_size >= WARM_UP_BYTES and parallel.workers_for(POOL_THRESHOLD, POOL_THRESHOLD):
+            parallel.warm_up()  # likely a pool: the fork server starts while the JSON is parsed
     data = load_json(src)
     top = JsonReader(src, data)
     top.expect(dict)
@@ -136,8 +144,7 @@ def _read_fast(src, anns, by_id, cat_name, plan) -> bool:
     if not ((sizes[:, 0] == H) & (sizes[:, 1] == W)).all():
         return False
     images = plan.images
-    # the reader and apply_plan keep this process busy (parsing, inserting): one worker fewer
-    workers = parallel.workers_for(len(anns), POOL_THRESHOLD, busy_caller=True)
+    workers = parallel.workers_for(len(anns), POOL_THRESHOLD, IMPORT_WORKERS)
     blocks, close = _patch_blocks(src, counts, H, W, workers)
     cols = InstanceColumns(
         image=image, category=names,

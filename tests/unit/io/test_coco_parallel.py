@@ -134,8 +134,8 @@ def test_chunk_pool_keeps_order_and_raises_in_order():
 def test_small_jobs_stay_inline(monkeypatch):
     monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
     assert parallel.workers_for(10, 100) == 0
-    monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
-    assert parallel.workers_for(1000, 100) == 2 and parallel.workers_for(1000, 100, busy_caller=True) == 1
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 16)
+    assert parallel.workers_for(1000, 100) == parallel.MAX_WORKERS and parallel.workers_for(1000, 100, 2) == 2
     monkeypatch.setattr(parallel, "cpu_count", lambda: 1)
     assert parallel.workers_for(1000, 100) == 0
     monkeypatch.setenv(parallel.WORKERS_ENV, "3")
