@@ -55,6 +55,7 @@ class GrabCutParams:
     global_above: float = 0.03  # hybrid: global re-run when the error radius exceeds this x long side
     zoom: bool = True  # use zoomed saliency (needs the saliency model)
     zoom_margin: float = 0.3  # crop margin around the object, fraction of its size
+    zoom_box_margin: float = 0.1  # crop margin around a box prompt (a box is already tight)
     zoom_threshold: float = 0.5
     # other thresholds to try; the clicks pick the one they contradict least (ties: the first)
     zoom_alt_thresholds: tuple[float, ...] = ()
@@ -172,14 +173,20 @@ class GrabCutInteractive:
     ) -> PromptResult | None:
         """Stage 2, one salient-object pass (~0.3 s on 2 cores): the zoomed-saliency answer, or
         None when it does not apply or is not trusted (the fast answer stands)."""
-        if not self._use_zoom() or prompt.is_empty or prompt.box is not None:
+        if not self._use_zoom() or prompt.is_empty:
             return None
         image, _work, _sal, _scale = self._state()
         self._check_prev(prompt)
         clicks = prompt.clicks
+        cv2.setRNGSeed(0x5E65)
+        if prompt.box is not None:
+            mask = self._zoom_box_prompt(image, prompt, cancel)
+            if mask is None:
+                return None
+            self._enforce_clicks(mask, clicks, max(self._full_shape))
+            return PromptResult(mask, 1.0)
         if not any(c.positive for c in clicks):
             return None
-        cv2.setRNGSeed(0x5E65)
         if self._is_refinement(prompt):
             mask = self._zoom_refine(image, prompt.prev_mask, clicks, cancel)
         elif len(clicks) == 1:
@@ -203,6 +210,35 @@ class GrabCutInteractive:
         if z is None or not z.any() or zoom.violated(z, clicks):
             return None
         return self._zoom_correct(image, z, clicks)
+
+    def _zoom_box_prompt(self, image, prompt: Prompt, cancel) -> np.ndarray | None:
+        """A box says where the object is: the saliency of the box (plus a small margin) is the
+        object's mask, its largest part (and the parts that hold positive clicks) inside the box;
+        the clicks it contradicts are corrected locally."""
+        H, W = self._full_shape
+        x0, y0, x1, y1 = prompt.box
+        bx0, bx1 = sorted((int(np.clip(np.floor(x0), 0, W)), int(np.clip(np.ceil(x1), 0, W))))
+        by0, by1 = sorted((int(np.clip(np.floor(y0), 0, H)), int(np.clip(np.ceil(y1), 0, H))))
+        if bx1 - bx0 < 4 or by1 - by0 < 4:
+            return None
+        inside = np.zeros((H, W), bool)
+        inside[by0:by1, bx0:bx1] = True
+        m = self.params.zoom_box_margin
+        mx, my = round(m * (bx1 - bx0)) + 4, round(m * (by1 - by0)) + 4
+        crop = (max(0, bx0 - mx), max(0, by0 - my), min(W, bx1 + mx), min(H, by1 + my))
+        if cancel is not None:
+            cancel.check()
+        prob = self._zoomed(image, crop)
+        z = np.zeros((H, W), bool)
+        z[crop[1] : crop[3], crop[0] : crop[2]] = prob > self.params.zoom_threshold
+        z &= inside
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(z.astype(np.uint8), connectivity=8)
+        if n <= 1 or stats[1:, cv2.CC_STAT_AREA].max() < 0.02 * (bx1 - bx0) * (by1 - by0):
+            return None  # nothing salient in the box: GrabCut's answer stands
+        keep = {1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))}
+        keep |= {int(labels[zoom.row(c, H), zoom.col(c, W)]) for c in prompt.clicks if c.positive} - {0}
+        z = np.isin(labels, list(keep))
+        return self._zoom_correct(image, z, prompt.clicks) & inside
 
     def _zoom_refine(self, image, prev: np.ndarray, clicks, cancel) -> np.ndarray | None:
         """A click on an error: the zoomed saliency over the current object, trusted when it

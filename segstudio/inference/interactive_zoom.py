@@ -82,14 +82,14 @@ def candidate(
     n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
         return mask
-    hit = {int(labels[_row(c, H), _col(c, W)]) for c in clicks if c.positive} - {0}
+    hit = {int(labels[row(c, H), col(c, W)]) for c in clicks if c.positive} - {0}
     return np.isin(labels, list(hit)) if hit else mask
 
 
 def violated(mask: np.ndarray, clicks: Sequence[Click]) -> list[Click]:
     """The clicks whose pixel does not carry the label they ask for."""
     H, W = mask.shape
-    return [c for c in clicks if bool(mask[_row(c, H), _col(c, W)]) != c.positive]
+    return [c for c in clicks if bool(mask[row(c, H), col(c, W)]) != c.positive]
 
 
 def correct(
@@ -110,9 +110,9 @@ def correct(
     return mask
 
 
-def _row(c: Click, H: int) -> int:
+def row(c: Click, H: int) -> int:
     return int(min(max(round(c.y), 0), H - 1))
 
 
-def _col(c: Click, W: int) -> int:
+def col(c: Click, W: int) -> int:
     return int(min(max(round(c.x), 0), W - 1))

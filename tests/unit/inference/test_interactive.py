@@ -170,3 +170,27 @@ def test_same_clicks_give_the_same_mask(disk_image):
     first = m.predict(Prompt((Click(70, 60),))).mask
     prompt = Prompt((Click(70, 60), Click(110, 60, False)), None, first)
     assert np.array_equal(m.predict(prompt).mask, m.predict(prompt).mask)
+
+
+def test_box_prompt_uses_the_saliency_of_the_box(disk_image):
+    img, gt = disk_image
+    m = GrabCutInteractive(RednessSaliency())
+    m.set_image(img)
+    prompt = Prompt(box=(30, 20, 104, 96))  # cuts a sliver off the disk's right edge
+    fast = m.predict_fast(prompt)
+    better = m.predict_refined(prompt, fast.mask)
+    assert better is not None
+    inside = np.zeros_like(gt)
+    inside[20:96, 30:104] = True
+    assert _iou(better.mask, gt & inside) > 0.95
+    assert not (better.mask & ~inside).any()
+    assert np.array_equal(m.predict(prompt).mask, better.mask)
+
+    class Nothing:
+        def saliency(self, rgb):
+            return np.zeros(rgb.shape[:2], np.float32)
+
+    blind = GrabCutInteractive(Nothing())
+    blind.set_image(img)
+    fast = blind.predict_fast(prompt)
+    assert blind.predict_refined(prompt, fast.mask) is None  # nothing salient: GrabCut stands
