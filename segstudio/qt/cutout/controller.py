@@ -1,6 +1,6 @@
 """Background removal in the main window: select subject, refine-edge brush, preview, export.
 
-Everything heavy runs on `window.worker` (the one inference thread) as Qt-free
+Everything heavy runs on `window.worker` (its default thread; AI clicks have their own) as Qt-free
 jobs from `segstudio.cutout.session`; results for another image are dropped.
 The refine region and the model's soft map belong to the current image and
 are forgotten when the image changes; the subject mask itself lives in the

@@ -5,7 +5,7 @@ Everything goes through the main window's public API (`go_to_image(id, frame)`,
 edits are `segstudio.video.edits.VideoEdit`s pushed on the current frame's history (undo them
 from that frame); they change documents the app already holds through those documents
 (`_document_for`), so no open page keeps stale instances.  Propagation runs on `window.worker`
-(the one inference thread) with progress and cancel; cancelling keeps the frames already done.
+(its default thread; AI clicks have their own) with progress and cancel; cancelling keeps the frames already done.
 """
 
 from __future__ import annotations
