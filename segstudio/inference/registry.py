@@ -26,8 +26,9 @@ INTERACTIVE_CARD = ModelCard(
     framework="builtin",
     name="Built-in click/box segmenter (GrabCut + saliency)",
     licence="Apache-2.0 (SegStudio); saliency seed: U²-Netp, Apache-2.0",
-    description="Clicks and boxes to a mask, refined click by click; works offline, no weights "
-    "beyond the built-in U²-Netp.",
+    description="Clicks and boxes to a mask, refined click by click: a quick GrabCut answer at "
+    "once, then U²-Netp looks at the object's surroundings and sharpens it; works offline, no "
+    "weights beyond the built-in U²-Netp.",
 )
 
 PLAIN_GRABCUT_CARD = ModelCard(
@@ -36,8 +37,8 @@ PLAIN_GRABCUT_CARD = ModelCard(
     framework="builtin",
     name="Built-in click/box segmenter without saliency (no torch)",
     licence="Apache-2.0 (SegStudio)",
-    description="The same click/box segmenter without the U²-Netp seed: starts faster, weaker "
-    "first click.",
+    description="The same click/box segmenter without U²-Netp: starts faster, GrabCut only, "
+    "weaker results.",
 )
 
 
