@@ -124,10 +124,10 @@ def main() -> int:
               f"{max(0.0, o_imp):.1f} (of 2 x wall: {2 * t_exp:.1f}, {2 * t_imp:.1f})")
         print(f"ratio export/COCO()    {t_exp / t_ref:6.2f}x wall  {c_exp / c_ref:6.2f}x CPU")
         print(f"ratio import/COCO()    {t_imp / t_ref:6.2f}x wall  {c_imp / c_ref:6.2f}x CPU")
-        from segstudio.io.formats.coco import IMPORT_WORKERS
+        from segstudio.io.formats.coco import import_workers
 
         print(f"conversion workers: export {parallel.workers_for(total, 0) or 'none (inline)'}, import "
-              f"{parallel.workers_for(total, 0, IMPORT_WORKERS) or 'none (inline)'} on "
+              f"{parallel.workers_for(total, 0, import_workers()) or 'none (inline)'} on "
               f"{parallel.cpu_count()} cores; "
               f"1-min load average {load0:.1f} before export, {load1:.1f} after import")
         print(f"checked {len(ann_ids)} masks with annToMask: identical; re-import byte-identical")
