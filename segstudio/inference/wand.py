@@ -20,19 +20,12 @@ def magic_wand(
     rgb: np.ndarray, x: float, y: float, tolerance: float = 24.0, contiguous: bool = True
 ) -> np.ndarray:
     """Pixels whose colour is within `tolerance` (per channel, 0..255) of the clicked pixel;
-    only those connected to it (8-connectivity) when `contiguous`."""
+    only those connected to it (8-connectivity) when `contiguous`.  The canvas's wand tool and
+    this helper share one implementation (`core.tools.fill.wand_region`)."""
+    from segstudio.core.tools.fill import wand_region
+
     xi, yi = _seed(rgb.shape, x, y)
-    img = np.ascontiguousarray(rgb[..., :3] if rgb.ndim == 3 else rgb)
-    if not contiguous:
-        ref = img[yi, xi].astype(np.int16)
-        diff = np.abs(img.astype(np.int16) - ref)
-        return (diff.max(axis=-1) if diff.ndim == 3 else diff) <= tolerance
-    h, w = img.shape[:2]
-    mask = np.zeros((h + 2, w + 2), np.uint8)
-    t = (tolerance,) * 3 if img.ndim == 3 else tolerance
-    flags = 8 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (255 << 8)
-    cv2.floodFill(img.copy(), mask, (xi, yi), 0, t, t, flags)
-    return mask[1:-1, 1:-1] > 0
+    return wand_region(rgb, xi, yi, int(round(tolerance)), contiguous)
 
 
 def flood_fill(barrier: np.ndarray, x: float, y: float) -> np.ndarray:
