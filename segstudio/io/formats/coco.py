@@ -134,29 +134,33 @@ def _read_fast(src, anns, by_id, cat_name, plan) -> bool:
     processes, started here; the plan's instance masks then arrive while it is applied.
     """
     index = {id(im): k for k, im in enumerate(plan.images)}
+    hw = [[im.height, im.width] for im in plan.images]
     try:
         image = [index[id(by_id[a["image_id"]])] for a in anns]
-        names = [cat_name[a["category_id"]] for a in anns]
         segs = [a["segmentation"] for a in anns]
         counts = [g["counts"] for g in segs]
-        sizes = np.array([g["size"] for g in segs], np.int64)
-    except (KeyError, TypeError, ValueError):
+        # every RLE has its image's size (list equality: no array of 200,000 small lists)
+        same_size = all(g["size"] == hw[i] for g, i in zip(segs, image))
+    except (KeyError, TypeError):
         return False
-    if not all(type(c) is str for c in counts) or sizes.shape != (len(anns), 2):
+    if not same_size or not all(type(c) is str for c in counts):
         return False
     sel = np.asarray(image, np.int64)
-    H = np.array([im.height for im in plan.images], np.int64)[sel] if anns else sel
-    W = np.array([im.width for im in plan.images], np.int64)[sel] if anns else sel
-    if not ((sizes[:, 0] == H) & (sizes[:, 1] == W)).all():
-        return False
+    H = np.array([h for h, _ in hw], np.int64)[sel]
+    W = np.array([w for _, w in hw], np.int64)[sel]
     images = plan.images
     workers = parallel.workers_for(len(anns), POOL_THRESHOLD, import_workers())
-    blocks, close = _patch_blocks(src, counts, H, W, workers)
+    blocks, close = _patch_blocks(src, counts, H, W, workers)  # the workers start now
+    try:
+        names = [cat_name[a["category_id"]] for a in anns]
+    except (KeyError, TypeError):
+        close()
+        return False
     cols = InstanceColumns(
         image=image, category=names,
         crowd=[1 if a.get("iscrowd", 0) else 0 for a in anns],
         score=[a.get("score") for a in anns],
-        attributes=[_attributes_json(a.get("attributes")) for a in anns],
+        attributes=[_attributes_json(x) if x else "{}" for x in (a.get("attributes") for a in anns)],
         blocks=blocks, close=close,
         where=lambda k: f"annotations[{k}] (image {images[image[k]].ref})",
     )
