@@ -7,7 +7,8 @@
   single-threaded process, started once per session with numpy and the kernels preloaded
   (~0.25 s); every later pool forks from it in ~30 ms.  As with any `multiprocessing` use, a
   script calling this must have the `if __name__ == "__main__":` guard (the `segstudio`
-  command, the app and pytest have it); without it the pool fails and the work runs inline.
+  command, the app and pytest have it); without it each worker re-runs the script's top level
+  and fails, and the work runs inline.
 * A pipeline, not a barrier: `ChunkPool.imap` submits a few tasks at once and yields results
   in submission order as they arrive, so the caller keeps doing its serial work (SQLite reads
   and inserts, JSON formatting and writing) while the workers convert the next chunks.
@@ -55,8 +56,8 @@ def workers_for(items: int, threshold: int, limit: int = MAX_WORKERS) -> int:
     if items < threshold:
         return 0
     env = os.environ.get(WORKERS_ENV, "").strip()
-    if env:
-        return min(max(0, int(env)), MAX_WORKERS)
+    if env.isdigit():
+        return min(int(env), MAX_WORKERS)
     n = cpu_count()
     return 0 if n < 2 else min(n, limit, MAX_WORKERS)
 
