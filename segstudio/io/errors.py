@@ -56,11 +56,29 @@ def load_json(path: str | Path) -> Any:
         raise FormatError(path, "the file is empty")
     try:
         with gc_paused():
-            return json.loads(raw)
+            fast = _fast_loads(raw)
+            return fast if fast is not _UNPARSED else json.loads(raw)
     except UnicodeDecodeError as e:
         raise FormatError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
     except json.JSONDecodeError as e:
         raise FormatError(path, f"invalid JSON: {e.msg}", f"line {e.lineno} column {e.colno}") from None
+
+
+_UNPARSED = object()
+
+
+def _fast_loads(raw: bytes) -> Any:
+    """orjson's parse (2-3x the stdlib's speed on a 100 MB COCO file), or _UNPARSED when orjson
+    is missing or refuses the text: then the stdlib parser runs, which accepts what orjson does
+    not (a BOM, NaN, huge integers) and words the errors (line and column) for the user."""
+    try:
+        import orjson
+    except ImportError:
+        return _UNPARSED
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _UNPARSED
 
 
 _TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "true/false",
