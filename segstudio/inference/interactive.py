@@ -276,11 +276,10 @@ class GrabCutInteractive:
         correction for a small one."""
         p = self.params
         H, W = prev.shape
-        c = clicks[-1]
-        cx, cy = int(np.clip(round(c.x), 0, W - 1)), int(np.clip(round(c.y), 0, H - 1))
-        want = bool(c.positive)
-        if prev[cy, cx] == want:
+        hit = _click_on_error(prev, clicks[-1])
+        if hit is None:
             return prev.copy()  # nothing to correct
+        cx, cy, want = hit
         if p.refine == "hybrid":
             d = self._distance_to_label(prev, cx, cy, want, cap=0.5 * max(H, W))
             if d > p.global_above * max(H, W):
@@ -353,11 +352,10 @@ class GrabCutInteractive:
         connected to the click are kept."""
         p = self.params
         H, W = prev.shape
-        c = clicks[-1]
-        cx, cy = int(np.clip(round(c.x), 0, W - 1)), int(np.clip(round(c.y), 0, H - 1))
-        want = bool(c.positive)
-        if prev[cy, cx] == want:
+        hit = _click_on_error(prev, clicks[-1])
+        if hit is None:
             return prev.copy()  # nothing to correct
+        cx, cy, want = hit
         d = self._distance_to_label(prev, cx, cy, want, cap=p.local_cap * max(H, W))
         half = int(max(p.local_min_half * max(H, W), p.local_window * d))
         x0, y0 = max(0, cx - half), max(0, cy - half)
@@ -514,6 +512,14 @@ class GrabCutInteractive:
         return fg
 
     _upsample = staticmethod(upsample_mask)
+
+
+def _click_on_error(prev: np.ndarray, c: Click) -> tuple[int, int, bool] | None:
+    """(x, y, label asked for) of a click that lands on a pixel of the other label, else None."""
+    H, W = prev.shape
+    cx, cy = int(np.clip(round(c.x), 0, W - 1)), int(np.clip(round(c.y), 0, H - 1))
+    want = bool(c.positive)
+    return None if prev[cy, cx] == want else (cx, cy, want)
 
 
 def make_click_session(model: GrabCutInteractive):
