@@ -185,3 +185,10 @@ def test_models_trained_in_the_project_are_listed(assist, window, models_dir, pr
     combo = assist.picker.combo
     ids = [combo.itemData(i) for i in range(combo.count())]
     assert "project-run-1" in ids and "reds" not in ids
+
+
+def test_a_project_without_trained_models_reports_no_problem(assist, window, project_dir):
+    assert not (project_dir / "models").exists()
+    assist.controller.reload_cards()
+    assert not any("models" in p and "not found" in p for p in assist.controller.problems)
+    assert "could not be read" not in assist.picker.state.text()

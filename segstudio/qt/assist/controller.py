@@ -127,7 +127,9 @@ class AssistController(QObject):
         from segstudio.inference.registry import discover
 
         project = self.window.project
-        extra = [project.root / "models"] if project is not None else []  # models trained in the project
+        # Models trained in the project; a project that trained none has no such folder yet.
+        trained = project.root / "models" if project is not None else None
+        extra = [trained] if trained is not None and trained.is_dir() else []
         self.cards, self.problems = discover(extra)
         if self.card is None or self.card.id not in {c.id for c in self.cards}:
             default = next((c for c in self.cards if c.id == "grabcut-interactive"), None)
