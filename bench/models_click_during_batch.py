@@ -56,6 +56,8 @@ def main() -> int:
         args.objects, args.clicks, args.batch_images = 4, 3, 6
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from gui_project import open_assist_window
     from PySide6.QtCore import QEvent, QPointF, Qt
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
@@ -63,8 +65,6 @@ def main() -> int:
     from segstudio.eval import noc
     from segstudio.qt.assist.batch import JOB, batch_job
     from segstudio.qt.assist.controller import LANE
-    from segstudio.qt.main_window import MainWindow
-    from segstudio.store import Project
 
     app = QApplication.instance() or QApplication([])
     samples = noc.find_samples(args.dataset)
@@ -78,15 +78,7 @@ def main() -> int:
         cv2.imwrite(str(tmp / "img" / name), to_1mp(cv2.imread(str(s.image))))
         if k < args.objects:
             gts[name] = to_1mp(noc.load_mask(s)[0].astype(np.uint8), cv2.INTER_NEAREST) > 0
-    with Project.create(tmp / "proj") as pr:
-        pr.add_folder(tmp / "img")
-    win = MainWindow(install_features=False)
-    win.resize(1200, 800)
-    win.show()
-    win.open_project(tmp / "proj")
-    from segstudio.qt.features.assist import install
-
-    install(win)
+    win = open_assist_window(tmp / "img", tmp / "proj")
     project = win.project
     recs = {Path(r.path).name: r for r in project.images()}
     click_ids = [recs[n].id for n in sorted(gts)]

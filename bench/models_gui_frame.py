@@ -30,11 +30,11 @@ def main() -> int:
     n = 4 if args.quick else args.images
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from gui_project import open_assist_window
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from segstudio.qt.main_window import MainWindow
-    from segstudio.store import Project
 
     app = QApplication.instance() or QApplication([])
     tmp = Path(tempfile.mkdtemp())
@@ -45,15 +45,7 @@ def main() -> int:
         h, w = im.shape[:2]
         s = (1_000_000 / (h * w)) ** 0.5
         cv2.imwrite(str(tmp / "img" / (p.stem + ".jpg")), cv2.resize(im, (round(w * s), round(h * s))))
-    with Project.create(tmp / "proj") as pr:
-        pr.add_folder(tmp / "img")
-    win = MainWindow(install_features=False)
-    win.resize(1200, 800)
-    win.show()
-    win.open_project(tmp / "proj")
-    from segstudio.qt.features.assist import install
-
-    install(win)
+    win = open_assist_window(tmp / "img", tmp / "proj")
     gaps: list[float] = []
     clock = QElapsedTimer()
     clock.start()

@@ -175,15 +175,20 @@ class AssistController(QObject):
             self._rgb = (key, np.ascontiguousarray(data.rgb8()))
         return self._rgb
 
+    def _current_rgb_or_say(self) -> tuple[tuple[int, int], np.ndarray] | None:
+        cur = self._current_rgb()
+        if cur is None:
+            self.window.status("The image is still loading")
+        return cur
+
     def _request(self, tool_name: str, prompt, seq: int) -> None:
         if self._closing:
             return
         if self.card is None or not self.card.is_prompt:
             self.window.status("Choose a click/box model first (Model ▸ AI Assist panel)")
             return
-        cur = self._current_rgb()
+        cur = self._current_rgb_or_say()
         if cur is None:
-            self.window.status("The image is still loading")
             return
         key, rgb = cur
         job = partial(self._predict_job, self.card, key, rgb, prompt, seq, tool_name)
@@ -308,9 +313,8 @@ class AssistController(QObject):
         if card is None:
             self.window.status("No image model available for pre-labelling")
             return
-        cur = self._current_rgb()
+        cur = self._current_rgb_or_say()
         if cur is None:
-            self.window.status("The image is still loading")
             return
         key, rgb = cur
         self.window.status(f"Pre-labelling with {card.display_name}…", 0)
