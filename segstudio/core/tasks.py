@@ -7,7 +7,8 @@ and calls `cancel.check()` between stages; the GUI cancels cooperatively.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 # progress(done, total, message)
 ProgressFn = Callable[[int, int, str], None]
@@ -20,9 +21,32 @@ class Cancelled(Exception):
 class CancelToken:
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
 
     def cancel(self) -> None:
-        self._event.set()
+        with self._lock:
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for fn in callbacks:
+            fn()
+
+    @contextmanager
+    def on_cancel(self, fn: Callable[[], None]) -> Iterator[None]:
+        """Call `fn` (from the cancelling thread) if the token is cancelled while the block runs:
+        how work that cannot poll, such as one long native call, is told to stop."""
+        with self._lock:
+            now = self._event.is_set()
+            if not now:
+                self._callbacks.append(fn)
+        if now:
+            fn()
+        try:
+            yield
+        finally:
+            with self._lock:
+                if fn in self._callbacks:
+                    self._callbacks.remove(fn)
 
     @property
     def cancelled(self) -> bool:

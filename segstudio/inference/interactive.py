@@ -80,7 +80,7 @@ class GrabCutInteractive:
     model_id = MODEL_ID
 
     def __init__(self, saliency=None, params: GrabCutParams | None = None) -> None:
-        """`saliency`: an object with `saliency(rgb) -> float32 HxW` (the built-in
+        """`saliency`: an object with `saliency(rgb, cancel=None) -> float32 HxW` (the built-in
         SalientSegmenter) or None for pure GrabCut."""
         self.params = params or GrabCutParams()
         self._saliency_model = saliency
@@ -228,7 +228,7 @@ class GrabCutInteractive:
         crop = (max(0, bx0 - mx), max(0, by0 - my), min(W, bx1 + mx), min(H, by1 + my))
         if cancel is not None:
             cancel.check()
-        prob = self._zoomed(image, crop)
+        prob = self._zoomed(image, crop, cancel)
         z = np.zeros((H, W), bool)
         z[crop[1] : crop[3], crop[0] : crop[2]] = prob > self.params.zoom_threshold
         z &= inside
@@ -259,7 +259,7 @@ class GrabCutInteractive:
             return None
         if cancel is not None:
             cancel.check()
-        prob = self._zoomed(image, box)
+        prob = self._zoomed(image, box, cancel)
         best: tuple[int, np.ndarray] | None = None
         for t in (self.params.zoom_threshold, *self.params.zoom_alt_thresholds):
             z = zoom.candidate(prob, box, around.shape, clicks, t)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
+from segstudio.core.tasks import CancelToken
 from segstudio.inference.base import Click
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), image pixels
@@ -46,7 +47,9 @@ def zoom_box(mask: np.ndarray, clicks: Sequence[Click], margin: float) -> Box | 
 class ZoomedSaliency:
     """Saliency of image crops, with a small cache: consecutive clicks often share a box."""
 
-    def __init__(self, saliency: Callable[[np.ndarray], np.ndarray], size: int = 4) -> None:
+    def __init__(
+        self, saliency: Callable[[np.ndarray, CancelToken | None], np.ndarray], size: int = 4
+    ) -> None:
         self._saliency = saliency
         self._cache: OrderedDict[Box, np.ndarray] = OrderedDict()
         self._size = size
@@ -54,7 +57,7 @@ class ZoomedSaliency:
     def clear(self) -> None:
         self._cache.clear()
 
-    def __call__(self, image: np.ndarray, box: Box) -> np.ndarray:
+    def __call__(self, image: np.ndarray, box: Box, cancel: CancelToken | None = None) -> np.ndarray:
         """Saliency in [0, 1] of image[box], at the crop's size."""
         hit = self._cache.get(box)
         if hit is not None:
@@ -62,7 +65,7 @@ class ZoomedSaliency:
             return hit
         x0, y0, x1, y1 = box
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])
-        prob = self._saliency(crop)
+        prob = self._saliency(crop, cancel)
         if prob.shape != crop.shape[:2]:
             prob = cv2.resize(prob, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         self._cache[box] = prob

@@ -104,7 +104,7 @@ class RednessSaliency:
         self.calls: list[tuple[int, int]] = []
         self.largest_only = largest_only
 
-    def saliency(self, rgb):
+    def saliency(self, rgb, cancel=None):
         import cv2
 
         self.calls.append(rgb.shape[:2])
@@ -149,7 +149,7 @@ def test_zoomed_saliency_is_refused_when_it_contradicts_the_clicks(disk_image):
     img, gt = disk_image
 
     class Everything:
-        def saliency(self, rgb):
+        def saliency(self, rgb, cancel=None):
             return np.ones(rgb.shape[:2], np.float32)
 
     m = GrabCutInteractive(Everything())
@@ -187,7 +187,7 @@ def test_box_prompt_uses_the_saliency_of_the_box(disk_image):
     assert np.array_equal(m.predict(prompt).mask, better.mask)
 
     class Nothing:
-        def saliency(self, rgb):
+        def saliency(self, rgb, cancel=None):
             return np.zeros(rgb.shape[:2], np.float32)
 
     blind = GrabCutInteractive(Nothing())

@@ -53,7 +53,7 @@ def test_violated_and_correct():
 def test_zoomed_saliency_cache_reuses_a_box():
     calls = []
 
-    def sal(crop):
+    def sal(crop, cancel=None):
         calls.append(crop.shape)
         return np.full(crop.shape[:2], 0.7, np.float32)
 

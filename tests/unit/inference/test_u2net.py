@@ -118,3 +118,22 @@ def test_onnxruntime_backend_matches_torch(builtin, tmp_path, monkeypatch):
     a, b = fast.saliency_small([img, img[::-1]]), ref.saliency_small([img, img[::-1]])
     assert a.shape == (2, 320, 320) and np.abs(a - b).max() < 1e-4
     assert len(list((tmp_path / "segstudio" / "onnx").glob("u2netp-*.onnx"))) == 1
+
+
+def test_a_cancel_stops_the_onnxruntime_pass_midway(tmp_path, monkeypatch):
+    """A superseded click must not hold its thread for the rest of a forward pass: the cancel
+    terminates the onnxruntime run, which then ends as Cancelled, not as an error."""
+    import threading
+
+    from segstudio.core.tasks import Cancelled, CancelToken
+
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    seg = u2net.SalientSegmenter(backend="onnx")
+    images = [_blob_image()] * 8  # a batch long enough to be cancelled while it runs
+    seg.saliency_small(images[:1], CancelToken())  # session built, not part of the timing
+    token = CancelToken()
+    threading.Timer(0.05, token.cancel).start()
+    with pytest.raises(Cancelled):
+        seg.saliency_small(images, token)
+    assert seg.saliency_small(images[:1], CancelToken()).shape == (1, 320, 320)  # still usable
