@@ -42,7 +42,7 @@ def sniff_format(head: bytes) -> str | None:
         return "jpeg"
     if head.startswith(b"BM"):
         return "bmp"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):  # classic and BigTIFF
         return "tiff"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "webp"
@@ -117,25 +117,38 @@ def _more(path, buf: bytes) -> bytes:
         return buf + f.read(1 << 20)
 
 
+def _read_at(path, data: bytes, offset: int, size: int) -> bytes:
+    """`size` bytes at `offset`: from `data` when it holds them, else from the file."""
+    if offset + size <= len(data) or path is None:
+        return data[offset : offset + size]
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read(size)
+
+
 def _tiff(data: bytes, path) -> tuple[int, int]:
+    # The first directory (IFD) may sit anywhere; libtiff writes it *after* the pixel data, so
+    # in a big file it is read with a seek rather than from the header bytes.
     end = "<" if data[:2] == b"II" else ">"
-    (ifd,) = struct.unpack(end + "I", data[4:8])
-    buf = data
-    if ifd + 2 > len(buf):
-        buf = _more(path, buf)
-    (n,) = struct.unpack(end + "H", buf[ifd : ifd + 2])
-    if ifd + 2 + 12 * n > len(buf):
-        buf = _more(path, buf)
+    (version,) = struct.unpack(end + "H", data[2:4])
+    if version == 43:  # BigTIFF: 64-bit offsets and counts, 20-byte entries
+        (ifd,) = struct.unpack(end + "Q", data[8:16])
+        count_fmt, entry_size, value_at = "Q", 20, 12
+    else:
+        (ifd,) = struct.unpack(end + "I", data[4:8])
+        count_fmt, entry_size, value_at = "H", 12, 8
+    count_size = struct.calcsize(count_fmt)
+    (n,) = struct.unpack(end + count_fmt, _read_at(path, data, ifd, count_size))
+    if n > 4096:
+        raise HeaderError(f"TIFF directory at byte {ifd} claims {n} entries (damaged file)")
+    entries = _read_at(path, data, ifd + count_size, entry_size * n)
     w = h = 0
     for k in range(n):
-        off = ifd + 2 + 12 * k
-        tag, typ = struct.unpack(end + "HH", buf[off : off + 4])
-        if tag in (256, 257):
-            val = (
-                struct.unpack(end + "H", buf[off + 8 : off + 10])[0]
-                if typ == 3
-                else struct.unpack(end + "I", buf[off + 8 : off + 12])[0]
-            )
+        e = entries[k * entry_size : (k + 1) * entry_size]
+        tag, typ = struct.unpack(end + "HH", e[:4])
+        if tag in (256, 257):  # ImageWidth, ImageLength: SHORT, LONG or (BigTIFF) LONG8
+            fmt = {3: "H", 16: "Q"}.get(typ, "I")
+            (val,) = struct.unpack(end + fmt, e[value_at : value_at + struct.calcsize(fmt)])
             if tag == 256:
                 w = val
             else:

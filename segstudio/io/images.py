@@ -74,7 +74,7 @@ def decode_image_bytes(
     p = Path(path)
     notes: list[str] = []
     try:
-        header = read_header(None, raw[:65536]) if len(raw) > 0 else read_header(None, b"")
+        header = read_header(None, raw)  # all bytes: a TIFF's directory may be at the end
     except HeaderError as e:
         raise ImageLoadError(p, str(e)) from None
     ext = p.suffix.lower()

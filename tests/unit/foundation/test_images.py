@@ -52,6 +52,46 @@ def test_multipage_tiff_shows_first_page_with_note(tmp_path):
     assert any("page 1 of 2" in n for n in img.notes)
 
 
+def test_big_tiff_with_its_directory_after_the_pixels_opens(tmp_path):
+    # libtiff (OpenCV, GDAL, most scanners) writes the image directory after the pixel data:
+    # in a file of more than a megabyte it lies far beyond the first bytes read for the header.
+    noise = np.random.default_rng(0).integers(0, 256, (700, 800, 3), dtype=np.uint8)
+    path = tmp_path / "big.tif"
+    cv2.imwrite(str(path), noise)
+    raw = path.read_bytes()
+    assert struct.unpack("<I", raw[4:8])[0] > (1 << 20) + 65536  # the layout under test
+    assert (read_header(path).width, read_header(path).height) == (800, 700)
+    img = load_image(path)
+    assert np.array_equal(img.data, cv2.cvtColor(noise, cv2.COLOR_BGR2RGB))
+
+
+def _bigtiff(pix: np.ndarray) -> bytes:
+    """A minimal uncompressed 8-bit grayscale BigTIFF (64-bit offsets), directory at the end."""
+    h, w = pix.shape
+    data = pix.tobytes()
+    entries = [(256, 16, w), (257, 4, h), (258, 3, 8), (259, 3, 1), (262, 3, 1),
+               (273, 16, 16), (277, 3, 1), (278, 4, h), (279, 16, len(data))]
+    out = b"II" + struct.pack("<HHHQ", 43, 8, 0, 16 + len(data)) + data
+    out += struct.pack("<Q", len(entries))
+    out += b"".join(struct.pack("<HHQQ", tag, typ, 1, val) for tag, typ, val in entries)
+    return out + struct.pack("<Q", 0)
+
+
+def test_bigtiff_is_read(tmp_path):
+    pix = (np.arange(30 * 40) % 251).astype(np.uint8).reshape(30, 40)
+    path = tmp_path / "b.tif"
+    path.write_bytes(_bigtiff(pix))
+    assert (read_header(path).width, read_header(path).height) == (40, 30)
+    assert np.array_equal(load_image(path).data, pix)
+
+
+def test_tiff_directory_beyond_the_end_of_the_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "cut.tif"
+    path.write_bytes(b"II*\x00" + struct.pack("<I", 5_000_000) + bytes(100))
+    with pytest.raises(ImageLoadError, match=r"cut\.tif.*truncated or damaged TIFF header"):
+        load_image(path)
+
+
 def _jpeg_with_orientation(img_bgr, orientation):
     ok, buf = cv2.imencode(".jpg", img_bgr, [cv2.IMWRITE_JPEG_QUALITY, 100])
     raw = buf.tobytes()
