@@ -250,7 +250,9 @@ class MainWindow(QMainWindow):
         if self._history is not None:
             self._history.changed.disconnect(self._update_undo_actions)
         preview = self.session.quick_preview(rec) if frame == 0 else None
-        if preview is not None:  # huge JPEG: show a 1/8 decode now, the full image when ready
+        # A huge JPEG shows a 1/8 decode now; other big images show their annotations on an
+        # empty canvas: the full image arrives from the I/O pool and the window never stalls.
+        if preview is not None or (frame == 0 and self.session.loads_in_background(rec)):
             data, note = None, "Loading full resolution…"
             self.io_worker.submit("full-image", self.session.load_job(rec))
         else:

@@ -381,3 +381,28 @@ def test_brightness_and_contrast_sliders_move_the_window(qtbot, tmp_path):
     qtbot.waitUntil(lambda: w._window_override[w.current_image().id][0] < lo - 1, timeout=2000)
     assert panel.contrast.value() == 100  # the sliders keep their place while they drive the window
     w.close()
+
+
+def test_big_non_jpeg_images_load_in_the_background(window, qtbot, monkeypatch, project_dir):
+    import segstudio.qt.session as session_mod
+
+    monkeypatch.setattr(session_mod, "BACKGROUND_MIN_PIXELS", 1000)  # the 80x60 PNGs count as big
+    ids = window.images_panel.visible_ids()
+    qtbot.waitUntil(lambda: not window.io_worker.busy(), timeout=5000)  # the prefetch is done
+    window.session.prefetched.clear()
+    window.go_to_image(ids[1])
+    window.go_to_image(ids[2])  # the user moves on before ids[1] has decoded: ids[2] wins
+    assert window.current_image_data() is None  # nothing decoded on the GUI thread
+    assert "Loading full resolution" in window.statusBar().currentMessage()
+    assert window.current_image().id == ids[2] and window.current_document() is not None
+    qtbot.waitUntil(lambda: window.current_image_data() is not None, timeout=5000)
+    data = window.current_image_data()
+    assert data.path.name == window.current_image().name
+    expected = cv2.cvtColor(cv2.imread(str(project_dir / "img" / data.path.name)), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(window.canvas.image_layer.levels[0], expected)  # the real pixels shown
+
+
+def test_small_images_and_prefetched_ones_open_at_once(window, qtbot):
+    ids = window.images_panel.visible_ids()
+    window.go_to_image(ids[2])
+    assert window.current_image_data() is not None
