@@ -406,3 +406,18 @@ def test_small_images_and_prefetched_ones_open_at_once(window, qtbot):
     ids = window.images_panel.visible_ids()
     window.go_to_image(ids[2])
     assert window.current_image_data() is not None
+
+
+def test_a_big_image_that_fails_to_load_in_the_background_is_named(window, qtbot, monkeypatch, project_dir):
+    import segstudio.qt.session as session_mod
+
+    monkeypatch.setattr(session_mod, "BACKGROUND_MIN_PIXELS", 1000)
+    ids = window.images_panel.visible_ids()
+    qtbot.waitUntil(lambda: not window.io_worker.busy(), timeout=5000)
+    window.session.prefetched.clear()
+    name = window.session.project.image(ids[2]).name
+    (project_dir / "img" / name).write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(20))  # damaged since
+    window.go_to_image(ids[2])
+    qtbot.waitUntil(lambda: name in window.statusBar().currentMessage(), timeout=5000)
+    assert "PNG" in window.statusBar().currentMessage()
+    assert window.current_image().id == ids[2] and window.current_image_data() is None
