@@ -23,6 +23,7 @@ os.environ.setdefault("SEGSTUDIO_SETTINGS", str(Path(tempfile.gettempdir()) / "s
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import cv2  # noqa: E402
 from canvas_data import make_image  # noqa: E402
 
 
@@ -76,6 +77,7 @@ def main() -> int:
 
     from segstudio.io.images import load_image
     from segstudio.qt.main_window import MainWindow
+    from segstudio.qt.session import Session
     from segstudio.store import Project
 
     app = QApplication.instance() or QApplication([])
@@ -87,8 +89,6 @@ def main() -> int:
             folder.mkdir(parents=True)
             jpg = root / ext / "src.jpg"
             make_image(jpg, args.size)
-            import cv2
-
             cv2.imwrite(str(folder / f"big.{ext}"), cv2.imread(str(jpg)))
             with Project.create(root / ext / "proj") as p:
                 p.add_folder(folder)
@@ -104,8 +104,6 @@ def main() -> int:
             while w.current_image_data() is None:
                 app.processEvents()
             w.close_project()
-            from segstudio.qt.session import Session
-
             w.session = Session(Project.open(root / ext / "proj"))  # a cold session: nothing prefetched
             w.images_panel.set_project(w.project)
             w.stack.setCurrentWidget(w.canvas)

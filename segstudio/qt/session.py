@@ -111,12 +111,10 @@ class Session:
     def quick_preview(self, record: ImageRecord) -> tuple[np.ndarray, int] | None:
         """A 1/8-scale decode of a big JPEG (libjpeg scales while decoding: ~50x faster than
         the full image) to show at once while the full image loads; None if not worth it."""
-        if record.kind in VIDEO_KINDS or record.id in self.prefetched:
-            return None
-        if record.width * record.height < PREVIEW_MIN_PIXELS:
+        if not self._undecoded_still(record) or record.width * record.height < PREVIEW_MIN_PIXELS:
             return None
         path = self.project.image_path(record)
-        if path.suffix.lower() not in (".jpg", ".jpeg"):
+        if not _is_jpeg(path):
             return None
         small = cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_8)
         level = 3
@@ -127,15 +125,17 @@ class Session:
     def loads_in_background(self, record: ImageRecord) -> bool:
         """True for a still image whose decode would stall the window (big, not a JPEG, not
         already prefetched): it is shown without pixels first and filled in by `load_job`."""
-        if record.kind in VIDEO_KINDS or record.id in self.prefetched:
+        if not self._undecoded_still(record) or record.width * record.height < BACKGROUND_MIN_PIXELS:
             return False
-        if record.width * record.height < BACKGROUND_MIN_PIXELS:
-            return False
-        return self.project.image_path(record).suffix.lower() not in (".jpg", ".jpeg")
+        return not _is_jpeg(self.project.image_path(record))
+
+    def _undecoded_still(self, record: ImageRecord) -> bool:
+        """A still image (not a video) whose pixels are not already prefetched."""
+        return record.kind not in VIDEO_KINDS and record.id not in self.prefetched
 
     def load_job(self, record: ImageRecord):
         """A worker job decoding `record` in full (the store stays on the GUI thread)."""
-        path = self.project.image_path(record)
+        path = self.project.image_path(record)  # resolved here: the store stays on the GUI thread
 
         def job(cancel, progress):
             return record.id, load_image(path)
@@ -144,14 +144,7 @@ class Session:
 
     def prefetch_job(self, record: ImageRecord):
         """A worker job decoding `record` ahead of time (still images only), or None."""
-        if record.kind in VIDEO_KINDS or record.id in self.prefetched:
-            return None
-        path = self.project.image_path(record)  # resolved here: the store stays on the GUI thread
-
-        def job(cancel, progress):
-            return record.id, load_image(path)
-
-        return job
+        return self.load_job(record) if self._undecoded_still(record) else None
 
     def keep_prefetched(self, image_id: int, data: LoadedImage, keep: int = 2) -> None:
         self.prefetched[image_id] = data
@@ -169,3 +162,7 @@ class Session:
                 src.close()  # type: ignore[attr-defined]
         self._video_sources.clear()
         self.project.close()
+
+
+def _is_jpeg(path: Path) -> bool:
+    return path.suffix.lower() in (".jpg", ".jpeg")

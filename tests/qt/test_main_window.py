@@ -402,7 +402,7 @@ def test_big_non_jpeg_images_load_in_the_background(window, qtbot, monkeypatch, 
     assert np.array_equal(window.canvas.image_layer.levels[0], expected)  # the real pixels shown
 
 
-def test_small_images_and_prefetched_ones_open_at_once(window, qtbot):
+def test_small_images_open_at_once(window, qtbot):
     ids = window.images_panel.visible_ids()
     window.go_to_image(ids[2])
     assert window.current_image_data() is not None
