@@ -23,6 +23,7 @@ base name must sit next to the config (or in the user's models folder).
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,17 +116,34 @@ def _triple(card: Path, key: str, value: Any, default: tuple) -> tuple[float, fl
     if value is None:
         return default
     try:
-        t = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
+        t = () if isinstance(value, str) else tuple(float(v) for v in value)
+    except (TypeError, ValueError, OverflowError):
         t = ()
-    if len(t) != 3:
+    if len(t) != 3 or not all(math.isfinite(v) for v in t):
         raise ModelError(f"{card}: '{key}' must be three numbers, got {value!r}")
     return t  # type: ignore[return-value]
 
 
+def one_line(text: str) -> str:
+    """A message on one line (YAML errors span several): whitespace runs become one space."""
+    return " ".join(str(text).split())
+
+
 def parse_card(path: str | Path, extra_dirs: tuple[Path, ...] = ()) -> ModelCard:
-    """Read a SegStudio card or an AnyLabeling / X-AnyLabeling model config."""
+    """Read a SegStudio card or an AnyLabeling / X-AnyLabeling model config.
+
+    Every problem is a one-line ModelError naming the card: a value of the wrong type that
+    no check below foresaw still ends here, never as a TypeError in whoever lists models."""
     path = Path(path)
+    try:
+        return _parse_card(path, extra_dirs)
+    except ModelError as exc:
+        raise ModelError(one_line(str(exc))) from None
+    except Exception as exc:  # noqa: BLE001 - a card is user data; any oddity is its fault
+        raise ModelError(one_line(f"{path}: malformed model card ({type(exc).__name__}: {exc})")) from None
+
+
+def _parse_card(path: Path, extra_dirs: tuple[Path, ...]) -> ModelCard:
     if not path.is_file():
         raise ModelError(f"{path}: model card not found")
     data = _read_mapping(path)
@@ -153,19 +171,32 @@ def parse_card(path: str | Path, extra_dirs: tuple[Path, ...] = ()) -> ModelCard
             size = [size, size]
         try:
             size = (int(size[0]), int(size[1]))
-        except (TypeError, ValueError, IndexError) as exc:
+        except (TypeError, ValueError, IndexError, OverflowError) as exc:
             raise ModelError(f"{path}: 'input_size' must be [height, width]") from exc
+        if not (0 < size[0] <= 16384 and 0 < size[1] <= 16384):
+            raise ModelError(f"{path}: 'input_size' must be two sizes in 1..16384, got {list(size)}")
     norm = data.get("normalization") or {}
     if not isinstance(norm, dict):
         raise ModelError(f"{path}: 'normalization' must be a mapping")
-    scale = norm.get("scale", 255.0 if "mean" in norm and max(norm["mean"]) <= 1.0 else 1.0)
+    mean = _triple(path, "mean", norm.get("mean"), (0.0, 0.0, 0.0))
+    std = _triple(path, "std", norm.get("std"), (1.0, 1.0, 1.0))
+    if any(s == 0 for s in std):
+        raise ModelError(f"{path}: 'std' must not contain 0, got {norm.get('std')!r}")
+    scale = norm.get("scale", 255.0 if "mean" in norm and max(mean) <= 1.0 else 1.0)
     if scale == "image-max":
         scale = 0.0  # marker: divide by the image maximum (U²-Net recipe)
+    elif isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
+        raise ModelError(f"{path}: 'scale' must be a positive number or 'image-max', got {scale!r}")
     classes = data.get("class_names", data.get("classes", []))
     if isinstance(classes, dict):  # {0: name, 1: name}
         classes = [classes[k] for k in sorted(classes, key=int)]
     if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
         raise ModelError(f"{path}: 'class_names' must be a list of names")
+    background = data.get("background") or []
+    if isinstance(background, str):
+        background = [background]
+    if not isinstance(background, list) or not all(isinstance(c, str) for c in background):
+        raise ModelError(f"{path}: 'background' must be a list of class names, got {background!r}")
     known = {
         "id", "name", "kind", "framework", "files", "input_size", "normalization",
         "class_names", "classes", "background", "licence", "license", "description",
@@ -177,11 +208,11 @@ def parse_card(path: str | Path, extra_dirs: tuple[Path, ...] = ()) -> ModelCard
         files=files,
         name=str(data.get("name", "")),
         input_size=size,
-        mean=_triple(path, "mean", norm.get("mean"), (0.0, 0.0, 0.0)),
-        std=_triple(path, "std", norm.get("std"), (1.0, 1.0, 1.0)),
+        mean=mean,
+        std=std,
         scale=float(scale),
         class_names=tuple(classes),
-        background=tuple(data.get("background", []) or []),
+        background=tuple(background),
         licence=str(data.get("licence", data.get("license", ""))),
         description=str(data.get("description", "")),
         source=path,

@@ -50,7 +50,7 @@ def _cards_in(folder: Path, errors: list[str]) -> list[ModelCard]:
         if p.suffix.lower() in CARD_SUFFIXES and p.is_file():
             try:
                 out.append(parse_card(p, extra_dirs=(folder,)))
-            except ModelError as exc:
+            except ModelError as exc:  # listed as broken; every other card still works
                 errors.append(str(exc))
     return out
 

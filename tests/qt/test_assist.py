@@ -191,4 +191,20 @@ def test_a_project_without_trained_models_reports_no_problem(assist, window, pro
     assert not (project_dir / "models").exists()
     assist.controller.reload_cards()
     assert not any("models" in p and "not found" in p for p in assist.controller.problems)
-    assert "could not be read" not in assist.picker.state.text()
+    assert "Broken model cards" not in assist.picker.state.text()
+
+
+def test_a_malformed_card_is_listed_broken_and_assist_still_works(qtbot, window, assist, models_dir):
+    """Issue 21.6: `background: 5` in one card disabled the whole AI Assist feature."""
+    (models_dir / "zz-bad.yaml").write_text("id: zz\nkind: salient\nbackground: 5\n")
+    assist.reload()
+    combo = assist.picker.combo
+    ids = [combo.itemData(i) for i in range(combo.count())]
+    assert {"grabcut-plain", "u2netp-salient", "reds"} <= set(ids)
+    bad = [i for i in range(combo.count()) if "zz-bad.yaml" in combo.itemText(i)]
+    assert len(bad) == 1 and "broken" in combo.itemText(bad[0])
+    item = combo.model().item(bad[0])
+    assert not item.isEnabled() and "'background' must be a list" in item.toolTip()
+    assert "zz-bad.yaml" in assist.picker.state.text()
+    assist.controller.set_model("grabcut-plain")
+    assert assist.controller.card.id == "grabcut-plain"

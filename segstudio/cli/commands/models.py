@@ -23,19 +23,26 @@ def run(args: argparse.Namespace) -> int:
 
     cards, problems = discover(args.models_dir)
     if args.json:
-        print(json.dumps([
+        rows = [
             {"id": c.id, "name": c.display_name, "kind": c.kind, "framework": c.framework,
              "files": {k: str(v) for k, v in c.files.items()},
              "classes": list(c.class_names), "licence": c.licence,
-             "card": str(c.source) if c.source else None}
+             "card": str(c.source) if c.source else None, "broken": None}
             for c in cards
-        ] , indent=2))
-    else:
-        width = max(len(c.id) for c in cards)
-        for c in cards:
-            classes = f" [{len(c.class_names)} classes]" if len(c.class_names) > 1 else ""
-            print(f"{c.id:<{width}}  {c.kind:<11} {c.display_name}{classes}")
-        print(f"(user models folder: {user_models_dir()})")
-    for msg in problems:
-        print(f"warning: {msg}")
+        ]
+        rows += [{"id": None, "card": _card_of(msg), "broken": msg} for msg in problems]
+        print(json.dumps(rows, indent=2))
+        return 0
+    width = max(len(c.id) for c in cards)
+    for c in cards:
+        classes = f" [{len(c.class_names)} classes]" if len(c.class_names) > 1 else ""
+        print(f"{c.id:<{width}}  {c.kind:<11} {c.display_name}{classes}")
+    for msg in problems:  # one line each; the other cards above work
+        print(f"{'(broken)':<{width}}  {'-':<11} {msg}")
+    print(f"(user models folder: {user_models_dir()})")
     return 0
+
+
+def _card_of(message: str) -> str:
+    """The card path a registry problem starts with ('<path>: <reason>')."""
+    return message.split(": ", 1)[0]

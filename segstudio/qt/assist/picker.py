@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -67,11 +69,16 @@ class ModelPicker(QWidget):
             for c in cards:
                 if pred(c):
                     self.combo.addItem(f"{c.display_name}  [{group}]", c.id)
+        for msg in problems:  # listed, greyed out, with the reason: every other card works
+            self.combo.addItem(f"⚠ {Path(msg.split(': ', 1)[0]).name}  [broken]", None)
+            item = self.combo.model().item(self.combo.count() - 1)
+            item.setEnabled(False)
+            item.setToolTip(msg)
         idx = self.combo.findData(current_id) if current_id else -1
         self.combo.setCurrentIndex(max(0, idx))
         self._filling = False
         if problems:
-            self.state.setText("Some model cards could not be read:\n" + "\n".join(problems))
+            self.state.setText("Broken model cards (the others work):\n" + "\n".join(problems))
         self.show_card(self._cards.get(self.combo.currentData()))
 
     def show_card(self, card) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -70,3 +71,40 @@ def test_discover_reports_broken_cards_and_keeps_the_rest(tmp_path):
 def test_user_models_dir_follows_env(monkeypatch, tmp_path):
     monkeypatch.setenv("SEGSTUDIO_MODELS", str(tmp_path))
     assert user_models_dir() == tmp_path
+
+
+@pytest.mark.parametrize(
+    "field, match",
+    [
+        ("normalization: {mean: 5}", "'mean' must be three numbers"),
+        ("normalization: {mean: '123'}", "'mean' must be three numbers"),
+        ("normalization: {std: [1, 0, 1]}", "'std' must not contain 0"),
+        ("normalization: {scale: fast}", "'scale' must be a positive number"),
+        ("background: 5", "'background' must be a list"),
+        ("background: [1, 2]", "'background' must be a list"),
+        ("input_size: [0, 10]", "'input_size' must be two sizes"),
+        ("input_size: [1e400, 3]", "'input_size'"),
+    ],
+)
+def test_one_malformed_card_is_listed_broken_and_every_other_card_works(tmp_path, field, match):
+    """Issue 21.6: a user card with a value of the wrong type crashed `discover` (TypeError),
+    which took every model down, the built-in ones included."""
+    (tmp_path / "bad.yaml").write_text(f"id: bad\nkind: salient\n{field}\n")
+    (tmp_path / "good.yaml").write_text("id: good\nkind: semantic\nfiles: {model: g.onnx}\n")
+    cards, problems = registry.discover(user_dir=tmp_path)
+    assert {"grabcut-interactive", "u2netp-salient", "good"} <= {c.id for c in cards}
+    assert "bad" not in {c.id for c in cards}
+    assert len(problems) == 1 and "\n" not in problems[0]
+    assert problems[0].startswith(str(tmp_path / "bad.yaml")) and re.search(match, problems[0])
+    assert registry.find("u2netp-salient", user_dir=tmp_path).id == "u2netp-salient"
+
+
+def test_an_unforeseen_wrong_type_is_still_a_one_line_model_error(tmp_path):
+    p = tmp_path / "odd.yaml"
+    p.write_text("type: yolov8_seg\nmodel_path: m.onnx\nconfidence_threshold: [high]\n")
+    with pytest.raises(ModelError, match=r"odd\.yaml: malformed model card \(TypeError"):
+        parse_card(p)
+    p.write_text("id: [unclosed\nx: 1\n")
+    with pytest.raises(ModelError) as info:
+        parse_card(p)
+    assert "\n" not in str(info.value)

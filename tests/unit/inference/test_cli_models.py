@@ -45,6 +45,32 @@ def test_models_lists_builtin_and_extra(tmp_path, sem_card, capsys, monkeypatch)
     assert ids["reds"]["classes"] == ["background", "red"]
 
 
+def test_models_lists_a_broken_card_with_its_reason_and_the_others(tmp_path, sem_card, capsys, monkeypatch):
+    monkeypatch.setenv("SEGSTUDIO_MODELS", str(tmp_path / "none"))
+    (sem_card.parent / "bad.yaml").write_text("id: bad\nkind: salient\nnormalization: {mean: 5}\n")
+    assert main(["models", "--models-dir", str(sem_card.parent)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    broken = [line for line in out if "bad.yaml" in line]
+    assert len(broken) == 1 and "(broken)" in broken[0] and "'mean' must be three numbers" in broken[0]
+    assert any(line.startswith("reds ") for line in out) and any(line.startswith("u2netp-salient") for line in out)
+    assert main(["models", "--models-dir", str(sem_card.parent), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)  # stdout is JSON only
+    assert [r["card"] for r in rows if r["broken"]] == [str(sem_card.parent / "bad.yaml")]
+    assert {"reds", "u2netp-salient"} <= {r["id"] for r in rows if not r["broken"]}
+
+
+
+def test_a_broken_user_card_leaves_builtin_models_working(tmp_path, disk_png, monkeypatch):
+    user = tmp_path / "user-models"
+    user.mkdir()
+    (user / "bad.yaml").write_text("id: bad\nkind: salient\nbackground: 5\n")
+    monkeypatch.setenv("SEGSTUDIO_MODELS", str(user))
+    path, _gt = disk_png
+    out = tmp_path / "m.png"
+    assert main(["segment", str(path), "--model", "grabcut-plain", "--point", "70,60", "--out", str(out)]) == 0
+    assert out.is_file()
+
+
 def test_segment_with_clicks_and_with_an_image_model(tmp_path, disk_png, sem_card):
     path, gt = disk_png
     out = tmp_path / "m.png"
