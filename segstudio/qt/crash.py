@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+import shiboken6
 from PySide6.QtCore import (
     QObject,
     Qt,
@@ -267,7 +268,8 @@ class CrashHandler:
             self._log_handler = None
             logging.getLogger().setLevel(self._root_level)
         if self.dialog is not None:
-            self.dialog.close()
+            if shiboken6.isValid(self.dialog):  # gone already when its parent window was deleted
+                self.dialog.close()
             self.dialog = None
 
     def _install_app_log(self) -> None:
@@ -320,7 +322,7 @@ class CrashHandler:
 
         A repeat of an earlier traceback (a bug in a paint event fires at every repaint) is only
         counted in the app log: no new file, no new dialog text. Returns None for a repeat."""
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        text = format_traceback(exc_type, exc, tb)
         title = f"{exc_type.__name__}: {exc}".strip().rstrip(":")
         with self._lock:
             seen = self._seen.get(text, 0) + 1
@@ -363,7 +365,7 @@ class CrashHandler:
             return None
 
     def _show(self, report: CrashReport) -> None:
-        if self.dialog is not None and self.dialog.isVisible():
+        if self.dialog is not None and shiboken6.isValid(self.dialog) and self.dialog.isVisible():
             self.pending.append(report)  # one dialog at a time: an error storm is one dialog
             self.dialog.details.appendPlainText(f"\n--- and then ---\n{report.title}\n{report.traceback}")
             return
@@ -374,6 +376,26 @@ class CrashHandler:
             self.dialog.show()
         else:
             self.dialog.exec()
+
+
+NO_FRAMES_NOTE = (
+    "Traceback: no Python frames. Qt called into Python and the call failed before any Python\n"
+    "line ran: typically a Python override of a Qt virtual method, or an attribute hiding one\n"
+    "(e.g. `self.shape = ...` on a QGraphicsItem hides shape()); Qt names the method on stderr\n"
+    "('Error calling Python override of ...'). Python stack when the error was reported:\n"
+)
+
+
+def format_traceback(exc_type, exc, tb: TracebackType | None) -> str:
+    """The traceback text; never only the message.  When Qt calls into Python (a virtual
+    override, a slot from C++) and the call fails before a Python frame runs, the hook gets no
+    traceback: then the note above and the stack at report time stand in for it."""
+    tb = tb if tb is not None else getattr(exc, "__traceback__", None)
+    if tb is not None:
+        return "".join(traceback.format_exception(exc_type, exc, tb))
+    stack = [f for f in traceback.extract_stack() if f.filename != __file__]
+    return (NO_FRAMES_NOTE + "".join(traceback.format_list(stack))
+            + "".join(traceback.format_exception_only(exc_type, exc)))
 
 
 def _loop_running(app: QApplication) -> bool:

@@ -89,3 +89,74 @@ def click(view, x, y, button=Qt.MouseButton.LeftButton, mods=Qt.KeyboardModifier
 
 def vp_point(view, x, y) -> QPoint:
     return view.image_to_view(x, y).toPoint()
+
+
+def _disc(shape, cx, cy, r) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    cv2.circle(m, (cx, cy), r, 1, -1)
+    return m.astype(bool)
+
+
+@pytest.fixture
+def sample_dir(tmp_path):
+    """The bundled sample project (a copy), with two instances on each image, a 'pred' label
+    set and a four-frame frame folder: every feature has something to act on."""
+    from segstudio.core.instance import Instance
+    from segstudio.core.masks import MaskPatch
+    from segstudio.store.sample import ensure_sample_project
+    from segstudio.video.library import add_video
+
+    root = ensure_sample_project(tmp_path / "sample")
+    frames = root / "frames"
+    frames.mkdir()
+    for k in range(4):
+        img = np.full((48, 64, 3), 90, np.uint8)
+        cv2.circle(img, (16 + 6 * k, 24), 9, (40, 200, 60), -1)
+        cv2.imwrite(str(frames / f"{k:05d}.png"), img)
+    with Project.open(root) as p:
+        cats = [c.id for c in p.categories()]
+        p.add_label_set("pred")
+        for rec in p.images():
+            h, w = rec.shape
+            a = Instance(1, cats[0], MaskPatch.from_full(_disc((h, w), w // 3, h // 2, min(h, w) // 6)))
+            b = Instance(2, cats[1], MaskPatch.from_full(_disc((h, w), 2 * w // 3, h // 2, min(h, w) // 7)))
+            p.save_instances(rec.id, [a, b])
+            moved = Instance(1, cats[0], MaskPatch.from_full(_disc((h, w), w // 3 + 4, h // 2, min(h, w) // 6)), "model", 0.8)
+            p.save_instances(rec.id, [moved], label_set="pred")
+        add_video(p, frames)
+    return root
+
+
+@pytest.fixture
+def empty_project_dir(tmp_path):
+    root = tmp_path / "empty"
+    Project.create(root).close()
+    return root
+
+
+def make_full_window(qtbot, size=(1366, 768)):
+    """A main window with every feature installed, as `segstudio open` builds it."""
+    from segstudio.qt.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert not any(w.feature_errors.values()), w.feature_errors
+    w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def close_full_window(w) -> None:
+    w.close()
+    w.worker.cancel_all()
+    w.worker.wait(10000)
+    w.io_worker.wait(10000)
+
+
+@pytest.fixture
+def full_window(qtbot, sample_dir):
+    w = make_full_window(qtbot)
+    assert w.open_project(sample_dir)
+    yield w
+    close_full_window(w)

@@ -11,9 +11,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QHelpEvent
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene, QGraphicsView
 
 from segstudio.core.commands import add_instance
 from segstudio.core.history import History
@@ -209,4 +209,42 @@ def test_open_log_folder_button_opens_the_report_folder(qtbot, handler, tmp_path
     dialog = _wait_dialog(qtbot, handler)
     qtbot.mouseClick(dialog.folder_button, Qt.MouseButton.LeftButton)
     assert opened == [str(tmp_path / "logs")]
+    dialog.close()
+
+
+
+class _ShadowedShape(QGraphicsItem):
+    """Reproduces the hover crash on purpose: an attribute hides QGraphicsItem.shape()."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shape = (10, 10)  # the bug under test
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, 100, 100)
+
+    def paint(self, *args) -> None:
+        pass
+
+
+def test_error_raised_where_qt_calls_python_still_has_a_traceback(qtbot, handler, tmp_path):
+    """Qt calling a Python override that fails before any Python line runs gives the hook no
+    traceback; the report must still explain it and carry the Python stack."""
+    scene = QGraphicsScene()
+    scene.addItem(_ShadowedShape())
+    view = QGraphicsView(scene)
+    qtbot.addWidget(view)
+    view.resize(200, 200)
+    view.show()
+    qtbot.waitExposed(view)
+    vp = view.viewport()
+    pos = view.mapFromScene(50, 50)
+    QApplication.postEvent(vp, QHelpEvent(QEvent.Type.ToolTip, pos, vp.mapToGlobal(pos)))
+    dialog = _wait_dialog(qtbot, handler)
+    report = handler.reports[-1]
+    assert report.title == "TypeError: 'tuple' object is not callable"
+    assert "Traceback" in report.traceback and "no Python frames" in report.traceback
+    assert "test_error_raised_where_qt_calls_python_still_has_a_traceback" in report.traceback  # the stack
+    assert "Traceback" in next((tmp_path / "logs").glob("crash-*.log")).read_text(encoding="utf-8")
+    assert "virtual method" in dialog.details.toPlainText()
     dialog.close()

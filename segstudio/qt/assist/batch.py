@@ -85,7 +85,7 @@ class BatchPrelabelDialog(QDialog):
         super().__init__(window)
         self.setWindowTitle("Pre-label project")
         self.setObjectName("assist_batch_dialog")
-        self.window, self.controller = window, controller
+        self.main_window, self.controller = window, controller
         self.job_id: int | None = None
         self._t0 = 0.0
         self._start_done = 0
@@ -144,7 +144,7 @@ class BatchPrelabelDialog(QDialog):
         return next(k for k, b in self.scope_buttons.items() if b.isChecked())
 
     def start(self) -> None:
-        project = self.window.project
+        project = self.main_window.project
         if project is None:
             self.info.setText("Open a project first")
             return
@@ -154,24 +154,24 @@ class BatchPrelabelDialog(QDialog):
         scope = self.scope()
         selected: list[int] = []
         if scope == "selected":
-            panel = getattr(self.window, "images_panel", None)
+            panel = getattr(self.main_window, "images_panel", None)
             selected = panel.visible_ids() if panel is not None else []
-            rec = self.window.current_image()
+            rec = self.main_window.current_image()
             if not selected and rec is not None:
                 selected = [rec.id]
         self._t0 = time.perf_counter()
         self._start_done = -1
         self.bar.setRange(0, 0)
         self.info.setText(f"Loading {card.display_name}…")
-        self.job_id = self.window.worker.submit(
+        self.job_id = self.main_window.worker.submit(
             JOB, partial(batch_job, Path(project.root), card, scope, selected, self.resume.isChecked(),
-                         gate=self.window.worker.gate))
+                         gate=self.main_window.worker.gate))
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
 
     def cancel(self) -> None:
         if self.job_id is not None:
-            self.window.worker.cancel(self.job_id)
+            self.main_window.worker.cancel(self.job_id)
             self.info.setText("Cancelling… (finishes the current image; Start resumes later)")
 
     def _on_progress(self, job_id: int, kind: str, done: int, total: int, message: str) -> None:
@@ -192,8 +192,8 @@ class BatchPrelabelDialog(QDialog):
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.info.setText(text)
-        self.window.refresh_image_list()
-        self.window.reload_document()
+        self.main_window.refresh_image_list()
+        self.main_window.reload_document()
 
     def _on_finished(self, job_id: int, kind: str, rep) -> None:
         if job_id != self.job_id:

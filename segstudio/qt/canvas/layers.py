@@ -42,7 +42,7 @@ class SceneLayer(TiledLayer):
         self.cache.budget = 384 * 1024 * 1024
         self.levels: list[np.ndarray | None] = [rgb8]
         self.preview_level = 0
-        self.raster = LabelRaster(self.shape)
+        self.raster = LabelRaster(self.image_shape)
         self.style = OverlayStyle.build({})
         self.overlay_visible = True
         self.setZValue(0)
@@ -137,14 +137,14 @@ class LiveMaskLayer(QGraphicsItem):
 
     def __init__(self, shape: tuple[int, int]) -> None:
         super().__init__()
-        self.shape = shape
+        self.image_shape = shape  # not `shape`: QGraphicsItem.shape() is a Qt virtual
         self.live: tuple[np.ndarray, Box, str] | None = None
         self.rgb = (255, 255, 255)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
         self.setZValue(4)
 
     def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, self.shape[1], self.shape[0])
+        return QRectF(0, 0, self.image_shape[1], self.image_shape[0])
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if self.live is None:
@@ -169,7 +169,7 @@ class ProposalLayer(QGraphicsItem):
 
     def __init__(self, shape: tuple[int, int]) -> None:
         super().__init__()
-        self.shape = shape
+        self.image_shape = shape  # not `shape`: QGraphicsItem.shape() is a Qt virtual
         self._img: QImage | None = None
         self._rect = QRectF()
         self.setZValue(3)

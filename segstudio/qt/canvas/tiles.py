@@ -108,13 +108,14 @@ class TiledLayer(QGraphicsItem):
 
     def __init__(self, shape: tuple[int, int], parent: QGraphicsItem | None = None) -> None:
         super().__init__(parent)
-        self.shape = (int(shape[0]), int(shape[1]))
+        # Not `shape`: that would hide QGraphicsItem.shape(), which Qt calls for hover and tooltips.
+        self.image_shape = (int(shape[0]), int(shape[1]))
         self.cache = TileCache()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
         self.opacity_factor = 1.0
 
     def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, self.shape[1], self.shape[0])
+        return QRectF(0, 0, self.image_shape[1], self.image_shape[0])
 
     def render(self, level: int, box: Box) -> QImage | None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -143,7 +144,7 @@ class TiledLayer(QGraphicsItem):
             self.update(QRectF(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2))
 
     def visible_tiles(self, rect: QRectF, level: int) -> list[tuple[int, int, Box]]:
-        h, w = self.shape
+        h, w = self.image_shape
         span = TILE << level
         x0, y0 = max(0.0, rect.left()), max(0.0, rect.top())
         x1, y1 = min(float(w), rect.right()), min(float(h), rect.bottom())

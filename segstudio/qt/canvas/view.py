@@ -81,7 +81,7 @@ class CanvasView(QGraphicsView):
 
     # ------------------------------------------------------------ content
     def image_shape(self) -> tuple[int, int] | None:
-        return self.image_layer.shape if self.image_layer is not None else None
+        return self.image_layer.image_shape if self.image_layer is not None else None
 
     def set_image_preview(self, small: np.ndarray, shape: tuple[int, int], level: int) -> None:
         """Show a 1/2**level decode of an image of `shape` until `set_image` brings the pixels."""
@@ -100,7 +100,7 @@ class CanvasView(QGraphicsView):
             self.set_image_preview(small, shape, 3)  # a grey stand-in costing 1/64 of the image
             return
         h, w = rgb8.shape[:2]
-        if self.image_layer is not None and self.image_layer.shape == (h, w):
+        if self.image_layer is not None and self.image_layer.image_shape == (h, w):
             self.image_layer.set_pixels(rgb8)  # same geometry: keep the overlay raster
             return
         self._clear_layers()
@@ -212,7 +212,7 @@ class CanvasView(QGraphicsView):
     def _rebuild_overlay(self) -> None:
         if self.overlay is None:
             return
-        if self.document is not None and self.document.image_shape == self.overlay.shape:
+        if self.document is not None and self.document.image_shape == self.overlay.image_shape:
             self.overlay.raster.rebuild(self.document, self.hidden)
         else:
             self.overlay.raster.labels[:] = 0

@@ -29,7 +29,7 @@ class TaskDialog(QDialog):
         self.setWindowTitle(title)
         self.worker = worker
         self.job_id: int | None = None
-        self.result = None
+        self.report = None
         self.error: str | None = None
         self.label = QLabel("Starting…")
         self.bar = QProgressBar()
@@ -55,7 +55,7 @@ class TaskDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self.job_id is not None and self.result is None and self.error is None
+        return self.job_id is not None and self.report is None and self.error is None
 
     def _mine(self, job_id: int) -> bool:
         return job_id == self.job_id
@@ -71,7 +71,7 @@ class TaskDialog(QDialog):
     def _on_finished(self, job_id, kind, result) -> None:
         if not self._mine(job_id):
             return
-        self.result = result
+        self.report = result
         self._show_text(result.text() if hasattr(result, "text") else str(result), "Done")
         self.done_with.emit(result)
 

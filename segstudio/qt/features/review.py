@@ -69,7 +69,9 @@ class ReviewFeature(QObject):
             act.setObjectName(f"review_{key}")
             if shortcut:
                 act.setShortcut(QKeySequence(shortcut))
-            act.triggered.connect(getattr(self, slot))
+            # Not connect(getattr(self, slot)): triggered(checked) would land in the slot's first
+            # parameter (import_predictions(options) got False and crashed).
+            act.triggered.connect(lambda _checked=False, name=slot: getattr(self, name)())
             act.setProperty("needs_active", needs_active)
             menu.addAction(act)
             window.addAction(act)  # shortcuts work while a dock has the focus

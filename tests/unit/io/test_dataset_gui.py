@@ -77,7 +77,7 @@ def test_menu_and_export_dialog_by_keyboard_and_mouse(window, qtbot, tmp_path):
     assert (fmt, dst, opts) == ("coco", tmp_path / "out", {"segmentation": "rle"})
 
     task = feature(window).run_export(fmt, dst, opts, modal=False)
-    qtbot.waitUntil(lambda: task.result is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: task.report is not None, timeout=10_000)
     assert "exported 2 images, 1 instances as coco" in task.text.toPlainText()
     data = json.loads((tmp_path / "out" / "instances.json").read_text())
     assert data["annotations"][0]["area"] == 15 * 20 - 4
@@ -102,7 +102,7 @@ def test_import_refreshes_the_document_and_categories(window, qtbot, tmp_path, p
     window.go_to_image(im1.id)
     assert len(window.current_document()) == 0
     task = feature(window).run_import("coco", project_dir / "new.json", {}, modal=False)
-    qtbot.waitUntil(lambda: task.result is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: task.report is not None, timeout=10_000)
     assert "imported 1 images (0 new, 1 already in the project), 1 instances" in task.text.toPlainText()
     doc = window.current_document()
     assert len(doc) == 1 and (doc.instances[0].mask.to_full() == m.astype(bool)).all()
@@ -148,15 +148,15 @@ def test_escape_cancels_a_running_export(window, qtbot, tmp_path, monkeypatch):
 def test_convert_and_validate_from_the_menu_jobs(window, qtbot, tmp_path, project_dir):
     f = feature(window)
     task = f.run_export("coco", tmp_path / "c.json", {"segmentation": "rle"}, modal=False)
-    qtbot.waitUntil(lambda: task.result is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: task.report is not None, timeout=10_000)
     task.close()
     task = f.run_validate("coco", tmp_path / "c.json", {}, modal=False)
-    qtbot.waitUntil(lambda: task.result is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: task.report is not None, timeout=10_000)
     assert "2 images, 1 instances" in task.text.toPlainText()
     task.close()
     task = f.run_convert("coco", tmp_path / "c.json", {"images_root": str(project_dir)},
                          "labelme", tmp_path / "lm", {}, modal=False)
-    qtbot.waitUntil(lambda: task.result is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: task.report is not None, timeout=10_000)
     assert "as labelme" in task.text.toPlainText()
     assert len(list((tmp_path / "lm").glob("*.json"))) == 2
     task.close()
