@@ -14,12 +14,26 @@ class Category:
     name: str
     color: RGB
     supercategory: str | None = None
+    # an ignore region ("don't care"): LabelMe's __ignore__, VOC's 255, COCO crowd-as-ignore;
+    # left out of every metric (see docs/formats.md)
+    ignore: bool = False
 
     def renamed(self, name: str) -> Category:
         return replace(self, name=name)
 
     def recoloured(self, color: RGB) -> Category:
         return replace(self, color=color)
+
+    def with_ignore(self, ignore: bool) -> Category:
+        return replace(self, ignore=bool(ignore))
+
+
+IGNORE_NAMES = ("__ignore__", "_ignore_", "ignore", "ignored", "dontcare", "don't care")
+
+
+def is_ignore_name(name: str) -> bool:
+    """Category names that annotation tools use for ignore regions (case-insensitive)."""
+    return name.strip().lower() in IGNORE_NAMES
 
 
 def default_color(index: int) -> RGB:

@@ -65,6 +65,7 @@ def _same(a: Instance, b: Instance) -> bool:
         and a.attributes == b.attributes
         and a.track_id == b.track_id
         and a.crowd == b.crowd
+        and a.shape == b.shape
         and a.mask.equals(b.mask)
     )
 

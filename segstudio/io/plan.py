@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from segstudio.core import rle as core_rle
-from segstudio.core.categories import color_hex, default_color
+from segstudio.core.categories import color_hex, default_color, is_ignore_name
+from segstudio.core.drawn import DrawnShape
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.plan_columns import INSERT_SQL as COLUMNS_INSERT_SQL
@@ -51,6 +52,7 @@ class PlanInstance:
     attributes: dict[str, Any] = field(default_factory=dict)
     track_id: int | None = None
     frame: int = 0
+    shape: DrawnShape | None = None  # the vector shape the mask was drawn from (kept for export)
 
     def patch_rle(self) -> PatchRle:
         if self.rle is not None:
@@ -67,6 +69,7 @@ class PlanCategory:
     name: str
     color: tuple[int, int, int] | None = None
     supercategory: str | None = None
+    ignore: bool = False  # an ignore region (see Category.ignore)
 
 
 @dataclass
@@ -90,10 +93,13 @@ class ImportPlan:
     categories: list[PlanCategory] = field(default_factory=list)
     columns: InstanceColumns | None = None  # more instances, as columns (fast paths)
 
-    def category(self, name: str, color=None, supercategory: str | None = None) -> str:
-        """Declare a category (first declaration wins) and return its name."""
+    def category(self, name: str, color=None, supercategory: str | None = None,
+                 ignore: bool | None = None) -> str:
+        """Declare a category (first declaration wins) and return its name.  `ignore`: an
+        ignore region (default: by its name, e.g. LabelMe's `__ignore__`)."""
         if not any(c.name == name for c in self.categories):
-            self.categories.append(PlanCategory(name, color, supercategory))
+            flag = is_ignore_name(name) if ignore is None else ignore
+            self.categories.append(PlanCategory(name, color, supercategory, flag))
         return name
 
 
@@ -159,7 +165,7 @@ def apply_plan(
     if cols is not None:
         used |= cols.categories(selected)
     for name in sorted(used - set(cat_ids) - {c.name for c in new_cats}):
-        new_cats.append(PlanCategory(name))
+        new_cats.append(PlanCategory(name, ignore=is_ignore_name(name)))
     rep.categories_added = [c.name for c in new_cats]
     rep.images = len(images)
     rep.images_matched = sum(1 for _, _, iid in images if iid is not None)
@@ -235,8 +241,9 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
         for k, pc in enumerate(new_cats):
             color = pc.color or default_color(n + k)
             cur = c.execute(
-                "INSERT INTO categories(name, color, supercategory, position) VALUES (?,?,?,?)",
-                (pc.name, color_hex(color), pc.supercategory, n + k),
+                "INSERT INTO categories(name, color, supercategory, position, ignore_region)"
+                " VALUES (?,?,?,?,?)",
+                (pc.name, color_hex(color), pc.supercategory, n + k, int(pc.ignore)),
             )
             cat_ids[pc.name] = int(cur.lastrowid)
         now = time.time()
@@ -287,10 +294,11 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
             for inst in im.instances:
                 r = inst.patch_rle()
                 attrs = json.dumps(inst.attributes) if inst.attributes else "{}"
+                drawn = inst.shape.with_area(r.area).to_json() if inst.shape is not None else None
                 rows.append((
                     iid, inst.frame, label_set, nid, cat_ids[inst.category], r.counts,
                     r.y0, r.x0, r.h, r.w, r.x0, r.y0, r.w, r.h, r.area, nz, "import",
-                    inst.score, attrs, inst.track_id, int(inst.crowd),
+                    inst.score, attrs, inst.track_id, int(inst.crowd), drawn,
                 ))
                 nid += 1
                 nz += 1
@@ -315,8 +323,8 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
 
 _INSERT_SQL = (
     "INSERT INTO instances(image_id, frame, label_set, id, category_id, rle, y0, x0, h, w,"
-    " bbox_x, bbox_y, bbox_w, bbox_h, area, z, source, score, attributes, track_id, crowd)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " bbox_x, bbox_y, bbox_w, bbox_h, area, z, source, score, attributes, track_id, crowd, shape)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from segstudio.core import rle
 from segstudio.core.categories import Category, CategorySet, color_hex, default_color, parse_color
 from segstudio.core.document import DocumentChange, ImageDocument
+from segstudio.core.drawn import DrawnShape
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
 from segstudio.store.scan import ScanReport, scan_folder
@@ -58,7 +59,7 @@ class ImageRecord:
 
 _IMAGE_COLS = "id, path, width, height, status, split, kind, frame_count, review_status"
 _INSTANCE_COLS = (
-    "id, category_id, rle, y0, x0, h, w, source, score, attributes, track_id, crowd"
+    "id, category_id, rle, y0, x0, h, w, source, score, attributes, track_id, crowd, shape"
 )
 
 
@@ -243,12 +244,13 @@ class Project:
     # ----------------------------------------------------------------- categories
     def categories(self) -> CategorySet:
         rows = self.conn.execute(
-            "SELECT id, name, color, supercategory FROM categories ORDER BY position, id"
+            "SELECT id, name, color, supercategory, ignore_region FROM categories ORDER BY position, id"
         )
-        return CategorySet([Category(i, n, parse_color(c), s) for i, n, c, s in rows])
+        return CategorySet([Category(i, n, parse_color(c), s, bool(ig)) for i, n, c, s, ig in rows])
 
     def add_category(
-        self, name: str, color: tuple[int, int, int] | None = None, supercategory: str | None = None
+        self, name: str, color: tuple[int, int, int] | None = None, supercategory: str | None = None,
+        ignore: bool = False,
     ) -> Category:
         name = name.strip()
         if not name:
@@ -259,15 +261,17 @@ class Project:
         n = int(self.conn.execute("SELECT COUNT(*) FROM categories").fetchone()[0])
         color = color or default_color(n)
         cur = self.conn.execute(
-            "INSERT INTO categories(name, color, supercategory, position) VALUES (?,?,?,?)",
-            (name, color_hex(color), supercategory, n),
+            "INSERT INTO categories(name, color, supercategory, position, ignore_region)"
+            " VALUES (?,?,?,?,?)",
+            (name, color_hex(color), supercategory, n, int(ignore)),
         )
-        return Category(int(cur.lastrowid), name, color, supercategory)
+        return Category(int(cur.lastrowid), name, color, supercategory, bool(ignore))
 
     def update_category(self, category: Category) -> None:
         self.conn.execute(
-            "UPDATE categories SET name=?, color=?, supercategory=? WHERE id=?",
-            (category.name, color_hex(category.color), category.supercategory, category.id),
+            "UPDATE categories SET name=?, color=?, supercategory=?, ignore_region=? WHERE id=?",
+            (category.name, color_hex(category.color), category.supercategory, int(category.ignore),
+             category.id),
         )
 
     def delete_category(self, category_id: int) -> int:
@@ -358,10 +362,11 @@ class Project:
                 c.execute(
                     "INSERT OR REPLACE INTO instances(image_id, frame, label_set, "
                     "id, category_id, rle, y0, x0, h, w, bbox_x, bbox_y, bbox_w, bbox_h, area, z, "
-                    "source, score, attributes, track_id, crowd) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "source, score, attributes, track_id, crowd, shape) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (image_id, frame, label_set, *_instance_values(inst), z, inst.source,
-                     inst.score, json.dumps(inst.attributes), inst.track_id, int(inst.crowd)),
+                     inst.score, json.dumps(inst.attributes), inst.track_id, int(inst.crowd),
+                     inst.shape.to_json() if inst.shape is not None else None),
                 )
             if order is not None:
                 c.executemany(
@@ -411,14 +416,15 @@ def _instance_values(inst: Instance) -> tuple:
 
 
 def _row_to_instance(row: tuple, shape: tuple[int, int]) -> Instance:
-    iid, cat, enc, y0, x0, h, w, source, score, attrs, track, crowd = row
+    iid, cat, enc, y0, x0, h, w, source, score, attrs, track, crowd, drawn = row
     if h and w:
         data = rle.decode({"size": [h, w], "counts": enc})
         patch = MaskPatch(y0, x0, data, shape)
     else:
         patch = MaskPatch.empty(shape)
     return Instance(
-        iid, cat, patch, source, score, json.loads(attrs) if attrs else {}, track, bool(crowd)
+        iid, cat, patch, source, score, json.loads(attrs) if attrs else {}, track, bool(crowd),
+        DrawnShape.from_json(drawn),
     )
 
 

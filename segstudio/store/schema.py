@@ -88,6 +88,11 @@ MIGRATIONS: list[str] = [
         artefacts TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # 2: ignore-region categories; the shape an instance was drawn as (JSON, see core.drawn)
+    """
+    ALTER TABLE categories ADD COLUMN ignore_region INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE instances ADD COLUMN shape TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from segstudio.core import commands
 from segstudio.core.document import ImageDocument
+from segstudio.core.drawn import DrawnShape
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tools.base import ToolContext
@@ -28,9 +29,11 @@ def combine(mask: MaskPatch, shape: MaskPatch, operation: str) -> MaskPatch:
 
 
 def shape_command(
-    ctx: ToolContext, shape: MaskPatch, label: str, operation: str | None = None
+    ctx: ToolContext, shape: MaskPatch, label: str, operation: str | None = None,
+    drawn: DrawnShape | None = None,
 ) -> commands.EditCommand | None:
-    """The command for `shape` under the context's options, or None (with a message) if none applies."""
+    """The command for `shape` under the context's options, or None (with a message) if none
+    applies.  `drawn`: the vector shape `shape` was rasterised from; a new instance keeps it."""
     doc = ctx.document()
     if doc is None or shape.is_empty:
         return None
@@ -44,7 +47,7 @@ def shape_command(
         if cat is None:
             ctx.message("Pick a category first (keys 1-9 or the category palette)")
             return None
-        inst = Instance(doc.allocate_id(), cat, shape.tight())
+        inst = Instance(doc.allocate_id(), cat, shape.tight(), shape=drawn)
         changes[inst.id] = inst
         painted = [inst.id]
     else:
@@ -77,8 +80,9 @@ def _carve_others(
             changes[inst.id] = inst.with_mask(rest) if not rest.is_empty else None
 
 
-def commit_shape(ctx: ToolContext, shape: MaskPatch, label: str, operation: str | None = None) -> bool:
-    cmd = shape_command(ctx, shape, label, operation)
+def commit_shape(ctx: ToolContext, shape: MaskPatch, label: str, operation: str | None = None,
+                 drawn: DrawnShape | None = None) -> bool:
+    cmd = shape_command(ctx, shape, label, operation, drawn)
     if cmd is None:
         return False
     ctx.commit(cmd)

@@ -1,16 +1,19 @@
 """Shape tools: rectangle, ellipse (drag a box), lasso (freehand) and polygon (click vertices).
 
-Each finished shape is rasterised with the pixel-centre rule and committed through
-`commit_shape` (new instance / add / subtract / intersect per the options).  Holding
-Alt (or using the right button for box tools) subtracts: that is how holes are cut.
+Each finished shape is rasterised and committed through `commit_shape` (new instance / add /
+subtract / intersect per the options).  Holding Alt (or using the right button for box tools)
+subtracts: that is how holes are cut.  Rectangles and ellipses take the pixels whose centres
+lie inside; polygons are rasterised as pycocotools does (what COCO, CVAT and YOLO readers use),
+so a new instance keeps its shape as drawn (`core.drawn`) and exports write those vertices.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from segstudio.core.geometry import fill_polygon
+from segstudio.core.drawn import DrawnShape
 from segstudio.core.masks import MaskPatch, Shape
+from segstudio.core.shape_raster import box_patch, coco_polygon_patch, ellipse_patch
 from segstudio.core.tools.apply import commit_shape
 from segstudio.core.tools.base import (
     KEY_BACKSPACE,
@@ -22,16 +25,20 @@ from segstudio.core.tools.base import (
     PreviewShape,
 )
 
+# Drawn vertices are kept on a 1/5-pixel grid, pycocotools' own: it rounds every vertex to it
+# (x * 5 + 0.5, truncated), so nothing is lost, and vertices on the grid are never on its
+# rounding ties (x * 5 = n + 0.5), where translating a polygon or writing it as text could flip
+# a row of pixels.
+VERTEX_GRID = 5
+
+
+def snap(values) -> np.ndarray:
+    return np.round(np.asarray(values, np.float64) * VERTEX_GRID) / VERTEX_GRID
+
 
 def rect_mask(p0: tuple[float, float], p1: tuple[float, float], shape: Shape) -> MaskPatch:
     """Pixels whose centres lie inside the box spanned by two image points."""
-    x0, x1 = sorted((p0[0], p1[0]))
-    y0, y1 = sorted((p0[1], p1[1]))
-    c0, c1 = int(np.ceil(x0 - 0.5)), int(np.floor(x1 - 0.5)) + 1
-    r0, r1 = int(np.ceil(y0 - 0.5)), int(np.floor(y1 - 0.5)) + 1
-    if c1 <= c0 or r1 <= r0:
-        return MaskPatch.empty(shape)
-    return MaskPatch.from_window(np.ones((r1 - r0, c1 - c0), bool), r0, c0, shape)
+    return box_patch(p0[0], p0[1], p1[0], p1[1], 0.0, shape)
 
 
 def ellipse_mask(p0: tuple[float, float], p1: tuple[float, float], shape: Shape) -> MaskPatch:
@@ -40,27 +47,38 @@ def ellipse_mask(p0: tuple[float, float], p1: tuple[float, float], shape: Shape)
     y0, y1 = sorted((p0[1], p1[1]))
     if x1 - x0 < 1 or y1 - y0 < 1:
         return MaskPatch.empty(shape)
-    c0, r0 = int(np.floor(x0)), int(np.floor(y0))
-    c1, r1 = int(np.ceil(x1)), int(np.ceil(y1))
-    yy, xx = np.mgrid[r0:r1, c0:c1]
-    cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
-    inside = ((xx + 0.5 - cx) / rx) ** 2 + ((yy + 0.5 - cy) / ry) ** 2 <= 1.0
-    return MaskPatch.from_window(inside, r0, c0, shape)
+    return ellipse_patch((x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2, 0.0, shape)
 
 
 def polygon_mask(points: np.ndarray, shape: Shape) -> MaskPatch:
-    """A user polygon (image coordinates, pixel corners at integers) as a patch, boundary included."""
-    pts = np.asarray(points, np.float64) - 0.5  # to pixel-centre coordinates
+    """A user polygon (image coordinates, pixel corners at integers) as pycocotools rasterises it."""
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
     if len(pts) < 3:
         return MaskPatch.empty(shape)
-    # Plain ints: numpy integers would reach SQLite as blobs through MaskPatch offsets.
-    x0, y0 = (max(0, int(v)) for v in np.floor(pts.min(axis=0)))
-    x1, y1 = (int(v) + 1 for v in np.ceil(pts.max(axis=0)))
-    x1, y1 = min(shape[1], x1), min(shape[0], y1)
-    if x1 <= x0 or y1 <= y0:
-        return MaskPatch.empty(shape)
-    win = fill_polygon(pts - [x0, y0], (y1 - y0, x1 - x0))
-    return MaskPatch.from_window(win, y0, x0, shape)
+    return coco_polygon_patch([pts.ravel().tolist()], shape)
+
+
+def drawn_polygon(points: np.ndarray, shape: Shape) -> tuple[MaskPatch, DrawnShape]:
+    """The polygon as kept (vertices on the VERTEX_GRID) and the mask made from exactly those."""
+    pts = snap(np.asarray(points, np.float64).reshape(-1, 2))
+    mask = polygon_mask(pts, shape)
+    return mask, DrawnShape.polygon([pts], "coco", mask.area)
+
+
+def drawn_box(kind: str, p0, p1, shape: Shape) -> tuple[MaskPatch, DrawnShape | None]:
+    """A rectangle (kept as the pixel box it covers) or an ellipse (kept as drawn) and its mask."""
+    if kind == "ellipse":
+        x0, x1 = sorted(float(v) for v in snap([p0[0], p1[0]]))
+        y0, y1 = sorted(float(v) for v in snap([p0[1], p1[1]]))
+        mask = ellipse_mask((x0, y0), (x1, y1), shape)
+        drawn = DrawnShape.ellipse((x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2,
+                                   area=mask.area)
+        return mask, drawn
+    mask = rect_mask(p0, p1, shape)
+    if mask.is_empty:
+        return mask, None
+    # the corners of the pixels it covers: the same mask, and integers every format keeps exactly
+    return mask, DrawnShape.rectangle(mask.x0, mask.y0, mask.x1, mask.y1, area=mask.area)
 
 
 def _op(buttons: Buttons, mods: Mods) -> str | None:
@@ -109,8 +127,8 @@ class _BoxTool(BaseTool):
         self._notify()
         if doc is None or p1 is None or self.ctx is None:
             return True
-        mask = self.rasterise(p0, p1, doc.image_shape)
-        commit_shape(self.ctx, mask, self.label, op)
+        mask, drawn = drawn_box(self.kind, p0, p1, doc.image_shape)
+        commit_shape(self.ctx, mask, self.label, op, drawn)
         return True
 
     def cancel(self) -> None:
@@ -123,8 +141,6 @@ class _BoxTool(BaseTool):
         role = "subtract" if self._op == "subtract" else "add"
         return [PreviewShape(self.kind, np.array([self._p0, self._p1]), role)]
 
-    def rasterise(self, p0, p1, shape: Shape) -> MaskPatch:
-        return rect_mask(p0, p1, shape)
 
 
 class RectangleTool(_BoxTool):
@@ -133,9 +149,6 @@ class RectangleTool(_BoxTool):
 
 class EllipseTool(_BoxTool):
     name, label, kind = "ellipse", "Ellipse", "ellipse"
-
-    def rasterise(self, p0, p1, shape: Shape) -> MaskPatch:
-        return ellipse_mask(p0, p1, shape)
 
 
 class LassoTool(BaseTool):
@@ -174,7 +187,8 @@ class LassoTool(BaseTool):
         self._notify()
         doc = self._document()
         if doc is not None and self.ctx is not None and len(pts) >= 3:
-            commit_shape(self.ctx, polygon_mask(pts, doc.image_shape), self.label, op)
+            mask, drawn = drawn_polygon(pts, doc.image_shape)
+            commit_shape(self.ctx, mask, self.label, op, drawn)
         return True
 
     def cancel(self) -> None:
@@ -249,7 +263,8 @@ class PolygonTool(BaseTool):
         doc = self._document()
         if doc is None or self.ctx is None or len(pts) < 3:
             return True
-        commit_shape(self.ctx, polygon_mask(pts, doc.image_shape), self.label, op)
+        mask, drawn = drawn_polygon(pts, doc.image_shape)
+        commit_shape(self.ctx, mask, self.label, op, drawn)
         return True
 
     def cancel(self) -> None:
@@ -278,6 +293,8 @@ __all__ = [
     "PolygonTool",
     "RectangleTool",
     "box_outline",
+    "drawn_box",
+    "drawn_polygon",
     "ellipse_mask",
     "polygon_mask",
     "rect_mask",

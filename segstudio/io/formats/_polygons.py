@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from pycocotools import mask as cmask
 
 from segstudio.core.masks import MaskPatch
+from segstudio.core.shape_raster import coco_polygon_patch, coco_window
 
 
 def outline_polygons(patch: MaskPatch, holes: bool = False) -> tuple[list[list[float]], bool]:
@@ -44,30 +44,12 @@ def outline_polygons(patch: MaskPatch, holes: bool = False) -> tuple[list[list[f
 
 def coco_raster(polygons: list[list[float]], y0: int, x0: int, h: int, w: int) -> np.ndarray:
     """pycocotools' rasterisation of `polygons` over the window (y0, x0, h, w)."""
-    if not polygons:
-        return np.zeros((h, w), bool)
-    shifted = []
-    for p in polygons:
-        a = np.asarray(p, np.float64).reshape(-1, 2) - (x0, y0)
-        shifted.append(a.ravel().tolist())
-    rles = cmask.frPyObjects(shifted, h, w)
-    return cmask.decode(cmask.merge(rles)).astype(bool)
+    return coco_window(polygons, y0, x0, h, w)
 
 
 def polygons_to_patch(polygons: list[list[float]], image_shape: tuple[int, int]) -> MaskPatch:
     """Rasterise COCO polygons the way pycocotools does, over their bounding box only."""
-    H, W = image_shape
-    pts = np.concatenate([np.asarray(p, np.float64).reshape(-1, 2) for p in polygons])
-    x0 = max(0, int(np.floor(pts[:, 0].min())) - 1)
-    y0 = max(0, int(np.floor(pts[:, 1].min())) - 1)
-    x1 = min(W, int(np.ceil(pts[:, 0].max())) + 2)
-    y1 = min(H, int(np.ceil(pts[:, 1].max())) + 2)
-    if x1 <= x0 or y1 <= y0:
-        return MaskPatch.empty(image_shape)
-    # pycocotools clips at the window edge exactly as at the image edge only when the window
-    # touches it; elsewhere the 1-pixel margin keeps every covered pixel inside the window.
-    data = coco_raster(polygons, y0, x0, y1 - y0, x1 - x0)
-    return MaskPatch.from_window(data, y0, x0, image_shape)
+    return coco_polygon_patch(polygons, image_shape)
 
 
 def fill_holes(patch: MaskPatch) -> MaskPatch:

@@ -5,8 +5,7 @@ fill=1)`, `rectangle(outline=1, fill=1)`, circles and points as `ellipse(outline
 (radius: the distance to the second point; 5 px for points), lines and line strips as
 `line(width=10)`, all on the float vertices of the file.  PIL's rules for float vertices
 (truncation toward zero, its own edge and ellipse algorithms) are not OpenCV's, so the shapes are
-drawn with PIL itself, on a full-size canvas (a shifted one would truncate negative coordinates
-differently).  PIL is imported on first use: it costs ~25 ms, not worth paying at start-up.
+drawn with PIL itself (`segstudio.core.shape_raster`, which drawn shapes share).
 """
 
 from __future__ import annotations
@@ -17,57 +16,40 @@ import math
 import cv2
 import numpy as np
 
-LINE_WIDTH = 10  # LabelMe's shape_to_mask defaults
-POINT_RADIUS = 5
-
-
-def _draw(shape: tuple[int, int], paint) -> np.ndarray:
-    """A boolean mask of `shape` (h, w) with `paint(ImageDraw)` applied to a blank canvas."""
-    from PIL import Image, ImageDraw
-
-    h, w = shape
-    img = Image.new("L", (w, h), 0)
-    paint(ImageDraw.Draw(img))
-    return np.asarray(img, dtype=bool)
-
-
-def _xy(points) -> list[tuple[float, float]]:
-    """Vertices as Python floats, what LabelMe hands to PIL (`[tuple(p) for p in points]`)."""
-    return [(float(x), float(y)) for x, y in np.asarray(points, np.float64).reshape(-1, 2).tolist()]
+from segstudio.core.shape_raster import (
+    LINE_WIDTH,
+    POINT_RADIUS,
+    pil_disc,
+    pil_line,
+    pil_polygon,
+    pil_rectangle,
+)
 
 
 def polygon(points, shape: tuple[int, int]) -> np.ndarray:
-    xy = _xy(points)
-    if len(xy) >= 3:
-        return _draw(shape, lambda d: d.polygon(xy, outline=1, fill=1))
-    return _draw(shape, lambda d: d.line(xy, fill=1, width=1))  # degenerate: its outline
+    return pil_polygon(points, shape)
 
 
 def rectangle(points, shape: tuple[int, int]) -> np.ndarray:
-    (x0, y0), (x1, y1) = _xy(points)[:2]
-    # LabelMe passes the two corners as drawn; PIL wants them ordered (newer PIL refuses others)
-    box = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
-    return _draw(shape, lambda d: d.rectangle(box, outline=1, fill=1))
+    return pil_rectangle(points, shape)
 
 
 def circle(points, shape: tuple[int, int]) -> np.ndarray:
-    (cx, cy), (px, py) = _xy(points)[:2]
+    (cx, cy), (px, py) = np.asarray(points, np.float64).reshape(-1, 2)[:2].tolist()
     return disc(cx, cy, math.sqrt((cx - px) ** 2 + (cy - py) ** 2), shape)
 
 
 def disc(cx: float, cy: float, r: float, shape: tuple[int, int]) -> np.ndarray:
-    box = [cx - r, cy - r, cx + r, cy + r]
-    return _draw(shape, lambda d: d.ellipse(box, outline=1, fill=1))
+    return pil_disc(cx, cy, r, shape)
 
 
 def point(points, shape: tuple[int, int], radius: float = POINT_RADIUS) -> np.ndarray:
-    cx, cy = _xy(points)[0]
+    cx, cy = np.asarray(points, np.float64).reshape(-1, 2)[0].tolist()
     return disc(cx, cy, radius, shape)
 
 
 def line(points, shape: tuple[int, int], width: int = LINE_WIDTH) -> np.ndarray:
-    xy = _xy(points)
-    return _draw(shape, lambda d: d.line(xy, fill=1, width=width))
+    return pil_line(points, shape, width)
 
 
 def png_b64(mask: np.ndarray) -> str:

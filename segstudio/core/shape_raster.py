@@ -1,0 +1,159 @@
+"""Rasterising drawn shapes, each under the rule of the tool that reads it (see core.drawn).
+
+* pycocotools for polygons (COCO, CVAT/Datumaro and YOLO readers): drawn over the shape's box
+  only, never the whole image.
+* PIL for LabelMe's shapes (`labelme.utils.shape_to_mask`): outline included, float vertices
+  as given; drawn on a full-size canvas (a shifted one would truncate negative coordinates
+  differently).  PIL is imported on first use (~25 ms).
+* pixel centres inside, for rectangles and ellipses (rotated about their centre).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from segstudio.core.masks import MaskPatch, Shape
+
+LINE_WIDTH = 10  # LabelMe's shape_to_mask defaults
+POINT_RADIUS = 5
+
+
+def rasterise(shape, image_shape: Shape) -> MaskPatch:
+    """The mask a `DrawnShape` makes under its own rule."""
+    kind, rule = shape.kind, shape.rule
+    if kind == "rectangle":
+        x0, y0, x1, y1 = shape.coords[0]
+        return box_patch(x0, y0, x1, y1, shape.rotation, image_shape)
+    if kind == "ellipse":
+        cx, cy, rx, ry = shape.coords[0]
+        return ellipse_patch(cx, cy, rx, ry, shape.rotation, image_shape)
+    rings = shape.rings()
+    if kind == "polygon" and rule == "coco":
+        return coco_polygon_patch([r.ravel().tolist() for r in rings], image_shape)
+    full = np.zeros(image_shape, bool)
+    for r in rings:
+        if kind == "polygon":
+            full |= pil_polygon(r, image_shape)
+        elif kind == "polyline":
+            full |= pil_line(r, image_shape)
+        else:
+            for x, y in r:
+                full |= pil_disc(x, y, POINT_RADIUS, image_shape)
+    return MaskPatch.from_full(full).tight()
+
+
+# ---------------------------------------------------------------------- pixel centres inside
+def box_patch(x0: float, y0: float, x1: float, y1: float, rotation: float, image_shape: Shape) -> MaskPatch:
+    """Pixels whose centres lie inside the box (edges included), rotated about its centre."""
+    x0, x1 = sorted((x0, x1))
+    y0, y1 = sorted((y0, y1))
+    if not rotation:
+        c0, c1 = int(math.ceil(x0 - 0.5)), int(math.floor(x1 - 0.5)) + 1
+        r0, r1 = int(math.ceil(y0 - 0.5)), int(math.floor(y1 - 0.5)) + 1
+        if c1 <= c0 or r1 <= r0:
+            return MaskPatch.empty(image_shape)
+        return MaskPatch.from_window(np.ones((r1 - r0, c1 - c0), bool), r0, c0, image_shape)
+    cx, cy, hw, hh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
+    return _inside(cx, cy, hw, hh, rotation, image_shape,
+                   lambda u, v: (np.abs(u) <= hw + 1e-9) & (np.abs(v) <= hh + 1e-9))
+
+
+def ellipse_patch(cx: float, cy: float, rx: float, ry: float, rotation: float, image_shape: Shape) -> MaskPatch:
+    """Pixels whose centres lie inside the ellipse (boundary included)."""
+    if rx < 0.5 or ry < 0.5:
+        return MaskPatch.empty(image_shape)
+    return _inside(cx, cy, rx, ry, rotation, image_shape,
+                   lambda u, v: (u / rx) ** 2 + (v / ry) ** 2 <= 1.0)
+
+
+def _inside(cx, cy, a, b, rotation, image_shape, test) -> MaskPatch:
+    t = math.radians(rotation)
+    c, s = math.cos(t), math.sin(t)
+    ex, ey = abs(a * c) + abs(b * s), abs(a * s) + abs(b * c)  # half-extent of the rotated box
+    c0, r0 = max(0, int(math.floor(cx - ex))), max(0, int(math.floor(cy - ey)))
+    c1 = min(image_shape[1], int(math.ceil(cx + ex)))
+    r1 = min(image_shape[0], int(math.ceil(cy + ey)))
+    if c1 <= c0 or r1 <= r0:
+        return MaskPatch.empty(image_shape)
+    yy, xx = np.mgrid[r0:r1, c0:c1]
+    dx, dy = xx + 0.5 - cx, yy + 0.5 - cy
+    # image y points down: a positive angle turns the shape clockwise on screen (as CVAT)
+    u, v = dx * c + dy * s, -dx * s + dy * c
+    return MaskPatch.from_window(test(u, v), r0, c0, image_shape).tight()
+
+
+# ---------------------------------------------------------------------- pycocotools
+def coco_window(polygons: list[list[float]], y0: int, x0: int, h: int, w: int) -> np.ndarray:
+    """pycocotools' rasterisation of flat polygons over the window (y0, x0, h, w)."""
+    from pycocotools import mask as cmask
+
+    if not polygons or h <= 0 or w <= 0:
+        return np.zeros((max(h, 0), max(w, 0)), bool)
+    shifted = []
+    for p in polygons:
+        a = np.asarray(p, np.float64).reshape(-1, 2) - (x0, y0)
+        if len(a) < 3:  # pycocotools needs 3 points; a degenerate ring covers what its 3 do
+            a = np.concatenate([a] * 3)[:3]
+        shifted.append(a.ravel().tolist())
+    rles = cmask.frPyObjects(shifted, h, w)
+    return cmask.decode(cmask.merge(rles)).astype(bool)
+
+
+def coco_polygon_patch(polygons: list[list[float]], image_shape: Shape) -> MaskPatch:
+    """Flat polygons (their union) rasterised as pycocotools does, over their box only."""
+    H, W = image_shape
+    polygons = [p for p in polygons if len(p) >= 2]
+    if not polygons:
+        return MaskPatch.empty(image_shape)
+    pts = np.concatenate([np.asarray(p, np.float64).reshape(-1, 2) for p in polygons])
+    x0 = max(0, int(np.floor(pts[:, 0].min())) - 1)
+    y0 = max(0, int(np.floor(pts[:, 1].min())) - 1)
+    x1 = min(W, int(np.ceil(pts[:, 0].max())) + 2)
+    y1 = min(H, int(np.ceil(pts[:, 1].max())) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return MaskPatch.empty(image_shape)
+    # pycocotools clips at the window edge exactly as at the image edge only when the window
+    # touches it; elsewhere the 1-pixel margin keeps every covered pixel inside the window.
+    data = coco_window(polygons, y0, x0, y1 - y0, x1 - x0)
+    return MaskPatch.from_window(data, y0, x0, image_shape)
+
+
+# ---------------------------------------------------------------------- PIL (LabelMe)
+def _draw(image_shape: Shape, paint) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    h, w = image_shape
+    img = Image.new("L", (w, h), 0)
+    paint(ImageDraw.Draw(img))
+    return np.asarray(img, dtype=bool)
+
+
+def _xy(points) -> list[tuple[float, float]]:
+    """Vertices as Python floats, what LabelMe hands to PIL (`[tuple(p) for p in points]`)."""
+    return [(float(x), float(y)) for x, y in np.asarray(points, np.float64).reshape(-1, 2).tolist()]
+
+
+def pil_polygon(points, image_shape: Shape) -> np.ndarray:
+    xy = _xy(points)
+    if len(xy) >= 3:
+        return _draw(image_shape, lambda d: d.polygon(xy, outline=1, fill=1))
+    return _draw(image_shape, lambda d: d.line(xy, fill=1, width=1))  # degenerate: its outline
+
+
+def pil_rectangle(points, image_shape: Shape) -> np.ndarray:
+    (x0, y0), (x1, y1) = _xy(points)[:2]
+    # LabelMe passes the two corners as drawn; PIL wants them ordered (newer PIL refuses others)
+    box = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
+    return _draw(image_shape, lambda d: d.rectangle(box, outline=1, fill=1))
+
+
+def pil_disc(cx: float, cy: float, r: float, image_shape: Shape) -> np.ndarray:
+    box = [cx - r, cy - r, cx + r, cy + r]
+    return _draw(image_shape, lambda d: d.ellipse(box, outline=1, fill=1))
+
+
+def pil_line(points, image_shape: Shape, width: int = LINE_WIDTH) -> np.ndarray:
+    xy = _xy(points)
+    return _draw(image_shape, lambda d: d.line(xy, fill=1, width=width))
