@@ -120,6 +120,7 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[..., object]]) 
         if spec.icon:
             act.setIcon(icon(spec.icon))
         act.setCheckable(spec.checkable)
+        act.setProperty("label", spec.text.split("\t")[0])  # the text may change (Undo <step>)
         slot = slots.get(spec.key)
         if slot is not None:
             if spec.checkable:
@@ -140,13 +141,24 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[..., object]]) 
     return actions
 
 
-def shortcut_rows(actions: dict[str, QAction]) -> list[tuple[str, str]]:
+def shortcut_rows(window: QMainWindow) -> list[tuple[str, str, str]]:
+    """(keys, action, menu) for every action with keys in the window, features' included, in
+    menu-bar order, then the canvas's own bindings: the dialog cannot drift from the bindings."""
+    from PySide6.QtWidgets import QMenu
+
+    from segstudio.qt.shortcuts import window_actions
+
+    order = {a.text().replace("&", ""): k for k, a in enumerate(window.menuBar().actions())}
     rows = []
-    for spec in SPECS:
-        act = actions.get(spec.key)
-        if act is None:
+    for act in window_actions(window):
+        if act.objectName().startswith("pick_category_"):
             continue
+        menus = [m for m in act.associatedObjects() if isinstance(m, QMenu)]
+        top = menus[0] if menus else None
+        while top is not None and isinstance(top.parentWidget(), QMenu):
+            top = top.parentWidget()
+        where = top.title().replace("&", "") if top is not None else "Window"
         keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in act.shortcuts())
-        if keys:
-            rows.append((keys, spec.text.split("\t")[0].replace("&", "").rstrip("…")))
-    return rows + list(CANVAS_BINDINGS)
+        rows.append((order.get(where, len(order)), keys, act.text().split("\t")[0].replace("&", "").rstrip("…"), where))
+    rows.sort(key=lambda r: r[0])  # stable: menu order, then creation order within a menu
+    return [r[1:] for r in rows] + [(k, t, "Canvas") for k, t in CANVAS_BINDINGS]

@@ -84,6 +84,7 @@ def build_toolbars(w: MainWindow) -> None:
     w.addToolBar(Qt.ToolBarArea.TopToolBarArea, opts)
     for n in range(1, 10):
         act = QAction(f"Category {n}", w)
+        act.setObjectName(f"pick_category_{n}")  # listed once as "1 - 9" in the shortcuts dialog
         act.setShortcut(QKeySequence(str(n)))
         act.triggered.connect(lambda _c=False, k=n: w.categories_panel.pick_index(k))
         w.addAction(act)

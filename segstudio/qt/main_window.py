@@ -470,7 +470,7 @@ class MainWindow(QMainWindow):
         self._show_pixels()
 
     def show_shortcuts(self) -> ShortcutsDialog:
-        dlg = ShortcutsDialog(shortcut_rows(self.actions), self)
+        dlg = ShortcutsDialog(shortcut_rows(self), self)
         dlg.show()
         return dlg
 

@@ -65,9 +65,9 @@ def test_queue_accept_reject_undo_with_the_keyboard(review_project, window, qtbo
 
     # arriving on the image selects its first disagreement: the false positive
     assert c.current_item().kind == "fp" and c.current_item().pred_id == 2
-    key(qtbot, window, Qt.Key.Key_J)  # J / K step through the disagreements
+    key(qtbot, window, Qt.Key.Key_J)  # J / Shift+J step through the disagreements
     assert c.current_item().kind == "match"
-    key(qtbot, window, Qt.Key.Key_K)
+    key(qtbot, window, Qt.Key.Key_J, Qt.KeyboardModifier.ShiftModifier)
     assert c.current_item().kind == "fp"
     key(qtbot, window, Qt.Key.Key_U)  # reject it: the cursor moves on to the next one
     assert c.pred_document().get(2).attributes["review"] == "rejected"

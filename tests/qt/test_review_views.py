@@ -16,7 +16,7 @@ from tests.qt.test_review_flow import box, key, review, review_project  # noqa: 
 def test_difference_view_colours_every_disagreement(review_project, window, qtbot, review):  # noqa: F811
     c = review.controller
     assert "review_pred" in window.canvas.extra_layers and c.mode == "overlay"
-    key(qtbot, window, Qt.Key.Key_I)
+    key(qtbot, window, Qt.Key.Key_O, Qt.KeyboardModifier.ShiftModifier)
     assert c.mode == "difference" and review.panel.mode_buttons.checkedId() == 1
     assert "review_diff" in window.canvas.extra_layers and "review_pred" not in window.canvas.extra_layers
     counts = layers.difference_counts(c.shown_layers["review_diff"])
@@ -50,7 +50,7 @@ def test_split_view_and_divider_drag(review_project, window, qtbot, review):  # 
     c.set_split(35)
     split = c.shown_layers["review_split"]
     assert split[20, 31, 3] == 0 and split[20, 10, 3] > 0  # now x=31 is on the ground-truth side
-    key(qtbot, window, Qt.Key.Key_I)  # back to overlay: divider hidden
+    key(qtbot, window, Qt.Key.Key_O, Qt.KeyboardModifier.ShiftModifier)  # back to overlay: divider hidden
     assert c.mode == "overlay" and not div.isVisible()
 
 

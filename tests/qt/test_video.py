@@ -101,7 +101,7 @@ def test_propagate_forward_then_undo(video_window, qtbot):
     w.push_command(add_instance(doc, Instance(1, 1, MaskPatch.from_full(masks[0]))))
     w.select_instances([1])
     ctl.panel.count_box.setValue(6)
-    key(qtbot, w, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    key(qtbot, w, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert ctl.panel.progress.isVisibleTo(ctl.panel)
     qtbot.waitUntil(lambda: ctl._job is None, timeout=30000)
     p = w.project

@@ -48,10 +48,10 @@ def install(window) -> None:
         controller.set_refine_brush(on)
 
     entries = [
-        ("cutout_select", "&Select Subject", "Ctrl+Alt+S", select_subject, False),
-        ("cutout_refine", "&Refine Edge Brush", "Ctrl+Alt+R", None, True),
+        ("cutout_select", "&Select Subject", "Ctrl+Shift+S", select_subject, False),
+        ("cutout_refine", "&Refine Edge Brush", "Ctrl+Shift+E", None, True),
         ("cutout_before_after", "Show Cutout &Before / After", "\\", controller.toggle_before_after, True),
-        ("cutout_export", "&Export Cutout…", "Ctrl+Alt+E", export, False),
+        ("cutout_export", "&Export Cutout…", "Ctrl+E", export, False),
         ("cutout_batch", "&Batch Export…", "", batch, False),
         ("cutout_panel", "Background Removal &Panel", "", show_panel, False),
     ]

@@ -1,9 +1,9 @@
 """Review mode feature: the Review menu, its keyboard path, the Review dock and the dashboard.
 
-Keyboard path (no mouse needed): G next image of the queue (Shift+G back), J / K next /
+Keyboard path (no mouse needed): G next image of the queue (Shift+G back), J / Shift+J next /
 previous disagreement of the image, Y accept the prediction into the ground truth, U reject
-it, Shift+Enter image OK and next, Shift+N needs fix and next, I cycle overlay / difference /
-split, O show or hide the prediction.  Ctrl+Z undoes accept and reject like any edit.
+it, Shift+Enter image OK and next, Shift+N needs fix and next, Shift+O cycle overlay /
+difference / split, O show or hide the prediction.  Ctrl+Z undoes accept and reject like any edit.
 Arriving on an image selects its first disagreement; accept and reject move on to the next.
 """
 
@@ -28,14 +28,14 @@ ACTIONS = (
     ("accept", "&Accept Prediction", "Y", "accept", True),
     ("reject", "Re&ject Prediction", "U", "reject", True),
     ("next_item", "Next &Disagreement", "J", "next_item", True),
-    ("prev_item", "Previous Disa&greement", "K", "prev_item", True),
+    ("prev_item", "Previous Disa&greement", "Shift+J", "prev_item", True),
     ("next_image", "&Next Image in Queue", "G", "next_image", True),
     ("prev_image", "&Previous Image in Queue", "Shift+G", "prev_image", True),
     ("image_ok", "Image &OK and Next", "Shift+Return", "image_ok", True),
     ("needs_fix", "Image Needs &Fix and Next", "Shift+N", "needs_fix", True),
     ("to_review", "Mark Image &To Review", "", "to_review", True),
     (None, None, None, None, None),
-    ("cycle_view", "&Cycle View (overlay / difference / split)", "I", "cycle_view", True),
+    ("cycle_view", "&Cycle View (overlay / difference / split)", "Shift+O", "cycle_view", True),
     ("toggle_pred", "Show &Prediction", "O", "toggle_pred", True),
 )
 

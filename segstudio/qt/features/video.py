@@ -2,8 +2,9 @@
 interpolation), a Tracks dock, a Video menu, and frame number + timestamp in the status bar.
 
 Keys: Left/Right (or , .) step one frame, Shift+Left/Right (or < >) ten, Home/End, K plays or
-pauses, Ctrl+G jumps to a frame, Ctrl+Alt+Right/Left propagate the selected instances
-forward/backward, Ctrl+Alt+I interpolates the selected track, Ctrl+Alt+T starts a track.
+pauses, Ctrl+G jumps to a frame, Ctrl+Shift+Right/Left propagate the selected instances
+forward/backward, Ctrl+I interpolates the selected track, Ctrl+T starts a track (no Ctrl+Alt:
+desktops take Ctrl+Alt+arrows and Ctrl+Alt+T, see segstudio/qt/shortcuts.py).
 The actions are enabled only while a video (or frame sequence) is shown.
 """
 
