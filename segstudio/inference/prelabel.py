@@ -26,7 +26,7 @@ import numpy as np
 
 from segstudio.core.instance import Instance
 from segstudio.core.tasks import Cancelled, CancelToken, ProgressFn, report
-from segstudio.inference.base import SegmentationResult
+from segstudio.inference.base import ModelError, SegmentationResult
 
 SCOPES = ("all", "unlabelled", "selected")
 
@@ -96,7 +96,11 @@ def apply_result(project: Any, image_id: int, result: SegmentationResult, model_
     cats = project.categories()
     new = []
     for det in result.all_instances(min_area=1, background=tuple(background)):
-        if det.mask.is_empty or det.mask.image_shape != rec.shape:
+        if det.mask.image_shape != rec.shape:  # said, never dropped in silence
+            h, w = det.mask.image_shape
+            raise ModelError(f"{project.image_path(rec)}: the model's mask is {w}x{h}, the project "
+                             f"records the image as {rec.width}x{rec.height}; nothing written")
+        if det.mask.is_empty:
             continue
         cat = cats.by_name(det.class_name)
         if cat is None:  # classes become categories on demand
@@ -179,9 +183,13 @@ def prelabel_project(
         else:
             results = [model.segment(im, cancel) for _, im in pending]
         for (iid, _), res in zip(pending, results):
-            rep.instances += apply_result(project, iid, res, model_id, background)
+            try:
+                rep.instances += apply_result(project, iid, res, model_id, background)
+                rep.done += 1
+            except ModelError as exc:
+                rep.errors.append(str(exc))
+                rep.skipped += 1
             done.add(iid)
-            rep.done += 1
         pending.clear()
         if rep.done % 16 < batch:
             _save_progress(project, run_id, done)

@@ -26,9 +26,13 @@ class HeaderError(ValueError):
 
 @dataclass(frozen=True)
 class ImageHeader:
+    """`width`/`height` are the *displayed* size: an EXIF orientation of 5-8 (a portrait phone
+    photo stored landscape) swaps the stored size, as every viewer and our loader rotate it."""
+
     format: str
     width: int
     height: int
+    orientation: int = 1  # EXIF orientation 1-8 (JPEG APP1 / TIFF tag 274); 1 elsewhere
 
     @property
     def pixels(self) -> int:
@@ -60,12 +64,32 @@ def read_header(path: str | Path, data: bytes | None = None) -> ImageHeader:
     if fmt is None:
         raise HeaderError(f"not a supported image (starts with {data[:8]!r})")
     try:
-        w, h = _READERS[fmt](data, path)
+        w, h, *rest = _READERS[fmt](data, path)
     except (struct.error, IndexError) as e:
         raise HeaderError(f"truncated or damaged {fmt.upper()} header") from e
     if w <= 0 or h <= 0:
         raise HeaderError(f"{fmt.upper()} header gives an invalid size {w}x{h}")
-    return ImageHeader(fmt, w, h)
+    orientation = rest[0] if rest and 1 <= rest[0] <= 8 else 1  # out-of-range values: ignored
+    if orientation >= 5:  # transposed: the displayed image is the stored one turned a quarter
+        w, h = h, w
+    return ImageHeader(fmt, w, h, orientation)
+
+
+def _exif_orientation(tiff: bytes) -> int:
+    """Orientation (tag 0x0112) of IFD0 in a TIFF-structured EXIF block; 1 when absent or
+    unreadable (a damaged EXIF never stops an image from loading)."""
+    try:
+        end = {b"II": "<", b"MM": ">"}[tiff[:2]]
+        (ifd,) = struct.unpack(end + "I", tiff[4:8])
+        (n,) = struct.unpack(end + "H", tiff[ifd : ifd + 2])
+        for k in range(min(n, 1024)):
+            e = tiff[ifd + 2 + 12 * k : ifd + 14 + 12 * k]
+            tag, typ = struct.unpack(end + "HH", e[:4])
+            if tag == 0x0112 and typ == 3:
+                return struct.unpack(end + "H", e[8:10])[0]
+    except (KeyError, struct.error, IndexError):
+        pass
+    return 1
 
 
 def _png(data: bytes, path) -> tuple[int, int]:
@@ -80,10 +104,11 @@ def _bmp(data: bytes, path) -> tuple[int, int]:
     return w, abs(h)
 
 
-def _jpeg(data: bytes, path) -> tuple[int, int]:
+def _jpeg(data: bytes, path) -> tuple[int, int, int]:
     sof = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
     i = 2
     buf = data
+    orientation = 1
     while True:
         if i + 4 > len(buf):
             buf = _more(path, buf)
@@ -99,11 +124,17 @@ def _jpeg(data: bytes, path) -> tuple[int, int]:
             i += 2
             continue
         (length,) = struct.unpack(">H", buf[i + 2 : i + 4])
+        if marker == 0xE1 and orientation == 1:  # APP1: EXIF (the first one counts)
+            if i + 2 + length > len(buf):
+                buf = _more(path, buf)
+            seg = buf[i + 4 : i + 2 + length]
+            if seg.startswith(b"Exif\x00\x00"):
+                orientation = _exif_orientation(seg[6:])
         if marker in sof:
             if i + 9 > len(buf):
                 buf = _more(path, buf)
             h, w = struct.unpack(">HH", buf[i + 5 : i + 9])
-            return w, h
+            return w, h, orientation
         if marker == 0xDA:
             raise HeaderError("JPEG without a frame header before the image data")
         i += 2 + length
@@ -126,7 +157,7 @@ def _read_at(path, data: bytes, offset: int, size: int) -> bytes:
         return f.read(size)
 
 
-def _tiff(data: bytes, path) -> tuple[int, int]:
+def _tiff(data: bytes, path) -> tuple[int, int, int]:
     # The first directory (IFD) may sit anywhere; libtiff writes it *after* the pixel data, so
     # in a big file it is read with a seek rather than from the header bytes.
     end = "<" if data[:2] == b"II" else ">"
@@ -143,9 +174,12 @@ def _tiff(data: bytes, path) -> tuple[int, int]:
         raise HeaderError(f"TIFF directory at byte {ifd} claims {n} entries (damaged file)")
     entries = _read_at(path, data, ifd + count_size, entry_size * n)
     w = h = 0
+    orientation = 1
     for k in range(n):
         e = entries[k * entry_size : (k + 1) * entry_size]
         tag, typ = struct.unpack(end + "HH", e[:4])
+        if tag == 274 and typ == 3:  # Orientation (SHORT)
+            (orientation,) = struct.unpack(end + "H", e[value_at : value_at + 2])
         if tag in (256, 257):  # ImageWidth, ImageLength: SHORT, LONG or (BigTIFF) LONG8
             fmt = {3: "H", 16: "Q"}.get(typ, "I")
             (val,) = struct.unpack(end + fmt, e[value_at : value_at + struct.calcsize(fmt)])
@@ -153,7 +187,7 @@ def _tiff(data: bytes, path) -> tuple[int, int]:
                 w = val
             else:
                 h = val
-    return w, h
+    return w, h, orientation
 
 
 def _webp(data: bytes, path) -> tuple[int, int]:

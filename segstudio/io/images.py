@@ -87,33 +87,52 @@ def decode_image_bytes(
             f"{max_pixels:,} (decompression-bomb guard; raise max_pixels to open it)",
         )
     buf = np.frombuffer(raw, np.uint8)
+    # ANYDEPTH|ANYCOLOR keeps 16-bit and grayscale.  EXIF orientation is applied here, from
+    # the header, not by OpenCV (whose versions differ per format; its TIFF decoder turns the
+    # pixels whatever the flags): the pixels always have the size `read_header` reports and
+    # the project stores.
+    flags = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR | cv2.IMREAD_IGNORE_ORIENTATION
     if header.format == "tiff":
-        data, n_pages = _decode_tiff(buf)
+        data, n_pages = _decode_tiff(buf, flags)
         if n_pages > 1:
             notes.append(f"multi-page TIFF: showing page 1 of {n_pages}")
     else:
-        # ANYDEPTH|ANYCOLOR keeps 16-bit and grayscale and applies EXIF orientation.
-        flags = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR
         if header.format in ("png", "webp"):
-            flags = cv2.IMREAD_UNCHANGED  # keep alpha; these carry no EXIF orientation in practice
+            flags = cv2.IMREAD_UNCHANGED  # keep alpha; their EXIF orientation is not applied
         data = cv2.imdecode(buf, flags)
     if data is None:
         raise ImageLoadError(p, f"truncated or corrupt {header.format.upper()} data")
-    if (
-        header.format in ("png", "bmp", "webp")
-        and (data.shape[1], data.shape[0]) != (header.width, header.height)
-    ):
+    if header.format != "tiff" or (data.shape[1], data.shape[0]) != (header.width, header.height):
+        data = apply_orientation(data, header.orientation)  # OpenCV turns TIFFs itself (>= 5.x)
+    if (data.shape[1], data.shape[0]) != (header.width, header.height):
         raise ImageLoadError(p, "decoded size does not match the header (damaged file)")
     if header.format == "jpeg" and _jpeg_truncated(raw):
         notes.append("JPEG data ends early: the bottom of the image may be grey")
     return LoadedImage(p, _to_rgb_order(data), header.format, notes)
 
 
-def _decode_tiff(buf: np.ndarray) -> tuple[np.ndarray | None, int]:
-    ok, pages = cv2.imdecodemulti(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+def _decode_tiff(buf: np.ndarray, flags: int) -> tuple[np.ndarray | None, int]:
+    ok, pages = cv2.imdecodemulti(buf, flags)
     if not ok or not pages:
         return None, 0
     return pages[0], len(pages)
+
+
+def apply_orientation(data: np.ndarray, orientation: int) -> np.ndarray:
+    """The stored pixels as displayed under EXIF `orientation` (1-8; 1: unchanged)."""
+    if orientation in (2, 3, 4):
+        data = {2: data[:, ::-1], 3: data[::-1, ::-1], 4: data[::-1]}[orientation]
+    elif orientation in (5, 6, 7, 8):
+        data = np.swapaxes(data, 0, 1)  # 5: transpose
+        if orientation == 6:  # rotate 90° clockwise = transpose, then mirror left-right
+            data = data[:, ::-1]
+        elif orientation == 7:  # transverse = rotate 180° of a transpose
+            data = data[::-1, ::-1]
+        elif orientation == 8:  # rotate 90° counter-clockwise = transpose, then flip
+            data = data[::-1]
+    else:
+        return data
+    return np.ascontiguousarray(data)
 
 
 def _jpeg_truncated(raw: bytes) -> bool:

@@ -1,12 +1,15 @@
 """Schema and migrations of `segstudio.db`.  `PRAGMA user_version` is the schema version;
-each migration is a script run in one transaction, so an interrupted upgrade leaves the
-previous version intact."""
+each migration (an SQL script, or a function of the connection where data must be computed)
+runs in one transaction, so an interrupted upgrade leaves the previous version intact."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
-MIGRATIONS: list[str] = [
+from segstudio.store.orientation_fix import migrate_displayed_sizes
+
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 1: the initial schema
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -93,6 +96,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE categories ADD COLUMN ignore_region INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE instances ADD COLUMN shape TEXT;
     """,
+    # 3: EXIF-rotated JPEG/TIFF images get their displayed size (masks cut to it)
+    migrate_displayed_sizes,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -109,8 +114,12 @@ def migrate(conn: sqlite3.Connection) -> int:
     for version in range(found, SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _split(MIGRATIONS[version]):
-                conn.execute(statement)
+            step = MIGRATIONS[version]
+            if callable(step):
+                step(conn)
+            else:
+                for statement in _split(step):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except Exception:
