@@ -80,3 +80,35 @@ def place_image(src: Path, target: Path, how: str) -> None:
             os.symlink(os.path.abspath(src), target)
     else:
         raise ValueError(f"unknown image placement {how!r}")
+
+
+IMAGE_PLACEMENTS = ("reference", "copy", "link")
+
+
+def image_refs(project: Project, records: list[ImageRecord], out_dir: Path, how: str,
+               rep: ExportReport, stage=None, subdir: str = "images") -> dict[int, str]:
+    """Image id -> the path an export writes for it, relative to `out_dir` (the folder of the
+    annotation file), so that the export's own reader and `segstudio validate` find it.
+
+    how: "reference" names the image where it is (a relative path, `../` allowed); "copy" and
+    "link" put it into `<out_dir>/<subdir>/` (through `stage`, a StagedOutput for `out_dir`)
+    under a unique name.  A missing image is referenced where it should be, with a warning."""
+    if how not in IMAGE_PLACEMENTS:
+        raise ValueError(f"unknown image placement {how!r}; expected one of {', '.join(IMAGE_PLACEMENTS)}")
+    out_dir = Path(os.path.abspath(out_dir))
+    real_out = os.path.realpath(out_dir)
+    root = os.path.realpath(project.root)
+    stems = stem_names(records) if how != "reference" else {}
+    refs: dict[int, str] = {}
+    for r in records:
+        src = os.path.normpath(os.path.join(root, r.path))
+        if how != "reference":
+            if os.path.isfile(src):
+                name = f"{subdir}/{stems[r.id]}{Path(r.path).suffix}"
+                assert stage is not None
+                place_image(Path(src), stage.path(name), how)
+                refs[r.id] = name
+                continue
+            rep.warn(f"{r.path}: image file not found; not {how}ed (referenced where it should be)")
+        refs[r.id] = Path(os.path.relpath(src, real_out)).as_posix()
+    return refs

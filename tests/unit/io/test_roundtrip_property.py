@@ -47,6 +47,7 @@ def test_lossless_paths(seed, n, h, w):
             ("coco", {"segmentation": "rle"}, "c.json"),
             ("coco", {"segmentation": "auto"}, "a.json"),
             ("labelme", {"shapes": "mask"}, "lm"),
+            ("cvat", {}, "cv.xml"),
         ):
             rep = registry.export(fmt, p, root / dst, opts)
             assert rep.lossless, (fmt, opts, rep.text())
@@ -54,7 +55,7 @@ def test_lossless_paths(seed, n, h, w):
             in_opts = {"require_images": False}
             if fmt == "labelme":
                 in_opts["dataset_root"] = str(root)
-            else:
+            elif fmt == "coco":
                 in_opts["images_root"] = str(p.root)
             registry.import_into(fmt, root / dst, q, in_opts)
             got = masks_by_image(q)
