@@ -38,6 +38,8 @@ class Prompt:
     clicks: tuple[Click, ...] = ()
     box: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1
     prev_mask: np.ndarray | None = None  # bool HxW: the previous result, refined by new clicks
+    # Multi-mask models: None = the model's own pick; n = the n-th best candidate (user cycling).
+    mask_choice: int | None = None
 
     def with_click(self, click: Click) -> Prompt:
         return Prompt(self.clicks + (click,), self.box, self.prev_mask)
@@ -53,6 +55,8 @@ class PromptResult:
     score: float = 1.0
     # Optional low-resolution logits the model can take back as `prev_mask` context (SAM).
     logits: np.ndarray | None = None
+    choice: int = 0  # which of the model's candidate masks this is
+    n_choices: int = 1  # how many candidates the model gave (cycle with Prompt.mask_choice)
 
 
 @runtime_checkable

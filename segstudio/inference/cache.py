@@ -62,6 +62,10 @@ class EmbeddingCache:
                 _, (_, s) = self._items.popitem(last=False)
                 self._bytes -= s
 
+    def has(self, model_id: str, key: str) -> bool:
+        with self._lock:
+            return (model_id, key) in self._items
+
     def __contains__(self, item: tuple[str, str]) -> bool:
         with self._lock:
             return item in self._items

@@ -47,6 +47,9 @@ def _cards_in(folder: Path, errors: list[str]) -> list[ModelCard]:
     if not folder.is_dir():
         return out
     for p in sorted(folder.rglob("*")):
+        # dot folders hold downloads and installs in progress (inference/install.py)
+        if any(part.startswith(".") for part in p.relative_to(folder).parts[:-1]):
+            continue
         if p.suffix.lower() in CARD_SUFFIXES and p.is_file():
             try:
                 out.append(parse_card(p, extra_dirs=(folder,)))
@@ -109,9 +112,7 @@ def load(card: ModelCard) -> Any:
 
         return SalientImageSegmenter.from_card(card)
     if card.kind == "sam":
-        from segstudio.inference.sam_onnx import SamOnnx
-
-        return SamOnnx.from_card(card)
+        return _load_sam_family(card)
     if card.kind == "yolo-seg":
         from segstudio.inference.yolo_seg import YoloSegOnnx
 
@@ -123,3 +124,26 @@ def load(card: ModelCard) -> Any:
     if card.kind == "interactive":
         raise ModelError(f"{card.source or card.id}: user interactive models must be kind 'sam'")
     raise ModelError(f"{card.source or card.id}: cannot load kind {card.kind!r}")
+
+
+def _load_sam_family(card: ModelCard) -> Any:
+    """SAM-family pairs by layout: the card's `layout`, else read from the decoder's inputs."""
+    layout = card.options.get("layout")
+    card.file("encoder")  # a missing encoder is named first, whatever the layout
+    if layout is None:
+        from segstudio.inference.install import detect_layout
+
+        layout = detect_layout(card.file("decoder"))
+    if layout == "efficientsam":
+        from segstudio.inference.sam_layouts import EfficientSamOnnx
+
+        return EfficientSamOnnx.from_card(card)
+    if layout == "sam2":
+        from segstudio.inference.sam_layouts import Sam2Onnx
+
+        return Sam2Onnx.from_card(card)
+    if layout == "sam":
+        from segstudio.inference.sam_onnx import SamOnnx
+
+        return SamOnnx.from_card(card)
+    raise ModelError(f"{card.source or card.id}: unknown layout {layout!r} (sam, efficientsam, sam2)")

@@ -109,3 +109,21 @@ def disk_image() -> tuple[np.ndarray, np.ndarray]:
 def onnx_export():
     """The `export_onnx(module, inputs, path, input_names, output_names)` helper."""
     return export_onnx
+
+
+@pytest.fixture(scope="session")
+def tiny_efficientsam(tmp_path_factory) -> tuple[Path, Path]:
+    """An EfficientSAM-layout pair (see tiny_layouts.py)."""
+    pytest.importorskip("torch")
+    from tests.unit.inference.tiny_layouts import export_tiny_efficientsam
+
+    return export_tiny_efficientsam(tmp_path_factory.mktemp("efficientsam"))
+
+
+@pytest.fixture(scope="session")
+def tiny_sam2(tmp_path_factory) -> tuple[Path, Path]:
+    """A SAM 2-layout pair (see tiny_layouts.py)."""
+    pytest.importorskip("torch")
+    from tests.unit.inference.tiny_layouts import export_tiny_sam2
+
+    return export_tiny_sam2(tmp_path_factory.mktemp("sam2"))

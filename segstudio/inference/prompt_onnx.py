@@ -1,0 +1,145 @@
+"""What every encoder/decoder click model over onnxruntime shares (SAM, EfficientSAM, SAM 2):
+the image embedding computed once per image and kept in the embedding cache (memory, then
+disk), the current image, the low-resolution logits of the last answer (fed back on the next
+click where the layout takes them) and the choice among the decoder's candidate masks.
+
+A layout subclass implements `_encode(rgb) -> embedding` (an array or a dict of arrays) and
+`_decode(embedding, prompt, h, w, last_logits) -> Decoded`."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.inference.base import Prompt, PromptResult
+from segstudio.inference.cache import SHARED, EmbeddingCache, image_key
+
+
+@dataclass
+class Decoded:
+    masks: np.ndarray  # [K, h', w'] logits (resized to the image here if needed)
+    scores: np.ndarray  # [K]
+    low_res: np.ndarray | None  # [K, 1, s, s] logits to feed back, or None
+    n_points: int  # prompt points the decoder saw, padding included (SAM's mask-choice rule)
+
+
+def choose_mask(scores: np.ndarray, n_points: int, choice: int | None) -> int:
+    """Which candidate to show.  `choice` (user cycling) walks the candidates best-first.
+    Otherwise the segment-anything rule: with 4 outputs, output 0 is the single-object answer,
+    used when the prompt is unambiguous (3+ points incl. padding), else the best of 1..3."""
+    k = len(scores)
+    if choice is not None and k > 1:
+        return int(np.argsort(-scores, kind="stable")[choice % k])
+    if k == 4:
+        return 0 if n_points > 2.5 else 1 + int(np.argmax(scores[1:]))
+    return int(np.argmax(scores)) if k else 0
+
+
+def weights_key(model_id: str, *paths: Path) -> str:
+    """Identity of a model's weights for the disk cache: id + each file's size and mtime, so a
+    replaced file never serves stale embeddings."""
+    h = hashlib.blake2b(model_id.encode(), digest_size=8)
+    for p in paths:
+        try:
+            st = Path(p).stat()
+            h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+        except OSError:
+            h.update(str(p).encode())
+    return f"{model_id}-{h.hexdigest()}"
+
+
+class PromptOnnxModel:
+    """PromptSegmenter over an encoder/decoder pair; subclasses give the layout."""
+
+    layout = ""
+    feeds_back_masks = False  # whether later clicks get the previous low-res logits
+
+    def __init__(self, model_id: str, encoder: Any, decoder: Any,
+                 cache: EmbeddingCache | None = None, weights_id: str | None = None) -> None:
+        self.model_id = model_id
+        self._enc = encoder
+        self._dec = decoder
+        self.cache = cache if cache is not None else SHARED
+        # the cache key: the id plus the weights' identity (disk entries outlive a process)
+        self.cache_id = weights_id or model_id
+        self._lock = threading.Lock()
+        self._embedding: Any = None
+        self._shape: tuple[int, int] = (0, 0)
+        self._last_logits: np.ndarray | None = None
+
+    # ----------------------------------------------------------------- embedding
+    def _encode(self, rgb: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def _decode(self, emb: Any, prompt: Prompt, h: int, w: int, last: np.ndarray | None) -> Decoded:
+        raise NotImplementedError
+
+    def embedding_for(self, rgb: np.ndarray, cancel: CancelToken | None = None) -> Any:
+        key = image_key(rgb)
+        emb = self.cache.get(self.cache_id, key)
+        if emb is None:
+            if cancel is not None:
+                cancel.check()
+            emb = self._encode(rgb)
+            self.cache.put(self.cache_id, key, emb)
+        return emb
+
+    def has_embedding(self, rgb: np.ndarray) -> bool:
+        """Whether set_image would be instant (memory or disk cache)."""
+        return self.cache.has(self.cache_id, image_key(rgb))
+
+    def prefetch(self, rgb: np.ndarray, cancel: CancelToken | None = None) -> None:
+        """Compute and cache the embedding of an image without making it current."""
+        self.embedding_for(rgb, cancel)
+
+    def set_image(self, rgb: np.ndarray, cancel: CancelToken | None = None,
+                  progress: ProgressFn | None = None) -> None:
+        report(progress, 0, 1, "image embedding")
+        emb = self.embedding_for(rgb, cancel)
+        with self._lock:
+            self._embedding = emb
+            self._shape = rgb.shape[:2]
+            self._last_logits = None
+        report(progress, 1, 1, "image embedding")
+
+    # ----------------------------------------------------------------- prompts
+    def predict(self, prompt: Prompt, cancel: CancelToken | None = None) -> PromptResult:
+        with self._lock:
+            emb, (h, w), last = self._embedding, self._shape, self._last_logits
+        if emb is None:
+            raise RuntimeError("set_image must be called before predict")
+        if prompt.is_empty:
+            return PromptResult(np.zeros((h, w), bool), 0.0)
+        if cancel is not None:
+            cancel.check()
+        use_prev = self.feeds_back_masks and prompt.prev_mask is not None and last is not None
+        out = self._decode(emb, prompt, h, w, last if use_prev else None)
+        k = choose_mask(out.scores, out.n_points, prompt.mask_choice)
+        logits = out.masks[k]
+        if logits.shape != (h, w):
+            logits = cv2.resize(logits, (w, h), interpolation=cv2.INTER_LINEAR)
+        low = None if out.low_res is None else out.low_res[k : k + 1].astype(np.float32)
+        with self._lock:
+            self._last_logits = low
+        score = float(out.scores[k]) if len(out.scores) else 1.0
+        return PromptResult(logits > 0.0, score, low, k, len(out.scores))
+
+
+def input_dtype(session: Any, name: str) -> type:
+    """numpy dtype a session expects for an input (exports differ: float32 or int64 sizes)."""
+    for i in session.get_inputs():
+        if i.name == name:
+            return np.int64 if "int64" in i.type else np.float32
+    return np.float32
+
+
+def run_named(session: Any, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(None, feeds)))
