@@ -190,11 +190,10 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.canvas)
         self._update_enabled()
         self.project_opened.emit(project)
-        records = project.images()
         last = prefs.value(self.settings, f"last_image/{project.root.resolve()}", 0, int)
-        if records:
-            ids = [r.id for r in records]
-            self.go_to_image(last if last in ids else ids[0])
+        first = last if last and project.has_image(last) else project.first_image_id()
+        if first is not None:
+            self.go_to_image(first)
         else:
             self._update_title()
         if not len(project.categories()) and not self.statusBar().currentMessage():
@@ -275,24 +274,23 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_undo_actions()
         self._show_properties()
-        ids = [r.id for r in self.images_panel.records]
-        self.status_bar.show_index(ids.index(rec.id) if rec.id in ids else None, len(ids))
+        self.status_bar.show_index(self.images_panel.position(rec.id), self.images_panel.count())
         self.status_bar.show_saved(True)
         if note:
             self.status(note, 8000)
         if not self.images_panel.list.hasFocus():
             self.canvas.setFocus()  # Enter / Esc / Space reach the canvas at once
         self.image_changed.emit(rec)
-        self._prefetch_next(ids)
+        self._prefetch_next()
         return True
 
-    def _prefetch_next(self, ids: list[int]) -> None:
+    def _prefetch_next(self) -> None:
         """Decode the next image in the list on the I/O pool, so 'next' is instant."""
-        if self.session is None or self._record is None or self._record.id not in ids:
+        if self.session is None or self._record is None or self.images_panel.position(self._record.id) is None:
             return
-        k = ids.index(self._record.id) + 1
-        if k < len(ids):
-            job = self.session.prefetch_job(self.session.project.image(ids[k]))
+        nxt = self.images_panel.neighbour(self._record.id, 1)
+        if nxt is not None:
+            job = self.session.prefetch_job(self.session.project.image(nxt))
             if job is not None:
                 self.io_worker.submit("prefetch", job, priority=-1)
 
@@ -326,13 +324,11 @@ class MainWindow(QMainWindow):
             self.canvas.fit()
 
     def step_image(self, delta: int) -> None:
-        ids = self.images_panel.visible_ids()
-        if not ids:
+        if not self.images_panel.count():
             return
-        cur = self._record.id if self._record is not None else None
-        k = ids.index(cur) + delta if cur in ids else 0
-        if 0 <= k < len(ids):
-            self.go_to_image(ids[k])
+        nxt = self.images_panel.neighbour(self._record.id if self._record is not None else None, delta)
+        if nxt is not None:
+            self.go_to_image(nxt)
         else:
             self.status("Last image" if delta > 0 else "First image")
 
@@ -340,8 +336,8 @@ class MainWindow(QMainWindow):
         if self.project is None or self._record is None:
             return
         self.project.set_status(self._record.id, status)
-        self._record = self.project.image(self._record.id)
-        self.images_panel.update_record(self._record)
+        previous, self._record = self._record, self.project.image(self._record.id)
+        self.images_panel.update_record(self._record, previous)
 
     # ================================================================ internals
     def _wire(self) -> None:
@@ -394,8 +390,8 @@ class MainWindow(QMainWindow):
         self._show_properties()
         self.status_bar.show_saved(True)
         if self._record is not None and self.project is not None and self._record.status in ("new", "prelabelled"):
-            self._record = self.project.image(self._record.id)
-            self.images_panel.update_record(self._record)
+            previous, self._record = self._record, self.project.image(self._record.id)
+            self.images_panel.update_record(self._record, previous)
         self.document_changed.emit(change)
 
     def _on_list_selection(self, ids: list[int]) -> None:
@@ -416,7 +412,7 @@ class MainWindow(QMainWindow):
         cats = self.project.categories()
         self.canvas.set_category_colors({c.id: c.color for c in cats})
         self.instances_panel.set_categories(cats)
-        self.images_panel.refresh()
+        self.images_panel.fill_categories()
 
     def _store_rewritten(self) -> None:
         """Category delete/merge changed instances in the store: re-read every open document."""
@@ -426,6 +422,7 @@ class MainWindow(QMainWindow):
             if self._record is None or key[:2] != (self._record.id, self._frame):
                 self.session.pages.pop(key).persister.detach()
         self._categories_changed()
+        self.images_panel.refresh()  # a category filter's images changed
         self.reload_document()
 
     def _update_undo_actions(self) -> None:
@@ -486,6 +483,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.worker.shutdown()
         self.io_worker.shutdown()
+        self.images_panel.shutdown()
         # Deliver the finished/cancelled notifications the threads queued before stopping,
         # so the workers report idle once the window is closed.
         QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall)

@@ -236,10 +236,19 @@ class Project:
         self.conn.execute("UPDATE images SET review_status=? WHERE id=?", (status, image_id))
 
     def counts_by_status(self) -> dict[str, int]:
-        counts = dict.fromkeys(STATUSES, 0)
-        for status, n in self.conn.execute("SELECT status, COUNT(*) FROM images GROUP BY status"):
-            counts[status] = n
-        return counts
+        return status_counts(self.conn)
+
+    def first_image_id(self) -> int | None:
+        row = self.conn.execute("SELECT MIN(id) FROM images").fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def next_image_id(self, image_id: int) -> int | None:
+        """The image after `image_id` in id order (an index look-up, whatever the project size)."""
+        row = self.conn.execute("SELECT MIN(id) FROM images WHERE id > ?", (image_id,)).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def has_image(self, image_id: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM images WHERE id=?", (image_id,)).fetchone() is not None
 
     # ----------------------------------------------------------------- categories
     def categories(self) -> CategorySet:
@@ -404,6 +413,14 @@ class Project:
     def attach(self, document: ImageDocument, mark_in_progress: bool = True) -> DocumentPersister:
         """Persist every change of `document` as it happens (one transaction per change)."""
         return DocumentPersister(self, document, mark_in_progress)
+
+
+def status_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Images per status (every status present, zeros included)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, n in conn.execute("SELECT status, COUNT(*) FROM images GROUP BY status"):
+        counts[status] = n
+    return counts
 
 
 def _instance_values(inst: Instance) -> tuple:

@@ -289,10 +289,8 @@ class AssistController(QObject):
         project, rec = self.window.project, self.window.current_image()
         if project is None or rec is None:
             return None
-        ids = [r.id for r in project.images()]
-        if rec.id not in ids or ids.index(rec.id) + 1 >= len(ids):
-            return None
-        return project.image_path(ids[ids.index(rec.id) + 1])
+        nxt = project.next_image_id(rec.id)
+        return None if nxt is None else project.image_path(nxt)
 
     def _prefetch_job(self, card, path, cancel, progress) -> None:
         model = self.host.model(card, LANE)
