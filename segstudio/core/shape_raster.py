@@ -3,8 +3,11 @@
 * pycocotools for polygons (COCO, CVAT/Datumaro and YOLO readers): drawn over the shape's box
   only, never the whole image.
 * PIL for LabelMe's shapes (`labelme.utils.shape_to_mask`): outline included, float vertices
-  as given; drawn on a full-size canvas (a shifted one would truncate negative coordinates
-  differently).  PIL is imported on first use (~25 ms).
+  as given; drawn at their true coordinates on an image-sized canvas, of which only each
+  shape's box is read back and cleared (`PilCanvas`: a shape costs its box, not the image).
+  PIL is imported on first use (~25 ms).
+* Polygons reaching far beyond the image are clipped first (`polygon_clip.tame_polygon`):
+  both rasterisers take C ints, and pycocotools segfaulted on a vertex at 1e12.
 * pixel centres inside, for rectangles and ellipses (rotated about their centre).
 """
 
@@ -15,6 +18,7 @@ import math
 import numpy as np
 
 from segstudio.core.masks import MaskPatch, Shape
+from segstudio.core.polygon_clip import far_window, tame_polygon, within
 
 LINE_WIDTH = 10  # LabelMe's shape_to_mask defaults
 POINT_RADIUS = 5
@@ -32,16 +36,17 @@ def rasterise(shape, image_shape: Shape) -> MaskPatch:
     rings = shape.rings()
     if kind == "polygon" and rule == "coco":
         return coco_polygon_patch([r.ravel().tolist() for r in rings], image_shape)
-    full = np.zeros(image_shape, bool)
+    canvas = PilCanvas(image_shape)
+    out = MaskPatch.empty(image_shape)
     for r in rings:
         if kind == "polygon":
-            full |= pil_polygon(r, image_shape)
+            out = out.union(pil_polygon(r, canvas))
         elif kind == "polyline":
-            full |= pil_line(r, image_shape)
+            out = out.union(pil_line(r, canvas))
         else:
             for x, y in r:
-                full |= pil_disc(x, y, POINT_RADIUS, image_shape)
-    return MaskPatch.from_full(full).tight()
+                out = out.union(pil_disc(x, y, POINT_RADIUS, canvas))
+    return out.tight()
 
 
 # ---------------------------------------------------------------------- pixel centres inside
@@ -104,10 +109,16 @@ def coco_window(polygons: list[list[float]], y0: int, x0: int, h: int, w: int) -
 def coco_polygon_patch(polygons: list[list[float]], image_shape: Shape) -> MaskPatch:
     """Flat polygons (their union) rasterised as pycocotools does, over their box only."""
     H, W = image_shape
-    polygons = [p for p in polygons if len(p) >= 2]
-    if not polygons:
+    rings = [np.asarray(p, np.float64).reshape(-1, 2) for p in polygons if len(p) >= 2]
+    if not all(np.isfinite(r).all() for r in rings):
+        raise ValueError("polygon coordinates must be finite numbers")
+    window = far_window(image_shape)
+    rings = [tame_polygon(r, image_shape) if len(r) >= 3 else r for r in rings]
+    rings = [r for r in rings if len(r) >= 3 or (len(r) and within(r, window))]
+    if not rings:
         return MaskPatch.empty(image_shape)
-    pts = np.concatenate([np.asarray(p, np.float64).reshape(-1, 2) for p in polygons])
+    polygons = [r.ravel().tolist() for r in rings]
+    pts = np.concatenate(rings)
     x0 = max(0, int(np.floor(pts[:, 0].min())) - 1)
     y0 = max(0, int(np.floor(pts[:, 1].min())) - 1)
     x1 = min(W, int(np.ceil(pts[:, 0].max())) + 2)
@@ -121,13 +132,42 @@ def coco_polygon_patch(polygons: list[list[float]], image_shape: Shape) -> MaskP
 
 
 # ---------------------------------------------------------------------- PIL (LabelMe)
-def _draw(image_shape: Shape, paint) -> np.ndarray:
-    from PIL import Image, ImageDraw
+MARGIN = 2  # px beyond a shape's coordinates that PIL may touch (outline, rounding)
 
-    h, w = image_shape
-    img = Image.new("L", (w, h), 0)
-    paint(ImageDraw.Draw(img))
-    return np.asarray(img, dtype=bool)
+
+class PilCanvas:
+    """One blank PIL canvas of the image's size, for many shapes (those of one file).
+
+    Each shape is drawn at its true coordinates, so its pixels are exactly LabelMe's (PIL's
+    float edge arithmetic is not translation-exact: on a shifted small canvas ~1 shape in 7,000
+    differed by a pixel), then only its bounding box is read back and cleared: a shape costs its
+    box, not the image (8000x8000: ~230 ms a shape on a fresh full-size canvas, ~1 ms here).
+    The canvas (one byte per pixel) is made on first use.  Coordinates must be tamed first
+    (finite, within `far_window`): PIL converts them to C ints."""
+
+    def __init__(self, image_shape: Shape) -> None:
+        self.shape = (int(image_shape[0]), int(image_shape[1]))
+        self._img = None
+        self._draw = None
+
+    def paint(self, paint, lo: tuple[float, float], hi: tuple[float, float], reach: float = 0) -> MaskPatch:
+        """`paint(ImageDraw)` drawn; the pixels within [lo - reach, hi + reach] as a patch."""
+        h, w = self.shape
+        m = reach + MARGIN
+        x0, y0 = max(0, math.floor(lo[0] - m)), max(0, math.floor(lo[1] - m))
+        x1, y1 = min(w, math.ceil(hi[0] + m) + 1), min(h, math.ceil(hi[1] + m) + 1)
+        if x1 <= x0 or y1 <= y0:
+            return MaskPatch.empty(self.shape)
+        if self._img is None:
+            from PIL import Image, ImageDraw
+
+            self._img = Image.new("L", (w, h), 0)
+            self._draw = ImageDraw.Draw(self._img)
+        paint(self._draw)
+        box = (x0, y0, x1, y1)
+        crop = np.asarray(self._img.crop(box), dtype=bool)
+        self._img.paste(0, box)
+        return MaskPatch(y0, x0, crop, self.shape).tight()
 
 
 def _xy(points) -> list[tuple[float, float]]:
@@ -135,25 +175,32 @@ def _xy(points) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in np.asarray(points, np.float64).reshape(-1, 2).tolist()]
 
 
-def pil_polygon(points, image_shape: Shape) -> np.ndarray:
+def _extent(xy) -> tuple[tuple[float, float], tuple[float, float]]:
+    xs, ys = [p[0] for p in xy], [p[1] for p in xy]
+    return (min(xs), min(ys)), (max(xs), max(ys))
+
+
+def pil_polygon(points, canvas: PilCanvas) -> MaskPatch:
     xy = _xy(points)
+    lo, hi = _extent(xy)
     if len(xy) >= 3:
-        return _draw(image_shape, lambda d: d.polygon(xy, outline=1, fill=1))
-    return _draw(image_shape, lambda d: d.line(xy, fill=1, width=1))  # degenerate: its outline
+        return canvas.paint(lambda d: d.polygon(xy, outline=1, fill=1), lo, hi)
+    return canvas.paint(lambda d: d.line(xy, fill=1, width=1), lo, hi)  # degenerate: its outline
 
 
-def pil_rectangle(points, image_shape: Shape) -> np.ndarray:
+def pil_rectangle(points, canvas: PilCanvas) -> MaskPatch:
     (x0, y0), (x1, y1) = _xy(points)[:2]
     # LabelMe passes the two corners as drawn; PIL wants them ordered (newer PIL refuses others)
     box = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
-    return _draw(image_shape, lambda d: d.rectangle(box, outline=1, fill=1))
+    return canvas.paint(lambda d: d.rectangle(box, outline=1, fill=1), box[:2], box[2:])
 
 
-def pil_disc(cx: float, cy: float, r: float, image_shape: Shape) -> np.ndarray:
+def pil_disc(cx: float, cy: float, r: float, canvas: PilCanvas) -> MaskPatch:
     box = [cx - r, cy - r, cx + r, cy + r]
-    return _draw(image_shape, lambda d: d.ellipse(box, outline=1, fill=1))
+    return canvas.paint(lambda d: d.ellipse(box, outline=1, fill=1), box[:2], box[2:])
 
 
-def pil_line(points, image_shape: Shape, width: int = LINE_WIDTH) -> np.ndarray:
+def pil_line(points, canvas: PilCanvas, width: int = LINE_WIDTH) -> MaskPatch:
     xy = _xy(points)
-    return _draw(image_shape, lambda d: d.line(xy, fill=1, width=width))
+    lo, hi = _extent(xy)
+    return canvas.paint(lambda d: d.line(xy, fill=1, width=width), lo, hi, reach=width / 2)

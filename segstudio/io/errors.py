@@ -62,6 +62,27 @@ def load_json(path: str | Path) -> Any:
         raise FormatError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
     except json.JSONDecodeError as e:
         raise FormatError(path, f"invalid JSON: {e.msg}", f"line {e.lineno} column {e.colno}") from None
+    except RecursionError:
+        raise FormatError(path, "invalid JSON: nested too deeply") from None
+
+
+def read_text(path: str | Path) -> str:
+    """A UTF-8 text file (class lists, label files); errors name the file and, for bytes that
+    are not UTF-8, the line."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise FormatError(path, "file not found") from None
+    except IsADirectoryError:
+        raise FormatError(path, "is a folder, expected a text file") from None
+    except OSError as e:
+        raise FormatError(path, f"cannot read ({e.strerror})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise FormatError(path, f"not UTF-8 text ({e.reason} at byte {e.start})", f"line {line}") from None
 
 
 _UNPARSED = object()
@@ -79,6 +100,24 @@ def _fast_loads(raw: bytes) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _UNPARSED
+
+
+MAX_DEPTH = 100  # nesting kept in instance attributes (they are written back as JSON)
+
+
+def check_depth(value: Any, file: str | Path, where: str, limit: int = MAX_DEPTH) -> Any:
+    """`value` unless its arrays/objects nest deeper than `limit` (then a FormatError): such a
+    value could not be written back as JSON (the encoder recurses)."""
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            raise FormatError(file, f"nested more than {limit} levels deep", where)
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return value
 
 
 _TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "true/false",

@@ -20,6 +20,9 @@ FORMAT_EXTENSIONS = {
 }
 
 
+MAX_SIDE = 2**31 - 1  # what decoders (and a 32-bit int) can address: larger is a damaged header
+
+
 class HeaderError(ValueError):
     """The bytes are not a readable header of a supported image format."""
 
@@ -65,9 +68,12 @@ def read_header(path: str | Path, data: bytes | None = None) -> ImageHeader:
         raise HeaderError(f"not a supported image (starts with {data[:8]!r})")
     try:
         w, h, *rest = _READERS[fmt](data, path)
-    except (struct.error, IndexError) as e:
+    except HeaderError:
+        raise
+    except (struct.error, IndexError, OverflowError, ValueError) as e:
+        # OverflowError/ValueError: a crafted offset no file can seek to
         raise HeaderError(f"truncated or damaged {fmt.upper()} header") from e
-    if w <= 0 or h <= 0:
+    if w <= 0 or h <= 0 or w > MAX_SIDE or h > MAX_SIDE:
         raise HeaderError(f"{fmt.upper()} header gives an invalid size {w}x{h}")
     orientation = rest[0] if rest and 1 <= rest[0] <= 8 else 1  # out-of-range values: ignored
     if orientation >= 5:  # transposed: the displayed image is the stored one turned a quarter

@@ -84,6 +84,8 @@ class PlanImage:
     fps: float | None = None
     ref: str = ""  # how the source names it, for messages
     embedded: bytes | None = None  # image file bytes carried by the annotation (LabelMe imageData)
+    source: Path | None = None  # the file declaring it (default: the import's source)
+    where: str = ""  # where in that file its size is declared, for messages
 
 
 @dataclass
@@ -125,22 +127,75 @@ def apply_plan(
         raise ValueError(f"unknown import mode {mode!r} (append or replace)")
     rep = plan.report
     rep.dry_run = dry_run
-    conn = project.conn
-    existing = dict(conn.execute("SELECT path, id FROM images"))
+    written: list[Path] = []  # images extracted for this import go with it if it fails
+    cols = plan.columns
+    try:
+        images, selected = _select_images(project, plan, dry_run, require_images, stem_match, written)
+        if cols is not None and (dry_run or mode == "replace"):
+            cols.resolve(rep)  # exact counts, and the images to replace, before anything is written
+        cats = project.categories()
+        cat_ids: dict[str, int] = {c.name: c.id for c in cats}
+        new_cats = [c for c in plan.categories if c.name not in cat_ids]
+        used = {inst.category for im, _, _ in images for inst in im.instances}
+        if cols is not None:
+            used |= cols.categories(selected)
+        for name in sorted(used - set(cat_ids) - {c.name for c in new_cats}):
+            new_cats.append(PlanCategory(name, ignore=is_ignore_name(name)))
+        rep.categories_added = [c.name for c in new_cats]
+        rep.images = len(images)
+        rep.images_matched = sum(1 for _, _, iid in images if iid is not None)
+        rep.images_added = rep.images - rep.images_matched
+        for im, _, _ in images:
+            for inst in im.instances:
+                rep.count(inst.category)
+        if cols is not None and cols.resolved:
+            cols.count(selected, rep)
+        if dry_run:
+            return rep
+        _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, progress, cancel,
+               selected)
+    except BaseException:
+        for p in written:
+            p.unlink(missing_ok=True)
+        raise
+    finally:
+        if cols is not None:
+            cols.close()
+    total = len(images)
+    report(progress, total, total, "done")
+    return rep
+
+
+def _select_images(project: Project, plan: ImportPlan, dry_run: bool, require_images: bool,
+                   stem_match: bool, written: list[Path]
+                   ) -> tuple[list[tuple[PlanImage, str, int | None]], list[bool]]:
+    """The plan images to import as (plan image, relative path, existing id or None), and per
+    plan image whether it is imported.  Images are matched by path, then (when the file named by
+    the source does not exist) by a unique file name in the project, then by a unique stem;
+    declared sizes are checked against the project's record or the image file."""
+    rep = plan.report
+    sizes = {p: (i, w, h) for p, i, w, h in project.conn.execute("SELECT path, id, width, height FROM images")}
+    existing = {p: v[0] for p, v in sizes.items()}
     by_name: dict[str, list[str]] = {}
     by_stem: dict[str, list[str]] = {}
     for p in existing:
         name = p.rsplit("/", 1)[-1]
         by_name.setdefault(name, []).append(p)
         by_stem.setdefault(name.rsplit(".", 1)[0], []).append(p)
-    images: list[tuple[PlanImage, str, int | None]] = []  # (plan image, rel path, existing id)
-    written: list[Path] = []
+    images: list[tuple[PlanImage, str, int | None]] = []
     rel_of = _RelPaths(project)
-    selected: list[bool] = []  # per plan image: imported?
+    selected: list[bool] = []
     for im in plan.images:
         selected.append(False)
-        if im.embedded is not None and not im.path.exists() and not dry_run:
-            im.path = _materialise(project, im, written)
+        checked = False
+        if im.embedded is not None and not im.path.exists():
+            problem = check_image_file(im, rep)  # before anything is written
+            if problem:
+                rep.skip(im.ref or str(im.path), problem)
+                continue
+            checked = True
+            if not dry_run:
+                im.path = _materialise(project, im, written)
         rel = rel_of(im.path)
         iid = existing.get(rel)
         if iid is None and im.embedded is None and not im.path.exists():
@@ -153,43 +208,53 @@ def apply_plan(
             elif require_images:
                 rep.skip(im.ref or str(im.path), "image file not found")
                 continue
+        if iid is not None:
+            _check_size(im, sizes[rel][1:], "the project's image", rep)
+        elif not checked:
+            problem = check_image_file(im, rep)
+            if problem:
+                rep.skip(im.ref or str(im.path), problem)
+                continue
         selected[-1] = True
         images.append((im, rel, iid))
-    cols = plan.columns
-    if cols is not None and (dry_run or mode == "replace"):
-        cols.resolve(rep)  # exact counts, and the images to replace, before anything is written
-    cats = project.categories()
-    cat_ids: dict[str, int] = {c.name: c.id for c in cats}
-    new_cats = [c for c in plan.categories if c.name not in cat_ids]
-    used = {inst.category for im, _, _ in images for inst in im.instances}
-    if cols is not None:
-        used |= cols.categories(selected)
-    for name in sorted(used - set(cat_ids) - {c.name for c in new_cats}):
-        new_cats.append(PlanCategory(name, ignore=is_ignore_name(name)))
-    rep.categories_added = [c.name for c in new_cats]
-    rep.images = len(images)
-    rep.images_matched = sum(1 for _, _, iid in images if iid is not None)
-    rep.images_added = rep.images - rep.images_matched
-    for im, _, _ in images:
-        for inst in im.instances:
-            rep.count(inst.category)
-    if cols is not None and cols.resolved:
-        cols.count(selected, rep)
-    if dry_run:
-        return rep
-    total = len(images)
+    return images, selected
+
+
+HEADER_BYTES = 4096  # enough for most headers; the reader fetches more from the file if needed
+
+
+def check_image_file(im: PlanImage, rep: ImportReport) -> str | None:
+    """For a still image the project does not hold yet: None when its file (or embedded bytes)
+    is missing or a readable image of the declared size; the reason to skip it when it is not
+    an image; a FormatError when the declared size is not the image's (its masks would not
+    fit it: a poisoned project)."""
+    from segstudio.io.image_header import HeaderError, read_header
+
+    if im.kind != "image":
+        return None
     try:
-        _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, progress, cancel,
-               selected)
-    except BaseException:
-        for p in written:  # images extracted for this import go with it
-            p.unlink(missing_ok=True)
-        raise
-    finally:
-        if cols is not None:
-            cols.close()
-    report(progress, total, total, "done")
-    return rep
+        try:
+            with open(im.path, "rb") as f:
+                head = read_header(im.path, f.read(HEADER_BYTES))
+        except (FileNotFoundError, NotADirectoryError):
+            if im.embedded is None:
+                return None
+            head = read_header(None, im.embedded)
+    except IsADirectoryError:
+        return "is a folder, not an image"
+    except (OSError, HeaderError, OverflowError) as e:
+        return f"not a readable image ({e})"
+    _check_size(im, (head.width, head.height), "the image file", rep)
+    return None
+
+
+def _check_size(im: PlanImage, actual: tuple[int, int], what: str, rep: ImportReport) -> None:
+    from segstudio.io.errors import FormatError
+
+    if (im.width, im.height) != tuple(actual):
+        raise FormatError(im.source or rep.source or None,
+                          f"declares {im.path.name} as {im.width}x{im.height}, but {what} "
+                          f"is {actual[0]}x{actual[1]}", im.where)
 
 
 class _RelPaths:

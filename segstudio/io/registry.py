@@ -247,6 +247,8 @@ def validate(
 ) -> ImportReport:
     """Read `path` fully (raising FormatError on the first malformed item) and report on it."""
     spec = get_format(fmt) if isinstance(fmt, str) else fmt
+    if spec.read_fn is None and spec.import_fn is not None:
+        return _validate_by_dry_run(spec, Path(path), options)
     plan = read(spec, path, options)
     rep = plan.report
     rep.validated = True
@@ -262,6 +264,25 @@ def validate(
     if spec.validate_fn is not None:
         for w in spec.validate_fn(Path(path), resolve_options(spec.all_import_options(), options)):
             rep.warn(w)
+    return rep
+
+
+def _validate_by_dry_run(spec: FormatSpec, path: Path, options: dict[str, Any] | None) -> ImportReport:
+    """Formats that import straight into a project (video formats): a dry run into a
+    throw-away project reads and checks everything and writes nothing."""
+    from segstudio.store.project import Project
+
+    if not path.exists():
+        raise FormatError(path, "not found")
+    opts = resolve_options(spec.all_import_options(), {"require_images": False, **(options or {})})
+    with tempfile.TemporaryDirectory(prefix="segstudio-validate-") as tmp:
+        project = Project.create(Path(tmp) / "project")
+        try:
+            rep = spec.import_fn(path, project, {**opts, "dry_run": True}, None, None)
+        finally:
+            project.close()
+    rep.validated = True
+    rep.source = str(path)
     return rep
 
 

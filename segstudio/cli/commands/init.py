@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from segstudio.cli.main import CliError
@@ -28,10 +29,30 @@ def run(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise CliError(f"{folder}: not a folder" if folder.exists() else f"{folder}: no such folder")
     root = args.project or folder
+    made_folder = not root.exists()
     try:
         project = Project.create(root)
     except ProjectError as e:
         raise CliError(str(e)) from None
+    try:
+        _fill(project, folder, root, args)
+    except BaseException:
+        _remove_project(root, made_folder)  # a failed init leaves no project behind
+        raise
+    return 0
+
+
+def _remove_project(root: Path, made_folder: bool) -> None:
+    from segstudio.store.project import DB_NAME
+
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (root / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
+    if made_folder:
+        with contextlib.suppress(OSError):
+            root.rmdir()  # only if empty
+
+
+def _fill(project: Project, folder: Path, root: Path, args: argparse.Namespace) -> None:
     with project:
         report = project.add_folder(folder)
         for name in args.category:
@@ -47,7 +68,6 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {path}: {why}")
             if len(report.skipped) > 50:
                 print(f"  ... and {len(report.skipped) - 50} more")
-    return 0
 
 
 def _add_videos(project: Project, videos: list[Path]) -> None:

@@ -9,11 +9,17 @@ verify with `coco_raster` and fall back to RLE (or report the loss) when not.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import cv2
 import numpy as np
 
 from segstudio.core.masks import MaskPatch
 from segstudio.core.shape_raster import coco_polygon_patch, coco_window
+from segstudio.io.coords import REACHES_OUTSIDE, finite, reaches_outside
+from segstudio.io.errors import FormatError
+from segstudio.io.reports import ImportReport
 
 
 def outline_polygons(patch: MaskPatch, holes: bool = False) -> tuple[list[list[float]], bool]:
@@ -48,8 +54,27 @@ def coco_raster(polygons: list[list[float]], y0: int, x0: int, h: int, w: int) -
 
 
 def polygons_to_patch(polygons: list[list[float]], image_shape: tuple[int, int]) -> MaskPatch:
-    """Rasterise COCO polygons the way pycocotools does, over their bounding box only."""
+    """Rasterise COCO polygons the way pycocotools does, over their bounding box only; far
+    polygons are clipped first (see `coco_polygon_patch`).  Readers check the coordinates
+    with the file and place first: `checked_polygons`."""
     return coco_polygon_patch(polygons, image_shape)
+
+
+def checked_polygons(seg: Any, file: str | Path, where: str, image_shape: tuple[int, int],
+                     rep: ImportReport | None = None, item: str = "") -> list[list[float]]:
+    """A COCO-style polygon list (`[[x0, y0, x1, y1, ...], ...]`) read from a file: numbers
+    only, finite (else a FormatError naming `where`), rings of fewer than 3 points dropped;
+    a shape reaching outside the image is reported in `rep` (the outside part is dropped)."""
+    if not isinstance(seg, list):
+        raise FormatError(file, "polygons must be arrays of numbers", where)
+    out = []
+    for k, ring in enumerate(seg):
+        pts = finite(ring, file, f"{where}[{k}]")
+        if len(pts) >= 6 and len(pts) % 2 == 0:
+            out.append(pts)
+    if rep is not None and any(reaches_outside(p.reshape(-1, 2), image_shape) for p in out):
+        rep.lose(REACHES_OUTSIDE, item or where)
+    return [p.tolist() for p in out]
 
 
 def fill_holes(patch: MaskPatch) -> MaskPatch:

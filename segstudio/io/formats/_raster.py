@@ -5,7 +5,9 @@ fill=1)`, `rectangle(outline=1, fill=1)`, circles and points as `ellipse(outline
 (radius: the distance to the second point; 5 px for points), lines and line strips as
 `line(width=10)`, all on the float vertices of the file.  PIL's rules for float vertices
 (truncation toward zero, its own edge and ellipse algorithms) are not OpenCV's, so the shapes are
-drawn with PIL itself (`segstudio.core.shape_raster`, which drawn shapes share).
+drawn with PIL itself (`segstudio.core.shape_raster`, which drawn shapes share), each shape
+over its box on one canvas per file (`Canvas`).  Coordinates are checked and tamed before they
+get here (`segstudio.io.coords`).
 """
 
 from __future__ import annotations
@@ -16,40 +18,44 @@ import math
 import cv2
 import numpy as np
 
+from segstudio.core.masks import MaskPatch
 from segstudio.core.shape_raster import (
     LINE_WIDTH,
     POINT_RADIUS,
+    PilCanvas,
     pil_disc,
     pil_line,
     pil_polygon,
     pil_rectangle,
 )
 
-
-def polygon(points, shape: tuple[int, int]) -> np.ndarray:
-    return pil_polygon(points, shape)
+Canvas = PilCanvas  # one per file: shapes are drawn on it and cost their box
 
 
-def rectangle(points, shape: tuple[int, int]) -> np.ndarray:
-    return pil_rectangle(points, shape)
+def polygon(points, canvas: PilCanvas) -> MaskPatch:
+    return pil_polygon(points, canvas)
 
 
-def circle(points, shape: tuple[int, int]) -> np.ndarray:
+def rectangle(points, canvas: PilCanvas) -> MaskPatch:
+    return pil_rectangle(points, canvas)
+
+
+def circle(points, canvas: PilCanvas) -> MaskPatch:
     (cx, cy), (px, py) = np.asarray(points, np.float64).reshape(-1, 2)[:2].tolist()
-    return disc(cx, cy, math.sqrt((cx - px) ** 2 + (cy - py) ** 2), shape)
+    return disc(cx, cy, math.sqrt((cx - px) ** 2 + (cy - py) ** 2), canvas)
 
 
-def disc(cx: float, cy: float, r: float, shape: tuple[int, int]) -> np.ndarray:
-    return pil_disc(cx, cy, r, shape)
+def disc(cx: float, cy: float, r: float, canvas: PilCanvas) -> MaskPatch:
+    return pil_disc(cx, cy, r, canvas)
 
 
-def point(points, shape: tuple[int, int], radius: float = POINT_RADIUS) -> np.ndarray:
+def point(points, canvas: PilCanvas, radius: float = POINT_RADIUS) -> MaskPatch:
     cx, cy = np.asarray(points, np.float64).reshape(-1, 2)[0].tolist()
-    return disc(cx, cy, radius, shape)
+    return disc(cx, cy, radius, canvas)
 
 
-def line(points, shape: tuple[int, int], width: int = LINE_WIDTH) -> np.ndarray:
-    return pil_line(points, shape, width)
+def line(points, canvas: PilCanvas, width: int = LINE_WIDTH) -> MaskPatch:
+    return pil_line(points, canvas, width)
 
 
 def png_b64(mask: np.ndarray) -> str:
@@ -59,13 +65,25 @@ def png_b64(mask: np.ndarray) -> str:
     return base64.b64encode(buf.tobytes()).decode("ascii")
 
 
-def png_b64_to_mask(text: str) -> np.ndarray:
-    """Decode a base64 PNG (any depth/channels) to a boolean mask; ValueError if unreadable."""
+def png_b64_to_mask(text: str, max_pixels: int) -> np.ndarray:
+    """Decode a base64 PNG (any depth/channels) to a boolean mask; ValueError if unreadable or
+    bigger than `max_pixels` (checked on the header, before anything is decoded)."""
+    from segstudio.io.image_header import HeaderError, read_header
+
     try:
         raw = base64.b64decode(text, validate=False)
     except (ValueError, TypeError) as e:
         raise ValueError(f"not base64 ({e})") from None
-    img = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED)
+    try:
+        head = read_header(None, raw)
+    except HeaderError as e:
+        raise ValueError(f"not a readable PNG image ({e})") from None
+    if head.pixels > max_pixels:
+        raise ValueError(f"a {head.width}x{head.height} bitmap is bigger than the image")
+    try:
+        img = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        img = None
     if img is None:
         raise ValueError("not a readable PNG image")
     if img.ndim == 3:

@@ -24,9 +24,17 @@ from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import parallel
 from segstudio.io import rle_batch as rb
 from segstudio.io.coco_blocks import import_block
-from segstudio.io.errors import FormatError, JsonReader, gc_paused, load_json, type_name
+from segstudio.io.coords import check_image_size
+from segstudio.io.errors import (
+    FormatError,
+    JsonReader,
+    check_depth,
+    gc_paused,
+    load_json,
+    type_name,
+)
 from segstudio.io.formats._coco_export import export
-from segstudio.io.formats._polygons import polygons_to_patch
+from segstudio.io.formats._polygons import checked_polygons, polygons_to_patch
 from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance, resolve_inside
 from segstudio.io.plan_columns import InstanceColumns, PatchBlock
 from segstudio.io.registry import FormatSpec, Option
@@ -97,6 +105,8 @@ def _read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelT
     cat_name: dict[int, str] = {}
     for c in cats_r:
         cid = c.get("id", int)
+        if cid in cat_name:
+            raise FormatError(src, f"duplicate category id {cid}", c.child_path("id"))
         name = str(c.get("name", str)).strip()
         if not name:
             raise FormatError(src, "empty category name", c.child_path("name"))
@@ -112,13 +122,12 @@ def _read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelT
     for r, fname in zip(images_r, file_names):
         iid = r.get("id", int)
         w, h = r.get("width", int), r.get("height", int)
-        if w <= 0 or h <= 0:
-            raise FormatError(src, f"image size {w}x{h} is not positive", r.path)
+        check_image_size(w, h, src, r.path)
         if iid in by_id:
             raise FormatError(src, f"duplicate image id {iid}", r.child_path("id"))
         path = resolve_inside(root, fname, src, r.child_path("file_name")) if options.get(
             "confine_paths") else root / fname
-        im = PlanImage(path, w, h, split=split, ref=fname)
+        im = PlanImage(path, w, h, split=split, ref=fname, source=src, where=r.path)
         by_id[iid] = im
         plan.images.append(im)
     report(progress, 0, len(anns), "reading annotations")
@@ -153,14 +162,17 @@ def _read_fast(src, anns, by_id, cat_name, plan) -> bool:
     blocks, close = _patch_blocks(src, counts, H, W, workers)  # the workers start now
     try:
         names = [cat_name[a["category_id"]] for a in anns]
-    except (KeyError, TypeError):
+        score = [a.get("score") for a in anns]
+        if not all(v is None or type(v) is float or type(v) is int for v in score):
+            raise TypeError("a score that is not a number")
+        attributes = [_attributes_json(x) if x else "{}" for x in (a.get("attributes") for a in anns)]
+    except (KeyError, TypeError, RecursionError):
         close()
-        return False
+        return False  # the general reader names the place
     cols = InstanceColumns(
         image=image, category=names,
         crowd=[1 if a.get("iscrowd", 0) else 0 for a in anns],
-        score=[a.get("score") for a in anns],
-        attributes=[_attributes_json(x) if x else "{}" for x in (a.get("attributes") for a in anns)],
+        score=score, attributes=attributes,
         blocks=blocks, close=close,
         where=lambda k: f"annotations[{k}] (image {images[image[k]].ref})",
     )
@@ -168,6 +180,11 @@ def _read_fast(src, anns, by_id, cat_name, plan) -> bool:
         cols.resolve(plan.report)  # small: done now, errors raised by the reader as usual
     plan.columns = cols
     return True
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _attributes_json(attrs) -> str:
@@ -219,16 +236,20 @@ def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:
             image_id, cat_id, seg = a["image_id"], a["category_id"], a.get("segmentation")
         except KeyError as e:
             raise FormatError(src, f"missing required key {e.args[0]!r}", where) from None
-        im = by_id.get(image_id)
+        im = by_id.get(image_id) if type(image_id) is int else None
         if im is None:
-            raise FormatError(src, f"image_id {image_id!r} is not in 'images'", f"{where}.image_id")
-        name = cat_name.get(cat_id)
+            raise FormatError(src, f"image_id {_short(image_id)} is not in 'images'", f"{where}.image_id")
+        name = cat_name.get(cat_id) if type(cat_id) is int else None
         if name is None:
-            raise FormatError(src, f"category_id {cat_id!r} is not in 'categories'", f"{where}.category_id")
-        inst = PlanInstance(name, crowd=bool(a.get("iscrowd", 0)), score=a.get("score"))
+            raise FormatError(src, f"category_id {_short(cat_id)} is not in 'categories'",
+                              f"{where}.category_id")
+        score = a.get("score")
+        if score is not None and type(score) is not float and type(score) is not int:
+            raise FormatError(src, f"score must be a number, found {type_name(score)}", f"{where}.score")
+        inst = PlanInstance(name, crowd=bool(a.get("iscrowd", 0)), score=score)
         attrs = a.get("attributes")
         if type(attrs) is dict and attrs:
-            inst.attributes = attrs
+            inst.attributes = check_depth(attrs, src, f"{where}.attributes")
         if type(seg) is dict:
             counts, size = seg.get("counts"), seg.get("size")
             if type(size) is not list or size != [im.height, im.width]:
@@ -238,8 +259,9 @@ def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:
                 comp_idx.append(len(owners))
                 comp_str.append(counts)
             elif type(counts) is list:
-                if not all(type(v) is int and v >= 0 for v in counts):
-                    raise FormatError(src, "uncompressed RLE counts must be non-negative integers",
+                n = im.height * im.width
+                if not all(type(v) is int and 0 <= v <= n for v in counts):
+                    raise FormatError(src, f"uncompressed RLE counts must be integers in 0..{n}",
                                       f"{where}.segmentation.counts")
                 list_idx.append(len(owners))
                 list_counts.append(counts)
@@ -278,11 +300,8 @@ def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:
         for j, oi in enumerate(idx):
             owners[oi][1].rle = PatchRle(y0[j], x0[j], h[j], w[j], strings[j], ar[j])
     for k, im, inst, seg in slow:
-        try:
-            polys = [[float(v) for v in p] for p in seg]
-        except (TypeError, ValueError):
-            raise FormatError(src, "polygons must be arrays of numbers", f"annotations[{k}].segmentation") from None
-        polys = [p for p in polys if len(p) >= 6 and len(p) % 2 == 0]
+        where = f"annotations[{k}].segmentation"
+        polys = checked_polygons(seg, src, where, (im.height, im.width), rep, f"{where} (image {im.ref})")
         if not polys:
             raise FormatError(src, "no polygon with at least 3 points", f"annotations[{k}].segmentation")
         inst.mask = polygons_to_patch(polys, (im.height, im.width))

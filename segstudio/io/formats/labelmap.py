@@ -18,7 +18,7 @@ import numpy as np
 
 from segstudio.core.tasks import CancelToken, ProgressFn
 from segstudio.io.atomic import StagedOutput
-from segstudio.io.errors import FormatError
+from segstudio.io.errors import FormatError, read_text
 from segstudio.io.exporting import (
     category_names,
     export_images,
@@ -80,13 +80,14 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     names = ["background"]
     cls_file = src / "classes.txt"
     if cls_file.is_file():
-        names = [ln.strip() for ln in cls_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        names = [ln.strip() for ln in read_text(cls_file).splitlines() if ln.strip()]
     plan = ImportPlan(ImportReport("labelmap"))
     img_dir = Path(options.get("images") or src / "images")
     for stem, sem, ins, path in paired_maps(sem_dir, ins_dir, img_dir, ".png", "semantic map",
                                             single_channel=True, cancel=cancel, progress=progress):
         h, w = (ins if ins is not None else sem).shape
-        im = PlanImage(path, w, h, ref=stem)
+        map_file = (ins_dir if ins is not None else sem_dir) / f"{stem}.png"
+        im = PlanImage(path, w, h, ref=stem, source=map_file)
         if ins is not None:
             for _, patch in split_ids(ins):
                 cid = majority(sem, patch, ignore=(0,)) if sem is not None else None

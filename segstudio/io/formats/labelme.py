@@ -22,6 +22,15 @@ from segstudio.core.geometry import mask_to_polygons, polygons_to_mask
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput, write_files_atomically
+from segstudio.io.coords import (
+    REACHES_OUTSIDE,
+    check_image_size,
+    far_window,
+    finite,
+    reaches_outside,
+    tame_polygon,
+    within,
+)
 from segstudio.io.errors import FormatError, JsonReader, load_json
 from segstudio.io.exporting import category_names, iter_images, place_image
 from segstudio.io.formats import _raster
@@ -78,19 +87,16 @@ def _read_one(f: Path, data, root: Path, plan: ImportPlan, options: dict) -> Non
     embedded = None
     image_data = r.get("imageData", str, default=None)
     if not path.exists() and image_data:
-        try:
-            embedded = base64.b64decode(image_data)
-        except ValueError:
-            raise FormatError(f, "imageData is not valid base64", "imageData") from None
+        embedded = _embedded_image(f, image_data)
     if h is None or w is None:
         h, w = _size_from_image(f, path, embedded)
-    if h <= 0 or w <= 0:
-        raise FormatError(f, f"image size {w}x{h} is not positive", "imageHeight")
+    check_image_size(w, h, f, "imageWidth")
     shape = (h, w)
-    im = PlanImage(path, w, h, ref=f.name, embedded=embedded)
+    im = PlanImage(path, w, h, ref=f.name, embedded=embedded, source=f, where="imageHeight/imageWidth")
     if r.get("flags", dict, default={}):
         rep.lose("image-level flags not kept (the project has no place for them)", f.name)
     groups: dict[tuple, PlanInstance] = {}
+    canvas = _raster.Canvas(shape)
     for s in r.items("shapes"):
         label = s.get("label", str).strip()
         if not label:
@@ -99,16 +105,11 @@ def _read_one(f: Path, data, root: Path, plan: ImportPlan, options: dict) -> Non
         if stype not in SHAPE_TYPES:
             rep.skip(f"{f.name} {s.path}", f"unsupported shape_type {stype!r}")
             continue
-        points = s.get("points", list)
-        try:
-            pts = np.asarray(points, np.float64).reshape(-1, 2)
-        except (TypeError, ValueError):
-            raise FormatError(f, "points must be [[x, y], ...] numbers", s.child_path("points")) from None
-        mask = _shape_mask(f, s, stype, pts, shape, rep)
-        if mask is None or not mask.any():
+        pts = finite(s.get("points", list), f, s.child_path("points"), columns=2)
+        patch = _shape_patch(f, s, stype, pts, canvas, rep)
+        if patch.is_empty:
             rep.skip(f"{f.name} {s.path} ({label})", "shape covers no pixel")
             continue
-        patch = MaskPatch.from_full(mask)
         attrs = {}
         if s.get("flags", dict, default={}):
             attrs["flags"] = s.get("flags", dict)
@@ -131,33 +132,78 @@ def _read_one(f: Path, data, root: Path, plan: ImportPlan, options: dict) -> Non
     plan.images.append(im)
 
 
-def _shape_mask(f, s: JsonReader, stype: str, pts: np.ndarray, shape, rep) -> np.ndarray | None:
+def _embedded_image(f: Path, text: str) -> bytes:
+    """The bytes of `imageData`: strict base64 of a supported image (a shell script or an empty
+    decode would otherwise become a project image)."""
+    from segstudio.io.image_header import HeaderError, read_header
+
+    try:
+        raw = base64.b64decode("".join(text.split()), validate=True)
+    except ValueError:
+        raise FormatError(f, "imageData is not valid base64", "imageData") from None
+    try:
+        read_header(None, raw)
+    except HeaderError as e:
+        raise FormatError(f, f"imageData is not an image ({e})", "imageData") from None
+    return raw
+
+
+_NEED = {"polygon": 3, "rectangle": 2, "circle": 2, "point": 1, "line": 2, "linestrip": 2, "mask": 2}
+
+
+def _shape_patch(f, s: JsonReader, stype: str, pts: np.ndarray, canvas: _raster.Canvas,
+                 rep) -> MaskPatch:
     n = len(pts)
-    need = {"polygon": 3, "rectangle": 2, "circle": 2, "point": 1, "line": 2, "linestrip": 2, "mask": 2}
-    if n < need[stype]:
-        raise FormatError(f, f"a {stype} needs at least {need[stype]} points, found {n}", s.child_path("points"))
+    where = s.child_path("points")
+    if n < _NEED[stype]:
+        raise FormatError(f, f"a {stype} needs at least {_NEED[stype]} points, found {n}", where)
+    shape = canvas.shape
     if stype == "polygon":
-        return _raster.polygon(pts, shape)
+        pts = tame_polygon(pts, shape)  # far vertices clipped: PIL takes C ints
+        if len(pts) < 3:
+            return MaskPatch.empty(shape)
+    elif stype == "rectangle":
+        x0, y0, x1, y1 = far_window(shape)
+        pts = np.clip(pts[:2], (x0, y0), (x1, y1))  # the part inside the image is unchanged
+    elif stype in ("circle", "line", "linestrip"):
+        reach = pts if stype != "circle" else _circle_box(pts)
+        if not within(reach, far_window(shape)):
+            raise FormatError(f, f"a {stype} reaching more than one image size beyond the "
+                              f"{shape[1]}x{shape[0]} image", where)
+    if stype != "mask" and reaches_outside(pts if stype != "circle" else _circle_box(pts), shape):
+        rep.lose(REACHES_OUTSIDE, f"{f.name} {s.path}")
+    if stype == "polygon":
+        return _raster.polygon(pts, canvas)
     if stype == "rectangle":
-        return _raster.rectangle(pts, shape)
+        return _raster.rectangle(pts, canvas)
     if stype == "circle":
-        return _raster.circle(pts, shape)
+        return _raster.circle(pts, canvas)
     if stype == "point":
         rep.lose("points drawn as discs of radius 5 px", f"{f.name} {s.path}")
-        return _raster.point(pts, shape)
+        if not within(pts[:1], far_window(shape)):
+            return MaskPatch.empty(shape)
+        return _raster.point(pts, canvas)
     if stype in ("line", "linestrip"):
         rep.lose("lines drawn 10 px wide", f"{f.name} {s.path}")
-        return _raster.line(pts, shape)
+        return _raster.line(pts, canvas)
     # mask: a PNG of the box from points[0] to points[1] inclusive
     b64 = s.get("mask", str, default="")
     if not b64:
         raise FormatError(f, "a mask shape without mask data", s.child_path("mask"))
     try:
-        crop = _raster.png_b64_to_mask(b64)
+        crop = _raster.png_b64_to_mask(b64, max_pixels=shape[0] * shape[1])
     except ValueError as e:
         raise FormatError(f, f"mask data: {e}", s.child_path("mask")) from None
+    if not within(pts[:1], far_window(shape)):
+        return MaskPatch.empty(shape)
     x0, y0 = int(pts[0, 0]), int(pts[0, 1])
-    return MaskPatch.from_window(crop, y0, x0, shape).to_full()
+    return MaskPatch.from_window(crop, y0, x0, shape)
+
+
+def _circle_box(pts: np.ndarray) -> np.ndarray:
+    (cx, cy), (px, py) = pts[:2]
+    r = float(np.hypot(cx - px, cy - py))
+    return np.array([[cx - r, cy - r], [cx + r, cy + r]])
 
 
 def _size_from_image(f: Path, path: Path, embedded: bytes | None) -> tuple[int, int]:
@@ -234,7 +280,7 @@ def _document(rec, img: Path, ref_img: Path, target: Path, instances, names, opt
         if any(p.holes for p in parts):
             rep.lose("holes dropped (LabelMe polygons cannot have holes)", f"{rec.name} #{inst.id}")
         exact = polygons_to_mask([type(p)(p.exterior) for p in parts], m.image_shape)
-        if not (exact == _raster_parts(parts, m.image_shape)).all():
+        if not (exact == _raster_parts(parts, m.image_shape).to_full()).all():
             rep.lose("boundary pixels changed by polygon conversion", f"{rec.name} #{inst.id}")
         gid = inst.id if len(parts) > 1 else None
         for p in parts:
@@ -248,10 +294,11 @@ def _document(rec, img: Path, ref_img: Path, target: Path, instances, names, opt
             "imageData": image_data, "imageHeight": rec.height, "imageWidth": rec.width}
 
 
-def _raster_parts(parts, shape) -> np.ndarray:
-    out = np.zeros(shape, bool)
+def _raster_parts(parts, shape) -> MaskPatch:
+    canvas = _raster.Canvas(shape)
+    out = MaskPatch.empty(shape)
     for p in parts:
-        out |= _raster.polygon(p.exterior, shape)
+        out = out.union(_raster.polygon(p.exterior, canvas))
     return out
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from segstudio.core.tasks import CancelToken, ProgressFn
 from segstudio.io.atomic import StagedOutput
-from segstudio.io.errors import FormatError
+from segstudio.io.errors import FormatError, read_text
 from segstudio.io.exporting import (
     category_names,
     export_images,
@@ -39,7 +39,7 @@ def _class_names(root: Path) -> tuple[list[str], bool]:
     for name in ("class_names.txt", "labels.txt", "classes.txt"):
         f = root / name
         if f.is_file():
-            names = [ln.strip() for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            names = [ln.strip() for ln in read_text(f).splitlines() if ln.strip()]
             if names and names[0] == "__ignore__":  # labelme's labels.txt: index -1
                 names = names[1:]
             return names, True
@@ -52,7 +52,7 @@ def _splits(root: Path) -> dict[str, str]:
     for split in ("train", "val", "test"):
         f = sets / f"{split}.txt"
         if f.is_file():
-            for ln in f.read_text(encoding="utf-8").split():
+            for ln in read_text(f).split():
                 out[ln.strip()] = split
     return out
 
@@ -75,7 +75,8 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     for stem, cls_map, obj_map, path in paired_maps(cls_dir, obj_dir, img_dir, ".jpg", "class map",
                                                     cancel=cancel, progress=progress):
         h, w = (cls_map if cls_map is not None else obj_map).shape
-        im = PlanImage(path, w, h, split=splits.get(stem), ref=stem)
+        map_file = (cls_dir if cls_map is not None else obj_dir) / f"{stem}.png"
+        im = PlanImage(path, w, h, split=splits.get(stem), ref=stem, source=map_file)
         if obj_map is not None:
             for value, patch in split_ids(obj_map, ignore=(0, 255)):
                 cid = majority(cls_map, patch) if cls_map is not None else None

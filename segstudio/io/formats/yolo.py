@@ -11,6 +11,7 @@ become rectangles, reported.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import yaml
 
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput
-from segstudio.io.errors import FormatError
+from segstudio.io.errors import FormatError, read_text
 from segstudio.io.exporting import (
     category_names,
     export_images,
@@ -50,17 +51,37 @@ def _load_yaml(path: Path) -> dict:
     return data
 
 
+MAX_CLASSES = 65536  # label maps hold 16-bit class indices
+MAX_NAME = 1000  # characters in a class name
+
+
 def _names(yml: Path, data: dict) -> list[str]:
     names = data.get("names")
     if isinstance(names, list):
-        return [str(n) for n in names]
+        if len(names) > MAX_CLASSES:
+            raise FormatError(yml, f"{len(names):,} names: more than {MAX_CLASSES:,} classes", "names")
+        return [_name(yml, n, f"names[{k}]") for k, n in enumerate(names)]
     if isinstance(names, dict):
-        try:
-            idx = {int(k): str(v) for k, v in names.items()}
-        except ValueError:
-            raise FormatError(yml, "names keys must be class indices", "names") from None
+        idx = {}
+        for k, v in names.items():
+            try:
+                i = int(k)
+            except (TypeError, ValueError):
+                raise FormatError(yml, "names keys must be class indices", "names") from None
+            if not 0 <= i < MAX_CLASSES:
+                raise FormatError(yml, f"class index {i} is not in 0..{MAX_CLASSES - 1}", f"names.{k}")
+            idx[i] = _name(yml, v, f"names.{k}")
         return [idx.get(i, f"class{i}") for i in range(max(idx, default=-1) + 1)]
     raise FormatError(yml, "missing 'names' (list or {index: name})", "names")
+
+
+def _name(yml: Path, value, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise FormatError(yml, f"a class name must be text, found {type(value).__name__}", where)
+    name = str(value)
+    if len(name) > MAX_NAME:
+        raise FormatError(yml, f"a class name of {len(name):,} characters (at most {MAX_NAME})", where)
+    return name
 
 
 def _split_images(yml: Path, data: dict, rep) -> dict[str, list[Path]]:
@@ -113,6 +134,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     total = sum(len(v) for v in splits.values())
     done = 0
     from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.io.images import DEFAULT_MAX_PIXELS
 
     for split, images in splits.items():
         for img in images:
@@ -128,8 +150,12 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
             except (OSError, HeaderError) as e:
                 plan.report.skip(str(img), f"unreadable image ({e})")
                 continue
-            im = PlanImage(img, hdr.width, hdr.height, split=split, ref=img.name)
+            if hdr.pixels > DEFAULT_MAX_PIXELS:
+                plan.report.skip(str(img), f"{hdr.width}x{hdr.height} is more than the "
+                                 f"{DEFAULT_MAX_PIXELS:,} pixels SegStudio opens")
+                continue
             lbl = label_path(img)
+            im = PlanImage(img, hdr.width, hdr.height, split=split, ref=img.name, source=lbl)
             if lbl.is_file():
                 _read_label(lbl, im, names, plan)
             plan.images.append(im)
@@ -138,7 +164,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
 
 def _read_label(lbl: Path, im: PlanImage, names: list[str], plan: ImportPlan) -> None:
     W, H = im.width, im.height
-    for n, line in enumerate(lbl.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(read_text(lbl).splitlines(), 1):
         fields = line.split()
         if not fields:
             continue
@@ -147,6 +173,8 @@ def _read_label(lbl: Path, im: PlanImage, names: list[str], plan: ImportPlan) ->
             vals = [float(v) for v in fields[1:]]
         except ValueError:
             raise FormatError(lbl, "expected 'class x1 y1 x2 y2 ...' numbers", f"line {n}") from None
+        if not all(math.isfinite(v) for v in vals):
+            raise FormatError(lbl, "coordinates must be finite numbers (found nan or inf)", f"line {n}")
         if not 0 <= cls < len(names):
             raise FormatError(lbl, f"class {cls} is not in data.yaml names (0..{len(names) - 1})", f"line {n}")
         if len(vals) == 4:

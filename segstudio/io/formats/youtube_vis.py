@@ -25,7 +25,9 @@ from pathlib import Path
 from segstudio.core import rle as core_rle
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io import rle_batch as rb
 from segstudio.io.atomic import atomic_file
+from segstudio.io.coords import check_image_size
 from segstudio.io.errors import FormatError, JsonReader, load_json
 from segstudio.io.image_header import HeaderError, read_header
 from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance, apply_plan
@@ -34,6 +36,7 @@ from segstudio.io.reports import ExportReport, ImportReport
 from segstudio.store.project import ImageRecord, Project
 
 VIDEO_KINDS = ("video", "frames")
+MAX_FRAMES = 10_000_000  # ~4 days at 30 fps: beyond it a "length" is not a video's
 
 
 # --------------------------------------------------------------------------- shared: export side
@@ -149,30 +152,32 @@ def apply_with_tracks(
     return rep
 
 
-def segmentation_patch(src: Path, seg, shape: tuple[int, int], where: str) -> MaskPatch:
-    """A COCO segmentation (compressed/uncompressed RLE or polygons) as a patch."""
+def segmentation_patch(src: Path, seg, shape: tuple[int, int], where: str,
+                       rep: ImportReport | None = None) -> MaskPatch:
+    """A COCO segmentation (compressed/uncompressed RLE or polygons) as a patch; strings are
+    checked as strictly as the COCO reader checks them (a truncated string is an error)."""
     if isinstance(seg, dict):
         size = seg.get("size")
         if size != [shape[0], shape[1]]:
             raise FormatError(src, f"RLE size {size} differs from the video size {list(shape)}", where)
         counts = seg.get("counts")
-        if not isinstance(counts, (str, list)):
-            raise FormatError(src, "RLE counts must be a string or an array", where)
+        if isinstance(counts, list) and all(type(v) is int and 0 <= v <= shape[0] * shape[1] for v in counts):
+            counts = rb.encode_strings(rb.from_lists([counts]))[0]  # one path for both forms
+        elif not isinstance(counts, str):
+            raise FormatError(src, "RLE counts must be a string or an array of non-negative integers",
+                              f"{where}.counts")
         try:
-            full = core_rle.decode(seg)
-        except Exception as e:  # pycocotools raises plain errors on bad strings
-            raise FormatError(src, f"invalid RLE ({e})", where) from None
-        if full.shape != shape:
-            raise FormatError(src, "RLE counts do not cover the frame", where)
-        return MaskPatch.from_full(full)
+            boxes, strings = rb.image_strings_to_patches([counts], [shape[0]], [shape[1]])
+        except rb.RleStringError as e:
+            raise FormatError(src, str(e), f"{where}.counts") from None
+        if not int(boxes.area[0]):  # decoded over its box only, never the whole frame
+            return MaskPatch.empty(shape)
+        return core_rle.decode_patch({"size": [int(boxes.h[0]), int(boxes.w[0])], "counts": strings[0]},
+                                     int(boxes.y0[0]), int(boxes.x0[0]), shape)
     if isinstance(seg, list):
-        from segstudio.io.formats._polygons import polygons_to_patch
+        from segstudio.io.formats._polygons import checked_polygons, polygons_to_patch
 
-        try:
-            polys = [[float(v) for v in p] for p in seg]
-        except (TypeError, ValueError):
-            raise FormatError(src, "polygons must be arrays of numbers", where) from None
-        return polygons_to_patch([p for p in polys if len(p) >= 6], shape)
+        return polygons_to_patch(checked_polygons(seg, src, where, shape, rep), shape)
     raise FormatError(src, "a segmentation must be RLE, polygons or null", where)
 
 
@@ -193,8 +198,11 @@ def _video_plan(src: Path, v: JsonReader, root: Path, rep: ImportReport) -> tupl
     """The project item for a video entry and, for frames on disk, file name -> frame index
     (otherwise the caller's own frame numbers hold)."""
     w, h = v.get("width", int), v.get("height", int)
-    names = [n.value for n in v.items("file_names")] if v.has("file_names") else []
+    check_image_size(w, h, src, v.path)
+    names = [n.expect(str) for n in v.items("file_names")] if v.has("file_names") else []
     length = v.get("length", int, default=len(names))
+    if not 0 <= length <= MAX_FRAMES:
+        raise FormatError(src, f"length {length} is not a frame count (0..{MAX_FRAMES:,})", v.child_path("length"))
     ref = str(v.get("name", str, default="") or (names[0].rsplit("/", 1)[0] if names else v.path))
     if v.has("segstudio_video"):
         vp = root / v.get("segstudio_video", str)
@@ -240,7 +248,7 @@ def read_ytvis(src: Path, options: dict, progress=None, cancel=None):
     plan = ImportPlan(ImportReport("youtube-vis"))
     cat_name = _categories(src, top, plan)
     videos_r = top.items("videos")
-    names = [n.value for v in videos_r if v.has("file_names") for n in v.items("file_names")[:1]]
+    names = [n.expect(str) for v in videos_r if v.has("file_names") for n in v.items("file_names")[:1]]
     root = _images_root(src, names, options.get("images_root"))
     videos: dict[int, tuple[PlanImage, list[str], dict[str, int]]] = {}
     for v in videos_r:
@@ -248,7 +256,7 @@ def read_ytvis(src: Path, options: dict, progress=None, cancel=None):
         if vid in videos:
             raise FormatError(src, f"duplicate video id {vid}", v.child_path("id"))
         im, index = _video_plan(src, v, root, plan.report)
-        file_names = [n.value for n in v.items("file_names")] if v.has("file_names") else []
+        file_names = [n.expect(str) for n in v.items("file_names")] if v.has("file_names") else []
         videos[vid] = (im, file_names, index)
         plan.images.append(im)
     tracks: dict[int, tuple[str, str | None]] = {}
@@ -272,7 +280,7 @@ def read_ytvis(src: Path, options: dict, progress=None, cancel=None):
             if frame >= im.frame_count:
                 raise FormatError(src, f"frame {i} is beyond the video's {im.frame_count} frames",
                                   f"{segs.path}[{i}]")
-            mask = segmentation_patch(src, s, (im.height, im.width), f"{segs.path}[{i}]")
+            mask = segmentation_patch(src, s, (im.height, im.width), f"{segs.path}[{i}]", plan.report)
             if mask.is_empty:
                 continue
             inst = PlanInstance(cat, mask=mask, crowd=bool(a.get("iscrowd", int, default=0)),
@@ -443,7 +451,7 @@ def import_coco_video(src: Path, project, options: dict, progress, cancel) -> Im
         if cid not in cat_name:
             raise FormatError(src, f"category_id {cid} is not in 'categories'", a.child_path("category_id"))
         mask = segmentation_patch(src, a.value.get("segmentation"), (im.height, im.width),
-                                  a.child_path("segmentation"))
+                                  a.child_path("segmentation"), plan.report)
         if mask.is_empty:
             plan.report.skip(a.path, "empty mask")
             continue

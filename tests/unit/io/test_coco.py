@@ -3,6 +3,7 @@
 import json
 import sqlite3
 
+import cv2
 import numpy as np
 import pytest
 from pycocotools.coco import COCO
@@ -81,7 +82,7 @@ def test_polygon_mode_reports_exactly_the_holes(project, tmp_path):
 
 
 def test_import_polygons_rle_crowd_and_category_mapping(tmp_path):
-    (tmp_path / "a.png").write_bytes(b"")  # only existence matters for COCO
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((10, 12), np.uint8))
     m = np.zeros((10, 12), bool)
     m[2:5, 3:9] = True
     from segstudio.core import rle
