@@ -20,6 +20,7 @@ class AssistFeature:
         self.picker = ModelPicker()
         self.dock = window.add_dock(self.picker, "AI Assist", Qt.DockWidgetArea.RightDockWidgetArea, "dock_assist")
         self.dialog: BatchPrelabelDialog | None = None
+        self.get_models_dialog = None
         c, p = self.controller, self.picker
         p.set_cards(c.cards, c.card.id if c.card else None, c.problems)
         p.model_chosen.connect(c.set_model)
@@ -38,6 +39,7 @@ class AssistFeature:
             ("prelabel_image", "&Pre-label Current Image", "Ctrl+L", c.prelabel_current),
             ("prelabel_project", "Pre-label &Project…", "Ctrl+Shift+L", self.show_batch),
             ("assist_panel", "AI &Assist Panel", "", self.show_panel),
+            ("get_models", "&Get Models…", "", self.show_get_models),
         ):
             act = QAction(text, window)
             act.setObjectName(key)
@@ -58,6 +60,24 @@ class AssistFeature:
         self.controller.reload_cards()
         c = self.controller
         self.picker.set_cards(c.cards, c.card.id if c.card else None, c.problems)
+
+    def show_get_models(self):
+        from segstudio.qt.assist.get_models import GetModelsDialog
+
+        if self.get_models_dialog is None:
+            self.get_models_dialog = GetModelsDialog(self.window)
+            self.get_models_dialog.installed.connect(self._model_installed)
+        self.get_models_dialog.refresh()
+        self.get_models_dialog.show()
+        self.get_models_dialog.raise_()
+        return self.get_models_dialog
+
+    def _model_installed(self, model_id: str) -> None:
+        """A model was installed (or removed: ""): list it, and use a new one for clicks."""
+        self.reload()
+        if model_id and any(c.id == model_id for c in self.controller.cards):
+            self.controller.set_model(model_id)
+            self.picker.show_card(self.controller.card)
 
     def show_batch(self) -> BatchPrelabelDialog:
         if self.dialog is None:
