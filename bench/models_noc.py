@@ -1,23 +1,24 @@
-"""NoC quality of the built-in interactive model on a dataset folder (standard NoC protocol).
+"""NoC quality of the click models on a dataset folder (the NoC protocol of eval-interactive).
 
-    .venv/bin/python bench/models_noc.py /work/shared/datasets/davis345 --limit 40 [--no-saliency]
+    .venv/bin/python bench/models_noc.py /work/shared/datasets/davis345 --every 3 [--baseline]
+    .venv/bin/python bench/models_noc.py DATASET --models clicknet,grabcut-interactive [--max-side 512]
 
-Prints NoC@85/90 and mIoU@1/3/5 and, in the same run, optionally the plain-GrabCut baseline
-(no saliency seed, no local refinement) for comparison (--baseline).
+Every model runs on the same images in the same run, interleaved image by image (A, B, A, B ...),
+so the seconds per click compare on a noisy shared machine; the load average is printed next to
+them.  Prints NoC@85/90, mIoU@1/3/5/10, the images that never reach 0.90, ms per click and the
+per-image set-up; `--csv PREFIX` writes eval-interactive's per-image rows for each model.
+`--baseline` adds plain GrabCut (no saliency seed, no local refinement).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
 from segstudio.eval import noc
-from segstudio.inference.interactive import (
-    GrabCutInteractive,
-    GrabCutParams,
-    make_click_session,
-)
+from segstudio.inference.interactive import GrabCutInteractive, GrabCutParams
 
 
 def plain_grabcut(work_side: int) -> GrabCutInteractive:
@@ -28,39 +29,79 @@ def plain_grabcut(work_side: int) -> GrabCutInteractive:
     )
 
 
+def _model(name: str, work_side: int):
+    from segstudio.inference import registry
+
+    if name == "grabcut-plain-baseline":
+        return plain_grabcut(work_side)
+    if name.endswith(".pt"):
+        from segstudio.inference.click_model import LearnedClickSegmenter
+
+        return LearnedClickSegmenter(name, model_id=Path(name).stem)
+    return registry.load(registry.find(name))
+
+
+def _session(model):
+    from segstudio.inference.base import Click, Prompt
+
+    def predict(clicks, prev):
+        prompt = Prompt(tuple(Click(float(x), float(y), bool(p)) for x, y, p in clicks), None, prev)
+        return model.predict(prompt).mask
+
+    return predict
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("dataset", type=Path)
-    ap.add_argument("--limit", type=int, default=0, help="first N images (evenly spaced)")
-    ap.add_argument("--max-clicks", type=int, default=20)
-    ap.add_argument("--rule", default="area", choices=["area", "distance"])
-    ap.add_argument("--no-saliency", action="store_true")
+    ap.add_argument("--models", default="grabcut-interactive",
+                    help="comma-separated model ids (or clicknet .pt weight files)")
     ap.add_argument("--baseline", action="store_true", help="also run plain GrabCut")
+    ap.add_argument("--every", type=int, default=1, help="every K-th image (davis345: 3)")
+    ap.add_argument("--limit", type=int, default=0, help="first N images (after --every)")
+    ap.add_argument("--max-clicks", type=int, default=20)
+    ap.add_argument("--max-side", type=int, default=0)
+    ap.add_argument("--rule", default="distance", choices=["distance", "area"])
     ap.add_argument("--work-side", type=int, default=GrabCutParams().work_side)
+    ap.add_argument("--csv", help="write per-image rows to PREFIX-<model>.csv")
     args = ap.parse_args()
 
-    from segstudio.inference.u2net import SalientSegmenter
     from segstudio.io.images import load_image
 
-    samples = noc.find_samples(args.dataset)
-    if args.limit and args.limit < len(samples):
-        step = len(samples) / args.limit
-        samples = [samples[int(i * step)] for i in range(args.limit)]
-
-    configs = [("built-in", GrabCutInteractive(None if args.no_saliency else SalientSegmenter(),
-                                               GrabCutParams(work_side=args.work_side)))]
+    samples = noc.select(noc.find_samples(args.dataset), args.limit, args.every)
+    names = [m for m in args.models.split(",") if m]
     if args.baseline:
-        configs.append(("plain GrabCut baseline", plain_grabcut(args.work_side)))
-    for name, model in configs:
+        names.append("grabcut-plain-baseline")
+    models = {n: _model(n, args.work_side) for n in names}
+    runs: dict[str, list[noc.ImageRun]] = {n: [] for n in names}
+    loads = [os.getloadavg()[0]]
+    t0 = time.perf_counter()
+    print(f"{args.dataset.name}: {len(samples)} images, rule {args.rule}, max {args.max_clicks} clicks"
+          + (f", long side <= {args.max_side}" if args.max_side else "") + f"; load {loads[0]:.1f}", flush=True)
+    for i, s in enumerate(samples):
+        for n, model in models.items():  # interleaved: every model on this image, then the next
+            def make(rgb, model=model):
+                model.set_image(rgb)
+                return _session(model)
 
-        def make(rgb, model=model):
-            model.set_image(rgb)
-            return make_click_session(model)
-
-        t0 = time.perf_counter()
-        runs = noc.evaluate(samples, make, lambda p: load_image(p).rgb8(), args.max_clicks, args.rule)
-        s = noc.summarize(runs, args.max_clicks)
-        print(f"{args.dataset.name} {name}: " + ", ".join(s.lines()) + f" ({time.perf_counter() - t0:.0f} s)")
+            runs[n] += noc.evaluate([s], make, lambda p: load_image(p).rgb8(), args.max_clicks, args.rule,
+                                    max_side=args.max_side)
+        if (i + 1) % 10 == 0:
+            loads.append(os.getloadavg()[0])
+            print(f"  {i + 1}/{len(samples)} ({time.perf_counter() - t0:.0f} s, load {loads[-1]:.1f})", flush=True)
+    loads.append(os.getloadavg()[0])
+    load_txt = f"load average {min(loads):.1f}-{max(loads):.1f}"
+    summaries = {}
+    for n in names:
+        s = noc.summarize(runs[n], args.max_clicks)
+        summaries[n] = s
+        print(f"{args.dataset.name} {n}: " + ", ".join(s.lines()) + f" ({load_txt})")
+        if args.csv:
+            noc.write_csv(Path(f"{args.csv}-{n.replace('/', '_')}.csv"), runs[n], args.max_clicks)
+    if len(names) > 1:
+        a, b = summaries[names[0]], summaries[names[1]]
+        print(f"{names[0]} / {names[1]}: NoC@90 {a.noc90:.2f} vs {b.noc90:.2f}, "
+              f"ms per click ratio {a.seconds_per_click / b.seconds_per_click:.2f} ({load_txt})")
     return 0
 
 

@@ -8,11 +8,16 @@ from typing import TextIO
 
 
 class ProgressBar:
-    def __init__(self, total: int, label: str = "", stream: TextIO | None = None, enabled: bool | None = None) -> None:
+    def __init__(self, total: int, label: str = "", stream: TextIO | None = None, enabled: bool | None = None,
+                 lines_every: float = 0.0) -> None:
+        """`lines_every` > 0: when the stream is not a terminal (a log file, a pipe), write a
+        plain progress line at most every that many seconds instead of staying quiet."""
         self.total = max(0, total)
         self.label = label
         self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
+        tty = self.stream.isatty()
+        self.enabled = tty if enabled is None else enabled
+        self.lines_every = 0.0 if tty else lines_every
         self.done = 0
         self._start = time.monotonic()
         self._last = 0.0
@@ -23,9 +28,20 @@ class ProgressBar:
             self.total = total
         self.done = done
         now = time.monotonic()
-        if self.enabled and (now - self._last > 0.1 or done >= self.total):
+        if self.lines_every > 0:
+            if now - self._last >= self.lines_every or done >= self.total:
+                self._last = now
+                self._line(message)
+        elif self.enabled and (now - self._last > 0.1 or done >= self.total):
             self._last = now
             self._draw(message)
+
+    def _line(self, message: str) -> None:
+        elapsed = time.monotonic() - self._start
+        frac = self.done / self.total if self.total else 1.0
+        eta = f", ETA {elapsed / frac - elapsed:.0f} s" if 0 < frac < 1 else ""
+        self.stream.write(f"{self.label}: {self.done}/{self.total} ({frac:.0%}) {elapsed:.0f} s{eta} {message}\n")
+        self.stream.flush()
 
     def advance(self, n: int = 1, message: str = "") -> None:
         self(self.done + n, None, message)

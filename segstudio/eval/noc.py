@@ -5,13 +5,15 @@ every next click goes to the interior point farthest from the boundary of the la
 region, positive when that region is missed foreground, negative when it is false foreground.
 Two ways to pick "the largest" region are offered:
 
-* ``area`` (default): the connected error component with the most pixels, then its interior
-  point farthest from the component's boundary (the rule as the issue words it);
-* ``distance``: the RITM/f-BRS reference rule: the error pixel farthest from any error boundary
-  over the whole false-negative and false-positive maps (the region with the widest interior).
+* ``distance`` (default): the RITM/f-BRS reference rule: the error pixel farthest from any
+  error boundary over the whole false-negative and false-positive maps (the region with the
+  widest interior);
+* ``area``: the connected error component with the most pixels, then its interior point
+  farthest from the component's boundary (the figures of SegStudio before 2026-12 used it).
 
 Distances treat the image border as boundary (the error maps are padded), as the reference code
-does.  IoU ignores pixels marked ignore (the 128 band of GrabCut-style `boundary_GT` masks).
+does.  IoU ignores pixels marked ignore: the value 128 of a single-channel mask (the band of
+GrabCut-style `boundary_GT` masks), in every layout.
 
 The model is any callable ``predict(clicks, prev_mask) -> bool mask``; this module imports no
 model code (segstudio.eval must stay torch-free); the CLI wires a model in.
@@ -20,6 +22,7 @@ model code (segstudio.eval must stay torch-free); the CLI wires a model in.
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +61,7 @@ def _interior_peak(region: np.ndarray) -> tuple[int, int, float]:
 
 
 def next_click(
-    pred: np.ndarray, gt: np.ndarray, ignore: np.ndarray | None = None, rule: str = "area"
+    pred: np.ndarray, gt: np.ndarray, ignore: np.ndarray | None = None, rule: str = "distance"
 ) -> SimClick | None:
     """The simulated user's next click, or None when there is no error left."""
     fn = gt & ~pred
@@ -101,9 +104,11 @@ def next_click(
 @dataclass
 class ImageRun:
     name: str
-    ious: list[float]  # IoU after click 1, 2, ...
+    ious: list[float]  # IoU after click 1, 2, ... (padded to max_clicks with the last value)
     clicks: list[SimClick] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # all clicks (the model's answers), without the image's setup
+    click_seconds: list[float] = field(default_factory=list)  # one per click actually made
+    setup_seconds: float = 0.0  # the model's per-image preparation (set_image, embeddings)
 
     def noc(self, threshold: float, max_clicks: int) -> int:
         for k, v in enumerate(self.ious, 1):
@@ -124,20 +129,18 @@ def run_image(
     max_clicks: int = 20,
     stop_at: float = 1.01,
     min_clicks: int = 5,
-    rule: str = "area",
+    rule: str = "distance",
     name: str = "",
     cancel: CancelToken | None = None,
 ) -> ImageRun:
     """Simulate up to `max_clicks` clicks on one image.  Once `min_clicks` are done and the IoU
     reaches `stop_at` the user stops (pass the highest NoC threshold to save time; IoU@k after
     the stop repeats the last value, which is what the user ends up with)."""
-    import time
-
-    t0 = time.perf_counter()
     clicks: list[SimClick] = []
     pred = np.zeros(gt.shape, bool)
     prev: np.ndarray | None = None
     ious: list[float] = []
+    times: list[float] = []
     for _ in range(max_clicks):
         if cancel is not None:
             cancel.check()
@@ -146,7 +149,9 @@ def run_image(
             ious.append(ious[-1] if ious else 1.0)
             break
         clicks.append(c)
+        t0 = time.perf_counter()
         pred = np.asarray(predict(list(clicks), prev), bool)
+        times.append(time.perf_counter() - t0)
         if pred.shape != gt.shape:
             raise ValueError(f"{name}: model returned mask {pred.shape} for image {gt.shape}")
         prev = pred
@@ -155,7 +160,10 @@ def run_image(
             break
     while len(ious) < max_clicks:  # done early: the mask stays as it is
         ious.append(ious[-1])
-    return ImageRun(name, ious, clicks, time.perf_counter() - t0)
+    return ImageRun(name, ious, clicks, float(sum(times)), times)
+
+
+MIOU_AT = (1, 3, 5, 10)
 
 
 @dataclass
@@ -165,11 +173,17 @@ class Summary:
     noc90: float
     miou: dict[int, float]
     failures90: int  # images that never reached 0.90
+    seconds_per_click: float = float("nan")
+    setup_seconds: float = float("nan")  # mean per image
 
     def lines(self) -> list[str]:
         parts = [f"images {self.n}", f"NoC@85 {self.noc85:.2f}", f"NoC@90 {self.noc90:.2f}"]
         parts += [f"mIoU@{k} {v:.3f}" for k, v in sorted(self.miou.items())]
         parts.append(f"NoC@90 failures {self.failures90}")
+        if self.seconds_per_click == self.seconds_per_click:
+            parts.append(f"{1000 * self.seconds_per_click:.0f} ms/click")
+        if self.setup_seconds == self.setup_seconds:
+            parts.append(f"setup {1000 * self.setup_seconds:.0f} ms/image")
         return parts
 
 
@@ -178,20 +192,34 @@ def summarize(runs: Sequence[ImageRun], max_clicks: int) -> Summary:
         return Summary(0, float("nan"), float("nan"), {}, 0)
     noc85 = float(np.mean([r.noc(0.85, max_clicks) for r in runs]))
     noc90 = float(np.mean([r.noc(0.90, max_clicks) for r in runs]))
-    miou = {k: float(np.mean([r.iou_at(k) for r in runs])) for k in (1, 3, 5)}
+    miou = {k: float(np.mean([r.iou_at(k) for r in runs])) for k in MIOU_AT if k <= max_clicks}
     fails = sum(1 for r in runs if max(r.ious) < 0.90)
-    return Summary(len(runs), noc85, noc90, miou, fails)
+    n_clicks = sum(len(r.click_seconds) for r in runs)
+    per_click = sum(r.seconds for r in runs) / n_clicks if n_clicks else float("nan")
+    setup = float(np.mean([r.setup_seconds for r in runs]))
+    return Summary(len(runs), noc85, noc90, miou, fails, per_click, setup)
+
+
+def csv_header(max_clicks: int) -> list[str]:
+    return (["image", "noc85", "noc90", "clicks", "setup_s"]
+            + [f"iou{k}" for k in range(1, max_clicks + 1)]
+            + [f"s{k}" for k in range(1, max_clicks + 1)])
 
 
 def write_csv(path: Path, runs: Sequence[ImageRun], max_clicks: int) -> None:
+    """One row per image: NoC, clicks made, the model's setup time, IoU after every click
+    (repeating the last value once the user stopped) and seconds per click (empty when the
+    click was not made)."""
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["image", "noc85", "noc90", "iou1", "iou3", "iou5", f"iou{max_clicks}", "seconds"])
+        w.writerow(csv_header(max_clicks))
         for r in runs:
+            times = [f"{t:.4f}" for t in r.click_seconds[:max_clicks]]
             w.writerow(
-                [r.name, r.noc(0.85, max_clicks), r.noc(0.90, max_clicks)]
-                + [f"{r.iou_at(k):.4f}" for k in (1, 3, 5, max_clicks)]
-                + [f"{r.seconds:.3f}"]
+                [r.name, r.noc(0.85, max_clicks), r.noc(0.90, max_clicks), len(r.click_seconds),
+                 f"{r.setup_seconds:.4f}"]
+                + [f"{r.iou_at(k):.4f}" for k in range(1, max_clicks + 1)]
+                + times + [""] * (max_clicks - len(times))
             )
 
 
@@ -204,9 +232,25 @@ class Sample:
     ignore_128: bool
 
 
-def find_samples(folder: Path) -> list[Sample]:
+@dataclass
+class Scan:
+    samples: list[Sample]
+    images_without_mask: list[str]  # file names
+    masks_without_image: list[str]
+
+    def warnings(self, limit: int = 10) -> list[str]:
+        out = []
+        for what, names in (("images without a mask", self.images_without_mask),
+                            ("masks without an image", self.masks_without_image)):
+            if names:
+                shown = ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+                out.append(f"{len(names)} {what} (skipped): {shown}")
+        return out
+
+
+def scan(folder: Path) -> Scan:
     """Pairs of image and mask in one of the layouts img/+gt/, images/+masks/,
-    data_GT/+boundary_GT/; masks are matched by file stem."""
+    data_GT/+boundary_GT/ (matched by file stem), and the files that have no partner."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: dataset folder not found")
@@ -218,25 +262,70 @@ def find_samples(folder: Path) -> list[Sample]:
             f"{folder}: no known layout (expected {', '.join(a + '/+' + b + '/' for a, b in LAYOUTS)})"
         )
     masks = {p.stem: p for p in sorted((folder / gt_dir).iterdir()) if p.suffix.lower() in IMAGE_EXTS}
-    out = []
-    for p in sorted((folder / img_dir).iterdir()):
-        if p.suffix.lower() in IMAGE_EXTS and p.stem in masks:
-            out.append(Sample(p.stem, p, masks[p.stem], gt_dir == "boundary_GT"))
+    images = [p for p in sorted((folder / img_dir).iterdir()) if p.suffix.lower() in IMAGE_EXTS]
+    out = [Sample(p.stem, p, masks[p.stem], gt_dir == "boundary_GT") for p in images if p.stem in masks]
     if not out:
         raise ValueError(f"{folder}: no image in {img_dir}/ has a mask with the same name in {gt_dir}/")
-    return out
+    stems = {p.stem for p in images}
+    return Scan(
+        out,
+        [p.name for p in images if p.stem not in masks],
+        [p.name for stem, p in masks.items() if stem not in stems],
+    )
 
 
-def load_mask(sample: Sample) -> tuple[np.ndarray, np.ndarray | None]:
-    """(foreground, ignore) boolean maps; colour masks are binarised with any channel > 0."""
+def find_samples(folder: Path) -> list[Sample]:
+    """The image/mask pairs of a dataset folder (see `scan`)."""
+    return scan(folder).samples
+
+
+def select(samples: Sequence[Sample], limit: int = 0, every: int = 1) -> list[Sample]:
+    """Every `every`-th sample (from the first), then the first `limit` of those (0 = all):
+    `every=3` is the documented davis345 subset (115 of 345)."""
+    if every < 1 or limit < 0:
+        raise ValueError("--every must be at least 1 and --limit at least 0")
+    out = list(samples)[::every]
+    return out[:limit] if limit else out
+
+
+def load_mask(sample: Sample, notes: list[str] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(foreground, ignore) boolean maps.  Single-channel masks (and colour masks whose channels
+    are equal): 0 background, 128 ignored, any other value foreground; values other than
+    0/128/255 add a line to `notes`.  Colour masks (DAVIS): any channel > 0 is foreground."""
     m = cv2.imread(str(sample.mask), cv2.IMREAD_UNCHANGED)
     if m is None:
         raise ValueError(f"{sample.mask}: cannot read mask")
     if m.ndim == 3:
-        m = m[..., :3].max(axis=2)
-    if sample.ignore_128:
-        return m > 128, m == 128
-    return m > 0, None
+        m = m[..., :3]
+        if (m == m[..., :1]).all():
+            m = m[..., 0]
+        else:
+            return m.max(axis=2) > 0, None
+    if m.dtype != np.uint8:
+        raise ValueError(f"{sample.mask}: {m.dtype} mask; expected 8-bit values (0, 128 = ignore, 255)")
+    counts = np.bincount(m.ravel(), minlength=256)
+    odd = [v for v in np.flatnonzero(counts) if v not in (0, 128, 255)]
+    if odd and notes is not None:
+        shown = ", ".join(str(v) for v in odd[:6]) + (" ..." if len(odd) > 6 else "")
+        notes.append(f"{sample.mask.name}: values {shown} besides 0/128/255 (counted as foreground)")
+    ignore = m == 128 if counts[128] else None
+    return (m > 0) & (m != 128), ignore
+
+
+def reduce(rgb: np.ndarray, gt: np.ndarray, ignore: np.ndarray | None, max_side: int):
+    """Image and masks at a long side of at most `max_side` (area-averaged image, nearest-
+    neighbour object mask, ignore band kept where any pixel of a cell was ignored), as published
+    protocols evaluate big photos; 0 = unchanged."""
+    h, w = gt.shape
+    if not max_side or max(h, w) <= max_side:
+        return rgb, gt, ignore
+    s = max_side / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    gt = cv2.resize(gt.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    if ignore is not None:  # a thin band must survive: a cell with any ignored pixel is ignored
+        ignore = cv2.resize(ignore.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+    return rgb, gt, ignore
 
 
 def evaluate(
@@ -244,22 +333,27 @@ def evaluate(
     make_predict: Callable[[np.ndarray], PredictFn],
     load_rgb: Callable[[Path], np.ndarray],
     max_clicks: int = 20,
-    rule: str = "area",
+    rule: str = "distance",
     cancel: CancelToken | None = None,
     progress: ProgressFn | None = None,
+    max_side: int = 0,
+    notes: list[str] | None = None,
 ) -> list[ImageRun]:
     """Run the protocol over a dataset.  `make_predict(rgb)` prepares the model for one image
-    (its set_image) and returns the click -> mask function."""
+    (its set_image; timed as the image's setup) and returns the click -> mask function."""
     runs = []
     for i, s in enumerate(samples):
         report(progress, i, len(samples), s.name)
-        gt, ignore = load_mask(s)
+        gt, ignore = load_mask(s, notes)
         rgb = load_rgb(s.image)
         if rgb.shape[:2] != gt.shape:
             raise ValueError(f"{s.mask}: mask size {gt.shape} differs from image {rgb.shape[:2]}")
+        rgb, gt, ignore = reduce(rgb, gt, ignore, max_side)
+        t0 = time.perf_counter()
         predict = make_predict(rgb)
-        runs.append(
-            run_image(predict, gt, ignore, max_clicks, 0.90, 5, rule, s.name, cancel)
-        )
+        setup = time.perf_counter() - t0
+        run = run_image(predict, gt, ignore, max_clicks, 0.90, 5, rule, s.name, cancel)
+        run.setup_seconds = setup
+        runs.append(run)
     report(progress, len(samples), len(samples), "done")
     return runs

@@ -130,8 +130,35 @@ def test_eval_interactive(tmp_path, disk_image, capsys):
     csv = tmp_path / "rows.csv"
     assert main(["eval-interactive", str(tmp_path / "ds"), "--model", "grabcut-plain",
                  "--max-clicks", "5", "--csv", str(csv)]) == 0
-    out = capsys.readouterr().out
-    assert "images 2" in out and "NoC@90" in out and "mIoU@5" in out
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "images 2" in out and "NoC@90" in out and "mIoU@5" in out and "rule distance" in out
+    assert "ms/click" in out and "setup" in out
     assert len(csv.read_text().splitlines()) == 3
+    # not a terminal: progress comes as plain lines on stderr
+    assert "eval grabcut-plain: 2/2 (100%)" in captured.err
     assert main(["eval-interactive", str(tmp_path), "--model", "grabcut-plain"]) != 0
     assert "no known layout" in capsys.readouterr().err
+
+
+def test_eval_interactive_subset_size_and_warnings(tmp_path, disk_image, capsys):
+    img, gt = disk_image
+    ds = tmp_path / "ds"
+    (ds / "img").mkdir(parents=True)
+    (ds / "gt").mkdir()
+    for k in range(6):
+        cv2.imwrite(str(ds / "img" / f"{k}.png"), img[..., ::-1])
+        cv2.imwrite(str(ds / "gt" / f"{k}.png"), gt.astype(np.uint8) * (1 if k == 0 else 255))
+    cv2.imwrite(str(ds / "img" / "lonely.png"), img[..., ::-1])
+    cv2.imwrite(str(ds / "gt" / "stray.png"), gt.astype(np.uint8) * 255)
+    csv = tmp_path / "rows.csv"
+    assert main(["eval-interactive", str(ds), "--model", "grabcut-plain", "--max-clicks", "3",
+                 "--every", "2", "--limit", "2", "--max-side", "32", "--csv", str(csv)]) == 0
+    captured = capsys.readouterr()
+    assert "images 2" in captured.out and "long side <= 32" in captured.out
+    assert [r.split(",")[0] for r in csv.read_text().splitlines()[1:]] == ["0", "2"]
+    err = captured.err
+    assert "1 images without a mask (skipped): lonely.png" in err
+    assert "1 masks without an image (skipped): stray.png" in err
+    assert "0.png: values 1 besides 0/128/255" in err
+    assert main(["eval-interactive", str(ds), "--model", "grabcut-plain", "--every", "0"]) != 0
