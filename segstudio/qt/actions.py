@@ -131,10 +131,13 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[..., object]]) 
         window.addAction(act)  # shortcuts work while the menu bar is hidden or docks have focus
         actions[spec.key] = act
     tools = QActionGroup(window)
-    tools.setExclusive(True)
+    # Optional: a tool without a button (refine-edge brush, scribbles) leaves none checked.
+    tools.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
     for key, act in actions.items():
         if key.startswith("tool_"):
+            act.setProperty("tool_name", key.removeprefix("tool_"))
             tools.addAction(act)
+    window.tool_group = tools  # features add their canvas tools (MainWindow.add_tool_action)
     targets = QActionGroup(window)
     targets.addAction(actions["target_new"])
     targets.addAction(actions["target_selected"])

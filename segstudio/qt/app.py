@@ -10,6 +10,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from segstudio.qt.theme import apply_dark_theme
+from segstudio.qt.window_state import fit_to_screen
 from segstudio.store import Project, ProjectError
 from segstudio.store.project import DB_NAME
 from segstudio.store.sample import ensure_sample_project
@@ -83,7 +84,10 @@ def run_app(
             window.open_project(root)
     except (ProjectError, OSError) as e:
         QMessageBox.critical(window, "SegStudio", str(e))
-    window.resize(1600, 1000)
+    if screenshot is not None:
+        window.resize(1600, 1000)  # a picture of the window, whatever the (virtual) screen
+    else:
+        fit_to_screen(window)
     window.show()
     if screenshot is not None:
         for _ in range(3):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -100,8 +101,31 @@ def _draw(name: str, p: QPainter) -> None:
         p.setPen(_pen(2.4, QColor(240, 100, 100)))
         p.drawLine(QPointF(6, 6), QPointF(18, 18))
         p.drawLine(QPointF(18, 6), QPointF(6, 18))
+    elif name in ("ai_click", "ai_box"):
+        if name == "ai_click":  # a pointer clicking, with a spark
+            arrow = QPolygonF([QPointF(9, 8), QPointF(9, 22), QPointF(12.5, 18.5), QPointF(15, 23), QPointF(17, 22), QPointF(14.5, 17.5), QPointF(19, 17.5)])
+            p.setBrush(INK)
+            p.drawPolygon(arrow)
+        else:  # a dashed box, with a spark
+            dashed = _pen(1.6)
+            dashed.setDashPattern([2.0, 1.6])
+            p.setPen(dashed)
+            p.drawRect(QRectF(4, 8, 15, 12))
+        _spark(p, QPointF(18, 6), 4.5)
     else:
         p.drawEllipse(QRectF(6, 6, 12, 12))
+
+
+def _spark(p: QPainter, c: QPointF, r: float) -> None:
+    """A four-pointed star: the mark of the AI tools."""
+    star = QPolygonF()
+    for k in range(8):
+        radius = r if k % 2 == 0 else r * 0.32
+        angle = k * math.pi / 4
+        star.append(QPointF(c.x() + radius * math.cos(angle), c.y() - radius * math.sin(angle)))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(ACCENT)
+    p.drawPolygon(star)
 
 
 def render(name: str, size: int = 24) -> QPixmap:
@@ -124,7 +148,7 @@ def icon(name: str) -> QIcon:
 
 
 NAMES = ("select", "brush", "eraser", "polygon", "rectangle", "ellipse", "lasso", "wand", "vertex",
-         "undo", "redo", "fit", "overlay", "next", "prev", "accept", "discard")
+         "undo", "redo", "fit", "overlay", "next", "prev", "accept", "discard", "ai_click", "ai_box")
 
 
 def export(folder: str, size: int = 48) -> list[str]:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QToolBar, QWidget
+from PySide6.QtWidgets import QComboBox, QFrame, QLabel, QScrollArea, QSpinBox, QToolBar, QWidget
 
 from segstudio.qt.docks.categories import CategoryPanel
 from segstudio.qt.docks.display import DisplayPanel
@@ -18,27 +18,46 @@ if TYPE_CHECKING:
     from segstudio.qt.main_window import MainWindow
 
 LEFT, RIGHT = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+MAX_PANEL_MIN_WIDTH = 280  # wider panels scroll sideways rather than widen the window
+
+
+ALL_MODES = ("annotate", "review", "cutout", "video", "train")
 
 
 def build_docks(w: MainWindow) -> None:
+    """The core panels and the task modes they show in ({mode: place}, see segstudio.qt.modes)."""
     w.images_panel = ImageListPanel()
     w.categories_panel = CategoryPanel()
     w.instances_panel = InstancePanel()
     w.properties_panel = PropertiesPanel()
     w.display_panel = DisplayPanel()
-    w.add_dock(w.images_panel, "Images", LEFT, "dock_images")
-    w.add_dock(w.categories_panel, "Categories", RIGHT, "dock_categories")
-    w.add_dock(w.instances_panel, "Instances", RIGHT, "dock_instances")
-    w.add_dock(w.properties_panel, "Properties", RIGHT, "dock_properties")
-    display = w.add_dock(w.display_panel, "Display", LEFT, "dock_display")
-    w.resizeDocks([w.docks["dock_images"]], [260], Qt.Orientation.Horizontal)
-    w.resizeDocks([w.docks["dock_categories"]], [320], Qt.Orientation.Horizontal)
-    w.resizeDocks([w.docks["dock_images"], display], [600, 260], Qt.Orientation.Vertical)
+    w.add_dock(w.images_panel, "Images", LEFT, "dock_images", modes=dict.fromkeys(ALL_MODES, "left"))
+    w.add_dock(w.categories_panel, "Categories", RIGHT, "dock_categories",
+               modes={"annotate": "right", "video": "right", "train": "right", "review": "right-lower"})
+    w.add_dock(w.instances_panel, "Instances", RIGHT, "dock_instances",
+               modes={"annotate": "right-lower", "video": "right-lower", "review": "right-lower",
+                      "cutout": "right-lower", "train": "right-lower"})
+    w.add_dock(w.properties_panel, "Properties", RIGHT, "dock_properties",
+               modes={"annotate": "right-lower", "video": "right-lower"})
+    w.add_dock(w.display_panel, "Display", RIGHT, "dock_display",
+               modes={"annotate": "right", "video": "right", "cutout": "right-lower"})
+
+
+def scrollable(panel: QWidget) -> QScrollArea:
+    """`panel` in a frameless scroll area: a dock is then as small as the window needs, and the
+    panel scrolls instead of pushing the window's minimum size past the screen."""
+    area = QScrollArea()
+    area.setObjectName(f"scroll_{panel.objectName() or type(panel).__name__}")
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(panel)
+    area.setMinimumWidth(min(panel.minimumSizeHint().width() + 4, MAX_PANEL_MIN_WIDTH))
+    return area
 
 
 def build_toolbars(w: MainWindow) -> None:
     a = w.actions
-    tools = QToolBar("Tools")
+    w.tools_toolbar = tools = QToolBar("Tools")
     tools.setObjectName("toolbar_tools")
     tools.setOrientation(Qt.Orientation.Vertical)
     tools.setIconSize(QSize(22, 22))
@@ -51,7 +70,9 @@ def build_toolbars(w: MainWindow) -> None:
     w.addToolBar(Qt.ToolBarArea.LeftToolBarArea, tools)
     w.main_toolbar = main = QToolBar("Main")
     main.setObjectName("toolbar_main")
-    main.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    main.setIconSize(QSize(20, 20))
+    # Icons only: buttons never move when a label changes ("Undo Accept proposal" is the tooltip).
+    main.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     a["accept_proposal"].setIconText("Accept")
     a["discard_proposal"].setIconText("Discard")
     for key in ("prev_image", "next_image", None, "undo", "redo", None, "fit", "toggle_overlay", None, "accept_proposal", "discard_proposal"):
@@ -59,6 +80,9 @@ def build_toolbars(w: MainWindow) -> None:
             main.addSeparator()
         else:
             main.addAction(a[key])
+    for key in ("accept_proposal", "discard_proposal"):  # the two answers to a proposal keep their words
+        button = main.widgetForAction(a[key])
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     w.addToolBar(Qt.ToolBarArea.TopToolBarArea, main)
     opts = QToolBar("Tool options")
     opts.setObjectName("toolbar_options")
@@ -71,8 +95,8 @@ def build_toolbars(w: MainWindow) -> None:
     for text, key in (("Add", "add"), ("Subtract", "subtract"), ("Intersect", "intersect")):
         w.operation_combo.addItem(text, key)
     opts.addWidget(w.operation_combo)
-    opts.addSeparator()
     a["exclusive"].setText("Exclusive")
+    a["exclusive"].setToolTip("Exclusive painting (X): a stroke also removes its pixels from every other instance")
     opts.addAction(a["exclusive"])
     opts.addSeparator()
     opts.addWidget(_label("Brush"))
@@ -91,6 +115,6 @@ def build_toolbars(w: MainWindow) -> None:
 
 
 def _label(text: str) -> QWidget:
-    lab = QLabel(f"  {text} ")
+    lab = QLabel(f" {text} ")
     lab.setStyleSheet("color: palette(mid);")
     return lab

@@ -8,7 +8,7 @@ import sqlite3
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -29,7 +29,8 @@ from segstudio.qt.actions import build_actions, shortcut_rows
 from segstudio.qt.canvas import CanvasView
 from segstudio.qt.controller import EditController
 from segstudio.qt.dialogs import ShortcutsDialog
-from segstudio.qt.layout import RIGHT, build_docks, build_toolbars
+from segstudio.qt.layout import LEFT, RIGHT, build_docks, build_toolbars, scrollable
+from segstudio.qt.modes import TaskModes
 from segstudio.qt.session import Session
 from segstudio.qt.statusbar import StatusBar
 from segstudio.qt.welcome import WelcomeView
@@ -74,6 +75,8 @@ class MainWindow(QMainWindow):
         for title in ("File", "Edit", "View", "Image", "Tools"):
             self.menu(title)
         self.actions = build_actions(self, window_slots.slots(self))
+        self.modes = TaskModes(self)
+        self._build_view_menu()
         self.menu("Help")  # feature menus go between Tools and Help
         build_docks(self)
         build_toolbars(self)
@@ -90,10 +93,20 @@ class MainWindow(QMainWindow):
             from segstudio.qt.features import install_all
 
             self.feature_errors = install_all(self)
-            state = self.settings.value("window_state")
-            if state is not None:
-                self.restoreState(state)  # again: feature docks and toolbars exist only now
+        self.modes.restore(self.settings)  # every panel exists only now
         window_slots.build_recent_menu(self)
+
+    def _build_view_menu(self) -> None:
+        view = self.menu("View")
+        view.addSeparator()
+        modes = view.addMenu("Task &Mode")
+        for act in self.modes.actions.values():
+            modes.addAction(act)
+        view.addAction(self.modes.reset_action)
+        self._panels_menu = view.addMenu("&Panels")
+        # Kept on self: PySide6 does not hand the corner widget's ownership to the menu bar.
+        self.mode_switcher = self.modes.switcher()
+        self.menuBar().setCornerWidget(self.mode_switcher, Qt.Corner.TopRightCorner)
 
     # ================================================================ public API
     @property
@@ -150,17 +163,50 @@ class MainWindow(QMainWindow):
             self._menus[key] = m
         return m
 
-    def add_dock(self, widget: QWidget, title: str, area=RIGHT, object_name: str | None = None) -> QDockWidget:
+    def add_dock(self, widget: QWidget, title: str, area=RIGHT, object_name: str | None = None,
+                 modes: dict[str, str] | None = None) -> QDockWidget:
+        """A panel, shown in the task `modes` given as {mode: place} (segstudio.qt.modes); without
+        `modes`, in Annotate at `area`.  The panel scrolls inside its dock when the window is
+        small, so no panel can push the window past the screen."""
         dock = QDockWidget(title, self)
         dock.setObjectName(object_name or f"dock_{title.lower().replace(' ', '_')}")
-        dock.setWidget(widget)
+        dock.setWidget(scrollable(widget))
         self.addDockWidget(area, dock)
+        dock.hide()  # the task mode decides what shows
         self.docks[dock.objectName()] = dock
-        self.menu("View").addAction(dock.toggleViewAction())
+        self._panels_menu.addAction(dock.toggleViewAction())
+        if modes is None:
+            modes = {"annotate": {LEFT: "left", RIGHT: "right-lower"}.get(area, "bottom")}
+        for mode, place in modes.items():
+            self.modes.place(dock, mode, place)
+        self.modes.watch(dock)
         return dock
+
+    def show_dock(self, dock: QDockWidget) -> None:
+        """Show and raise a panel, entering a task mode that has it if the current one has not."""
+        self.modes.show_panel(dock)
 
     def add_toolbar_action(self, action: QAction) -> None:
         self.main_toolbar.addAction(action)
+
+    def add_tool_action(self, action: QAction, tool_name: str) -> None:
+        """A feature's canvas tool in the tool strip: checked while the canvas tool named
+        `tool_name` is active, whoever activated it (its action, a panel button, a key)."""
+        action.setCheckable(True)
+        action.setProperty("tool_name", tool_name)
+        self.tool_group.addAction(action)
+        self.tools_toolbar.addAction(action)
+
+    def _on_tool_set(self, tool) -> None:
+        """Keep the tool strip's check on the active tool; none for tools without a button."""
+        name = getattr(tool, "name", None)
+        act = next((a for a in self.tool_group.actions() if a.property("tool_name") == name), None)
+        if act is None:
+            checked = self.tool_group.checkedAction()
+            if checked is not None:
+                checked.setChecked(False)
+        elif not act.isChecked():
+            act.setChecked(True)
 
     def status(self, msg: str, ms: int = 4000) -> None:
         self.statusBar().showMessage(msg, ms)
@@ -181,6 +227,7 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Open project", str(e))
             return False
         self.close_project()
+        self.modes.dock_floating_panels()
         self.session = Session(project)
         prefs.add_recent_project(self.settings, project.root)
         self.welcome.set_recent(prefs.recent_projects(self.settings))
@@ -225,6 +272,7 @@ class MainWindow(QMainWindow):
         self.images_panel.set_project(None)
         self.categories_panel.set_project(None)
         self.instances_panel.set_document(None)
+        self.modes.dock_floating_panels()
         self.stack.setCurrentWidget(self.welcome)
         self._update_title()
         self._update_enabled()
@@ -348,6 +396,7 @@ class MainWindow(QMainWindow):
         cv.discard_requested.connect(c.discard_proposal)
         cv.cursor_moved.connect(lambda pos: self.status_bar.show_cursor(pos, self._data.data if self._data else None))
         cv.zoom_changed.connect(self.status_bar.show_zoom)
+        cv.tool_set.connect(self._on_tool_set)
         self.welcome.open_folder.connect(partial(window_slots.ask_open_folder, self))
         self.welcome.open_project.connect(partial(window_slots.ask_open_project, self))
         self.welcome.open_sample.connect(partial(window_slots.open_sample, self))
@@ -370,7 +419,7 @@ class MainWindow(QMainWindow):
 
     def set_tool(self, name: str) -> None:
         tool = self.tools.get(name)
-        if tool is None:
+        if tool is None or tool is self.canvas.tool:
             return
         self.canvas.set_tool(tool)
         act = self.actions.get(f"tool_{name}")

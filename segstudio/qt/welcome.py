@@ -27,6 +27,7 @@ class WelcomeView(QWidget):
         title.setStyleSheet("font-size: 28pt; font-weight: 600;")
         sub = QLabel("Pixel-accurate image segmentation: annotate, pre-label, correct, review, export.")
         sub.setStyleSheet("color: palette(mid); font-size: 11pt;")
+        sub.setWordWrap(True)  # was clipped in a narrow window
         col = QVBoxLayout()
         col.setSpacing(10)
         col.addWidget(title)

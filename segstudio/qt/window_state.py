@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtGui import QGuiApplication
+
 from segstudio.qt import settings as prefs
 
 if TYPE_CHECKING:
@@ -13,11 +15,7 @@ if TYPE_CHECKING:
 def restore(w: MainWindow) -> None:
     s, o = w.settings, w.controller.options
     geom = s.value("geometry")
-    if geom is not None:
-        w.restoreGeometry(geom)
-    state = s.value("window_state")
-    if state is not None:
-        w.restoreState(state)
+    w.geometry_restored = geom is not None and w.restoreGeometry(geom)
     w.display_panel.set_overlay(
         prefs.value(s, "overlay/opacity", 0.45, float), str(s.value("overlay/mode", "both")), prefs.value(s, "overlay/visible", True, bool)
     )
@@ -32,10 +30,31 @@ def restore(w: MainWindow) -> None:
     w.actions["target_selected" if target == "selected" else "target_new"].setChecked(True)
     w.set_tool(str(s.value("tool", "brush")) if str(s.value("tool", "brush")) in w.tools else "brush")
 
+def fit_to_screen(w: MainWindow, preferred: tuple[int, int] = (1600, 1000)) -> None:
+    """A first start gets `preferred` or 92 % of the screen, whichever is smaller, centred; a
+    restored geometry saved on a bigger monitor is shrunk and moved back onto this screen."""
+    screen = w.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    avail = screen.availableGeometry()
+    if not getattr(w, "geometry_restored", False):
+        width, height = min(preferred[0], int(avail.width() * 0.92)), min(preferred[1], int(avail.height() * 0.92))
+        w.resize(max(width, w.minimumSizeHint().width()), max(height, w.minimumSizeHint().height()))
+        w.move(avail.center() - w.rect().center())
+        return
+    frame = w.frameGeometry()
+    if not avail.contains(frame):
+        width, height = min(w.width(), avail.width()), min(w.height(), avail.height())
+        w.resize(width, height)
+        x = min(max(frame.x(), avail.x()), avail.right() - w.frameGeometry().width() + 1)
+        y = min(max(frame.y(), avail.y()), avail.bottom() - w.frameGeometry().height() + 1)
+        w.move(max(x, avail.x()), max(y, avail.y()))
+
+
 def save(w: MainWindow) -> None:
     s, o = w.settings, w.controller.options
     s.setValue("geometry", w.saveGeometry())
-    s.setValue("window_state", w.saveState())
+    w.modes.save(s)
     s.setValue("overlay/opacity", w.canvas.opacity)
     s.setValue("overlay/mode", w.canvas.mode)
     s.setValue("overlay/visible", w.canvas.overlay_visible)

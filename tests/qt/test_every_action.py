@@ -104,26 +104,45 @@ def _record_errors(monkeypatch) -> list:
     return errors
 
 
+def _enter(w, qtbot, mode: str) -> None:
+    """The mode, in the state where most of its actions are enabled."""
+    w.modes.activate(mode)
+    project = w.project
+    if project is None:
+        return
+    if mode == "video":
+        video = next((r for r in project.images() if r.kind != "image"), None)
+        if video is not None:
+            w.go_to_image(video.id, 1)
+    elif mode == "review" and "pred" in project.label_sets():
+        from PySide6.QtCore import QObject
+
+        controller = w.findChild(QObject, "review_feature").controller
+        controller.start("gt", "pred")
+        qtbot.waitUntil(lambda: controller.active, timeout=20_000)
+
+
 @pytest.mark.parametrize("which", ["sample", "empty"])
 def test_every_action_in_every_mode(qtbot, monkeypatch, which, request):
     root = request.getfixturevalue("sample_dir" if which == "sample" else "empty_project_dir")
     w = make_full_window(qtbot)
     errors = _record_errors(monkeypatch)
+    triggered: dict[str, int] = {}
     try:
         assert w.open_project(root)
-        modes = list(w.modes.keys()) if hasattr(w, "modes") else [None]
-        total = 0
-        for mode in modes:
-            if mode is not None:
-                w.modes.activate(mode)
+        for mode in w.modes:
             if w.project is None:
                 assert w.open_project(root)
-            total += trigger_all(w, qtbot, errors)
-        assert total > (90 if which == "sample" else 40)
+            _enter(w, qtbot, mode)
+            triggered[mode] = trigger_all(w, qtbot, errors)
     finally:
         w.worker.cancel_all()
         close_full_window(w)
     assert not errors, [repr(e[1]) for e in errors]
+    assert set(triggered) == {"annotate", "review", "cutout", "video", "train"}
+    if which == "sample":  # the review and video actions were enabled and triggered too
+        assert triggered["review"] > triggered["annotate"] + 10 and triggered["video"] > triggered["annotate"] + 10
+    assert min(triggered.values()) > 50
 
 
 def test_every_action_without_a_project(qtbot, monkeypatch):

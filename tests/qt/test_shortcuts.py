@@ -63,7 +63,7 @@ def test_no_clash_and_nothing_reserved_in_any_state(qtbot, full_window):
     for name, enter in states.items():
         enter()
         assert shortcuts.problems(w) == [], name
-        for mode in w.modes.keys() if hasattr(w, "modes") else []:
+        for mode in w.modes:
             w.modes.activate(mode)
             assert shortcuts.problems(w) == [], (name, mode)
 

@@ -48,9 +48,7 @@ def train_window(qtbot, tmp_path):
     assert w.open_project(tmp_path / "proj")
     install(w)
     yield w
-    feature = w.training_feature
-    if feature.dialog is not None:
-        feature.dialog.runner.shutdown()
+    w.training_feature.training_panel.runner.shutdown()
     w.worker.wait(60000)
     w.close()
     assert not w.worker.busy()
@@ -59,7 +57,8 @@ def train_window(qtbot, tmp_path):
 def test_dialog_trains_cancels_resumes_and_prelabels(qtbot, train_window):
     w = train_window
     w.training_feature.actions["train_model"].trigger()
-    dlg = w.training_feature.dialog
+    dlg = w.training_feature.training_panel
+    assert w.modes.current == "train" and w.training_feature.training_dock.isVisible()
     qtbot.waitExposed(dlg)
     dlg.template_combo.setCurrentIndex(dlg.template_combo.findData("semantic"))
     form = dlg.form.widgets

@@ -36,6 +36,7 @@ class CanvasView(QGraphicsView):
     cursor_moved = Signal(object)  # (x, y) image pixel or None
     zoom_changed = Signal(float)
     hover_changed = Signal(object)  # instance id or None
+    tool_set = Signal(object)  # the active tool (or None), whoever set it
     accept_requested = Signal()  # Enter with a proposal and no tool use for it
     discard_requested = Signal()  # Esc likewise
 
@@ -250,6 +251,7 @@ class CanvasView(QGraphicsView):
                 tool.hidden = self.hidden  # type: ignore[attr-defined]
         self._on_tool_changed(None)
         self.viewport().setCursor(Qt.CursorShape.ArrowCursor if tool is None or tool.name in ("select", "vertex") else Qt.CursorShape.CrossCursor)
+        self.tool_set.emit(tool)
 
     def _on_tool_changed(self, box) -> None:
         tool = self.tool

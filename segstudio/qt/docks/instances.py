@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
+    QMenu,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -146,9 +148,15 @@ class InstancePanel(QWidget):
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
-        for col, w in ((COL_VIS, 42), (COL_LOCK, 38), (COL_CAT, 96), (COL_ID, 38), (COL_SRC, 58), (COL_SCORE, 46)):
-            self.view.setColumnWidth(col, w)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        header = self.view.horizontalHeader()
+        for col in (COL_VIS, COL_LOCK, COL_ID, COL_SRC, COL_SCORE, COL_AREA):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_CAT, QHeaderView.ResizeMode.Stretch)  # the name gets the room
+        header.setStretchLastSection(False)
+        # Area is in the Properties panel; the header's menu shows or hides any column.
+        self.view.setColumnHidden(COL_AREA, True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
         row = QHBoxLayout()
         self.buttons: dict[str, QToolButton] = {}
         for key, text, tip in (
@@ -228,6 +236,16 @@ class InstancePanel(QWidget):
     def _on_selection(self, *_args) -> None:
         if not self._updating:
             self.selection_changed.emit(self.selected_ids())
+
+    def _column_menu(self, pos) -> None:
+        menu = QMenu(self)
+        for col, name in enumerate(HEADERS):
+            act = menu.addAction(name)
+            act.setCheckable(True)
+            act.setChecked(not self.view.isColumnHidden(col))
+            act.setEnabled(col != COL_CAT)
+            act.toggled.connect(lambda on, c=col: self.view.setColumnHidden(c, not on))
+        menu.popup(self.view.horizontalHeader().mapToGlobal(pos))
 
     def _on_category(self, index: int) -> None:
         cid = self.category_combo.itemData(index)

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from segstudio.qt.assist.batch import BatchPrelabelDialog
 from segstudio.qt.assist.controller import AssistController
 from segstudio.qt.assist.picker import ModelPicker
+from segstudio.qt.icons import icon
 
 MENU = "Model"
 
@@ -18,7 +19,8 @@ class AssistFeature:
         self.window = window
         self.controller = AssistController(window)
         self.picker = ModelPicker()
-        self.dock = window.add_dock(self.picker, "AI Assist", Qt.DockWidgetArea.RightDockWidgetArea, "dock_assist")
+        self.dock = window.add_dock(self.picker, "AI Assist", Qt.DockWidgetArea.RightDockWidgetArea, "dock_assist",
+                                    modes={"annotate": "right-lower", "video": "right-lower"})
         self.dialog: BatchPrelabelDialog | None = None
         self.get_models_dialog = None
         c, p = self.controller, self.picker
@@ -30,7 +32,10 @@ class AssistFeature:
         p.reload_requested.connect(self.reload)
         c.model_changed.connect(p.show_card)
         c.latency.connect(lambda s: p.state.setText(f"last proposal in {s * 1000:.0f} ms"))
-        c.busy_changed.connect(lambda busy: p.state.setText("working…") if busy else None)
+        self._last_latency = ""
+        c.latency.connect(lambda s: setattr(self, "_last_latency", f"last proposal in {s * 1000:.0f} ms"))
+        # "working…" while a model runs, then back to the last answer's time (was left on forever)
+        c.busy_changed.connect(lambda busy: p.state.setText("working…" if busy else self._last_latency))
         menu = window.menu(MENU)
         self.actions: dict[str, QAction] = {}
         for key, text, shortcut, slot in (
@@ -49,12 +54,15 @@ class AssistFeature:
             menu.addAction(act)
             window.addAction(act)
             self.actions[key] = act
-        window.add_toolbar_action(self.actions["ai_click"])
+        for key in ("ai_click", "ai_box"):
+            act = self.actions[key]
+            act.setIcon(icon(key))
+            act.setToolTip(f"{act.text().replace('&', '')} ({act.shortcut().toString()}): click or drag a box, the model proposes")
+            window.add_tool_action(act, key)
         window.project_opened.connect(lambda _project: self.reload())
 
     def show_panel(self) -> None:
-        self.dock.show()
-        self.dock.raise_()
+        self.window.show_dock(self.dock)
 
     def reload(self) -> None:
         self.controller.reload_cards()

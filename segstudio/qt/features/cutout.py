@@ -15,14 +15,13 @@ MENU = "Background Removal"
 
 def install(window) -> None:
     panel = CutoutPanel()
-    dock = window.add_dock(panel, "Background Removal", Qt.DockWidgetArea.RightDockWidgetArea, "dock_cutout")
-    dock.hide()
+    dock = window.add_dock(panel, "Background Removal", Qt.DockWidgetArea.RightDockWidgetArea, "dock_cutout",
+                           modes={"cutout": "right"})
     controller = CutoutController(window, panel)
     menu = window.menu(MENU)
 
     def show_panel() -> None:
-        dock.show()
-        dock.raise_()
+        window.show_dock(dock)
 
     def select_subject() -> None:
         show_panel()

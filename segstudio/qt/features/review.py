@@ -50,13 +50,12 @@ class ReviewFeature(QObject):
         self.controller = ReviewController(window)
         self.controller.setObjectName("review_controller")
         self.panel = ReviewPanel(self.controller)
-        self.dock = window.add_dock(self.panel, "Review", object_name="dock_review")
-        self.dock.hide()
+        self.dock = window.add_dock(self.panel, "Review", object_name="dock_review", modes={"review": "right"})
         self.dashboard = Dashboard()
         self.dashboard_dock = window.add_dock(
-            self.dashboard, "Review Dashboard", Qt.DockWidgetArea.BottomDockWidgetArea, "dock_review_dashboard"
+            self.dashboard, "Review Dashboard", Qt.DockWidgetArea.BottomDockWidgetArea, "dock_review_dashboard",
+            modes={"review": "right"},
         )
-        self.dashboard_dock.hide()
         self.divider = SplitDivider(window.canvas)
         self.divider.moved.connect(self.controller.set_split)
         self.actions: dict[str, QAction] = {}
@@ -121,12 +120,10 @@ class ReviewFeature(QObject):
 
     def show_panel(self) -> None:
         self.panel.refresh_sets()
-        self.dock.show()
-        self.dock.raise_()
+        self.window.show_dock(self.dock)
 
     def show_dashboard(self) -> None:
-        self.dashboard_dock.show()
-        self.dashboard_dock.raise_()
+        self.window.show_dock(self.dashboard_dock)
 
     def export_report(self) -> None:
         self.dashboard._export("html")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
+from segstudio.qt.training.panel import TrainingPanel
 from segstudio.qt.training.prelabel import JOB as PRELABEL_JOB
 from segstudio.qt.training.prelabel import latest_card, prelabel_job
 from segstudio.qt.training.scribble_controller import ScribbleController
@@ -17,18 +18,20 @@ MENU = "Model"
 class TrainingFeature:
     def __init__(self, window) -> None:
         self.window = window
-        self.dialog = None
+        self.training_panel = TrainingPanel(window.project)
+        self.training_panel.prelabel_requested.connect(self.prelabel)
+        self.training_dock = window.add_dock(self.training_panel, "Training", Qt.DockWidgetArea.BottomDockWidgetArea,
+                                             "dock_training", modes={"train": "bottom"})
         self.panel = ScribblePanel()
         self.dock = window.add_dock(self.panel, "Scribble Classifier", Qt.DockWidgetArea.RightDockWidgetArea,
-                                    "dock_scribble")
-        self.dock.hide()
+                                    "dock_scribble", modes={"train": "right"})
         self.scribble = ScribbleController(window, self.panel)
         self._prelabel_job: int | None = None
         menu = window.menu(MENU)
         menu.addSeparator()
         self.actions: dict[str, QAction] = {}
         for key, text, shortcut, slot in (
-            ("train_model", "&Train Model…", "Ctrl+Shift+T", self.show_dialog),
+            ("train_model", "&Train Model…", "Ctrl+Shift+T", self.show_training),
             ("prelabel_trained", "Pre-label with &Trained Model", "", self.prelabel_latest),
             ("least_certain", "Go to &Least Certain Image", "Ctrl+Shift+U", self.go_least_certain),
             ("scribble", "&Scribble Classifier", "Ctrl+Shift+B", self.show_scribble),
@@ -48,27 +51,20 @@ class TrainingFeature:
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
 
-    def show_dialog(self):
+    def show_training(self) -> TrainingPanel:
+        """Train mode, with the Training panel in front."""
         if self.window.project is None:
-            self.window.status("open a project first")
-            return None
-        if self.dialog is None:
-            from segstudio.qt.training.dialog import TrainingDialog
-
-            self.dialog = TrainingDialog(self.window.project, self.window)
-            self.dialog.prelabel_requested.connect(self.prelabel)
-        self.dialog.show()
-        self.dialog.raise_()
-        return self.dialog
+            self.window.status("Open a project first: training uses its labelled images")
+        self.window.show_dock(self.training_dock)
+        return self.training_panel
 
     def show_scribble(self) -> None:
-        self.dock.show()
-        self.dock.raise_()
+        self.window.show_dock(self.dock)
         self.scribble.set_active(True)
 
     def _project_opened(self, project) -> None:
-        if self.dialog is not None and not self.dialog.runner.running:
-            self.dialog.refresh_project(project)
+        if not self.training_panel.runner.running:
+            self.training_panel.refresh_project(project)
 
     # ----------------------------------------------------------------- closed loop
     def prelabel(self, card: str) -> None:
@@ -118,8 +114,7 @@ class TrainingFeature:
             self.window.status(f"pre-label failed: {error.message}", 10000)
 
     def shutdown(self) -> None:
-        if self.dialog is not None:
-            self.dialog.runner.shutdown()
+        self.training_panel.runner.shutdown()
 
 
 def install(window) -> None:

@@ -13,17 +13,17 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox
 
-from segstudio.qt.video.controller import VideoController
+from segstudio.qt.video.controller import VIDEO_KINDS, VideoController
 
 
 def install(window) -> None:
     ctl = VideoController(window)
     window.video = ctl  # for tests and other features
     ctl.dock = window.add_dock(ctl.panel, "Timeline", Qt.DockWidgetArea.BottomDockWidgetArea,
-                               "dock_video_timeline")
+                               "dock_video_timeline", modes={"video": "bottom"})
     ctl.tracks_dock = window.add_dock(ctl.tracks_panel, "Tracks", Qt.DockWidgetArea.RightDockWidgetArea,
-                                      "dock_video_tracks")
-    ctl.dock.hide()  # shown the first time a video is opened
+                                      "dock_video_tracks", modes={"video": "right-lower"})
+    window.image_changed.connect(lambda rec: _follow_item_kind(window, rec))
     ctl.status_label = QLabel("")
     ctl.status_label.setMinimumWidth(150)
     window.statusBar().addPermanentWidget(ctl.status_label)
@@ -51,6 +51,18 @@ def install(window) -> None:
         ctl.actions[name].setToolTip(f"{text} ({ctl.actions[name].shortcut().toString()})")
         ctl.actions[name].setIconText(ctl.actions[name].text())
         ctl.actions[name].setText(text)
+
+
+def _follow_item_kind(window, rec) -> None:
+    """Showing a video from Annotate enters Video mode (the timeline), and showing a still image
+    from Video goes back to Annotate; the other modes are left alone."""
+    if rec is None:
+        return
+    mode = window.modes.current
+    if rec.kind in VIDEO_KINDS and mode == "annotate":
+        window.modes.activate("video")
+    elif rec.kind not in VIDEO_KINDS and mode == "video":
+        window.modes.activate("annotate")
 
 
 def _add_video(window) -> None:

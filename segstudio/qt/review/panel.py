@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QPushButton,
@@ -63,6 +64,9 @@ class ReviewPanel(QWidget):
         self.queue.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.queue.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.queue.verticalHeader().hide()
+        header = self.queue.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # every column in view, the name elided
         self.hide_accepted = QCheckBox("Hide accepted images")
         qbox = QGroupBox("Queue (G next, Shift+G previous)")
         ql = QVBoxLayout(qbox)
@@ -73,7 +77,7 @@ class ReviewPanel(QWidget):
         ql.addWidget(self.queue)
 
         self.mode_buttons = QButtonGroup(self)
-        view = QGroupBox("View (I cycles)")
+        view = QGroupBox("View (Shift+O cycles)")
         vl = QFormLayout(view)
         modes = QHBoxLayout()
         for k, name in enumerate(MODES):
@@ -93,9 +97,10 @@ class ReviewPanel(QWidget):
         vl.addRow(self.pred_visible, self.pred_opacity)
 
         self.metrics = QLabel()
+        self.metrics.setWordWrap(True)
         self.items = QListWidget()
         self.accept_btn, self.reject_btn = QPushButton("Accept (Y)"), QPushButton("Reject (U)")
-        self.prev_btn, self.next_btn = QPushButton("◀ K"), QPushButton("J ▶")
+        self.prev_btn, self.next_btn = QPushButton("◀ Shift+J"), QPushButton("J ▶")
         self.ok_btn, self.fix_btn = QPushButton("Image OK (Shift+Enter)"), QPushButton("Needs fix (Shift+N)")
         ibox = QGroupBox("This image")
         il = QVBoxLayout(ibox)
@@ -193,7 +198,6 @@ class ReviewPanel(QWidget):
             self.queue.blockSignals(True)
             self.queue.selectRow(q.index)
             self.queue.blockSignals(False)
-        self.queue.resizeColumnsToContents()
 
     def update_queue_row(self, r: int) -> None:
         q = self.c.queue

@@ -1,1 +1,1 @@
-"""Training GUI: the training dialog with live curves, and the scribble classifier panel."""
+"""Training GUI: the Training panel with live curves, and the scribble classifier panel."""

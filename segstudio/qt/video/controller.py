@@ -134,7 +134,6 @@ class VideoController(QObject):
             self.fps = video_fps(self.project, rec.id)
             self.panel.set_video(rec.frame_count)
             self.refresh_tracks()
-            self.dock.show()
         stamp = format_timestamp(self.frame / self.fps) if self.fps else ""
         self.panel.set_frame(self.frame, stamp)
         self.status_label.setText(

@@ -1,6 +1,6 @@
-"""The training dialog: choose a template and its hyperparameters, train in a separate
-process with live loss / IoU curves, cancel, resume, then pre-label the remaining images
-and jump to the least certain one."""
+"""The Training panel (Train mode, under the canvas): choose a template and its
+hyperparameters, train in a separate process with live loss / IoU curves, cancel, resume, then
+pre-label the remaining images and jump to the least certain one."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -37,14 +36,13 @@ def _fmt_eta(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-class TrainingDialog(QDialog):
+class TrainingPanel(QWidget):
     prelabel_requested = Signal(str)  # card path
     run_finished = Signal(object)  # final event
 
     def __init__(self, project, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Train a Segmentation Model")
-        self.setObjectName("training_dialog")
+        self.setObjectName("training_panel")
         self.project = project
         self.runner = TrainingRunner(self)
         self.runner.event.connect(self._on_event)
@@ -100,11 +98,13 @@ class TrainingDialog(QDialog):
         self.iou_plot.add_series("mIoU", "#20a050")
         self.iou_plot.add_series("fg IoU", "#a020a0")
         self.log = QListWidget(objectName="log")
-        self.log.setMaximumHeight(110)
+        self.log.setMaximumHeight(80)
         rv.addWidget(self.progress)
         rv.addWidget(self.progress_label)
-        rv.addWidget(self.loss_plot, 1)
-        rv.addWidget(self.iou_plot, 1)
+        plots = QHBoxLayout()  # side by side: the panel is wide and short, under the canvas
+        plots.addWidget(self.loss_plot, 1)
+        plots.addWidget(self.iou_plot, 1)
+        rv.addLayout(plots, 1)
         rv.addWidget(self.log)
         self.resume_combo = QComboBox(objectName="resume_combo")
         self.auto_prelabel = QCheckBox("Pre-label the remaining images when done", objectName="auto_prelabel")
@@ -120,21 +120,17 @@ class TrainingDialog(QDialog):
         self.cancel_button = QPushButton("Cancel Training", objectName="cancel_button")
         self.resume_button = QPushButton("Resume", objectName="resume_button")
         self.prelabel_button = QPushButton("Pre-label Remaining", objectName="prelabel_button")
-        close = QPushButton("Close")
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.runner.cancel)
         self.resume_button.clicked.connect(self.resume)
         self.prelabel_button.clicked.connect(lambda: self.last_card and self.prelabel_requested.emit(self.last_card))
-        close.clicked.connect(self.hide)
         for w in (self.start_button, self.cancel_button, QLabel("run:"), self.resume_combo,
                   self.resume_button, self.prelabel_button):
             buttons.addWidget(w)
         buttons.addStretch(1)
-        buttons.addWidget(close)
         main = QVBoxLayout(self)
+        main.addLayout(buttons)  # on top: Start stays in view when the panel is short
         main.addWidget(split, 1)
-        main.addLayout(buttons)
-        self.resize(1000, 640)
         self._template_changed()
 
     # ----------------------------------------------------------------- state
