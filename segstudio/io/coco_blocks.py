@@ -8,7 +8,6 @@ preloaded by the fork server); the polygon modes import OpenCV and pycocotools o
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 import numpy as np
@@ -20,18 +19,20 @@ Loss = tuple[str, str, int]  # (kind, item, count) for ExportReport.lose
 PatchBlock = tuple[list[int], list[int], list[int], list[int], list[int], list[str]]
 
 
-def export_block(payload: tuple[list, str, int]) -> tuple[str, dict[int, int], list[Loss]]:
+def export_block(payload: tuple) -> tuple[str, dict[int, int], list[Loss]]:
     """JSON text of a block of annotations (comma-separated), instances per category id, losses.
 
     `payload`: store rows (image_id, category_id, rle, y0, x0, h, w, area, crowd, score,
-    attributes, image height, image width), the segmentation mode, and the index of the first
-    row in its file (annotation ids are 1-based positions in the file).
+    attributes, image height, image width, drawn shape), the segmentation mode, the index of
+    the first row in its file (annotation ids are 1-based positions in the file) and, optionally,
+    the polygon tolerance in pixels.
     """
-    rows, mode, k0 = payload
+    rows, mode, k0 = payload[:3]
+    tolerance = payload[3] if len(payload) > 3 else 0.0
     if mode == "rle" and rows:
         return _rle_block(rows, k0)
     losses: list[Loss] = []
-    segs = segmentations(rows, mode, k0, losses)
+    segs = segmentations(rows, mode, k0, losses, tolerance)
     parts = []
     per_cat: Counter = Counter()
     for k, (row, seg) in enumerate(zip(rows, segs), k0 + 1):
@@ -51,7 +52,7 @@ def export_block(payload: tuple[list, str, int]) -> tuple[str, dict[int, int], l
 
 def _rle_block(rows: list, k0: int) -> tuple[str, dict[int, int], list[Loss]]:
     """`export_block` for segmentation=rle: columns in, one f-string per annotation out."""
-    iid, cid, enc, y0, x0, h, w, area, crowd, score, attrs, H, W = zip(*rows)
+    iid, cid, enc, y0, x0, h, w, area, crowd, score, attrs, H, W = list(zip(*rows))[:13]
     arr = [np.array(c, np.int64) for c in (y0, x0, h, H, W)]
     counts = rb.patch_strings_to_image(enc, *arr)
     parts = [
@@ -79,13 +80,13 @@ def _extra(score, attrs) -> str:
     return extra
 
 
-def segmentations(rows: list, mode: str, k0: int, losses: list[Loss]) -> list[str]:
+def segmentations(rows: list, mode: str, k0: int, losses: list[Loss], tolerance: float = 0.0) -> list[str]:
     """JSON text of each row's segmentation; lossy conversions are appended to `losses`."""
     n = len(rows)
     out: list[str | None] = [None] * n
     need_rle = list(range(n))
     if mode != "rle":
-        need_rle = _polygons(rows, mode, k0, losses, out)
+        need_rle = _polygons(rows, mode, k0, losses, out, tolerance)
     if need_rle:
         sel = [rows[k] for k in need_rle] if len(need_rle) < n else rows
         arr = np.array([(r[3], r[4], r[5], r[11], r[12]) for r in sel], np.int64).reshape(-1, 5)
@@ -98,37 +99,79 @@ def segmentations(rows: list, mode: str, k0: int, losses: list[Loss]) -> list[st
     return out  # type: ignore[return-value]
 
 
-def _polygons(rows: list, mode: str, k0: int, losses: list[Loss], out: list) -> list[int]:
-    """Fill `out` with polygon JSON where mode allows; return the rows that need RLE."""
+def _polygons(rows: list, mode: str, k0: int, losses: list[Loss], out: list,
+              tolerance: float = 0.0) -> list[int]:
+    """Fill `out` with polygon JSON where mode allows; return the rows that need RLE.
+
+    An instance kept as drawn (a polygon or box) is written as drawn when pycocotools draws it
+    as exactly the mask; otherwise its outline is traced and simplified (`_vector`): the
+    simplest polygon found that draws exactly the mask, or within `tolerance` pixels."""
     from segstudio.core import rle as core_rle
+    from segstudio.core.drawn import DrawnShape
     from segstudio.core.masks import MaskPatch
     from segstudio.io.formats._polygons import coco_raster, fill_holes, outline_polygons
+    from segstudio.io.formats._vector import simplify_exact, vector_shape
 
     need_rle = []
     for k, row in enumerate(rows):
-        iid, _, enc, y0, x0, h, w, area, _, _, _, H, W = row
+        iid, _, enc, y0, x0, h, w, area, _, _, _, H, W = row[:13]
+        item = f"image {iid} annotation {k0 + k + 1}"
         patch = MaskPatch(y0, x0, core_rle.decode({"size": [h, w], "counts": enc}), (H, W))
+        drawn = DrawnShape.from_json(row[13]) if len(row) > 13 and row[13] else None
+        if drawn is not None and drawn.area == area:
+            vs = vector_shape(patch, drawn, "coco", frozenset({"polygon"}), tolerance=tolerance)
+            if vs.as_drawn and vs.kind == "polygon":
+                if vs.changed:
+                    losses.append(("instances whose outline moved within the tolerance", item, 1))
+                    losses.append(("pixels changed within the tolerance (total)", item, vs.changed))
+                out[k] = _polygon_json(vs.rings)
+                continue
         polys, holes = outline_polygons(patch)
         if mode == "auto" and holes:
             need_rle.append(k)
             continue
         wy0, wx0 = max(0, y0 - 1), max(0, x0 - 1)
         wh, ww = min(H, y0 + h + 1) - wy0, min(W, x0 + w + 1) - wx0
-        drawn = coco_raster(polys, wy0, wx0, wh, ww)
+        drawn_px = coco_raster(polys, wy0, wx0, wh, ww)
         target = fill_holes(patch) if holes else patch
-        diff = int(np.count_nonzero(drawn != target.window(wy0, wx0, wh, ww)))
-        if diff and mode == "auto":
+        diff = int(np.count_nonzero(drawn_px != target.window(wy0, wx0, wh, ww)))
+        if diff and mode == "auto" and tolerance <= 0:
             need_rle.append(k)
             continue
-        item = f"image {iid} annotation {k0 + k + 1}"
+        rings = [np.asarray(p, np.float64).reshape(-1, 2) for p in polys]
+        if not diff:
+            rings = simplify_exact(rings, target, "coco")
+        elif tolerance > 0:
+            vs = vector_shape(target, None, "coco", frozenset({"polygon"}), tolerance=tolerance, bitmap=False)
+            if mode == "auto" and vs.changed and not _within(vs, target, tolerance):
+                need_rle.append(k)
+                continue
+            rings, diff = vs.rings, vs.changed
         if holes:
             losses.append(("instances whose holes were filled (COCO polygons cannot have holes)", item, 1))
             losses.append(("hole pixels filled (total)", item, target.area - patch.area))
         if diff:
             losses.append(("instances whose outline changed under COCO polygon rasterisation", item, 1))
             losses.append(("outline pixels changed by polygon rasterisation (total)", item, diff))
-        out[k] = json.dumps(polys, separators=(",", ":"))
+        out[k] = _polygon_json(rings)
     return need_rle
+
+
+def _within(vs, target, tolerance: float) -> bool:
+    from segstudio.io.formats._vector import _changed_within, _window_of, rasterise
+
+    want, _ = _window_of(target)
+    return _changed_within(rasterise(vs.rings, "coco", target), want, tolerance)[1]
+
+
+def _polygon_json(rings) -> str:
+    return "[" + ",".join("[" + ",".join(_num(v) for v in np.asarray(r, np.float64).ravel().tolist()) + "]"
+                          for r in rings) + "]"
+
+
+def _num(v: float) -> str:
+    s = f"{v:.3f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
 
 
 def import_block(payload: tuple[int, list[str], np.ndarray, np.ndarray]) -> PatchBlock:

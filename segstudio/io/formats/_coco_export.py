@@ -28,7 +28,7 @@ from segstudio.store.project import ImageRecord, Project
 
 _ROWS_SQL = (
     "SELECT i.image_id, i.category_id, i.rle, i.y0, i.x0, i.h, i.w, i.area, i.crowd, i.score,"
-    " i.attributes, m.height, m.width FROM instances i JOIN images m ON m.id = i.image_id"
+    " i.attributes, m.height, m.width, i.shape FROM instances i JOIN images m ON m.id = i.image_id"
     " WHERE i.label_set = ? AND i.frame = 0 AND m.kind = 'image' AND i.area > 0{split}"
     " ORDER BY i.image_id, i.z"
 )
@@ -177,5 +177,5 @@ def _tasks(project: Project, groups: dict, records: list, options: dict, mode: s
                 rows = [r for r in rows if r[0] in wanted]
                 if not rows:
                     continue
-            yield (g, k == 0), (rows, mode, k)
+            yield (g, k == 0), (rows, mode, k, float(options.get("tolerance") or 0.0))
             k += len(rows)

@@ -26,12 +26,12 @@ import numpy as np
 from segstudio.core.drawn import DrawnShape
 from segstudio.core.geometry import mask_to_polygons
 from segstudio.core.masks import MaskPatch
-from segstudio.core.shape_raster import coco_window, pil_polygon
+from segstudio.core.shape_raster import PilCanvas, coco_window, pil_polygon
 
 # where each rule samples a pixel, in image coordinates of its vertices: pycocotools samples
 # column c at x = c + 0.4 (its 1/5-pixel grid), PIL at the integer pixel index
 _SAMPLE = {"coco": 0.4, "labelme": 0.0}
-START_TOLERANCE = 0.6  # pixels: the first Douglas-Peucker pass of an exact simplification
+START_TOLERANCE = 0.5  # pixels: the first Douglas-Peucker pass of an exact simplification
 MAX_ROUNDS = 24  # refinement rounds before the exact trace is written whole
 
 
@@ -63,11 +63,13 @@ def _draw(rings, rule, win, image_shape) -> np.ndarray:
     if rule == "coco":
         return coco_window([r.ravel().tolist() for r in rings], y0, x0, h, w)
     out = np.zeros((h, w), bool)
+    full = None
     for r in rings:
         if np.all(r == np.round(r)):  # integer vertices: PIL is translation invariant
-            out |= pil_polygon(r - (x0, y0), (h, w))
-        else:
-            out |= pil_polygon(r, image_shape)[y0:y0 + h, x0:x0 + w]
+            out |= pil_polygon(r - (x0, y0), PilCanvas((h, w))).window(0, 0, h, w)
+        else:  # PIL's float arithmetic is not: drawn where they are
+            full = full or PilCanvas(image_shape)
+            out |= pil_polygon(r, full).window(y0, x0, h, w)
     return out
 
 
@@ -94,7 +96,8 @@ def _changed_within(drawn: np.ndarray, target: np.ndarray, tolerance: float) -> 
             continue
         if not other.any():
             return n, False
-        dist = cv2.distanceTransform((~other).astype(np.uint8), cv2.DIST_L2, 5)
+        # chessboard distance: a pixel touching the other mask, diagonally too, is 1 away
+        dist = cv2.distanceTransform((~other).astype(np.uint8), cv2.DIST_C, 3)
         far = far or bool((dist[inside] > tolerance + 1e-6).any())
     return n, not far
 
@@ -102,7 +105,8 @@ def _changed_within(drawn: np.ndarray, target: np.ndarray, tolerance: float) -> 
 def vector_shape(patch: MaskPatch, drawn: DrawnShape | None, rule: str, kinds: frozenset[str],
                  *, tolerance: float = 0.0, bitmap: bool = True) -> VectorShape:
     """What to write for a mask (with its drawn shape, if any) in a format that holds `kinds`
-    and whose reader rasterises polygons by `rule`.  `bitmap`: the format can write a mask."""
+    (shape kinds, and "rotation" for rotated boxes and ellipses) and whose reader rasterises
+    polygons by `rule`.  `bitmap`: the format can write a mask."""
     patch = patch.tight()
     if drawn is not None:
         got = _as_drawn(patch, drawn, rule, kinds, tolerance)
@@ -131,9 +135,10 @@ def vector_shape(patch: MaskPatch, drawn: DrawnShape | None, rule: str, kinds: f
 
 def _as_drawn(patch: MaskPatch, drawn: DrawnShape, rule: str, kinds, tolerance) -> VectorShape | None:
     kind = drawn.kind
-    if kind == "rectangle" and "rectangle" not in kinds and not drawn.rotation:
+    if kind == "rectangle" and ("rectangle" not in kinds or drawn.rotation and "rotation" not in kinds) \
+            and not drawn.rotation:
         kind = "polygon"  # a box is a polygon of four corners in polygon-only formats
-    if kind not in kinds:
+    if kind not in kinds or drawn.rotation and "rotation" not in kinds:
         return None
     if drawn.kind in ("rectangle", "ellipse"):
         if drawn.rotation and drawn.kind == "rectangle" and kind != "rectangle":
@@ -204,26 +209,17 @@ def simplify_exact(rings: list[np.ndarray], patch: MaskPatch, rule: str,
 
 
 def _dp_indices(ring: np.ndarray, tolerance: float) -> np.ndarray:
-    """Indices of the ring's vertices that Douglas-Peucker keeps (always at least 3)."""
+    """Indices of the ring's vertices that Douglas-Peucker (OpenCV's) keeps (at least 3).
+    Traced vertices lie on a 1/8-pixel grid: scaled to integers they map back exactly."""
     n = len(ring)
     if n <= 3:
         return np.arange(n)
-    # split the closed ring at its two mutually farthest-ish vertices
-    far = int(np.argmax(np.hypot(*(ring - ring[0]).T)))
-    keep = {0, far}
-    stack = [(0, far), (far, n)]
-    while stack:
-        i, j = stack.pop()
-        if j - i < 2:
-            continue
-        a, b = ring[i], ring[j % n]
-        mid = ring[i + 1:j]
-        d = _dist_to_segment(mid, a, b)
-        k = int(np.argmax(d))
-        if d[k] > tolerance:
-            keep.add(i + 1 + k)
-            stack += [(i, i + 1 + k), (i + 1 + k, j)]
-    idx = np.array(sorted(keep))
+    scaled = np.round(ring * 8).astype(np.int32)
+    approx = cv2.approxPolyDP(scaled.reshape(-1, 1, 2), tolerance * 8, True).reshape(-1, 2)
+    where: dict[tuple[int, int], int] = {}
+    for k, (x, y) in enumerate(scaled.tolist()):
+        where.setdefault((x, y), k)
+    idx = np.unique([where[(int(x), int(y))] for x, y in approx if (int(x), int(y)) in where])
     if len(idx) < 3:
         idx = np.unique(np.array([0, n // 3, 2 * n // 3]))
     return idx

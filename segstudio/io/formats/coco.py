@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from segstudio.core.drawn import DrawnShape
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import parallel
 from segstudio.io import rle_batch as rb
@@ -305,6 +306,7 @@ def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:
         if not polys:
             raise FormatError(src, "no polygon with at least 3 points", f"annotations[{k}].segmentation")
         inst.mask = polygons_to_patch(polys, (im.height, im.width))
+        inst.shape = DrawnShape("polygon", tuple(tuple(p) for p in polys), "coco")  # kept as drawn
     for (im, inst), k in zip(owners, pos):
         if (inst.rle is not None and inst.rle.area == 0) or (inst.mask is not None and inst.mask.is_empty):
             rep.skip(f"annotations[{k}] (image {im.ref})", "empty mask")
@@ -323,7 +325,10 @@ FORMAT = FormatSpec(
         Option("confine_paths", False, "refuse file_name paths outside images_root", type=bool),
     ),
     export_options=(
-        Option("segmentation", "auto", "auto: polygons where exact, else RLE", ("auto", "rle", "polygons")),
+        Option("segmentation", "auto", "auto: polygons where exact (shapes as drawn, else the simplest "
+               "exact polygon), else RLE", ("auto", "rle", "polygons")),
+        Option("tolerance", 0.0, "polygons may move outline pixels up to this many pixels (0: exact; "
+               "changes are reported)", type=float),
         Option("images_root", None, "file_name is relative to this folder (default: the project folder)"),
         Option("copy_images", False, "copy the images into images/ beside the JSON (self-contained)",
                type=bool),

@@ -42,7 +42,7 @@ from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance, res
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
 
-CVAT_KINDS = frozenset({"polygon", "rectangle", "ellipse", "polyline", "points"})
+CVAT_KINDS = frozenset({"polygon", "rectangle", "ellipse", "polyline", "points", "rotation"})
 SPLITS = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
           "test": "test", "testing": "test"}
 BUILTIN = ("occluded", "group_id", "source")  # instance attributes written as XML attributes

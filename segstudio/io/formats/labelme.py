@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segstudio.core.geometry import mask_to_polygons, polygons_to_mask
+from segstudio.core.drawn import DrawnShape
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput, write_files_atomically
@@ -34,6 +34,7 @@ from segstudio.io.coords import (
 from segstudio.io.errors import FormatError, JsonReader, load_json
 from segstudio.io.exporting import category_names, iter_images, place_image
 from segstudio.io.formats import _raster
+from segstudio.io.formats._vector import vector_shape
 from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance, resolve_inside
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
@@ -110,6 +111,7 @@ def _read_one(f: Path, data, root: Path, plan: ImportPlan, options: dict) -> Non
         if patch.is_empty:
             rep.skip(f"{f.name} {s.path} ({label})", "shape covers no pixel")
             continue
+        drawn = _drawn(stype, pts, patch)
         attrs = {}
         if s.get("flags", dict, default={}):
             attrs["flags"] = s.get("flags", dict)
@@ -119,12 +121,13 @@ def _read_one(f: Path, data, root: Path, plan: ImportPlan, options: dict) -> Non
         key = (label, gid) if gid is not None else (label, None, id(s.value))
         inst = groups.get(key)
         if inst is None:
-            inst = PlanInstance(plan.category(label), mask=patch, attributes=attrs)
+            inst = PlanInstance(plan.category(label), mask=patch, attributes=attrs, shape=drawn)
             inst.attributes = attrs
             groups[key] = inst
             im.instances.append(inst)
         else:  # another part of the same instance
             inst.mask = inst.mask.union(patch) if inst.mask is not None else patch
+            inst.shape = _merged(inst.shape, drawn)
             for k2, v in attrs.items():
                 inst.attributes.setdefault(k2, v)
         if gid is not None:
@@ -146,6 +149,28 @@ def _embedded_image(f: Path, text: str) -> bytes:
     except HeaderError as e:
         raise FormatError(f, f"imageData is not an image ({e})", "imageData") from None
     return raw
+
+
+def _drawn(stype: str, pts: np.ndarray, patch: MaskPatch) -> DrawnShape | None:
+    """The LabelMe shape kept as drawn (polygons by LabelMe's own rule, rectangles as the pixel
+    box PIL fills, lines and points as drawn); circles and masks keep none."""
+    if stype == "polygon":
+        return DrawnShape.polygon([pts], "labelme")
+    if stype == "rectangle":
+        t = patch.tight()
+        return DrawnShape.rectangle(t.x0, t.y0, t.x1, t.y1) if t.area == t.height * t.width else None
+    if stype in ("line", "linestrip"):
+        return DrawnShape("polyline", (tuple(pts.ravel().tolist()),), "line")
+    if stype == "point":
+        return DrawnShape("points", (tuple(pts[:1].ravel().tolist()),), "point")
+    return None
+
+
+def _merged(a: DrawnShape | None, b: DrawnShape | None) -> DrawnShape | None:
+    """Parts of one instance (same group_id): polygons of one rule stay one shape."""
+    if a is None or b is None or a.kind != b.kind or a.rule != b.rule or a.kind not in ("polygon", "points"):
+        return None
+    return DrawnShape(a.kind, a.coords + b.coords, a.rule)
 
 
 _NEED = {"polygon": 3, "rectangle": 2, "circle": 2, "point": 1, "line": 2, "linestrip": 2, "mask": 2}
@@ -256,9 +281,13 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     return rep
 
 
+LABELME_KINDS = frozenset({"polygon", "rectangle", "polyline", "points"})
+
+
 def _document(rec, img: Path, ref_img: Path, target: Path, instances, names, options, rep) -> dict:
     shapes = []
-    polygons = options.get("shapes") == "polygon"
+    mode = options.get("shapes", "auto")
+    tolerance = float(options.get("tolerance") or 0.0)
     for inst in instances:
         label = names.get(inst.category_id, str(inst.category_id))
         rep.count(label)
@@ -271,21 +300,7 @@ def _document(rec, img: Path, ref_img: Path, target: Path, instances, names, opt
         if attrs:
             rep.lose("instance attributes other than flags/description dropped", f"{rec.name} #{inst.id}")
         base = {"label": label, "group_id": None, "description": description, "flags": flags}
-        m = inst.mask.tight()
-        if not polygons:
-            shapes.append({**base, "points": [[float(m.x0), float(m.y0)], [float(m.x1 - 1), float(m.y1 - 1)]],
-                           "shape_type": "mask", "mask": _raster.png_b64(m.data)})
-            continue
-        parts = mask_to_polygons(m)
-        if any(p.holes for p in parts):
-            rep.lose("holes dropped (LabelMe polygons cannot have holes)", f"{rec.name} #{inst.id}")
-        exact = polygons_to_mask([type(p)(p.exterior) for p in parts], m.image_shape)
-        if not (exact == _raster_parts(parts, m.image_shape).to_full()).all():
-            rep.lose("boundary pixels changed by polygon conversion", f"{rec.name} #{inst.id}")
-        gid = inst.id if len(parts) > 1 else None
-        for p in parts:
-            shapes.append({**base, "group_id": gid, "points": p.exterior.tolist(),
-                           "shape_type": "polygon", "mask": None})
+        shapes.extend(_shapes(inst, base, mode, tolerance, rep, f"{rec.name} #{inst.id}"))
     image_rel = Path(os.path.relpath(ref_img, target.parent)).as_posix()
     image_data = None
     if options.get("embed_images") and img.exists():
@@ -294,12 +309,32 @@ def _document(rec, img: Path, ref_img: Path, target: Path, instances, names, opt
             "imageData": image_data, "imageHeight": rec.height, "imageWidth": rec.width}
 
 
-def _raster_parts(parts, shape) -> MaskPatch:
-    canvas = _raster.Canvas(shape)
-    out = MaskPatch.empty(shape)
-    for p in parts:
-        out = out.union(_raster.polygon(p.exterior, canvas))
-    return out
+def _shapes(inst, base: dict, mode: str, tolerance: float, rep, item: str) -> list[dict]:
+    """LabelMe shapes of one instance.  auto: as drawn or the simplest polygon PIL draws as
+    exactly the mask (a full box as a rectangle), a mask shape where none does; polygon:
+    polygons always (holes and changed pixels reported); mask: mask shapes always."""
+    m = inst.mask.tight()
+    mask_shape = {**base, "points": [[float(m.x0), float(m.y0)], [float(m.x1 - 1), float(m.y1 - 1)]],
+                  "shape_type": "mask", "mask": _raster.png_b64(m.data)}
+    if mode == "mask":
+        return [mask_shape]
+    vs = vector_shape(m, inst.shape, "labelme", LABELME_KINDS, tolerance=tolerance, bitmap=mode == "auto")
+    if vs.kind == "mask":
+        return [mask_shape]
+    if vs.holes_filled:
+        rep.lose("holes dropped (LabelMe polygons cannot have holes)", item)
+    if vs.changed:
+        rep.lose("boundary pixels changed by polygon conversion", item)
+        rep.lose("boundary pixels changed by polygon conversion (total)", item, vs.changed)
+    if vs.kind == "rectangle":
+        x0, y0, x1, y1 = vs.box  # pixel-box corners; PIL draws the outline: inclusive indices
+        return [{**base, "points": [[float(x0), float(y0)], [float(x1 - 1), float(y1 - 1)]],
+                 "shape_type": "rectangle", "mask": None}]
+    kind = {"polygon": "polygon", "polyline": "linestrip", "points": "point"}[vs.kind]
+    pieces = [r for r in vs.rings] if kind != "point" else [p[None] for r in vs.rings for p in r]
+    gid = inst.id if len(pieces) > 1 else None
+    return [{**base, "group_id": gid, "points": np.asarray(r, np.float64).tolist(), "shape_type": kind,
+             "mask": None} for r in pieces]
 
 
 FORMAT = FormatSpec(
@@ -311,8 +346,11 @@ FORMAT = FormatSpec(
         Option("dataset_root", None, "images may live anywhere under this folder (default: SRC)"),
     ),
     export_options=(
-        Option("shapes", "mask", "mask: lossless bitmap shapes; polygon: outlines (holes lost)",
-               ("mask", "polygon")),
+        Option("shapes", "auto", "auto: shapes as drawn or the simplest exact polygons, mask shapes "
+               "where no polygon is exact; polygon: outlines always (holes lost); mask: bitmaps always",
+               ("auto", "polygon", "mask")),
+        Option("tolerance", 0.0, "polygons may move outline pixels up to this many pixels (0: exact; "
+               "changes are reported)", type=float),
         Option("beside_images", False, "write each JSON next to its image instead of into DST", type=bool),
         Option("embed_images", False, "embed the image bytes as imageData", type=bool),
         Option("copy_images", False, "copy each image next to its JSON in DST (self-contained)", type=bool),

@@ -2,9 +2,10 @@
 
 Each line is `class x1 y1 x2 y2 ...` in coordinates normalised to [0, 1]; one line = one
 instance, so holes cannot be represented and an instance in several parts is written as one
-line per part (option parts=split) or as its largest part (parts=largest).  Export writes the
-pixel-outline polygons that rasterise back to the mask, checks every written line by
-rasterising it again, and reports exactly what changed (holes, parts, boundary pixels).
+line per part (option parts=split) or as its largest part (parts=largest).  Export writes
+shapes as drawn (polygons, boxes) and otherwise the simplest polygons that rasterise back to
+the mask (`_vector`), checks every written line by rasterising it again, and reports exactly
+what changed (holes, parts, boundary pixels).
 Import rasterises polygons like COCO's reference (pycocotools); 5-value lines (detection boxes)
 become rectangles, reported.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from segstudio.core.drawn import DrawnShape
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.errors import FormatError, read_text
@@ -27,7 +29,8 @@ from segstudio.io.exporting import (
     place_image,
     stem_names,
 )
-from segstudio.io.formats._polygons import fill_holes, outline_polygons, polygons_to_patch
+from segstudio.io.formats._polygons import fill_holes, polygons_to_patch
+from segstudio.io.formats._vector import vector_shape
 from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
@@ -191,7 +194,7 @@ def _read_label(lbl: Path, im: PlanImage, names: list[str], plan: ImportPlan) ->
         if patch.is_empty:
             plan.report.skip(f"{lbl.name} line {n}", "polygon covers no pixel")
             continue
-        im.instances.append(PlanInstance(names[cls], mask=patch))
+        im.instances.append(PlanInstance(names[cls], mask=patch, shape=DrawnShape.polygon([pts], "coco")))
 
 
 def _line(cls: int, poly: list[float], W: int, H: int) -> tuple[str, list[float]]:
@@ -220,7 +223,8 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
             lines = []
             for inst in instances:
                 rep.count(names.get(inst.category_id, "?"))
-                lines.extend(_instance_lines(inst, index[inst.category_id], rec, rep, parts_mode))
+                lines.extend(_instance_lines(inst, index[inst.category_id], rec, rep, parts_mode,
+                                             float(options.get("tolerance") or 0.0)))
             out.write_text(f"labels/{split}/{stem}.txt", "\n".join(lines) + ("\n" if lines else ""))
             src_img = project.image_path(rec)
             if how != "none":
@@ -243,29 +247,42 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     return rep
 
 
-def _instance_lines(inst, cls: int, rec, rep: ExportReport, parts_mode: str) -> list[str]:
+def _instance_lines(inst, cls: int, rec, rep: ExportReport, parts_mode: str,
+                    tolerance: float = 0.0) -> list[str]:
+    """One line per part: the shape as drawn when pycocotools draws it as exactly the mask,
+    else the simplest polygon that does (`_vector`), holes filled; every written line is drawn
+    again and what changed is reported."""
     from segstudio.core.geometry import connected_parts
 
     item = f"{rec.name} #{inst.id}"
     W, H = rec.width, rec.height
+    kinds = frozenset({"polygon"})
+    as_drawn = None
+    if inst.shape is not None:
+        vs = vector_shape(inst.mask, inst.shape, "coco", kinds, tolerance=tolerance, bitmap=False)
+        if vs.as_drawn and vs.kind == "polygon":
+            as_drawn = vs.rings
     parts = connected_parts(inst.mask, connectivity=8)
-    if len(parts) > 1:
+    if as_drawn is None and len(parts) > 1:
         if parts_mode == "largest":
             rep.lose("parts dropped (kept the largest part)", item, len(parts) - 1)
             parts = parts[:1]
         else:
             rep.lose("instances split into one line per part", item)
-    lines, drawn = [], None
+    rings = as_drawn or []
     any_holes = False
-    for part in parts:
-        polys, holes = outline_polygons(part)
-        any_holes |= holes
-        for poly in polys[:1]:  # one outer ring per 8-connected part
-            text, back = _line(cls, poly, W, H)
-            lines.append(text)
-            p = polygons_to_patch([back], (H, W))
-            drawn = p if drawn is None else drawn.union(p)
-    kept = parts[0] if parts_mode == "largest" else inst.mask
+    if as_drawn is None:
+        for part in parts:
+            vs = vector_shape(part, None, "coco", kinds, tolerance=tolerance, bitmap=False)
+            any_holes |= vs.holes_filled > 0
+            rings.extend(vs.rings[:1])  # one outer ring per 8-connected part
+    lines, drawn = [], None
+    for ring in rings:
+        text, back = _line(cls, np.asarray(ring).ravel().tolist(), W, H)
+        lines.append(text)
+        p = polygons_to_patch([back], (H, W))
+        drawn = p if drawn is None else drawn.union(p)
+    kept = parts[0] if parts_mode == "largest" and as_drawn is None else inst.mask
     if any_holes:
         filled = fill_holes(kept)
         rep.lose("instances whose holes could not be represented (filled)", item)
@@ -288,6 +305,8 @@ FORMAT = FormatSpec(
         Option("images", "copy", "put the images into images/<split>/", ("copy", "link", "none")),
         Option("parts", "split", "instances in several parts: one line per part, or the largest only",
                ("split", "largest")),
+        Option("tolerance", 0.0, "polygons may move outline pixels up to this many pixels (0: exact "
+               "where a polygon can be; changes are reported)", type=float),
     ),
     source="folder",
 )

@@ -52,6 +52,16 @@ class OptionsForm(QWidget):
                 out[name] = w.currentText()
             elif isinstance(w, QLineEdit) and w.text().strip():
                 out[name] = w.text().strip()
-            if name in out and out[name] == o.default:
+            if name in out and _is_default(o, out[name]):
                 del out[name]
         return out
+
+
+def _is_default(o: Option, value: Any) -> bool:
+    """The widget shows the default ("0.0" for 0.0 too): leave the option out."""
+    if value == o.default:
+        return True
+    try:
+        return o.parse(value) == o.default
+    except ValueError:
+        return False
