@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import parallel
 from segstudio.io.atomic import StagedOutput, atomic_file
 from segstudio.io.coco_blocks import export_block
-from segstudio.io.exporting import export_images, stem_names
+from segstudio.io.exporting import export_images, place_image, stem_names
 from segstudio.io.reports import ExportReport
 from segstudio.store.project import ImageRecord, Project
 
@@ -71,7 +70,10 @@ def export(project: Project, dst: Path, options: dict, progress: ProgressFn | No
     workers = parallel.workers_for(estimate, POOL_THRESHOLD[mode])
     if workers:
         parallel.warm_up()  # the fork server starts while the file heads are built
-    copies = _copies(project, records, rep) if options.get("copy_images") else {}
+    how = "copy" if options.get("copy_images") else ("link" if options.get("link_images") else None)
+    copies = _copies(project, records, rep) if how else {}
+    if not options.get("images_root"):  # file_name relative to the JSON, where readers look
+        options = {**options, "images_root": str(dst.parent if single else dst)}
     heads = _heads(project, groups, cats, options, {i: rel for i, (_, rel) in copies.items()})
     tasks = _tasks(project, groups, records, options, mode)
     done = 0
@@ -93,7 +95,7 @@ def export(project: Project, dst: Path, options: dict, progress: ProgressFn | No
         for f, head in zip(files, heads):
             f.write(head)
         for src, rel in copies.values():
-            shutil.copy2(src, out.path(rel))
+            place_image(src, out.path(rel), how)
         pool = stack.enter_context(parallel.ChunkPool(workers))
         for (g, first), (text, per_cat, losses) in pool.imap(export_block, tasks):
             if not first:

@@ -329,9 +329,12 @@ FORMAT = FormatSpec(
                "exact polygon), else RLE", ("auto", "rle", "polygons")),
         Option("tolerance", 0.0, "polygons may move outline pixels up to this many pixels (0: exact; "
                "changes are reported)", type=float),
-        Option("images_root", None, "file_name is relative to this folder (default: the project folder)"),
+        Option("images_root", None, "file_name is relative to this folder (default: the JSON's folder, "
+               "where readers and `segstudio validate` look)"),
         Option("copy_images", False, "copy the images into images/ beside the JSON (self-contained)",
                type=bool),
+        Option("link_images", False, "link the images into images/ beside the JSON (hard links, else "
+               "symbolic ones: self-contained without copies)", type=bool),
     ),
     source="file",
 )

@@ -48,7 +48,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     sem_dtype = np.uint8 if len(cats) <= 255 else np.uint16
     names = category_names(project)
     stems = stem_names(export_images(project, options))
-    how = options.get("images", "none")
+    how = options.get("images", "link")
     with StagedOutput(dst) as out:
         out.write_text("classes.txt", "\n".join(["background"] + [c.name for c in cats]) + "\n")
         for rec, instances in iter_images(project, options, rep, progress, cancel):
@@ -114,7 +114,8 @@ FORMAT = FormatSpec(
     import_options=(Option("images", None, "folder of the images (default: SRC/images)"),),
     export_options=(
         Option("kind", "both", "which maps to write", ("semantic", "instance", "both")),
-        Option("images", "none", "also put the images into images/", ("none", "copy", "link")),
+        Option("images", "link", "put the images into images/ (link: hard or symbolic links; the maps "
+               "name images by file stem only)", ("link", "copy", "none")),
     ),
     source="folder",
 )

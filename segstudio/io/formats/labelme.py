@@ -32,7 +32,7 @@ from segstudio.io.coords import (
     within,
 )
 from segstudio.io.errors import FormatError, JsonReader, load_json
-from segstudio.io.exporting import category_names, iter_images, place_image
+from segstudio.io.exporting import IMAGE_PLACEMENTS, category_names, iter_images, place_image
 from segstudio.io.formats import _raster
 from segstudio.io.formats._vector import vector_shape
 from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance, resolve_inside
@@ -248,23 +248,27 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     beside = options.get("beside_images", False)
     files: dict[Path, bytes] = {}
     staged = None if beside else StagedOutput(dst)
+    how = "copy" if options.get("copy_images") else options.get("images", "link")
     try:
         for rec, instances in iter_images(project, options, rep, progress, cancel):
             img = project.image_path(rec)
             target = img.with_suffix(".json") if beside else dst / Path(rec.path).with_suffix(".json").name
+            rel = target.name
+            if not beside and any(Path(p).name == rel for p in (staged.written if staged else ())):
+                rel = f"{Path(rec.path).parent.as_posix().replace('/', '__')}__{rel}"  # same name twice
             ref_img = img
-            if options.get("copy_images") and not beside and staged is not None:
-                ref_img = target.with_name(img.name)
-                place_image(img, staged.path(ref_img.name), "copy")
+            if how != "reference" and not beside and staged is not None:
+                if img.is_file():  # beside its JSON, same stem: the folder is self-contained
+                    ref_img = dst / Path(rel).with_suffix(img.suffix).name
+                    place_image(img, staged.path(ref_img.name), how)
+                else:
+                    rep.warn(f"{rec.path}: image file not found; not {how}ed (referenced where it should be)")
             doc = _document(rec, img, ref_img, target, instances, names, options, rep)
             text = json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
             if beside:
                 files[target] = text
             else:
                 assert staged is not None
-                rel = target.name
-                if any(Path(p).name == rel for p in staged.written):  # same name in two folders
-                    rel = f"{Path(rec.path).parent.as_posix().replace('/', '__')}__{rel}"
                 staged.write_bytes(rel, text)
             rep.files.append(str(target))
         if cancel is not None:
@@ -353,7 +357,10 @@ FORMAT = FormatSpec(
                "changes are reported)", type=float),
         Option("beside_images", False, "write each JSON next to its image instead of into DST", type=bool),
         Option("embed_images", False, "embed the image bytes as imageData", type=bool),
-        Option("copy_images", False, "copy each image next to its JSON in DST (self-contained)", type=bool),
+        Option("images", "link", "link or copy each image next to its JSON in DST (a self-contained "
+               "folder LabelMe and `segstudio validate` read as it is); reference: imagePath points "
+               "at the image where it is (import it with dataset_root=)", IMAGE_PLACEMENTS),
+        Option("copy_images", False, "copy the images (as images=copy)", type=bool),
     ),
     source="folder",
 )

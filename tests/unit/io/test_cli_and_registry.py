@@ -75,14 +75,14 @@ def test_cli_import_export_convert_validate(tmp_path, capsys):
     assert main(["import", "coco", str(tmp_path / "c.json"), q, "--create", "--dry-run"]) == 2
     assert "no such folder" in capsys.readouterr().err  # --dry-run never creates a project
     Project.create(q).close()
-    assert main(["import", "coco", str(tmp_path / "c.json"), q, "--dry-run",
-                 "--opt", f"images_root={tmp_path / 'project'}"]) == 0
+    # file_name is relative to the JSON: found without telling where the images are
+    assert main(["import", "coco", str(tmp_path / "c.json"), q, "--dry-run"]) == 0
     assert "would import 2 images" in capsys.readouterr().out
     assert Project.open(q).image_count() == 0
-    assert main(["import", "coco", str(tmp_path / "c.json"), q, "--opt", f"images_root={tmp_path / 'project'}"]) == 0
+    assert main(["import", "coco", str(tmp_path / "c.json"), q]) == 0
     assert Project.open(q).image_count() == 2
     assert main(["convert", "coco", str(tmp_path / "c.json"), "labelme", str(tmp_path / "lm"),
-                 "--in-opt", f"images_root={tmp_path / 'project'}", "--polygons"]) == 0
+                 "--polygons"]) == 0
     assert len(list((tmp_path / "lm").glob("*.json"))) == 2
     assert main(["export", "voc", proj, str(tmp_path / "v"), "--rle"]) == 2
     assert "do not apply" in capsys.readouterr().err

@@ -54,7 +54,7 @@ def test_lossless_modes_round_trip(project, tmp_path, mode):
     rep = registry.export("coco", project, tmp_path / "o.json", {"segmentation": mode, "split": "train"})
     assert rep.lossless
     q = Project.create(tmp_path / "q")
-    irep = registry.import_into("coco", tmp_path / "o.json", q, {"images_root": str(project.root)})
+    irep = registry.import_into("coco", tmp_path / "o.json", q, {})
     assert irep.images == 2 and irep.instances == rep.instances
     data = json.loads((tmp_path / "o.json").read_text())
     kinds = {type(a["segmentation"]).__name__ for a in data["annotations"]}
@@ -133,7 +133,7 @@ def test_malformed_input_names_file_and_path_and_writes_nothing(project, tmp_pat
     (tmp_path / "o.json").write_text(json.dumps(data))
     q = Project.create(tmp_path / "q")
     with pytest.raises(FormatError) as e:
-        registry.import_into("coco", tmp_path / "o.json", q, {"images_root": str(project.root)})
+        registry.import_into("coco", tmp_path / "o.json", q, {})
     assert str(tmp_path / "o.json") in str(e.value) and where in str(e.value)
     assert q.image_count() == 0 and not list(q.categories())
 
@@ -154,14 +154,14 @@ def test_failure_in_the_write_phase_rolls_everything_back(project, tmp_path, mon
 
     monkeypatch.setattr(plan_mod, "_insert", boom)
     with pytest.raises(sqlite3.OperationalError):
-        registry.import_into("coco", tmp_path / "o.json", q, {"images_root": str(project.root)})
+        registry.import_into("coco", tmp_path / "o.json", q, {})
     assert q.image_count() == 0 and not list(q.categories())
 
 
 def test_dry_run_writes_nothing(project, tmp_path):
     registry.export("coco", project, tmp_path / "o.json", {"split": "val"})
     q = Project.create(tmp_path / "q")
-    rep = registry.import_into("coco", tmp_path / "o.json", q, {"images_root": str(project.root)}, dry_run=True)
+    rep = registry.import_into("coco", tmp_path / "o.json", q, {}, dry_run=True)
     assert rep.dry_run and rep.images == 1 and rep.instances == 4 and rep.images_added == 1
     assert "would import" in rep.text()
     assert q.image_count() == 0

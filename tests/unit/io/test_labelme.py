@@ -70,7 +70,7 @@ def test_bad_shape_is_reported_with_its_json_path(dataset, tmp_path):
 @pytest.mark.parametrize("shapes", ["mask", "polygon"])
 def test_export_round_trip(tmp_path, shapes):
     p = make_project(tmp_path, n_images=3, per_image=4, seed=5)
-    rep = registry.export("labelme", p, tmp_path / "out", {"shapes": shapes})
+    rep = registry.export("labelme", p, tmp_path / "out", {"shapes": shapes, "images": "reference"})
     assert len(rep.files) == 3
     doc = json.loads((tmp_path / "out" / "img000.json").read_text())
     assert doc["imageData"] is None and doc["imagePath"] == "../images/img000.png"
@@ -92,6 +92,15 @@ def test_export_round_trip(tmp_path, shapes):
         assert rep.lossless
     else:
         assert rep.losses["holes dropped (LabelMe polygons cannot have holes)"] == holes > 0
+
+
+def test_export_links_images_beside_the_json_by_default(tmp_path):
+    p = make_project(tmp_path, n_images=2, per_image=1)
+    registry.export("labelme", p, tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "img000.json").read_text())
+    assert doc["imagePath"] == "img000.png" and (tmp_path / "out" / "img000.png").is_file()
+    v = registry.validate("labelme", tmp_path / "out")  # no dataset_root needed
+    assert v.images == 2 and not v.warnings
 
 
 def test_export_beside_images(tmp_path):

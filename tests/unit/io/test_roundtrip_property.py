@@ -55,8 +55,6 @@ def test_lossless_paths(seed, n, h, w):
             in_opts = {"require_images": False}
             if fmt == "labelme":
                 in_opts["dataset_root"] = str(root)
-            elif fmt == "coco":
-                in_opts["images_root"] = str(p.root)
             registry.import_into(fmt, root / dst, q, in_opts)
             got = masks_by_image(q)
             assert [(c, m.tobytes()) for c, m in want["img.png"]] == [(c, m.tobytes()) for c, m in got["img.png"]]
@@ -74,7 +72,7 @@ def test_coco_polygons_lose_exactly_what_is_reported(seed, n):
         p = build(root, seed, n, (30, 30))
         rep = registry.export("coco", p, root / "p.json", {"segmentation": "polygons"})
         q = Project.create(root / "q")
-        registry.import_into("coco", root / "p.json", q, {"images_root": str(p.root), "require_images": False})
+        registry.import_into("coco", root / "p.json", q, {"require_images": False})
         src = p.load_instances(p.images()[0].id)
         got = q.load_instances(q.images()[0].id)
         holes = changed = hole_px = outline_px = 0
