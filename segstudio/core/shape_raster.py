@@ -55,8 +55,9 @@ def box_patch(x0: float, y0: float, x1: float, y1: float, rotation: float, image
     x0, x1 = sorted((x0, x1))
     y0, y1 = sorted((y0, y1))
     if not rotation:
-        c0, c1 = int(math.ceil(x0 - 0.5)), int(math.floor(x1 - 0.5)) + 1
-        r0, r1 = int(math.ceil(y0 - 0.5)), int(math.floor(y1 - 0.5)) + 1
+        H, W = image_shape  # clamped first: a box of 1e9 pixels costs its part in the image
+        c0, c1 = max(0, int(math.ceil(x0 - 0.5))), min(W, int(math.floor(x1 - 0.5)) + 1)
+        r0, r1 = max(0, int(math.ceil(y0 - 0.5))), min(H, int(math.floor(y1 - 0.5)) + 1)
         if c1 <= c0 or r1 <= r0:
             return MaskPatch.empty(image_shape)
         return MaskPatch.from_window(np.ones((r1 - r0, c1 - c0), bool), r0, c0, image_shape)

@@ -240,8 +240,8 @@ def _short(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
-def mask_from_rle(shape: Shape, path: Path) -> tuple[int, int, np.ndarray]:
-    """(top, left, box mask) of a `<mask>`."""
+def mask_from_rle(shape: Shape, path: Path, image_hw: tuple[int, int]) -> tuple[int, int, np.ndarray]:
+    """(top, left, box mask) of a `<mask>`; its box must lie inside the image."""
     where = f"line {shape.line}"
     left = integer(shape.attrs, "left", path, shape.line)
     top = integer(shape.attrs, "top", path, shape.line)
@@ -249,6 +249,9 @@ def mask_from_rle(shape: Shape, path: Path) -> tuple[int, int, np.ndarray]:
     h = integer(shape.attrs, "height", path, shape.line)
     if w <= 0 or h <= 0:
         raise FormatError(path, f"mask box {w}x{h} is empty", where)
+    H, W = image_hw
+    if left < 0 or top < 0 or left + w > W or top + h > H:
+        raise FormatError(path, f"mask box {w}x{h} at ({left}, {top}) is not inside the {W}x{H} image", where)
     text = shape.attrs.get("rle", "")
     try:
         runs = np.array([int(v) for v in text.split(",")], np.int64) if text.strip() else np.zeros(0, np.int64)

@@ -34,6 +34,14 @@ from segstudio.core.shape_raster import box_patch, ellipse_patch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import rle_batch as rb
 from segstudio.io.atomic import StagedOutput
+from segstudio.io.coords import (
+    REACHES_OUTSIDE,
+    check_image_size,
+    far_window,
+    reaches_outside,
+    tame_polygon,
+    within,
+)
 from segstudio.io.errors import FormatError
 from segstudio.io.exporting import IMAGE_PLACEMENTS, export_images, image_refs
 from segstudio.io.formats import _cvat_xml as cx
@@ -136,8 +144,13 @@ class ShapeReader:
             pts = cx.points(s, path)
             if len(pts) < 3:
                 raise FormatError(path, f"a polygon needs at least 3 points, found {len(pts)}", f"line {s.line}")
+            if reaches_outside(pts, shape_hw):
+                rep.lose(REACHES_OUTSIDE, f"{where} line {s.line}")
+                pts = tame_polygon(pts, shape_hw)  # far vertices clipped: pycocotools takes C ints
+                if len(pts) < 3:
+                    return inst  # nothing near the image: an empty mask, skipped as such
             flat = pts.ravel().tolist()
-            inst.shape = DrawnShape("polygon", (tuple(flat),), "coco")
+            inst.shape = DrawnShape("polygon", (tuple(flat),), "coco")  # as drawn (tamed if far)
             self.polygons.append((inst, [flat], H, W))
             return inst
         if s.tag == "box":
@@ -152,10 +165,12 @@ class ShapeReader:
             inst.shape = DrawnShape.ellipse(*c, rot)
             inst.mask = ellipse_patch(*c, rot, shape_hw)
         elif s.tag == "mask":
-            top, left, box = cx.mask_from_rle(s, path)
+            top, left, box = cx.mask_from_rle(s, path, shape_hw)
             inst.mask = MaskPatch.from_window(box, top, left, shape_hw)
         elif s.tag in ("polyline", "points"):
             pts = cx.points(s, path)
+            if not within(pts, far_window(shape_hw)):  # PIL takes C ints; clipping bends a line
+                raise FormatError(path, f"<{s.tag}> reaches far beyond the {W}x{H} image", f"line {s.line}")
             kind = "polyline" if s.tag == "polyline" else "points"
             inst.shape = DrawnShape(kind, (tuple(pts.ravel().tolist()),), "line" if kind == "polyline" else "point")
             inst.mask = inst.shape.rasterise(shape_hw)
@@ -222,6 +237,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
             else root / name.replace("\\", "/")
         if w <= 0 or h <= 0:
             w, h = _size_from_image(xml, im, path)
+        check_image_size(w, h, xml, f"line {im.line}")
         subset = im.attrs.get("subset", "")
         split = options.get("split") or SPLITS.get(subset.strip().lower())
         pim = PlanImage(path, w, h, split=split, ref=name)

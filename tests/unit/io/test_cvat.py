@@ -221,3 +221,28 @@ def test_datumaro_reads_the_fixture_as_we_do(dataset, tmp_path):
                           a[3].mask.to_full())
     assert by_type["bbox"]["points"] == [2, 3, 12, 9]
     assert by_type["bbox"]["attributes"] == {"parked": True, "doors": 2.0, "colour": "blue", "occluded": True}
+
+
+@pytest.mark.parametrize("change, outcome", [
+    (('points="20.00,2.00;30.00,2.00;30.00,12.00"', 'points="20,2;1e12,2;30,12"'), "clipped"),
+    (('xtl="2.00" ytl="3.00" xbr="12.00" ybr="9.00"', 'xtl="2" ytl="3" xbr="1e15" ybr="9"'), "clipped"),
+    (('points="20.00,2.00;30.00,2.00;30.00,12.00"', 'points="20,2;nan,2;30,12"'), "line 67: points must be finite"),
+    (('left="33" top="20"', 'left="33" top="29"'), "line 71: mask box 3x2 at (33, 29) is not inside the 40x30 image"),
+    (('points="1.00,28.00;39.00,28.00"', 'points="1,28;1e9,28"'), "line 73: <polyline> reaches far beyond"),
+    (('name="a.png" width="40" height="30"', 'name="a.png" width="100000" height="100000"'), "exceeds the limit"),
+])
+def test_hostile_coordinates_are_clipped_or_refused(dataset, tmp_path, change, outcome):
+    xml = dataset / "annotations.xml"
+    text = xml.read_text()
+    assert change[0] in text
+    xml.write_text(text.replace(change[0], change[1], 1))
+    with Project.create(tmp_path / "q") as q:
+        if outcome == "clipped":  # the part inside the image is kept, the rest reported
+            rep = registry.import_into("cvat", dataset, q)
+            assert rep.instances == 8
+            if "polygon" in change[1] or "1e12" in change[1]:
+                assert rep.losses["shapes reaching outside the image (the part outside dropped)"] == 1
+            return
+        with pytest.raises(FormatError) as e:
+            registry.import_into("cvat", dataset, q)
+        assert outcome in str(e.value), str(e.value)
