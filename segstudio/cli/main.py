@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import sqlite3
 import sys
 
 from segstudio import __version__
 from segstudio.cli import commands as _commands_pkg
+from segstudio.store.errors import ProjectError
+from segstudio.store.locking import is_locked_error
 
 
 class CliError(Exception):
@@ -50,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    from segstudio.cli.progress import LockWaitReporter
+    from segstudio.store.locking import set_default_reporter
+
+    previous = set_default_reporter(LockWaitReporter(args.command))
     try:
         return int(func(args) or 0)
     except CliError as e:
@@ -58,10 +65,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"segstudio {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (OSError, ValueError) as e:
-        # Bad input that reached us without a friendlier message: still one line, non-zero.
+    except (OSError, ValueError, ProjectError) as e:
+        # Bad input that reached us without a friendlier message (or another process holding
+        # the project's write lock too long: ProjectLocked): still one line, non-zero.
         print(f"segstudio {args.command}: error: {e}", file=sys.stderr)
         return 1
+    except sqlite3.OperationalError as e:
+        if not is_locked_error(e):
+            raise
+        # A statement outside a transaction waited SQLite's busy timeout: nothing was written.
+        print(f"segstudio {args.command}: error: the project is locked by another SegStudio "
+              f"process; nothing was written ({e})", file=sys.stderr)
+        return 1
+    finally:
+        set_default_reporter(previous)
 
 
 if __name__ == "__main__":

@@ -71,3 +71,29 @@ class ProgressBar:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class LockWaitReporter:
+    """Says on stderr that a writer waits for another process's write lock: once when the wait
+    starts, then every `every` seconds, and when it ends (store.locking calls it).  Printed
+    whether or not stderr is a terminal: a command that seems to hang must say why."""
+
+    def __init__(self, command: str, stream: TextIO | None = None, every: float = 5.0) -> None:
+        self.command = command
+        self.stream = stream or sys.stderr
+        self.every = every
+        self._said_at: float | None = None
+
+    def __call__(self, waited: float | None) -> None:
+        if waited is None:
+            if self._said_at is not None:
+                self.stream.write(f"segstudio {self.command}: the other process finished; going on\n")
+                self.stream.flush()
+            self._said_at = None
+            return
+        if self._said_at is not None and waited - self._said_at < self.every:
+            return
+        self._said_at = waited
+        self.stream.write(f"segstudio {self.command}: waiting for another SegStudio process to "
+                          f"finish writing to the project ({waited:.0f} s)…\n")
+        self.stream.flush()

@@ -77,18 +77,27 @@ def _unfinished_run(project: Any, model_id: str, scope: str) -> tuple[int, list[
 
 def _save_progress(project: Any, run_id: int, done: set[int], status: str | None = None, **extra) -> None:
     metrics = json.dumps({"done": sorted(done), **extra})
-    if status is None:
-        project.conn.execute("UPDATE model_runs SET metrics=? WHERE id=?", (metrics, run_id))
-    else:
-        project.conn.execute(
-            "UPDATE model_runs SET metrics=?, status=?, finished_at=? WHERE id=?",
-            (metrics, status, time.time(), run_id),
-        )
+    with project.transaction() as c:  # waits for another process's write visibly (store.locking)
+        if status is None:
+            c.execute("UPDATE model_runs SET metrics=? WHERE id=?", (metrics, run_id))
+        else:
+            c.execute(
+                "UPDATE model_runs SET metrics=?, status=?, finished_at=? WHERE id=?",
+                (metrics, status, time.time(), run_id),
+            )
 
 
 def apply_result(project: Any, image_id: int, result: SegmentationResult, model_id: str,
                  background: Sequence[str] = ()) -> int:
-    """Write a model result as the image's model instances; returns how many were written."""
+    """Write a model result as the image's model instances; returns how many were written.
+    One transaction: the instances kept are read under the lock that writes the new ones, so
+    an edit made meanwhile in the GUI (another process) is never overwritten."""
+    with project.transaction():
+        return _apply_result(project, image_id, result, model_id, background)
+
+
+def _apply_result(project: Any, image_id: int, result: SegmentationResult, model_id: str,
+                  background: Sequence[str]) -> int:
     rec = project.image(image_id)
     existing = project.load_instances(image_id)
     kept = [i for i in existing if i.source != "model"]
@@ -157,14 +166,16 @@ def prelabel_project(
     prior = _unfinished_run(project, model_id, scope) if resume and scope != "selected" else None
     if prior is not None:
         run_id, ids, done = prior
-        project.conn.execute("UPDATE model_runs SET status='running' WHERE id=?", (run_id,))
+        with project.transaction() as c:
+            c.execute("UPDATE model_runs SET status='running' WHERE id=?", (run_id,))
     else:
         ids = select_images(project, scope, selected)
         done = set()
-        cur = project.conn.execute(
-            "INSERT INTO model_runs(model_id, kind, params, status, created_at) VALUES (?,?,?,?,?)",
-            (model_id, "prelabel", json.dumps({"scope": scope, "image_ids": ids}), "running", time.time()),
-        )
+        with project.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO model_runs(model_id, kind, params, status, created_at) VALUES (?,?,?,?,?)",
+                (model_id, "prelabel", json.dumps({"scope": scope, "image_ids": ids}), "running", time.time()),
+            )
         run_id = int(cur.lastrowid)
     rep = PrelabelReport(run_id, resumed_from=len(done))
     todo = [i for i in ids if i not in done]

@@ -125,6 +125,21 @@ def apply_plan(
     """
     if mode not in ("append", "replace"):
         raise ValueError(f"unknown import mode {mode!r} (append or replace)")
+    kw = dict(mode=mode, label_set=label_set, require_images=require_images,
+              stem_match=stem_match, progress=progress, cancel=cancel)
+    if dry_run:
+        return _apply(project, plan, dry_run=True, **kw)
+    # The plan is matched against the project under the write lock, in the transaction that
+    # writes it: two imports at once then run one after the other, each seeing the other's
+    # images and categories (before, the second inserted the same image or category again and
+    # died with an IntegrityError).  Waiting for the lock is reported (store.locking).
+    with project.transaction():
+        return _apply(project, plan, dry_run=False, **kw)
+
+
+def _apply(project: Project, plan: ImportPlan, *, dry_run: bool, mode: str, label_set: str,
+           require_images: bool, stem_match: bool, progress: ProgressFn | None,
+           cancel: CancelToken | None) -> ImportReport:
     rep = plan.report
     rep.dry_run = dry_run
     written: list[Path] = []  # images extracted for this import go with it if it fails

@@ -31,6 +31,7 @@ from segstudio.qt.controller import EditController
 from segstudio.qt.dialogs import ShortcutsDialog
 from segstudio.qt.layout import LEFT, RIGHT, build_docks, build_toolbars, scrollable
 from segstudio.qt.modes import TaskModes
+from segstudio.qt.save_state import SaveWatcher
 from segstudio.qt.session import Session
 from segstudio.qt.statusbar import StatusBar
 from segstudio.qt.welcome import WelcomeView
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self._menus: dict[str, QMenu] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.controller = EditController(self)
+        self.saving = SaveWatcher(self)  # edits never wait on the GUI thread for another process
         self.canvas = CanvasView()
         self.canvas.tool_context = self.controller
         self.welcome = WelcomeView()
@@ -133,9 +135,9 @@ class MainWindow(QMainWindow):
             return
         try:
             self._history.push(cmd)
-        except sqlite3.Error as e:
-            self.status_bar.show_saved(False, "● Save failed")
-            QMessageBox.critical(self, "SegStudio", f"Could not save the change to {self.project.root if self.project else 'the project'}:\n{e}")
+        except (sqlite3.Error, ProjectError) as e:  # not written: show what the database holds
+            doc = self._document
+            self.saving.revert([(doc.image_id, doc.frame, doc.label_set)] if doc else [], str(e))
 
     def selected_instance_ids(self) -> list[int]:
         return list(self.canvas.selected)
@@ -228,7 +230,7 @@ class MainWindow(QMainWindow):
             return False
         self.close_project()
         self.modes.dock_floating_panels()
-        self.session = Session(project)
+        self.session = Session(project, self.saving.attach(project))
         prefs.add_recent_project(self.settings, project.root)
         self.welcome.set_recent(prefs.recent_projects(self.settings))
         self.images_panel.set_project(project)
@@ -266,6 +268,7 @@ class MainWindow(QMainWindow):
         self.io_worker.cancel_all()
         self.canvas.set_document(None)
         self.canvas.set_image(None)
+        self.saving.close()
         self.session.close()
         self.session = None
         self._record, self._data, self._document, self._history = None, None, None, None
@@ -323,7 +326,7 @@ class MainWindow(QMainWindow):
         self._update_undo_actions()
         self._show_properties()
         self.status_bar.show_index(self.images_panel.position(rec.id), self.images_panel.count())
-        self.status_bar.show_saved(True)
+        self.saving.show_state()
         if note:
             self.status(note, 8000)
         if not self.images_panel.list.hasFocus():
@@ -437,7 +440,7 @@ class MainWindow(QMainWindow):
     def _on_document_changed(self, change: DocumentChange) -> None:
         self.instances_panel.refresh(self.canvas.selected)
         self._show_properties()
-        self.status_bar.show_saved(True)
+        self.saving.show_state()
         if self._record is not None and self.project is not None and self._record.status in ("new", "prelabelled"):
             previous, self._record = self._record, self.project.image(self._record.id)
             self.images_panel.update_record(self._record, previous)
@@ -528,7 +531,13 @@ class MainWindow(QMainWindow):
         window_state.save(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        # Every edit is already in the store: closing never asks and never loses work.
+        # Every edit is already in the store: closing never asks and never loses work.  Edits
+        # waiting for another process's write lock are saved (or reported) first, without
+        # blocking the window.
+        if not self.saving.idle:
+            event.ignore()
+            self.saving.close_window_when_idle()
+            return
         self.save_settings()
         self.worker.shutdown()
         self.io_worker.shutdown()

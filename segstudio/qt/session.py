@@ -18,7 +18,7 @@ from segstudio.core.document import ImageDocument
 from segstudio.core.history import History
 from segstudio.io.images import ImageLoadError, LoadedImage, load_image
 from segstudio.store import Project
-from segstudio.store.project import DocumentPersister, ImageRecord
+from segstudio.store.project import DocumentPersister, ImageRecord, WriteSink
 
 HISTORY_BUDGET = 128 * 1024 * 1024  # bytes of undo data per image
 SESSION_BUDGET = 1024 * 1024 * 1024  # bytes of open documents + undo data kept across navigation
@@ -43,8 +43,9 @@ def _page_bytes(page: Page) -> int:
 
 
 class Session:
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, write_path: WriteSink | None = None) -> None:
         self.project = project
+        self.write_path = write_path  # where document edits are written (None: at once, here)
         self.pages: dict[Key, Page] = {}
         self._video_sources: dict[int, object] = {}
         self.prefetched: dict[int, LoadedImage] = {}  # decoded ahead by the I/O worker
@@ -58,7 +59,7 @@ class Session:
         page = self.pages.pop(key, None)
         if page is None:
             doc = self.project.load_document(image_id, frame, label_set)
-            page = Page(doc, History(HISTORY_BUDGET), self.project.attach(doc))
+            page = Page(doc, History(HISTORY_BUDGET), self.project.attach(doc, sink=self.write_path))
         self.pages[key] = page  # most recently used last
         self.trim(key)
         return page

@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,8 @@ from segstudio.core.document import DocumentChange, ImageDocument
 from segstudio.core.drawn import DrawnShape
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
+from segstudio.store.errors import ProjectError
+from segstudio.store.locking import WaitReporter, begin_immediate, default_reporter, default_wait
 from segstudio.store.scan import ScanReport, scan_folder
 from segstudio.store.schema import migrate
 
@@ -32,8 +34,6 @@ STATUSES = ("new", "prelabelled", "in_progress", "in_review", "done")
 SPLITS = ("train", "val", "test")
 
 
-class ProjectError(Exception):
-    """A project cannot be created or opened; the message names the path and the problem."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ class Project:
         self.root = root
         self.conn = conn
         self._tx_depth = 0
+        self.lock_wait = default_wait()  # seconds a transaction waits for the write lock
+        self.on_lock_wait: WaitReporter | None = None  # None: the process-wide default reporter
 
     # ----------------------------------------------------------------- lifecycle
     @staticmethod
@@ -96,7 +98,10 @@ class Project:
                 raise ProjectError(f"{root}: no such folder")
             raise ProjectError(f"{root}: not a SegStudio project (no {DB_NAME}; use 'segstudio init')")
         try:
-            conn = sqlite3.connect(db, isolation_level=None, timeout=30.0, check_same_thread=False)
+            # A statement outside `transaction()` waits inside SQLite as long as a transaction
+            # would wait for the lock, then fails with OperationalError ('database is locked').
+            conn = sqlite3.connect(db, isolation_level=None, timeout=default_wait(),
+                                   check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -116,9 +121,17 @@ class Project:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_NAME
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit; nested uses join the outer transaction."""
+    def transaction(self, wait: float | None = None) -> Iterator[sqlite3.Connection]:
+        """One atomic unit; nested uses join the outer transaction.
+
+        Waits up to `wait` seconds (default `lock_wait`) for another process's write to end,
+        telling `on_lock_wait` how long it has waited, then raises `ProjectLocked` (one line,
+        nothing written; see `store.locking`)."""
         if self._tx_depth:
             self._tx_depth += 1
             try:
@@ -126,7 +139,8 @@ class Project:
             finally:
                 self._tx_depth -= 1
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(self.conn, self.db_path, self.lock_wait if wait is None else wait,
+                        self.on_lock_wait or default_reporter(), int(default_wait() * 1000))
         self._tx_depth = 1
         try:
             yield self.conn
@@ -410,9 +424,11 @@ class Project:
         )
         return [r[0] for r in rows]
 
-    def attach(self, document: ImageDocument, mark_in_progress: bool = True) -> DocumentPersister:
-        """Persist every change of `document` as it happens (one transaction per change)."""
-        return DocumentPersister(self, document, mark_in_progress)
+    def attach(self, document: ImageDocument, mark_in_progress: bool = True,
+               sink: WriteSink | None = None) -> DocumentPersister:
+        """Persist every change of `document` as it happens (one transaction per change);
+        `sink` decides when and where each write runs (default: now, here; see store.writer)."""
+        return DocumentPersister(self, document, mark_in_progress, sink)
 
 
 def status_counts(conn: sqlite3.Connection) -> dict[str, int]:
@@ -445,13 +461,21 @@ def _row_to_instance(row: tuple, shape: tuple[int, int]) -> Instance:
     )
 
 
-class DocumentPersister:
-    """Writes each document change to the store in the same call that made it."""
+Write = Callable[[Project], None]  # a write to run inside a transaction of the given project
+WriteSink = Callable[[tuple[int, int, str], Write], None]  # (image, frame, label set), write
 
-    def __init__(self, project: Project, document: ImageDocument, mark_in_progress: bool) -> None:
+
+class DocumentPersister:
+    """Writes each document change to the store.  Without a sink the write happens in the call
+    that made the change (raising if it fails); a sink (the GUI's `WritePath`) may delay it
+    while another process holds the lock and reports a failure later."""
+
+    def __init__(self, project: Project, document: ImageDocument, mark_in_progress: bool,
+                 sink: WriteSink | None = None) -> None:
         self.project = project
         self.document = document
         self.mark_in_progress = mark_in_progress
+        self.sink = sink
         document.changed.connect(self._on_change)
 
     def detach(self) -> None:
@@ -459,15 +483,23 @@ class DocumentPersister:
 
     def _on_change(self, change: DocumentChange) -> None:
         doc = self.document
+        # Captured now: instances are immutable, so a delayed write stores this very change.
         upserts = [doc.get(i) for i in (change.added | change.modified) if i in doc]
         order = doc.order if (change.order_changed or change.added or change.removed) else None
-        with self.project.transaction() as c:
-            self.project.save_instances(
-                doc.image_id, upserts, change.removed, order, frame=doc.frame, label_set=doc.label_set
-            )
-            if self.mark_in_progress and doc.label_set == "gt":
-                c.execute(
-                    "UPDATE images SET status='in_progress' WHERE id=? AND status IN ('new', 'prelabelled')",
-                    (doc.image_id,),
-                )
+        image_id, frame, label_set, removed = doc.image_id, doc.frame, doc.label_set, change.removed
+        mark = self.mark_in_progress and label_set == "gt"
 
+        def write(project: Project) -> None:
+            with project.transaction() as c:
+                project.save_instances(image_id, upserts, removed, order, frame=frame,
+                                       label_set=label_set)
+                if mark:
+                    c.execute(
+                        "UPDATE images SET status='in_progress' WHERE id=? AND status IN ('new', 'prelabelled')",
+                        (image_id,),
+                    )
+
+        if self.sink is None:
+            write(self.project)
+        else:
+            self.sink((image_id, frame, label_set), write)
