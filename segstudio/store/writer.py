@@ -137,12 +137,16 @@ class WritePath:
             own.close()
 
     def _fail(self, message: str) -> None:
-        with self._cond:
+        with self._cond:  # still busy until the caller is told, so `drain` waits for it
             keys = list(dict.fromkeys(k for k, _ in self._queue))
             self._queue.clear()
             self._failed.update(keys)
-            self._busy = False
-            self._cond.notify_all()
+            self._busy = True
         log.warning("edits of %s not saved: %s", keys, message)
-        if self.on_failed is not None:
-            self.on_failed(keys, message)
+        try:
+            if self.on_failed is not None:
+                self.on_failed(keys, message)
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
