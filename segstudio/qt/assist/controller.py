@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 from segstudio.core import commands
 from segstudio.core.instance import Instance
@@ -91,6 +91,7 @@ class AssistController(QObject):
     model_changed = Signal(object)  # ModelCard | None
     latency = Signal(float)  # seconds of the last click-to-proposal
     busy_changed = Signal(bool)
+    preparing = Signal(str)  # "preparing <model> for this image… N s", "" once ready
 
     def __init__(self, window) -> None:
         super().__init__(window)
@@ -109,6 +110,12 @@ class AssistController(QObject):
         window.worker.add_lane(LANE, (PREDICT, EMBED, PREFETCH), foreground=True)
         window.worker.finished.connect(self._on_finished)
         window.worker.failed.connect(self._on_failed)
+        window.worker.cancelled.connect(lambda job_id, _kind: self._embed_done(job_id))
+        # the embedding of the current image: job id and start, and a 1 s tick for the message
+        self._embed_job: tuple[int, float] | None = None
+        self._embed_timer = QTimer(self)
+        self._embed_timer.setInterval(250)
+        self._embed_timer.timeout.connect(self._tick_preparing)
         window.image_changed.connect(self._on_image_changed)
         window.installEventFilter(self)
         self.reload_cards()
@@ -268,22 +275,49 @@ class AssistController(QObject):
     def _tool_active(self) -> bool:
         return self.window.canvas.tool in (self.click_tool, self.box_tool)
 
+    def _embeds_on_open(self) -> bool:
+        """SAM-family models take seconds per image: their embedding starts as soon as an image
+        opens (and the next image's is prefetched), tool or no tool.  The built-in model's
+        set-up is cheap and waits for a prompt tool (idle users cost no CPU)."""
+        return self.card is not None and self.card.kind == "sam"
+
     def _prepare_current(self) -> None:
-        """While a prompt tool is in use, compute the current image's embedding ahead of the
-        first click, then prefetch the next image's (idle users cost no CPU)."""
-        if self.card is None or not self.card.is_prompt or not self._tool_active() or self._closing:
+        """Compute the current image's embedding ahead of the first click, then prefetch the
+        next image's.  Clicks made meanwhile queue behind it on the same lane and are answered
+        when it is ready."""
+        if self.card is None or not self.card.is_prompt or self._closing:
+            return
+        if not (self._tool_active() or self._embeds_on_open()):
             return
         cur = self._current_rgb()
         if cur is None:
             return
         key, rgb = cur
         card = self.card
-        self.window.worker.submit(
+        job_id = self.window.worker.submit(
             EMBED, lambda cancel, progress: self.host.ensure_image(card, key, rgb, cancel, progress) and None,
             priority=-1)
+        self._embed_job = (job_id, time.perf_counter())
+        self._embed_timer.start()
         nxt = self._next_image_path()
         if nxt is not None:
             self.window.worker.submit(PREFETCH, partial(self._prefetch_job, card, nxt), priority=-2)
+
+    def _tick_preparing(self) -> None:
+        if self._embed_job is None:
+            self._embed_timer.stop()
+            return
+        waited = time.perf_counter() - self._embed_job[1]
+        if waited >= 0.3 and self.card is not None:  # a cached embedding is not worth a word
+            self.preparing.emit(f"preparing {self.card.display_name} for this image… {waited:.0f} s")
+
+    def _embed_done(self, job_id: int) -> None:
+        if self._embed_job is not None and self._embed_job[0] == job_id:
+            shown = time.perf_counter() - self._embed_job[1] >= 0.3
+            self._embed_job = None
+            self._embed_timer.stop()
+            if shown:
+                self.preparing.emit("")
 
     def _next_image_path(self):
         project, rec = self.window.project, self.window.current_image()
@@ -350,7 +384,9 @@ class AssistController(QObject):
 
     # ------------------------------------------------------------ worker results
     def _on_finished(self, job_id: int, kind: str, result: object) -> None:
-        if kind == PREDICT:
+        if kind == EMBED:
+            self._embed_done(job_id)
+        elif kind == PREDICT:
             self.busy_changed.emit(False)
             if result is not None:  # None: a slow stage that kept the quick answer
                 self._show(result, job_id)  # type: ignore[arg-type]
@@ -359,6 +395,8 @@ class AssistController(QObject):
             self._apply_image_result(*result)  # type: ignore[misc]
 
     def _on_failed(self, error) -> None:
+        if error.kind == EMBED:
+            self._embed_done(error.job_id)
         if error.kind in (PREDICT, IMAGE, EMBED, PREFETCH):
             self.busy_changed.emit(False)
             if error.kind == PREFETCH:

@@ -36,6 +36,7 @@ class AssistFeature:
         c.latency.connect(lambda s: setattr(self, "_last_latency", f"last proposal in {s * 1000:.0f} ms"))
         # "working…" while a model runs, then back to the last answer's time (was left on forever)
         c.busy_changed.connect(lambda busy: p.state.setText("working…" if busy else self._last_latency))
+        c.preparing.connect(self._show_preparing)
         menu = window.menu(MENU)
         self.actions: dict[str, QAction] = {}
         for key, text, shortcut, slot in (
@@ -60,6 +61,11 @@ class AssistFeature:
             act.setToolTip(f"{act.text().replace('&', '')} ({act.shortcut().toString()}): click or drag a box, the model proposes")
             window.add_tool_action(act, key)
         window.project_opened.connect(lambda _project: self.reload())
+
+    def _show_preparing(self, text: str) -> None:
+        """'preparing <model> for this image… N s' while the embedding runs; clicks queue."""
+        self.picker.state.setText(text or "model ready for this image")
+        self.window.status(text or "Model ready for this image", 0 if text else 3000)
 
     def show_panel(self) -> None:
         self.window.show_dock(self.dock)

@@ -287,3 +287,47 @@ def test_remove_only_deletes_what_segstudio_installed(site):
     with pytest.raises(ModelError, match="not a model SegStudio installed"):
         remove("mine")
     assert (models / "mine" / "card.yaml").is_file()
+
+
+def test_embeddings_are_kept_on_disk_per_model_weights_and_image(tmp_path, tiny_sam2):
+    from segstudio.inference.cache import EmbeddingCache
+    from segstudio.inference.prompt_onnx import weights_key
+    from segstudio.inference.runtime import onnx_session
+    from segstudio.inference.sam_layouts import Sam2Onnx
+
+    enc, dec = tiny_sam2
+    disk = tmp_path / "emb"
+
+    def model():  # a fresh process: an empty memory cache, the same disk folder
+        m = Sam2Onnx("s2", onnx_session(enc), onnx_session(dec), cache=EmbeddingCache(disk_dir=disk),
+                     weights_id=weights_key("s2", enc, dec))
+        m.runs = 0
+        encode = m._encode
+
+        def counting(rgb):
+            m.runs += 1
+            return encode(rgb)
+
+        m._encode = counting
+        return m
+
+    first = model()
+    first.set_image(_image())
+    a = first.predict(Prompt((Click(10, 10),)))
+    assert first.runs == 1 and len(list(disk.glob("*/*.npz"))) == 1
+    second = model()
+    assert second.has_embedding(_image())
+    second.set_image(_image())
+    b = second.predict(Prompt((Click(10, 10),)))
+    assert second.runs == 0 and second.cache.disk_hits == 1
+    assert np.array_equal(a.mask, b.mask)
+    other = _image()
+    other[:, :, 0] = 0  # another image content: its own entry
+    assert not second.has_embedding(other)
+    next(disk.glob("*/*.npz")).write_bytes(b"garbage")  # a damaged entry is recomputed
+    third = model()
+    third.set_image(_image())
+    assert third.runs == 1
+    tiny = EmbeddingCache(disk_dir=disk, disk_max_bytes=1)  # the disk bound evicts old entries
+    tiny.put("m", "k", np.zeros(1000, np.float32))
+    assert len(list(disk.glob("*/*.npz"))) <= 1
