@@ -18,7 +18,7 @@ the per-class pixel metrics all reuse them.  Choices (see docs/review.md):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,6 +147,7 @@ class EvalResult:
     gt_name: str = "gt"
     pred_name: str = "pred"
     extra: dict = field(default_factory=dict)
+    ignore: frozenset[int] = frozenset()  # ignore-region category ids (left out of every metric)
 
     @property
     def confusion_labels(self) -> list[str]:
@@ -232,12 +233,19 @@ def evaluate(
     categories: Sequence[tuple[int, str]],
     options: EvalOptions | None = None,
     *,
+    ignore: Collection[int] = (),
     cancel: CancelToken | None = None,
     progress: ProgressFn | None = None,
 ) -> EvalResult:
-    """Every metric of `images` (their `pred` against their `gt`) for the given categories."""
+    """Every metric of `images` (their `pred` against their `gt`) for the given categories.
+
+    `ignore`: category ids of ignore regions ("don't care": LabelMe's __ignore__, VOC's 255).
+    They get no metrics of their own and act as crowd regions of every category, as COCOeval
+    treats crowds: a prediction lying mostly inside one is neither a true nor a false positive,
+    and their pixels leave the pixel metrics, as the VOC protocol drops void pixels."""
     opt = options or EvalOptions()
-    cats = list(categories)
+    ignore = frozenset(ignore)
+    cats = [c for c in categories if c[0] not in ignore]
     cat_ids = [c for c, _ in cats]
     index = {c: k for k, c in enumerate(cat_ids)}
     n_cls = len(cats)
@@ -261,6 +269,13 @@ def evaluate(
         keep = [i for i, g in enumerate(img.gt) if g.category_id in index]
         gt = [img.gt[i] for i in keep]
         pred = [p for p in img.pred if p.category_id in index]
+        if ignore and cat_ids:
+            regions = [i for i, g in enumerate(img.gt) if g.category_id in ignore and g.mask.data.size]
+            # a crowd region of every category predicted here (the first one when none is)
+            present = sorted({p.category_id for p in pred}) or cat_ids[:1]
+            for i in regions:
+                keep += [i] * len(present)
+                gt += [img.gt[i].with_(category_id=c, crowd=True) for c in present]
         gt_masks = [g.mask for g in gt]
         pred_masks = [p.mask for p in pred]
         gt_px, pred_px = areas(gt_masks), areas(pred_masks)
@@ -354,7 +369,7 @@ def evaluate(
             ce.ar100 = coco.category_ar(c)
     return EvalResult(
         opt, cats, results, [per_class[c] for c in cat_ids], confusion, coco,
-        np.array(tp_scores), np.array(fp_scores), np.array(low_scores), has_scores,
+        np.array(tp_scores), np.array(fp_scores), np.array(low_scores), has_scores, ignore=ignore,
     )
 
 

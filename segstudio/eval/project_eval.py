@@ -62,8 +62,10 @@ def compare_label_sets(
     check_label_set(project, gt)
     check_label_set(project, pred)
     images = list(iter_eval_images(project, gt, pred, image_ids, cancel, progress))
-    cats = [(c.id, c.name) for c in project.categories()]
-    result = evaluate(images, cats, options, cancel=cancel, progress=progress)
+    all_cats = list(project.categories())
+    cats = [(c.id, c.name) for c in all_cats]
+    ignore = {c.id for c in all_cats if c.ignore}
+    result = evaluate(images, cats, options, ignore=ignore, cancel=cancel, progress=progress)
     result.gt_name, result.pred_name = gt, pred
     stored = stored_uncertainty(project)
     for im in result.images:

@@ -25,9 +25,11 @@ from segstudio.io.exporting import export_images, place_image, stem_names
 from segstudio.io.reports import ExportReport
 from segstudio.store.project import ImageRecord, Project
 
+# ignore regions are written as COCO writes them: iscrowd annotations (COCOeval ignores those)
 _ROWS_SQL = (
-    "SELECT i.image_id, i.category_id, i.rle, i.y0, i.x0, i.h, i.w, i.area, i.crowd, i.score,"
-    " i.attributes, m.height, m.width, i.shape FROM instances i JOIN images m ON m.id = i.image_id"
+    "SELECT i.image_id, i.category_id, i.rle, i.y0, i.x0, i.h, i.w, i.area,"
+    " MAX(i.crowd, COALESCE((SELECT c.ignore_region FROM categories c WHERE c.id = i.category_id), 0)),"
+    " i.score, i.attributes, m.height, m.width, i.shape FROM instances i JOIN images m ON m.id = i.image_id"
     " WHERE i.label_set = ? AND i.frame = 0 AND m.kind = 'image' AND i.area > 0{split}"
     " ORDER BY i.image_id, i.z"
 )

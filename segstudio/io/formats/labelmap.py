@@ -1,6 +1,6 @@
 """Label-map PNGs: semantic (class index per pixel) and instance-id (16-bit) maps.
 
-Export writes `semantic/<stem>.png` (8-bit gray, 16-bit when more than 255 classes; 0 is
+Export writes `semantic/<stem>.png` (8-bit gray, 16-bit when more than 254 classes; 0 is
 background, class k is line k of `classes.txt`) and `instances/<stem>.png` (16-bit gray,
 instance 1..N in z order, 0 background) -- option `kind` picks one or both.  Overlaps are
 flattened by z order (top wins) and reported.  Import reads `instances/` when present (class =
@@ -43,9 +43,12 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
            cancel: CancelToken | None) -> ExportReport:
     rep = ExportReport("labelmap")
     kind = options.get("kind", "both")
-    cats = list(project.categories())
+    all_cats = list(project.categories())
+    cats = [c for c in all_cats if not c.ignore]
     index = {c.id: k + 1 for k, c in enumerate(cats)}
-    sem_dtype = np.uint8 if len(cats) <= 255 else np.uint16
+    sem_dtype = np.uint8 if len(cats) <= 254 else np.uint16
+    void = int(np.iinfo(sem_dtype).max)  # ignore regions: 255 (65535 in 16-bit maps)
+    index.update({c.id: void for c in all_cats if c.ignore})
     names = category_names(project)
     stems = stem_names(export_images(project, options))
     how = options.get("images", "link")
@@ -92,10 +95,11 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
             for _, patch in split_ids(ins):
                 cid = majority(sem, patch, ignore=(0,)) if sem is not None else None
                 name = _name(names, cid, sem_dir / f"{stem}.png") if cid is not None else "object"
-                im.instances.append(PlanInstance(plan.category(name), mask=patch))
+                im.instances.append(PlanInstance(_category(plan, names, cid, name), mask=patch))
         else:
             for value, patch in split_ids(sem):
-                im.instances.append(PlanInstance(plan.category(_name(names, value, sem_dir / f"{stem}.png")), mask=patch))
+                name = _name(names, value, sem_dir / f"{stem}.png")
+                im.instances.append(PlanInstance(_category(plan, names, value, name), mask=patch))
         plan.images.append(im)
     return plan
 
@@ -103,7 +107,15 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
 def _name(names: list[str], index: int, f: Path) -> str:
     if index < len(names):
         return names[index]
+    if index in (255, 65535):
+        return "__ignore__"
     return f"class{index}"
+
+
+def _category(plan: ImportPlan, names: list[str], value: int | None, name: str) -> str:
+    """255 (65535) beyond classes.txt is the ignore region, as in VOC."""
+    unnamed_void = value in (255, 65535) and value >= len(names)
+    return plan.category(name, ignore=True if unnamed_void else None)
 
 
 FORMAT = FormatSpec(

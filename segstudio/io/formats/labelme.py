@@ -40,6 +40,7 @@ from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
 
 LABELME_VERSION = "5.5.0"
+IGNORE_LABEL = "__ignore__"
 SHAPE_TYPES = ("polygon", "rectangle", "circle", "point", "line", "linestrip", "mask")
 
 
@@ -245,6 +246,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
            cancel: CancelToken | None) -> ExportReport:
     rep = ExportReport("labelme")
     names = category_names(project)
+    ignore = frozenset(c.id for c in project.categories() if c.ignore)
     beside = options.get("beside_images", False)
     files: dict[Path, bytes] = {}
     staged = None if beside else StagedOutput(dst)
@@ -263,7 +265,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
                     place_image(img, staged.path(ref_img.name), how)
                 else:
                     rep.warn(f"{rec.path}: image file not found; not {how}ed (referenced where it should be)")
-            doc = _document(rec, img, ref_img, target, instances, names, options, rep)
+            doc = _document(rec, img, ref_img, target, instances, names, options, rep, ignore)
             text = json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
             if beside:
                 files[target] = text
@@ -288,13 +290,16 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
 LABELME_KINDS = frozenset({"polygon", "rectangle", "polyline", "points"})
 
 
-def _document(rec, img: Path, ref_img: Path, target: Path, instances, names, options, rep) -> dict:
+def _document(rec, img: Path, ref_img: Path, target: Path, instances, names, options, rep,
+              ignore: frozenset[int] = frozenset()) -> dict:
     shapes = []
     mode = options.get("shapes", "auto")
     tolerance = float(options.get("tolerance") or 0.0)
     for inst in instances:
         label = names.get(inst.category_id, str(inst.category_id))
         rep.count(label)
+        if inst.category_id in ignore:
+            label = IGNORE_LABEL  # LabelMe's (and labelme2voc's) ignore region
         attrs = dict(inst.attributes)
         flags = attrs.pop("flags", {}) if isinstance(attrs.get("flags"), dict) else {}
         if inst.crowd:

@@ -5,13 +5,16 @@ per pixel, 0 background, 255 void), `SegmentationObject/<stem>.png` (instance in
 `ImageSets/Segmentation/{train,val,test,trainval}.txt`, `class_names.txt` (index = line number).
 Export flattens overlaps by z order (top wins) and reports every instance that lost pixels;
 import takes instances from SegmentationObject (class = majority under it) or, without it, one
-instance per class from SegmentationClass.  Void (255) pixels belong to no instance.
+instance per class from SegmentationClass.  Void (255) pixels are an ignore region: imported as
+one `__ignore__` instance per image (option void=drop: nothing), and ignore categories are
+exported as void (left out of class_names.txt).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.errors import FormatError, read_text
@@ -27,6 +30,9 @@ from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance
 from segstudio.io.png_palette import encode_indexed
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
+
+VOID = 255  # VOC's void: not evaluated (an ignore region)
+IGNORE_NAME = "__ignore__"  # LabelMe's name for it (labelme2voc writes it as 255)
 
 VOC_CLASSES = (
     "_background_", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
@@ -93,6 +99,10 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
                 im.instances.append(PlanInstance(plan.category(_name(names, value, cls_dir / f"{stem}.png")),
                                                  mask=patch))
             plan.report.lose("semantic maps only: one instance per class and image", stem)
+        void = (cls_map if cls_map is not None else obj_map) == VOID
+        if options.get("void", "ignore") == "ignore" and void.any():  # void: an ignore region
+            im.instances.append(PlanInstance(plan.category(IGNORE_NAME, ignore=True),
+                                             mask=MaskPatch.from_full(void).tight()))
         plan.images.append(im)
     return plan
 
@@ -106,10 +116,12 @@ def _name(names: list[str], index: int, f: Path) -> str:
 def export(project, dst: Path, options: dict, progress: ProgressFn | None,
            cancel: CancelToken | None) -> ExportReport:
     rep = ExportReport("voc")
-    cats = list(project.categories())
+    all_cats = list(project.categories())
+    cats = [c for c in all_cats if not c.ignore]
     if len(cats) > 254:
         raise ValueError(f"VOC class maps hold 254 classes; the project has {len(cats)}")
     index = {c.id: k + 1 for k, c in enumerate(cats)}
+    index.update({c.id: VOID for c in all_cats if c.ignore})  # ignore regions are VOC's void
     names = category_names(project)
     stems = stem_names(export_images(project, options))
     how = options.get("images", "copy")
@@ -128,7 +140,8 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
                 if inst.crowd:
                     rep.lose("crowd flags dropped", f"{item} #{inst.id}")
             cls = flatten(instances, rec.shape, lambda k, i: index[i.category_id], rep=None)
-            obj = flatten(instances, rec.shape, lambda k, i: k + 1, rep=rep, item=item)
+            obj = flatten(instances, rec.shape, lambda k, i: VOID if index[i.category_id] == VOID else k + 1,
+                          rep=rep, item=item)
             out.write_bytes(f"SegmentationClass/{stem}.png", encode_indexed(cls.astype("uint8")))
             out.write_bytes(f"SegmentationObject/{stem}.png", encode_indexed(obj.astype("uint8")))
             src_img = project.image_path(rec)
@@ -151,7 +164,9 @@ FORMAT = FormatSpec(
     description="Pascal VOC segmentation (SegmentationClass/SegmentationObject palette PNGs)",
     read_fn=read,
     export_fn=export,
-    import_options=(Option("images", None, "folder of the images (default: SRC/JPEGImages)"),),
+    import_options=(Option("images", None, "folder of the images (default: SRC/JPEGImages)"),
+                    Option("void", "ignore", "void pixels (255): an ignore region (category __ignore__) "
+                           "or nothing", ("ignore", "drop"))),
     export_options=(Option("images", "copy", "put the images into JPEGImages/", ("copy", "link", "none")),),
     source="folder",
 )

@@ -192,7 +192,8 @@ class ReviewController(QObject):
             return
         self._pred_doc = self._pred_page(gt_doc.image_id, gt_doc.frame)
         pred_doc, cats, opts = self._pred_doc, self.result.categories, self.options
-        self.image_eval = evaluate_document(gt_doc, pred_doc, cats, opts, pixel=False)
+        ignore = self.result.ignore
+        self.image_eval = evaluate_document(gt_doc, pred_doc, cats, opts, pixel=False, ignore=ignore)
         if self.queue is not None:
             e = self.image_eval
             row = self.queue.update(gt_doc.image_id, gt_doc.frame, e.agreement, e.tp, e.fp, e.fn)
@@ -203,7 +204,7 @@ class ReviewController(QObject):
             self._pixel_key, self.pixel_eval = key, None
             gt_snap, pred_snap, shape = list(gt_doc), list(pred_doc), gt_doc.image_shape
             self.worker.submit(LIVE_KIND, lambda cancel, progress: (key, evaluate_document(
-                gt_snap, pred_snap, cats, opts, shape=shape, image_id=key[0])))
+                gt_snap, pred_snap, cats, opts, shape=shape, image_id=key[0], ignore=ignore)))
         pred = {i.id: i for i in self._pred_doc}
         self.items = image_items(self.image_eval, pred, {i.id: i for i in gt_doc})
         if self.item_index >= len(self.items):

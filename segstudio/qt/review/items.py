@@ -61,6 +61,7 @@ def evaluate_document(
     pixel: bool = True,
     shape: tuple[int, int] | None = None,
     image_id: int = 0,
+    ignore: frozenset[int] = frozenset(),
 ) -> ImageEval:
     """Metrics of the image being reviewed (rejected predictions still count: they describe
     the model; they are only hidden from the canvas).  `pixel=False` does the instance
@@ -70,7 +71,7 @@ def evaluate_document(
     img = EvalImage(image_id, "", shape, list(gt_doc), list(pred_doc))
     opts = EvalOptions(options.iou_threshold, options.per_class, options.score_threshold,
                        options.boundary_tolerance, compute_ap=False, pixel_metrics=pixel)
-    return evaluate([img], categories, opts).images[0]
+    return evaluate([img], categories, opts, ignore=ignore).images[0]
 
 
 class CompoundCommand:
