@@ -37,6 +37,7 @@ class OverlayStyle:
     fill: np.ndarray  # uint32[n]
     line: np.ndarray  # uint32[n]
     mode: str = "both"
+    hatch: np.ndarray | None = None  # bool[n]: drawn hatched (ignore regions)
 
     @classmethod
     def build(
@@ -47,6 +48,7 @@ class OverlayStyle:
         mode: str = "both",
         selected: Iterable[int] = (),
         hover: int | None = None,
+        hatched: Iterable[int] = (),
     ) -> OverlayStyle:
         if mode not in MODES:
             raise ValueError(f"unknown overlay mode {mode!r}; expected one of {MODES}")
@@ -67,7 +69,12 @@ class OverlayStyle:
             fill[:] = 0
             if hover is not None and hover < n:
                 fill[hover] = argb(colors[hover], 0.2)
-        return cls(fill, line, mode)
+        hatch = None
+        marked = [i for i in hatched if 0 <= i < n]
+        if marked:
+            hatch = np.zeros(n, bool)
+            hatch[marked] = True
+        return cls(fill, line, mode, hatch)
 
 
 class LabelRaster:
@@ -145,12 +152,28 @@ def compose(labels: np.ndarray, box: Box, style: OverlayStyle, step: int = 1) ->
     edge = (
         (core != lab[:-2, 1:-1]) | (core != lab[2:, 1:-1]) | (core != lab[1:-1, :-2]) | (core != lab[1:-1, 2:])
     ) & (core != 0)
+    if style.hatch is not None:
+        _hatch(out, idx, core, box, step, style.hatch)
     if style.mode in ("outline", "both"):
         out[edge] = style.line[idx[edge]]
     else:  # fill mode still outlines the selection (drawn white)
         special = edge & (style.line[idx] == np.uint32(SELECTED_LINE))
         out[special] = np.uint32(SELECTED_LINE)
     return np.ascontiguousarray(out)
+
+
+HATCH = 4  # screen pixels per stripe of an ignore region's hatching
+
+
+def _hatch(out: np.ndarray, idx: np.ndarray, core: np.ndarray, box: Box, step: int, hatch: np.ndarray) -> None:
+    """Clear every other diagonal stripe of hatched labels (in screen pixels: the same at any
+    zoom), so ignore regions read as "not an object" at a glance."""
+    marked = hatch[idx] & (core != 0)
+    if not marked.any():
+        return
+    yy, xx = np.indices(core.shape)
+    band = ((xx + box[0] // step + yy + box[1] // step) // HATCH) % 2 == 1
+    out[marked & band] = 0
 
 
 def compose_mask(

@@ -462,7 +462,7 @@ class MainWindow(QMainWindow):
         if self.project is None:
             return
         cats = self.project.categories()
-        self.canvas.set_category_colors({c.id: c.color for c in cats})
+        self.canvas.set_category_colors({c.id: c.color for c in cats}, {c.id for c in cats if c.ignore})
         self.instances_panel.set_categories(cats)
         self.images_panel.fill_categories()
 

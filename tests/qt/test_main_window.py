@@ -424,3 +424,22 @@ def test_a_big_image_that_fails_to_load_in_the_background_is_named(window, qtbot
     qtbot.waitUntil(lambda: name in window.statusBar().currentMessage(), timeout=5000)
     assert "PNG" in window.statusBar().currentMessage()
     assert window.current_image().id == ids[2] and window.current_image_data() is None
+
+
+def test_a_category_is_marked_ignore_from_its_menu_and_drawn_hatched(window):
+    panel = window.categories_panel
+    cat = window.project.categories().by_name("cat")
+    a = rect(window, (5, 5), (40, 40))
+    panel.set_current(cat.id)
+    menu = panel.menu()
+    act = next(x for x in menu.actions() if x.objectName() == "category_ignore")
+    assert act.isCheckable() and not act.isChecked()
+    act.trigger()
+    assert window.project.categories().get(cat.id).ignore
+    assert "(ignore)" in panel.list.currentItem().text()
+    canvas = window.canvas
+    assert canvas.ignore_categories == {cat.id}
+    style = canvas.overlay.style
+    assert style.hatch is not None and style.hatch[a]
+    panel.set_ignore(False)
+    assert not window.project.categories().get(cat.id).ignore and canvas.overlay.style.hatch is None

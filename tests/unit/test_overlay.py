@@ -118,3 +118,18 @@ def test_compose_mask_stripes_and_outline():
 def test_unknown_mode_rejected():
     with pytest.raises(ValueError, match="overlay mode"):
         OverlayStyle.build({}, mode="glow")
+
+
+def test_ignore_regions_are_hatched_in_screen_pixels():
+    doc = ImageDocument((40, 40), [inst(1, np.s_[0:40, 0:20]), inst(2, np.s_[4:36, 20:38])])
+    r = LabelRaster(doc.image_shape)
+    r.rebuild(doc)
+    style = OverlayStyle.build({1: RED, 2: BLUE}, opacity=0.5, hatched=[2])
+    out = compose(r.labels, (0, 0, 40, 40), style)
+    inner = out[6:34, 22:36]
+    assert (inner == style.fill[2]).any() and (inner == 0).any()  # stripes: filled and clear
+    assert (out[2:38, 2:18] == style.fill[1]).all()  # the other instance is untouched
+    assert (out[4, 21:37] == style.line[2]).all()  # the outline stays whole
+    # the same stripes (in screen pixels) when the tile is sampled every 2nd pixel
+    coarse = compose(r.labels, (0, 0, 40, 40), style, step=2)
+    assert (coarse[3:17, 11:18] == 0).any() and (coarse[3:17, 11:18] == style.fill[2]).any()

@@ -68,6 +68,7 @@ class CanvasView(QGraphicsView):
         self.tool: BaseTool | None = None
         self.tool_context: ToolContext | None = None
         self.colors: dict[int, tuple[int, int, int]] = {}  # category id -> rgb
+        self.ignore_categories: frozenset[int] = frozenset()  # hatched: ignore regions
         self.selected: list[int] = []
         self.hidden: set[int] = set()
         self.hover: int | None = None
@@ -139,8 +140,11 @@ class CanvasView(QGraphicsView):
         self._rebuild_overlay()
         self._on_proposal_changed(document.proposal if document is not None else None)
 
-    def set_category_colors(self, colors: dict[int, tuple[int, int, int]]) -> None:
+    def set_category_colors(self, colors: dict[int, tuple[int, int, int]],
+                            ignore: set[int] | frozenset[int] = frozenset()) -> None:
+        """Category colours; instances of `ignore` categories (ignore regions) are hatched."""
         self.colors = dict(colors)
+        self.ignore_categories = frozenset(ignore)
         self._restyle()
 
     def set_selection(self, ids: list[int]) -> None:
@@ -194,11 +198,17 @@ class CanvasView(QGraphicsView):
             return {}
         return {i.id: self.colors.get(i.category_id, (200, 200, 200)) for i in self.document}
 
+    def _hatched(self) -> list[int]:
+        if self.document is None or not self.ignore_categories:
+            return []
+        return [i.id for i in self.document if i.category_id in self.ignore_categories]
+
     def _restyle(self, touched: set[int] | None = None) -> None:
         if self.overlay is None:
             return
         self.overlay.style = OverlayStyle.build(
-            self._instance_colors(), opacity=self.opacity, mode=self.mode, selected=self.selected
+            self._instance_colors(), opacity=self.opacity, mode=self.mode, selected=self.selected,
+            hatched=self._hatched(),
         )
         box = None
         if touched is not None and self.document is not None:
@@ -228,7 +238,8 @@ class CanvasView(QGraphicsView):
         box = self.overlay.raster.update(self.document, change.dirty_box, self.hidden)
         if change.added or change.modified or change.removed:
             self.overlay.style = OverlayStyle.build(
-                self._instance_colors(), opacity=self.opacity, mode=self.mode, selected=self.selected
+                self._instance_colors(), opacity=self.opacity, mode=self.mode, selected=self.selected,
+                hatched=self._hatched(),
             )
             self._show_hover()
         if box is not None:

@@ -1,4 +1,5 @@
-"""Category palette: pick (keys 1-9), add, rename, recolour, delete, merge."""
+"""Category palette: pick (keys 1-9), add, rename, recolour, delete, merge, and (context menu)
+mark a category as an ignore region."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QMessageBox,
     QToolButton,
     QVBoxLayout,
@@ -61,6 +63,8 @@ class CategoryPanel(QWidget):
         self.buttons["delete"].clicked.connect(self.delete)
         self.list.currentItemChanged.connect(lambda it, _p: self.current_changed.emit(self.current_id()))
         self.list.itemDoubleClicked.connect(lambda _it: self.rename())
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._show_menu)
 
     def set_project(self, project: Project | None) -> None:
         self.project = project
@@ -75,8 +79,10 @@ class CategoryPanel(QWidget):
         self.list.clear()
         for n, c in enumerate(self.categories(), start=1):
             key = f"{n}  " if n <= 9 else "   "
-            item = QListWidgetItem(swatch(c.color), f"{key}{c.name}")
+            item = QListWidgetItem(swatch(c.color), f"{key}{c.name}" + ("  (ignore)" if c.ignore else ""))
             item.setData(Qt.ItemDataRole.UserRole, c.id)
+            if c.ignore:
+                item.setToolTip("An ignore region: drawn hatched, left out of every metric")
             self.list.addItem(item)
             if c.id == cur:
                 self.list.setCurrentItem(item)
@@ -138,6 +144,41 @@ class CategoryPanel(QWidget):
             self.project.update_category(cat.recoloured((color.red(), color.green(), color.blue())))
             self.refresh()
             self.categories_changed.emit()
+
+    def menu(self) -> QMenu | None:
+        """The current category's context menu (right click, or the menu key)."""
+        cat = self._current()
+        if cat is None:
+            return None
+        menu = QMenu(self)
+        ignore = menu.addAction("Ignore region")
+        ignore.setObjectName("category_ignore")
+        ignore.setCheckable(True)
+        ignore.setChecked(cat.ignore)
+        ignore.setToolTip("Regions of this category are \"don't care\": hatched on the canvas, "
+                          "left out of every metric, written as each format's ignore label")
+        ignore.toggled.connect(self.set_ignore)
+        menu.addSeparator()
+        for key, text in (("rename", "Rename…"), ("color", "Colour…"), ("merge", "Merge…"), ("delete", "Delete…")):
+            menu.addAction(text, self.buttons[key].click)
+        return menu
+
+    def _show_menu(self, pos) -> None:
+        item = self.list.itemAt(pos)
+        if item is not None:
+            self.list.setCurrentItem(item)
+        menu = self.menu()
+        if menu is not None:
+            menu.exec(self.list.viewport().mapToGlobal(pos))
+
+    def set_ignore(self, on: bool) -> None:
+        """Mark (or unmark) the current category as an ignore region."""
+        cat = self._current()
+        if cat is None or self.project is None or cat.ignore == bool(on):
+            return
+        self.project.update_category(cat.with_ignore(on))
+        self.refresh()
+        self.categories_changed.emit()
 
     def merge(self) -> None:
         cat = self._current()
