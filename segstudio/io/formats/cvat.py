@@ -334,17 +334,19 @@ class ShapeWriter:
         self.attribute_values: dict[str, dict[str, list]] = {}  # label -> attribute -> values
 
     def element(self, row, hw: tuple[int, int], z: int, item: str, indent: str,
-                extra: str = "", label: bool = True) -> str:
+                extra: str = "", label: bool = True, count: bool = True) -> str:
         """The XML of one instance row (image_id, id, category_id, rle, y0, x0, h, w, area,
-        crowd, attributes, shape); `extra`: more XML attributes (frame, keyframe, outside)."""
+        crowd, attributes, shape); `extra`: more XML attributes (frame, keyframe, outside);
+        `count`: an instance of the report (not a track's closing `outside` copy)."""
         _, _, cid, enc, y0, x0, h, w, area, crowd, attrs_json, shape_json = row[:12]
         name = self.names.get(cid, str(cid))
-        self.rep.count(name)
+        if count:
+            self.rep.count(name)
         attrs = json.loads(attrs_json) if attrs_json and attrs_json != "{}" else {}
         if crowd:
             attrs["is_crowd"] = True
         vs, patch = self.vector(enc, y0, x0, h, w, area, shape_json, hw)
-        if vs.changed:
+        if vs.changed and count:
             self.rep.lose("instances whose outline moved within the tolerance", item)
             self.rep.lose("pixels changed by simplification within the tolerance (total)", item, vs.changed)
         occluded = "1" if attrs.pop("occluded", False) is True else "0"
