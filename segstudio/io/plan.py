@@ -94,14 +94,18 @@ class ImportPlan:
     images: list[PlanImage] = field(default_factory=list)
     categories: list[PlanCategory] = field(default_factory=list)
     columns: InstanceColumns | None = None  # more instances, as columns (fast paths)
+    _declared: set[str] = field(default_factory=set, repr=False)  # names in `categories`
 
     def category(self, name: str, color=None, supercategory: str | None = None,
                  ignore: bool | None = None) -> str:
         """Declare a category (first declaration wins) and return its name.  `ignore`: an
         ignore region (default: by its name, e.g. LabelMe's `__ignore__`)."""
-        if not any(c.name == name for c in self.categories):
+        if len(self._declared) != len(self.categories):  # appended to directly: re-index
+            self._declared = {c.name for c in self.categories}
+        if name not in self._declared:
             flag = is_ignore_name(name) if ignore is None else ignore
             self.categories.append(PlanCategory(name, color, supercategory, flag))
+            self._declared.add(name)
         return name
 
 
