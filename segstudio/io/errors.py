@@ -44,14 +44,7 @@ def gc_paused() -> Iterator[None]:
 def load_json(path: str | Path) -> Any:
     """Parse a JSON file; decoder errors become FormatError with line and column."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise FormatError(path, "file not found") from None
-    except IsADirectoryError:
-        raise FormatError(path, "is a folder, expected a JSON file") from None
-    except OSError as e:
-        raise FormatError(path, f"cannot read ({e.strerror})") from None
+    raw = read_file(path, "a JSON file")
     if not raw or raw.isspace():  # not strip(): that copies the whole file
         raise FormatError(path, "the file is empty")
     try:
@@ -66,18 +59,26 @@ def load_json(path: str | Path) -> Any:
         raise FormatError(path, "invalid JSON: nested too deeply") from None
 
 
+def read_file(path: Path, what: str = "a file") -> bytes:
+    """The bytes of a regular file (a device or a pipe named like a dataset file would never
+    end: /dev/zero, a FIFO); errors name the file."""
+    try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise FormatError(path, f"not a regular file, expected {what}")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise FormatError(path, "file not found") from None
+    except IsADirectoryError:
+        raise FormatError(path, f"is a folder, expected {what}") from None
+    except OSError as e:
+        raise FormatError(path, f"cannot read ({e.strerror})") from None
+
+
 def read_text(path: str | Path) -> str:
     """A UTF-8 text file (class lists, label files); errors name the file and, for bytes that
     are not UTF-8, the line."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise FormatError(path, "file not found") from None
-    except IsADirectoryError:
-        raise FormatError(path, "is a folder, expected a text file") from None
-    except OSError as e:
-        raise FormatError(path, f"cannot read ({e.strerror})") from None
+    raw = read_file(path, "a text file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -68,8 +68,29 @@ def stem_names(records: list[ImageRecord]) -> dict[int, str]:
     return out
 
 
-def place_image(src: Path, target: Path, how: str) -> None:
-    """Copy, hard/sym-link the image file to `target` (inside a staging folder)."""
+def not_an_image(src: Path) -> str | None:
+    """Why `src` must not be copied or embedded as an image (None: it is one).  A project's image
+    path may name anything a hostile dataset put there (`/etc/passwd`); exports check first."""
+    from segstudio.io.image_header import HeaderError, read_header
+
+    try:
+        if not src.is_file():
+            return "not a regular file"
+        read_header(src)
+    except (OSError, HeaderError) as e:
+        return f"not an image ({e})"
+    return None
+
+
+def place_image(src: Path, target: Path, how: str, rep: ExportReport | None = None) -> bool:
+    """Copy, hard/sym-link the image file to `target` (inside a staging folder), only if it is an
+    image: otherwise a warning in `rep` and False (without `rep`: a ValueError)."""
+    problem = not_an_image(src)
+    if problem:
+        if rep is None:
+            raise ValueError(f"{src}: {problem}")
+        rep.warn(f"{src}: {problem}; not {'copied' if how == 'copy' else 'linked'}")
+        return False
     target.parent.mkdir(parents=True, exist_ok=True)
     if how == "copy":
         shutil.copy2(src, target)
@@ -80,6 +101,7 @@ def place_image(src: Path, target: Path, how: str) -> None:
             os.symlink(os.path.abspath(src), target)
     else:
         raise ValueError(f"unknown image placement {how!r}")
+    return True
 
 
 IMAGE_PLACEMENTS = ("reference", "copy", "link")
@@ -106,9 +128,9 @@ def image_refs(project: Project, records: list[ImageRecord], out_dir: Path, how:
             if os.path.isfile(src):
                 name = f"{subdir}/{stems[r.id]}{Path(r.path).suffix}"
                 assert stage is not None
-                place_image(Path(src), stage.path(name), how)
-                refs[r.id] = name
-                continue
+                if place_image(Path(src), stage.path(name), how, rep):
+                    refs[r.id] = name
+                    continue
             rep.warn(f"{r.path}: image file not found; not {how}ed (referenced where it should be)")
         refs[r.id] = Path(os.path.relpath(src, real_out)).as_posix()
     return refs

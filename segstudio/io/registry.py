@@ -34,7 +34,8 @@ itself may pass `import_fn(src, project, options, progress, cancel) -> ImportRep
 `read_fn` (it must then honour `options["dry_run"]` and use `project.transaction()`).
 Options arrive as a dict with every declared option present (strings converted to `type`).
 Common options handled here: export `split` and `label_set`; import `mode`
-(append|replace), `label_set`, `require_images`.
+(append|replace), `label_set`, `require_images`, `trust_paths` (readers confine image paths with
+`segstudio.io.confine.Confined` unless it is set).
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ COMMON_IMPORT_OPTIONS = (
     Option("mode", "append", "append to existing annotations or replace them", ("append", "replace")),
     Option("label_set", "gt", "label set to import into"),
     Option("require_images", True, "skip entries whose image file is missing", type=bool),
+    Option("trust_paths", False, "accept image paths outside the dataset folder (absolute, ../, "
+           "links): only for a dataset you trust", type=bool),
 )
 COMMON_EXPORT_OPTIONS = (
     Option("split", None, "export only this split (train/val/test)"),
@@ -246,11 +249,17 @@ def validate(
     fmt: str | FormatSpec, path: str | Path, options: dict[str, Any] | None = None
 ) -> ImportReport:
     """Read `path` fully (raising FormatError on the first malformed item) and report on it."""
+    from segstudio.io.confine import lenient
+
     spec = get_format(fmt) if isinstance(fmt, str) else fmt
-    if spec.read_fn is None and spec.import_fn is not None:
-        return _validate_by_dry_run(spec, Path(path), options)
-    plan = read(spec, path, options)
+    with lenient() as outside:  # image paths leaving the dataset: warnings here, errors on import
+        if spec.read_fn is None and spec.import_fn is not None:
+            rep = _validate_by_dry_run(spec, Path(path), options)
+            _warn_outside(rep, outside)
+            return rep
+        plan = read(spec, path, options)
     rep = plan.report
+    _warn_outside(rep, outside)
     rep.validated = True
     rep.images = len(plan.images)
     for im in plan.images:
@@ -265,6 +274,12 @@ def validate(
         for w in spec.validate_fn(Path(path), resolve_options(spec.all_import_options(), options)):
             rep.warn(w)
     return rep
+
+
+def _warn_outside(rep: ImportReport, outside: list[str]) -> None:
+    if outside:
+        rep.warn(f"{len(outside)} image path(s) leave the dataset folder: an import refuses them unless "
+                 f"trusted (--opt trust_paths=true); first: {outside[0]}")
 
 
 def _validate_by_dry_run(spec: FormatSpec, path: Path, options: dict[str, Any] | None) -> ImportReport:

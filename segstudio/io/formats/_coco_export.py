@@ -21,7 +21,7 @@ from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import parallel
 from segstudio.io.atomic import StagedOutput, atomic_file
 from segstudio.io.coco_blocks import export_block
-from segstudio.io.exporting import export_images, place_image, stem_names
+from segstudio.io.exporting import export_images, not_an_image, place_image, stem_names
 from segstudio.io.reports import ExportReport
 from segstudio.store.project import ImageRecord, Project
 
@@ -129,6 +129,10 @@ def _copies(project: Project, records: list[ImageRecord], rep: ExportReport) -> 
         src = project.image_path(r)
         if not src.is_file():
             rep.warn(f"{r.path}: image file not found; not copied (file_name left as it was)")
+            continue
+        problem = not_an_image(src)
+        if problem:
+            rep.warn(f"{r.path}: {problem}; not copied (file_name left as it was)")
             continue
         out[r.id] = (src, f"images/{stems[r.id]}{src.suffix}")
     return out

@@ -9,6 +9,7 @@ import numpy as np
 
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.confine import Confined
 from segstudio.io.errors import FormatError
 from segstudio.io.png_palette import read_label_png
 
@@ -33,13 +34,16 @@ def paired_maps(
     first_name: str,
     *,
     single_channel: bool = False,
+    confine: Confined | None = None,
     cancel: CancelToken | None = None,
     progress: ProgressFn | None = None,
 ) -> Iterator[tuple[str, np.ndarray | None, np.ndarray | None, Path]]:
     """For every stem with a PNG in either folder: (stem, first map, second map, image path).
 
     Either map may be missing (None); when both exist their sizes must agree.  The image is
-    the first `img_dir/stem.EXT` that exists, else `img_dir/stem + default_ext`.
+    the first `img_dir/stem.EXT` that exists, else `img_dir/stem + default_ext`; `confine`
+    refuses one that is a link leading out of the dataset.  Stems whose maps are not regular
+    files (a link to a device) are skipped.
     """
     stems = sorted({p.stem for d in (first_dir, second_dir) if d.is_dir() for p in d.glob("*.png")})
     for k, stem in enumerate(stems):
@@ -49,10 +53,14 @@ def paired_maps(
         a_path, b_path = first_dir / f"{stem}.png", second_dir / f"{stem}.png"
         a = load_label_map(a_path, single_channel) if a_path.is_file() else None
         b = load_label_map(b_path, single_channel) if b_path.is_file() else None
+        if a is None and b is None:
+            continue
         if a is not None and b is not None and a.shape != b.shape:
             raise FormatError(b_path, f"size {b.shape} differs from the {first_name}'s {a.shape}")
         image = next((img_dir / f"{stem}{e}" for e in IMAGE_EXTS if (img_dir / f"{stem}{e}").exists()),
                      img_dir / f"{stem}{default_ext}")
+        if confine is not None:
+            image = confine(image, image.name)
         yield stem, a, b, image
 
 

@@ -25,6 +25,7 @@ from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import parallel
 from segstudio.io import rle_batch as rb
 from segstudio.io.coco_blocks import import_block
+from segstudio.io.confine import TRUST_HINT, Confined, dataset_root_of
 from segstudio.io.coords import check_image_size
 from segstudio.io.errors import (
     FormatError,
@@ -36,7 +37,7 @@ from segstudio.io.errors import (
 )
 from segstudio.io.formats._coco_export import export
 from segstudio.io.formats._polygons import checked_polygons, polygons_to_patch
-from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance, resolve_inside
+from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance
 from segstudio.io.plan_columns import InstanceColumns, PatchBlock
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ImportReport
@@ -50,6 +51,7 @@ POOL_THRESHOLD = 30000
 IMPORT_WORKERS = 2
 WARM_UP_BYTES = 8_000_000  # ~POOL_THRESHOLD annotations of compressed RLE
 
+HINT = f"widen with --opt dataset_root=FOLDER, or {TRUST_HINT}"
 _SPLIT_RE = re.compile(r"(?:^|[_\-.])(train|val|test)(?:\d*|ation|ing)?(?:[_\-.]|$)", re.I)
 
 
@@ -116,6 +118,8 @@ def _read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelT
     for r in images_r:
         file_names.append(r.get("file_name", str))
     root = _images_root(src, file_names, options.get("images_root"))
+    confine = Confined(options.get("dataset_root") or dataset_root_of(src), src,
+                       bool(options.get("trust_paths")), HINT, also=(options.get("images_root"),))
     info = data.get("info") if isinstance(data.get("info"), dict) else {}
     info_split = info.get("split") if info.get("split") in ("train", "val", "test") else None
     split = options.get("split") or info_split or guess_split(src.stem)
@@ -126,8 +130,7 @@ def _read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelT
         check_image_size(w, h, src, r.path)
         if iid in by_id:
             raise FormatError(src, f"duplicate image id {iid}", r.child_path("id"))
-        path = resolve_inside(root, fname, src, r.child_path("file_name")) if options.get(
-            "confine_paths") else root / fname
+        path = confine(fname, r.child_path("file_name"), base=root)
         im = PlanImage(path, w, h, split=split, ref=fname, source=src, where=r.path)
         by_id[iid] = im
         plan.images.append(im)
@@ -322,7 +325,8 @@ FORMAT = FormatSpec(
     import_options=(
         Option("images_root", None, "folder that file_name is relative to (default: found)"),
         Option("split", None, "split for the imported images (default: from the file name)"),
-        Option("confine_paths", False, "refuse file_name paths outside images_root", type=bool),
+        Option("dataset_root", None, "file_name may point anywhere under this folder (default: the "
+               "JSON's folder, or the one above an annotations/ folder)"),
     ),
     export_options=(
         Option("segmentation", "auto", "auto: polygons where exact (shapes as drawn, else the simplest "

@@ -35,6 +35,7 @@ from segstudio.core.shape_raster import box_patch, ellipse_patch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import rle_batch as rb
 from segstudio.io.atomic import StagedOutput
+from segstudio.io.confine import Confined, dataset_root_of
 from segstudio.io.coords import (
     OUTSIDE_TOLERANCE,
     REACHES_OUTSIDE,
@@ -47,7 +48,7 @@ from segstudio.io.errors import FormatError
 from segstudio.io.exporting import IMAGE_PLACEMENTS, export_images, image_refs
 from segstudio.io.formats import _cvat_xml as cx
 from segstudio.io.formats._vector import VectorShape, vector_shape
-from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance, resolve_inside
+from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
 
@@ -247,6 +248,8 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
             plan.category(name, colors.get(name))
     names = [im.attrs.get("name", "") for im in doc.images]
     root = _images_root(xml, names, options.get("images_root"))
+    confine = Confined(dataset_root_of(xml), xml, bool(options.get("trust_paths")),
+                       also=(options.get("images_root"),))
     reader = ShapeReader(xml, plan, specs)
     ordered: list[tuple[PlanImage, list[tuple[int, int, PlanInstance]]]] = []
     for k, im in enumerate(doc.images):
@@ -255,14 +258,13 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
             raise FormatError(xml, "<image> without a name", f"line {im.line}")
         w = cx.integer(im.attrs, "width", xml, im.line, default=0)
         h = cx.integer(im.attrs, "height", xml, im.line, default=0)
-        path = resolve_inside(root, name, xml, f"line {im.line}") if options.get("confine_paths") \
-            else root / name.replace("\\", "/")
+        path = confine(name, f"line {im.line}", base=root)
         if w <= 0 or h <= 0:
             w, h = _size_from_image(xml, im, path)
         check_image_size(w, h, xml, f"line {im.line}")
         subset = im.attrs.get("subset", "")
         split = options.get("split") or SPLITS.get(subset.strip().lower())
-        pim = PlanImage(path, w, h, split=split, ref=name)
+        pim = PlanImage(path, w, h, split=split, ref=name, source=xml, where=f"line {im.line}")
         if im.tags:
             plan.report.lose("image-level tags not kept", f"{name} ({', '.join(t.attrs.get('label', '') for t in im.tags)})",
                              len(im.tags))
@@ -487,7 +489,6 @@ FORMAT = FormatSpec(
     import_options=(
         Option("images_root", None, "folder the image names are relative to (default: found)"),
         Option("split", None, "split for the imported images (default: each image's subset)"),
-        Option("confine_paths", False, "refuse image names outside images_root", type=bool),
     ),
     export_options=(
         Option("images", "reference", "reference: name images where they are (relative paths); "

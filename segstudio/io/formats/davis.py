@@ -21,10 +21,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import report
 from segstudio.io.atomic import StagedOutput
-from segstudio.io.errors import FormatError, load_json
+from segstudio.io.confine import Confined
+from segstudio.io.errors import FormatError, load_json, read_file
+from segstudio.io.formats._maps import split_ids
 from segstudio.io.formats.youtube_vis import (
     apply_with_tracks,
     frame_folder_plan,
@@ -49,8 +50,22 @@ def encode_indexed_png(ids: np.ndarray, palette: np.ndarray = PALETTE) -> bytes:
 
 
 def decode_ids(path: Path) -> np.ndarray:
-    """Object ids of a DAVIS mask PNG (palette colours mapped back to ids)."""
-    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    """Object ids of a DAVIS mask PNG (palette colours mapped back to ids); the header is
+    checked first (a PNG claiming 30000x30000 is refused before anything is decoded)."""
+    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.io.images import DEFAULT_MAX_PIXELS
+
+    raw = read_file(path, "a PNG mask")
+    try:
+        head = read_header(None, raw)
+    except HeaderError as e:
+        raise FormatError(path, f"not a readable PNG ({e})") from None
+    if head.pixels > DEFAULT_MAX_PIXELS:
+        raise FormatError(path, f"{head.width}x{head.height} exceeds the limit of {DEFAULT_MAX_PIXELS:,} pixels")
+    try:
+        data = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        data = None
     if data is None:
         raise FormatError(path, "not a readable PNG")
     if data.ndim == 2:
@@ -200,7 +215,12 @@ def import_davis(src: Path, project, options: dict, progress, cancel) -> ImportR
         raise FormatError(sidecar_path, "expected an object of sequences")
     tracks: dict[int, tuple[str, str | None]] = {}
     seqs = _sequences(src, options.get("images"))
+    # frames folders stay in the dataset (a link could lead anywhere): the DAVIS root, or for a
+    # lone masks folder the two levels its frames are looked for in
+    root = src if (src / "Annotations").is_dir() else src.parent.parent
+    confine = Confined(root, src, bool(options.get("trust_paths")), also=(options.get("images"),))
     for n, (name, masks_dir, frames_dir) in enumerate(seqs):
+        frames_dir = confine(frames_dir, name)
         if not frames_dir.is_dir():
             plan.report.skip(name, f"frames folder {frames_dir} not found")
             continue
@@ -219,15 +239,12 @@ def import_davis(src: Path, project, options: dict, progress, cancel) -> ImportR
             if ids.shape != (im.height, im.width):
                 raise FormatError(png, f"mask is {ids.shape[1]}x{ids.shape[0]}, frames are "
                                   f"{im.width}x{im.height}")
-            for obj in np.unique(ids):
-                if obj == 0:
-                    continue
+            for obj, patch in split_ids(ids):  # each object over its box, not the frame
                 meta = objects.get(str(int(obj)), {}) if isinstance(objects, dict) else {}
                 cat = plan.category(str(meta.get("category") or options["category"]))
                 key = keys.setdefault(int(obj), len(tracks) + 1)
                 tracks.setdefault(key, (cat, meta.get("track")))
-                im.instances.append(PlanInstance(cat, mask=MaskPatch.from_full(ids == obj),
-                                                 track_id=key, frame=frame))
+                im.instances.append(PlanInstance(cat, mask=patch, track_id=key, frame=frame))
         plan.images.append(im)
         report(progress, n + 1, len(seqs), name)
     return apply_with_tracks(project, plan, tracks, options, progress, cancel)

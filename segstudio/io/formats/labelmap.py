@@ -18,6 +18,7 @@ import numpy as np
 
 from segstudio.core.tasks import CancelToken, ProgressFn
 from segstudio.io.atomic import StagedOutput
+from segstudio.io.confine import Confined
 from segstudio.io.errors import FormatError, read_text
 from segstudio.io.exporting import (
     category_names,
@@ -69,7 +70,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
                 out.write_bytes(f"instances/{stem}.png", _png(ids))
             src_img = project.image_path(rec)
             if how != "none" and src_img.exists():
-                place_image(src_img, out.path(f"images/{stem}{src_img.suffix.lower()}"), how)
+                place_image(src_img, out.path(f"images/{stem}{src_img.suffix.lower()}"), how, rep)
         rep.files = [str(dst / p) for p in out.written]
     return rep
 
@@ -86,8 +87,9 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
         names = [ln.strip() for ln in read_text(cls_file).splitlines() if ln.strip()]
     plan = ImportPlan(ImportReport("labelmap"))
     img_dir = Path(options.get("images") or src / "images")
+    confine = Confined(src, src, bool(options.get("trust_paths")), also=(options.get("images"),))
     for stem, sem, ins, path in paired_maps(sem_dir, ins_dir, img_dir, ".png", "semantic map",
-                                            single_channel=True, cancel=cancel, progress=progress):
+                                            single_channel=True, confine=confine, cancel=cancel, progress=progress):
         h, w = (ins if ins is not None else sem).shape
         map_file = (ins_dir if ins is not None else sem_dir) / f"{stem}.png"
         im = PlanImage(path, w, h, ref=stem, source=map_file)

@@ -22,6 +22,7 @@ from segstudio.core.drawn import DrawnShape
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput, write_files_atomically
+from segstudio.io.confine import TRUST_HINT, Confined
 from segstudio.io.coords import (
     REACHES_OUTSIDE,
     check_image_size,
@@ -32,10 +33,16 @@ from segstudio.io.coords import (
     within,
 )
 from segstudio.io.errors import FormatError, JsonReader, load_json
-from segstudio.io.exporting import IMAGE_PLACEMENTS, category_names, iter_images, place_image
+from segstudio.io.exporting import (
+    IMAGE_PLACEMENTS,
+    category_names,
+    iter_images,
+    not_an_image,
+    place_image,
+)
 from segstudio.io.formats import _raster
 from segstudio.io.formats._vector import vector_shape
-from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance, resolve_inside
+from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
 
@@ -58,6 +65,8 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     if options.get("dataset_root"):
         root = Path(options["dataset_root"])
     plan = ImportPlan(ImportReport("labelme"))
+    confine = Confined(root, src, bool(options.get("trust_paths")),
+                       f"widen with --opt dataset_root=FOLDER, or {TRUST_HINT}")
     for k, f in enumerate(files):
         if cancel is not None:
             cancel.check()
@@ -65,12 +74,12 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
         if isinstance(data, dict) and "shapes" not in data and len(files) > 1:
             plan.report.skip(str(f), "not a LabelMe file (no 'shapes')")
             continue
-        _read_one(f, data, root, plan, options)
+        _read_one(f, data, confine, plan)
         report(progress, k + 1, len(files), f.name)
     return plan
 
 
-def _read_one(f: Path, data, root: Path, plan: ImportPlan, options: dict) -> None:
+def _read_one(f: Path, data, confine: Confined, plan: ImportPlan) -> None:
     r = JsonReader(f, data)
     r.expect(dict)
     rep = plan.report
@@ -78,12 +87,7 @@ def _read_one(f: Path, data, root: Path, plan: ImportPlan, options: dict) -> Non
     p = Path(image_path.replace("\\", "/"))
     if not p.is_absolute() and not (f.parent / p).exists() and (f.parent / p.name).exists():
         p = Path(p.name)  # saved elsewhere, copied here with its image: LabelMe's own fallback
-    abs_p = p if p.is_absolute() else f.parent / p
-    try:
-        path = resolve_inside(root, os.path.relpath(abs_p, root), f, "imagePath")
-    except FormatError as e:
-        raise FormatError(f, f"{e.problem} (allow a wider folder with the option dataset_root=FOLDER)",
-                          "imagePath") from None
+    path = confine(p, "imagePath", base=f.parent, file=f)
     h = r.get("imageHeight", int, default=None)
     w = r.get("imageWidth", int, default=None)
     embedded = None
@@ -261,8 +265,9 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
             ref_img = img
             if how != "reference" and not beside and staged is not None:
                 if img.is_file():  # beside its JSON, same stem: the folder is self-contained
-                    ref_img = dst / Path(rel).with_suffix(img.suffix).name
-                    place_image(img, staged.path(ref_img.name), how)
+                    name = Path(rel).with_suffix(img.suffix).name
+                    if place_image(img, staged.path(name), how, rep):
+                        ref_img = dst / name
                 else:
                     rep.warn(f"{rec.path}: image file not found; not {how}ed (referenced where it should be)")
             doc = _document(rec, img, ref_img, target, instances, names, options, rep, ignore)
@@ -313,7 +318,11 @@ def _document(rec, img: Path, ref_img: Path, target: Path, instances, names, opt
     image_rel = Path(os.path.relpath(ref_img, target.parent)).as_posix()
     image_data = None
     if options.get("embed_images") and img.exists():
-        image_data = base64.b64encode(img.read_bytes()).decode("ascii")
+        problem = not_an_image(img)
+        if problem:
+            rep.warn(f"{img}: {problem}; not embedded")
+        else:
+            image_data = base64.b64encode(img.read_bytes()).decode("ascii")
     return {"version": LABELME_VERSION, "flags": {}, "shapes": shapes, "imagePath": image_rel,
             "imageData": image_data, "imageHeight": rec.height, "imageWidth": rec.width}
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn
 from segstudio.io.atomic import StagedOutput
+from segstudio.io.confine import Confined
 from segstudio.io.errors import FormatError, read_text
 from segstudio.io.exporting import (
     category_names,
@@ -78,8 +79,9 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
         plan.report.warn("no class_names.txt: using the 20 Pascal VOC class names")
     splits = _splits(src)
     img_dir = Path(options.get("images") or src / "JPEGImages")
+    confine = Confined(src, src, bool(options.get("trust_paths")), also=(options.get("images"),))
     for stem, cls_map, obj_map, path in paired_maps(cls_dir, obj_dir, img_dir, ".jpg", "class map",
-                                                    cancel=cancel, progress=progress):
+                                                    confine=confine, cancel=cancel, progress=progress):
         h, w = (cls_map if cls_map is not None else obj_map).shape
         map_file = (cls_dir if cls_map is not None else obj_dir) / f"{stem}.png"
         im = PlanImage(path, w, h, split=splits.get(stem), ref=stem, source=map_file)
@@ -147,7 +149,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
             src_img = project.image_path(rec)
             if how != "none":
                 if src_img.exists():
-                    place_image(src_img, out.path(f"JPEGImages/{stem}{src_img.suffix.lower()}"), how)
+                    place_image(src_img, out.path(f"JPEGImages/{stem}{src_img.suffix.lower()}"), how, rep)
                 else:
                     rep.warn(f"{item}: image file missing, not copied")
             sets.setdefault(rec.split or "train", []).append(stem)

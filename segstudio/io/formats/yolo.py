@@ -21,6 +21,7 @@ import yaml
 from segstudio.core.drawn import DrawnShape
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput
+from segstudio.io.confine import TRUST_HINT, Confined
 from segstudio.io.errors import FormatError, read_text
 from segstudio.io.exporting import (
     category_names,
@@ -42,13 +43,13 @@ DIGITS = 8  # decimals of normalised coordinates: sub-1e-4 px for images up to 1
 
 def _load_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(read_text(path))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
         raise FormatError(path, f"invalid YAML: {getattr(e, 'problem', e)}", where) from None
-    except OSError as e:
-        raise FormatError(path, f"cannot read ({e.strerror})") from None
+    except RecursionError:
+        raise FormatError(path, "invalid YAML: nested too deeply") from None
     if not isinstance(data, dict):
         raise FormatError(path, "expected a mapping (train/val/names)")
     return data
@@ -87,31 +88,48 @@ def _name(yml: Path, value, where: str) -> str:
     return name
 
 
-def _split_images(yml: Path, data: dict, rep) -> dict[str, list[Path]]:
-    base = Path(data.get("path") or yml.parent)
-    if not base.is_absolute():
-        base = (yml.parent / base).resolve()
+def _split_images(yml: Path, data: dict, rep, options: dict) -> dict[str, list[Path]]:
+    """Image paths per split, each confined to the dataset folder (the YAML's folder, or the
+    `dataset_root` option) unless `trust_paths`: a `path: /` used to walk the whole disk."""
+    root = options.get("dataset_root") or yml.parent
+    confine = Confined(root, yml, bool(options.get("trust_paths")),
+                       f"widen with --opt dataset_root=FOLDER, or {TRUST_HINT}")
+    base = confine(_text(yml, data.get("path") or ".", "path"), "path", base=yml.parent)
     out: dict[str, list[Path]] = {}
+    seen: set[Path] = set()
     for split in ("train", "val", "test"):
         entries = data.get(split)
         if not entries:
             continue
-        for e in entries if isinstance(entries, list) else [entries]:
-            p = base / str(e)
+        for k, e in enumerate(entries if isinstance(entries, list) else [entries]):
+            where = f"{split}[{k}]" if isinstance(entries, list) else split
+            e = _text(yml, e, where).replace("\\", "/")
+            if not (base / e).exists() and e.startswith("../") and (base / e[3:]).exists():
+                e = e[3:]  # Roboflow's "../train/images" beside data.yaml (as Ultralytics reads it)
+            p = confine(e, where, base=base)
+            if not confine.allows(p):  # let through by `validate` (a warning): never walked
+                continue
             if p.is_dir():
-                imgs = [q for q in p.rglob("*") if q.suffix.lower() in IMAGE_EXTS]
+                imgs = [confine(q, where) for q in p.rglob("*") if q.suffix.lower() in IMAGE_EXTS]
             elif p.suffix == ".txt" and p.is_file():
-                imgs = [(base / ln.strip()) if not Path(ln.strip()).is_absolute() else Path(ln.strip())
-                        for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
+                lines = read_text(p).splitlines()
+                imgs = [confine(ln.strip(), f"{p.name} line {n}", base=base, file=p)
+                        for n, ln in enumerate(lines, 1) if ln.strip()]
             elif not p.exists():
                 rep.warn(f"{yml.name}: {split} folder {p} does not exist")
                 imgs = []
             else:
-                raise FormatError(yml, f"{p} is neither a folder nor a .txt list", split)
-            seen = {q for v in out.values() for q in v}
-            out.setdefault(split, []).extend(sorted((q for q in imgs if q not in seen),
-                                                    key=lambda q: natural_key(q.as_posix())))
+                raise FormatError(yml, f"{p} is neither a folder nor a .txt list", where)
+            fresh = sorted({q for q in imgs if q not in seen}, key=lambda q: natural_key(q.as_posix()))
+            seen.update(fresh)
+            out.setdefault(split, []).extend(fresh)
     return out
+
+
+def _text(yml: Path, value, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise FormatError(yml, f"expected a path, found {type(value).__name__}", where)
+    return str(value)
 
 
 def label_path(image: Path) -> Path:
@@ -133,7 +151,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     plan = ImportPlan(ImportReport("yolo"))
     for n in names:
         plan.category(n)
-    splits = _split_images(yml, data, plan.report)
+    splits = _split_images(yml, data, plan.report, options)
     total = sum(len(v) for v in splits.values())
     done = 0
     from segstudio.io.image_header import HeaderError, read_header
@@ -229,7 +247,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
             src_img = project.image_path(rec)
             if how != "none":
                 if src_img.exists():
-                    place_image(src_img, out.path(f"images/{split}/{stem}{src_img.suffix.lower()}"), how)
+                    place_image(src_img, out.path(f"images/{split}/{stem}{src_img.suffix.lower()}"), how, rep)
                 else:
                     rep.warn(f"{rec.name}: image file missing, not copied")
         doc = {"path": ".", "train": "images/train"}
@@ -301,6 +319,10 @@ FORMAT = FormatSpec(
     description="Ultralytics YOLO segmentation (data.yaml + normalised polygon .txt labels)",
     read_fn=read,
     export_fn=export,
+    import_options=(
+        Option("dataset_root", None, "images may live anywhere under this folder (default: the "
+               "data.yaml's folder)"),
+    ),
     export_options=(
         Option("images", "copy", "put the images into images/<split>/", ("copy", "link", "none")),
         Option("parts", "split", "instances in several parts: one line per part, or the largest only",

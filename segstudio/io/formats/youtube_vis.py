@@ -27,6 +27,7 @@ from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import rle_batch as rb
 from segstudio.io.atomic import atomic_file
+from segstudio.io.confine import Confined, dataset_root_of
 from segstudio.io.coords import check_image_size
 from segstudio.io.errors import FormatError, JsonReader, load_json
 from segstudio.io.image_header import HeaderError, read_header
@@ -181,6 +182,13 @@ def segmentation_patch(src: Path, seg, shape: tuple[int, int], where: str,
     raise FormatError(src, "a segmentation must be RLE, polygons or null", where)
 
 
+def _confined(src: Path, options: dict) -> Confined:
+    """Frame folders and video files stay inside the dataset (the JSON's folder, the one above an
+    annotations/ folder) or `images_root` when given; `trust_paths` lifts it."""
+    return Confined(dataset_root_of(src), src, bool(options.get("trust_paths")),
+                    also=(options.get("images_root"),))
+
+
 def _images_root(src: Path, names: list[str], given: str | None) -> Path:
     if given:
         return Path(given)
@@ -194,9 +202,10 @@ def _images_root(src: Path, names: list[str], given: str | None) -> Path:
     return best
 
 
-def _video_plan(src: Path, v: JsonReader, root: Path, rep: ImportReport) -> tuple[PlanImage, dict[str, int]]:
+def _video_plan(src: Path, v: JsonReader, root: Path, rep: ImportReport,
+                confine: Confined) -> tuple[PlanImage, dict[str, int]]:
     """The project item for a video entry and, for frames on disk, file name -> frame index
-    (otherwise the caller's own frame numbers hold)."""
+    (otherwise the caller's own frame numbers hold).  Paths stay inside the dataset (`confine`)."""
     w, h = v.get("width", int), v.get("height", int)
     check_image_size(w, h, src, v.path)
     names = [n.expect(str) for n in v.items("file_names")] if v.has("file_names") else []
@@ -205,17 +214,16 @@ def _video_plan(src: Path, v: JsonReader, root: Path, rep: ImportReport) -> tupl
         raise FormatError(src, f"length {length} is not a frame count (0..{MAX_FRAMES:,})", v.child_path("length"))
     ref = str(v.get("name", str, default="") or (names[0].rsplit("/", 1)[0] if names else v.path))
     if v.has("segstudio_video"):
-        vp = root / v.get("segstudio_video", str)
+        vp = confine(v.get("segstudio_video", str), v.child_path("segstudio_video"), base=root)
         if vp.is_file() or not names:
-            im = PlanImage(vp, w, h, kind="video", frame_count=length, ref=ref,
-                           fps=v.get("fps", float, default=None))
+            im = PlanImage(vp, w, h, kind="video", frame_count=length, ref=ref, fps=_fps(src, v))
             return im, {}
     if not names:
         raise FormatError(src, "a video needs file_names or segstudio_video", v.path)
     folders = {str(Path(n).parent) for n in names}
     if len(folders) != 1:
         raise FormatError(src, "the frames of one video must share one folder", v.child_path("file_names"))
-    folder = root / folders.pop()
+    folder = confine(folders.pop(), v.child_path("file_names"), base=root)
     index: dict[str, int] = {}  # only when the frames are on disk: name -> frame index
     if folder.is_dir():
         im = frame_folder_plan(folder, ref)
@@ -231,8 +239,15 @@ def _video_plan(src: Path, v: JsonReader, root: Path, rep: ImportReport) -> tupl
         index = {n: pos[Path(n).name] for n in names if Path(n).name in pos}
     else:
         im = PlanImage(folder, w, h, kind="frames", frame_count=max(length, len(names)), ref=ref)
-    im.fps = v.get("fps", float, default=None)
+    im.fps = _fps(src, v)
     return im, index
+
+
+def _fps(src: Path, v: JsonReader) -> float | None:
+    fps = v.get("fps", float, default=None)
+    if fps is not None and not 0 < fps < 1e6:
+        raise FormatError(src, f"fps {fps} is not a frame rate", v.child_path("fps"))
+    return fps
 
 
 # --------------------------------------------------------------------------- YouTube-VIS
@@ -250,12 +265,13 @@ def read_ytvis(src: Path, options: dict, progress=None, cancel=None):
     videos_r = top.items("videos")
     names = [n.expect(str) for v in videos_r if v.has("file_names") for n in v.items("file_names")[:1]]
     root = _images_root(src, names, options.get("images_root"))
+    confine = _confined(src, options)
     videos: dict[int, tuple[PlanImage, list[str], dict[str, int]]] = {}
     for v in videos_r:
         vid = v.get("id", int)
         if vid in videos:
             raise FormatError(src, f"duplicate video id {vid}", v.child_path("id"))
-        im, index = _video_plan(src, v, root, plan.report)
+        im, index = _video_plan(src, v, root, plan.report, confine)
         file_names = [n.expect(str) for n in v.items("file_names")] if v.has("file_names") else []
         videos[vid] = (im, file_names, index)
         plan.images.append(im)
@@ -424,6 +440,7 @@ def import_coco_video(src: Path, project, options: dict, progress, cancel) -> Im
     videos_r = top.items("videos")
     images_r = top.items("images")
     root = _images_root(src, [i.get("file_name", str) for i in images_r[:20]], options.get("images_root"))
+    confine = _confined(src, options)
     by_video: dict[int, list[JsonReader]] = defaultdict(list)
     for im in images_r:
         by_video[im.get("video_id", int)].append(im)
@@ -434,7 +451,7 @@ def import_coco_video(src: Path, project, options: dict, progress, cancel) -> Im
         frames = sorted(by_video.get(vid, []), key=lambda r: r.get("frame_id", int))
         entry = dict(v.value)
         entry.setdefault("file_names", [r.get("file_name", str) for r in frames])
-        im, index = _video_plan(src, JsonReader(src, entry, v.path), root, plan.report)
+        im, index = _video_plan(src, JsonReader(src, entry, v.path), root, plan.report, confine)
         videos[vid] = (im, index)
         plan.images.append(im)
         for r in frames:

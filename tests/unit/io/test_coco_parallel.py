@@ -79,8 +79,9 @@ def test_pool_import_matches_inline_and_reports_empty_masks(big, tmp_path, monke
         pooled(monkeypatch, on)
         q = Project.create(tmp_path / f"q{on}")
         cpu = parallel.worker_cpu_seconds()
-        dry = registry.import_into("coco", tmp_path / "t.json", q, {"require_images": False}, dry_run=True)
-        rep = registry.import_into("coco", tmp_path / "t.json", q, {"require_images": False})
+        dry = registry.import_into("coco", tmp_path / "t.json", q, {"require_images": False, "trust_paths": True},
+                                   dry_run=True)
+        rep = registry.import_into("coco", tmp_path / "t.json", q, {"require_images": False, "trust_paths": True})
         assert (parallel.worker_cpu_seconds() > cpu) == on
         assert dry.instances == rep.instances == 19 and dry.skipped == rep.skipped
         assert rep.skipped == [("annotations[3] (image " + data["images"][0]["file_name"] + ")", "empty mask")]
@@ -100,20 +101,21 @@ def test_pool_import_of_a_bad_rle_writes_nothing(big, tmp_path, monkeypatch):
     pooled(monkeypatch, True)
     q = Project.create(tmp_path / "q")
     with pytest.raises(FormatError, match=r"annotations\[17\]\.segmentation\.counts.*truncated|truncated"):
-        registry.import_into("coco", tmp_path / "t.json", q, {"require_images": False})
+        registry.import_into("coco", tmp_path / "t.json", q, {"require_images": False, "trust_paths": True})
     assert q.image_count() == 0 and not list(q.categories())
     with pytest.raises(FormatError, match=r"annotations\[17\]\.segmentation\.counts"):
-        registry.validate("coco", tmp_path / "t.json")
+        registry.validate("coco", tmp_path / "t.json", {"trust_paths": True})
 
 
 def test_pool_import_replace_mode_and_validate(big, tmp_path, monkeypatch):
     pooled(monkeypatch, True)
     registry.export("coco", big, tmp_path / "v.json", {"segmentation": "rle", "split": "val"})
     q = Project.create(tmp_path / "q")
-    registry.import_into("coco", tmp_path / "v.json", q, {"require_images": False})
-    rep = registry.import_into("coco", tmp_path / "v.json", q, {"require_images": False, "mode": "replace"})
+    registry.import_into("coco", tmp_path / "v.json", q, {"require_images": False, "trust_paths": True})
+    rep = registry.import_into("coco", tmp_path / "v.json", q,
+                               {"require_images": False, "trust_paths": True, "mode": "replace"})
     assert rep.instances == 20 and sum(len(q.load_instances(r.id)) for r in q.images()) == 20
-    val = registry.validate("coco", tmp_path / "v.json")
+    val = registry.validate("coco", tmp_path / "v.json", {"trust_paths": True})
     assert val.instances == 20 and sum(val.per_category.values()) == 20
 
 
@@ -178,6 +180,6 @@ def test_cancelled_pool_import_writes_nothing(big, tmp_path, monkeypatch):
 
     q = Project.create(tmp_path / "q")
     with pytest.raises(Cancelled):
-        registry.import_into("coco", tmp_path / "t.json", q, {"require_images": False},
+        registry.import_into("coco", tmp_path / "t.json", q, {"require_images": False, "trust_paths": True},
                              progress=progress, cancel=token)
     assert q.image_count() == 0 and not list(q.categories())
