@@ -33,6 +33,7 @@ from segstudio.core.masks import MaskPatch
 from segstudio.core.shape_raster import box_patch, ellipse_patch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput
+from segstudio.io.confine import Confined, dataset_root_of
 from segstudio.io.coords import REACHES_OUTSIDE, check_image_size, reaches_outside, tame_polygon
 from segstudio.io.errors import FormatError, JsonReader, load_json
 from segstudio.io.exporting import IMAGE_PLACEMENTS, export_images, image_refs
@@ -97,6 +98,8 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     rep = plan.report
     roots = [Path(options["images_root"])] if options.get("images_root") else []
     roots += [path.parent, path.parent / "images"]
+    confine = Confined(dataset_root_of(path), path, bool(options.get("trust_paths")),
+                       also=(options.get("images_root"),))
     by_path: dict[Path, PlanImage] = {}  # tasks of one image (two uploads) make one image
     for k, task in enumerate(tasks):
         if cancel is not None and k % 200 == 0:
@@ -112,13 +115,14 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
             rep.lose("predictions not imported", f"{task.path} ({ref})")
         results = annotations[0].items("result", default_empty=True) if annotations else []
         size = _size(results)
-        image = _resolve(ref, roots)
+        image = confine(_resolve(ref, roots), f"{task.path}.data")
         if size is None:
             size = _size_from_image(path, task, image)
         H, W = size
+        check_image_size(W, H, path, task.path)
         im = by_path.get(image)
         if im is None:
-            im = by_path[image] = PlanImage(image, W, H, ref=ref)
+            im = by_path[image] = PlanImage(image, W, H, ref=ref, source=path, where=task.path)
             plan.images.append(im)
         elif (im.height, im.width) != (H, W):
             raise task.error(f"image {ref} is {W}x{H} here but {im.width}x{im.height} in an earlier task")

@@ -163,3 +163,12 @@ def test_exports_still_copy_real_images(tmp_path, outside):
     doc = json.loads(next((tmp_path / "lm").glob("*.json")).read_text()) if registry.export(
         "labelme", q, tmp_path / "lm", {"embed_images": True}) else None
     assert base64.b64decode(doc["imageData"]) == (outside / "real.png").read_bytes()
+
+
+def test_label_studio_image_outside_the_dataset_is_refused(tmp_path, outside):
+    ds = tmp_path / "ls"
+    task = {"data": {"image": str(outside / "real.png")}, "annotations": [{"result": []}]}
+    path = write_json(ds / "tasks.json", [task])
+    with pytest.raises(FormatError) as e:
+        registry.import_into("label-studio", path, Project.create(tmp_path / "q"))
+    assert e.value.where == "[0].data" and "outside the dataset folder" in e.value.problem
