@@ -2,10 +2,12 @@
 
 Loads the LabelMe JSON written by canvas_data.py (image + polygons), puts labelme's
 own Canvas widget in a QScrollArea with a 1920x1080 viewport (as labelme's app does),
-colours the shapes per label like the app, and times full repaints of the visible
-area at each requested scale.  Prints one JSON line: {"paint@<i>": {median, p95, n}}.
+colours the shapes per label like the app, then serves paint rounds so that the caller
+can interleave them with its own (A, B, A, B, ...): it prints one JSON line when loaded,
+then for each stdin line `paint SCALE REPEATS` one JSON line
+{"scale", "ms": [wall per repaint], "cpu_ms": [process CPU per repaint]}; `quit` ends it.
 
-    /tmp/labelme-venv/bin/python bench/canvas_labelme.py bench_8000_1000.json --scale 0.13 --scale 1
+    /tmp/labelme/venv/bin/python bench/canvas_labelme.py bench_8000_1000.json
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -24,8 +25,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("json_path")
-    ap.add_argument("--scale", type=float, action="append", required=True)
-    ap.add_argument("--repeats", type=int, default=20)
     args = ap.parse_args()
 
     from labelme._shape import Shape
@@ -62,8 +61,13 @@ def main() -> int:
     area.resize(1920, 1080)
     area.show()
     app.processEvents()
-    out: dict = {"labelme_load_s": round(load_s, 3), "viewport": [area.viewport().width(), area.viewport().height()], "shapes": len(shapes)}
-    for i, scale in enumerate(args.scale):
+    print(json.dumps({"labelme_load_s": round(load_s, 3), "viewport": [area.viewport().width(),
+                      area.viewport().height()], "shapes": len(shapes)}), flush=True)
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == "quit":
+            break
+        scale, repeats = float(cmd[1]), int(cmd[2])
         canvas.scale = scale
         canvas.adjustSize()
         canvas.update()
@@ -72,14 +76,13 @@ def main() -> int:
         area.verticalScrollBar().setValue(area.verticalScrollBar().maximum() // 2)
         app.processEvents()
         canvas.repaint()
-        ts = []
-        for _ in range(args.repeats):
-            t = time.perf_counter()
+        ms, cpu = [], []
+        for _ in range(repeats):
+            t, c = time.perf_counter(), time.process_time()
             canvas.repaint()
-            ts.append((time.perf_counter() - t) * 1000)
-        ts.sort()
-        out[f"paint@{i}"] = {"scale": scale, "median": statistics.median(ts), "p95": ts[min(len(ts) - 1, round(0.95 * (len(ts) - 1)))], "n": len(ts)}
-    print(json.dumps(out))
+            ms.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
+        print(json.dumps({"scale": scale, "ms": ms, "cpu_ms": cpu}), flush=True)
     return 0
 
 

@@ -247,6 +247,15 @@ def run_probe(project: Path, mode: str, env: dict) -> dict:
     raise RuntimeError(f"no first frame (rc={proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
 
 
+def probe_env(tmp: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+           "SEGSTUDIO_SETTINGS": str(tmp / "settings.ini"), "SEGSTUDIO_LOG_DIR": str(tmp / "logs"),
+           # compiled bytecode cached as an installed package has it (not in the source tree)
+           "PYTHONPYCACHEPREFIX": str(tmp / "pycache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def pct(values: list[float], q: float) -> float:
     import numpy as np
 
@@ -261,11 +270,7 @@ def main() -> int:
     args = ap.parse_args()
     verdicts = benchkit.Verdicts()
     tmp = Path(tempfile.mkdtemp(prefix="segstudio-bigproj-")) if args.keep is None else args.keep
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-           "SEGSTUDIO_SETTINGS": str(tmp / "settings.ini"), "SEGSTUDIO_LOG_DIR": str(tmp / "logs"),
-           # compiled bytecode cached as an installed package has it (not in the source tree)
-           "PYTHONPYCACHEPREFIX": str(tmp / "pycache")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = probe_env(tmp)
     try:
         images = source_images()
         projects = {}
