@@ -9,6 +9,7 @@ series is reported as min and median over its rounds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import statistics
@@ -126,3 +127,38 @@ class Verdicts:
 
     def exit_code(self) -> int:
         return 1 if self.failed else 0
+
+
+def run_tree(cmd: list[str], env: dict | None = None, poll_s: float = 0.02) -> dict:
+    """Run `cmd` to completion; wall seconds and the CPU seconds of its whole process tree
+    (the command, its children and theirs, e.g. a fork server's workers): sampled from /proc
+    while they live, and the kernel's count of reaped children (whichever is larger), plus
+    the descendants still alive after the command exited (they should be none)."""
+    import subprocess
+    import time
+
+    import psutil
+
+    seen: dict[int, float] = {}
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    root = psutil.Process(proc.pid)
+    tree: list[psutil.Process] = []
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            tree = [root, *root.children(recursive=True)]
+        for p in tree:
+            try:
+                c = p.cpu_times()
+                seen[p.pid] = c.user + c.system
+            except psutil.NoSuchProcess:
+                pass
+        time.sleep(poll_s)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    reaped = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+    alive = [p for p in tree[1:] if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    return {"wall": wall, "cpu": max(reaped, sum(seen.values())), "returncode": proc.returncode,
+            "outlived": [p.pid for p in alive], "stdout": out, "stderr": err}
