@@ -202,7 +202,8 @@ def _select_images(project: Project, plan: ImportPlan, dry_run: bool, require_im
         by_name.setdefault(name, []).append(p)
         by_stem.setdefault(name.rsplit(".", 1)[0], []).append(p)
     images: list[tuple[PlanImage, str, int | None]] = []
-    rel_of = _RelPaths(project)
+    listing = _Listing()
+    rel_of = _RelPaths(project, listing)
     selected: list[bool] = []
     for im in plan.images:
         selected.append(False)
@@ -217,7 +218,7 @@ def _select_images(project: Project, plan: ImportPlan, dry_run: bool, require_im
                 im.path = _materialise(project, im, written)
         rel = rel_of(im.path)
         iid = existing.get(rel)
-        if iid is None and im.embedded is None and not im.path.exists():
+        if iid is None and im.embedded is None and not listing.exists(im.path):
             same = by_name.get(im.path.name, [])
             if not same and stem_match:
                 same = by_stem.get(im.path.stem, [])
@@ -229,7 +230,7 @@ def _select_images(project: Project, plan: ImportPlan, dry_run: bool, require_im
                 continue
         if iid is not None:
             _check_size(im, sizes[rel][1:], "the project's image", rep)
-        elif not checked:
+        elif not checked and (im.embedded is not None or listing.exists(im.path)):
             problem = check_image_file(im, rep)
             if problem:
                 rep.skip(im.ref or str(im.path), problem)
@@ -276,13 +277,45 @@ def _check_size(im: PlanImage, actual: tuple[int, int], what: str, rep: ImportRe
                           f"is {actual[0]}x{actual[1]}", im.where)
 
 
+class _Listing:
+    """Whether files exist, from one listing per folder (os.scandir) instead of a stat per file:
+    an import of 10,000 images asks about each several times.  Links are followed as
+    `os.path.exists` follows them; an unlistable folder falls back to asking per file."""
+
+    def __init__(self) -> None:
+        self.dirs: dict[str, dict[str, bool] | None] = {}  # folder -> {name: is a link}
+
+    def _entries(self, folder: str) -> dict[str, bool] | None:
+        if folder not in self.dirs:
+            try:
+                with os.scandir(folder) as it:
+                    self.dirs[folder] = {e.name: e.is_symlink() for e in it}
+            except OSError:
+                self.dirs[folder] = None
+        return self.dirs[folder]
+
+    def is_link(self, path: str) -> bool:
+        folder, name = os.path.split(path)
+        entries = self._entries(folder)
+        return os.path.islink(path) if entries is None else entries.get(name, False)
+
+    def exists(self, path: Path | str) -> bool:
+        full = os.path.abspath(path)
+        folder, name = os.path.split(full)
+        entries = self._entries(folder)
+        if entries is None or entries.get(name, False):  # unlistable, or a link: follow it
+            return os.path.exists(full)
+        return name in entries
+
+
 class _RelPaths:
     """`project.relative_path` with each folder resolved once (10,000 images: 10,000 fewer
     realpath walks); same result, symlinked folders included."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, listing: _Listing | None = None) -> None:
         self.root = os.path.realpath(project.root)
         self.dirs: dict[str, tuple[str, str]] = {}  # folder -> (real folder, its relative path)
+        self.listing = listing or _Listing()
 
     def __call__(self, path: Path) -> str:
         folder, name = os.path.split(os.path.abspath(path))
@@ -292,7 +325,7 @@ class _RelPaths:
             got = self.dirs[folder] = (real, self._rel(real))
         real, rel = got
         full = os.path.join(real, name)
-        if os.path.islink(full):
+        if self.listing.is_link(full):
             return self._rel(os.path.realpath(full))
         return name if rel == "." else f"{rel}/{name}"  # relpath once per folder, not per file
 
@@ -332,18 +365,22 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
             cat_ids[pc.name] = int(cur.lastrowid)
         now = time.time()
         ids: list[int] = []
+        # new images get the ids SQLite would give them one by one (we hold the write lock),
+        # so one executemany inserts them: 10,000 images, 10,000 fewer statements
+        next_image = int(c.execute("SELECT IFNULL(MAX(id), 0) FROM images").fetchone()[0]) + 1
+        new_rows, split_rows = [], []
         for im, rel, iid in images:
             if iid is None:
-                cur = c.execute(
-                    "INSERT INTO images(path, width, height, kind, frame_count, fps, split,"
-                    " added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (rel, int(im.width), int(im.height), im.kind, im.frame_count, im.fps,
-                     im.split, now, now),
-                )
-                iid = int(cur.lastrowid)
+                iid, next_image = next_image, next_image + 1
+                new_rows.append((iid, rel, int(im.width), int(im.height), im.kind, im.frame_count, im.fps,
+                                 im.split, now, now))
             elif im.split is not None:
-                c.execute("UPDATE images SET split=? WHERE id=?", (im.split, iid))
+                split_rows.append((im.split, iid))
             ids.append(iid)
+        c.executemany(
+            "INSERT INTO images(id, path, width, height, kind, frame_count, fps, split,"
+            " added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)", new_rows)
+        c.executemany("UPDATE images SET split=? WHERE id=?", split_rows)
         if cancel is not None:
             cancel.check()
         touched = [iid for (im, _, _), iid in zip(images, ids) if im.instances]
@@ -396,8 +433,9 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
         _insert(c, rows)
         if cols is not None:  # streamed: inserts overlap the conversion of later blocks
             done: set[int] = set()
-            _insert(c, cols.rows(image_ids, cat_ids, label_set, next_id, next_z, plan.report,
-                                 done, progress, cancel), COLUMNS_INSERT_SQL)
+            for block in cols.row_blocks(image_ids, cat_ids, label_set, next_id, next_z, plan.report,
+                                         done, progress, cancel):
+                _insert(c, block, COLUMNS_INSERT_SQL)
             touched = list(dict.fromkeys(touched + sorted(done)))
         c.executemany(
             "UPDATE images SET status='in_progress', updated_at=? WHERE id=? AND status='new'",
