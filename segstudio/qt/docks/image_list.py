@@ -270,13 +270,15 @@ class ImageListPanel(QWidget):
         if self.project is None:
             self.counts.setText("")
             return
-        shown = f"{self.count():,} shown"
         if not self.status_totals:
-            self.counts.setText(f"{shown} · counting…")
+            self.counts.setText(f"{self.count():,} images · counting…")
             return
         total = sum(self.status_totals.values())
         done = self.status_totals.get("done", 0)
-        self.counts.setText(f"{shown} · {total:,} images · {done:,} done")
+        shown = f"{total:,} images" if self._shown_filter is None or self._shown_filter.is_empty \
+            else f"{self.count():,} of {total:,} shown"
+        self.counts.setText(f"{shown} · {done:,} done")
+        self.counts.setToolTip(f"{self.count():,} shown of {total:,} images; {done:,} done")
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._syncing or not current.isValid():
