@@ -113,3 +113,25 @@ def test_a_non_sam_decoder_is_refused(tiny_sam):
 
     with pytest.raises(ModelError, match="missing inputs"):
         SamOnnx("x", onnx_session(enc), onnx_session(enc), 64, names=("e", str(enc)))
+
+
+def test_click_frame_mask_feedback_and_candidate_cycling(tmp_path):
+    """SAM-1 export layout with the benchmark's tiny pair: the click lands in the resized (long
+    side) frame, the single-object output is used once there are two clicks, the previous
+    low-res logits are fed back, and mask_choice walks the candidates best-first."""
+    pytest.importorskip("torch")
+    from segstudio.inference.runtime import onnx_session
+    from tests.unit.inference.tiny_layouts import export_tiny_sam1
+
+    enc, dec = export_tiny_sam1(tmp_path)
+    m = SamOnnx("t1", onnx_session(enc), onnx_session(dec), 64, cache=EmbeddingCache())
+    m.set_image(_two_tone(48, 96, 48))
+    first = m.predict(Prompt((Click(10, 10, True),)))
+    cols, rows = np.where(first.mask.any(0))[0], np.where(first.mask.any(1))[0]
+    # +-16 model pixels at scale 64/96 around (10, 10): x and y up to ~34 image pixels
+    assert cols.min() == 0 and 31 <= cols.max() <= 35 and 31 <= rows.max() <= 35
+    assert (first.choice, first.n_choices, first.score) == (1, 4, pytest.approx(0.8))
+    second = m.predict(Prompt((Click(10, 10), Click(12, 30)), None, first.mask))
+    assert second.choice == 0 and second.score == pytest.approx(0.9)  # 0.7 + 0.2 * has_mask_input
+    scores = [m.predict(Prompt((Click(10, 10),), mask_choice=c)).score for c in range(4)]
+    assert scores == pytest.approx([0.8, 0.7, 0.5, 0.3])

@@ -125,3 +125,46 @@ def export_tiny_sam2(folder: Path) -> tuple[Path, Path]:
         {"point_coords": {1: "n"}, "point_labels": {1: "n"}, "masks": {2: "h", 3: "w"}},
     )
     return enc, dec
+
+
+def export_tiny_sam1(folder: Path) -> tuple[Path, Path]:
+    """The segment-anything export layout (encoder NCHW [1,3,64,64] SAM-normalised, decoder with
+    the six inputs, masks cropped to the resized image and sized to orig_im_size), with the same
+    click-box gating, for the benchmark.  (The tests' `tiny_sam` fixture is the onnx.helper
+    version without gating.)"""
+    import torch
+    import torch.nn.functional as F
+
+    class Encoder(torch.nn.Module):
+        def forward(self, image):
+            return F.avg_pool2d(image[:, 0:1], 4).repeat(1, 8, 1, 1)  # [1,8,16,16]
+
+    class Decoder(torch.nn.Module):
+        def forward(self, image_embeddings, point_coords, point_labels, mask_input,
+                    has_mask_input, orig_im_size):
+            base = image_embeddings.mean(1, keepdim=True) + 0.0 * mask_input.sum()
+            red = _gate(base, point_coords[0], point_labels[0], 16)
+            low16 = torch.cat([red, red, -red, torch.full_like(red, 10.0)], 1)
+            low = F.interpolate(low16, size=(SIDE, SIDE), mode="bilinear", align_corners=False)
+            s = SIDE / torch.max(orig_im_size)
+            hw = torch.round(orig_im_size * s).to(torch.int64)
+            crop = low[..., : hw[0], : hw[1]]
+            size = orig_im_size.to(torch.int64)
+            masks = F.interpolate(crop, size=(size[0], size[1]), mode="bilinear", align_corners=False)
+            iou = torch.cat([0.7 + 0.2 * has_mask_input, torch.tensor([0.8, 0.3, 0.5])])[None]
+            return masks, iou, low
+
+    folder.mkdir(parents=True, exist_ok=True)
+    enc = _export(Encoder(), (torch.zeros(1, 3, SIDE, SIDE),), folder / "tiny_sam1_encoder.onnx",
+                  ["image"], ["image_embeddings"], None)
+    dec = _export(
+        Decoder(),
+        (torch.zeros(1, 8, 16, 16), torch.zeros(1, 2, 2), torch.ones(1, 2),
+         torch.zeros(1, 1, SIDE, SIDE), torch.zeros(1), torch.tensor([48.0, 80.0])),
+        folder / "tiny_sam1_decoder.onnx",
+        ["image_embeddings", "point_coords", "point_labels", "mask_input", "has_mask_input",
+         "orig_im_size"],
+        ["masks", "iou_predictions", "low_res_masks"],
+        {"point_coords": {1: "n"}, "point_labels": {1: "n"}, "masks": {2: "h", 3: "w"}},
+    )
+    return enc, dec
