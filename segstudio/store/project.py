@@ -233,6 +233,13 @@ class Project:
         row = self.conn.execute(f"SELECT {_IMAGE_COLS} FROM images WHERE path=?", (rel,)).fetchone()
         return ImageRecord(*row) if row else None
 
+    def image_paths_under(self, folder: str) -> set[str]:
+        """Relative paths of the images inside `folder` (relative to the project, posix)."""
+        prefix = folder.rstrip("/") + "/"
+        rows = self.conn.execute("SELECT path FROM images WHERE substr(path, 1, ?) = ?",
+                                 (len(prefix), prefix))
+        return {p for (p,) in rows}
+
     def image_count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM images").fetchone()[0])
 

@@ -253,7 +253,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     ignore = frozenset(c.id for c in project.categories() if c.ignore)
     beside = options.get("beside_images", False)
     files: dict[Path, bytes] = {}
-    staged = None if beside else StagedOutput(dst)
+    staged = None if beside else StagedOutput(dst, "labelme")
     how = "copy" if options.get("copy_images") else options.get("images", "link")
     try:
         for rec, instances in iter_images(project, options, rep, progress, cancel):
