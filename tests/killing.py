@@ -7,6 +7,7 @@ must be seen before).  `kill()` SIGKILLs the command alone, as the OOM killer or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -92,8 +93,6 @@ class Killable:
         left = [f"{p}: {cmdline(p)}" for p in sorted(self.seen) if alive(p)]
         for p in self.seen:
             if alive(p):
-                try:
+                with contextlib.suppress(OSError):
                     os.kill(p, signal.SIGKILL)  # never leak them into the rest of the run
-                except OSError:
-                    pass
         return left
