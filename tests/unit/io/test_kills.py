@@ -178,3 +178,16 @@ def test_a_killed_labelme_import_with_embedded_images_leaves_nothing_after_the_n
     assert sorted(f"imported_images/{f.name}" for f in extracted.iterdir()) == files  # no *_2.png
     with Project.open(project) as p:
         assert p.image_count() == 600
+
+
+def test_a_labelme_dataset_under_a_hidden_folder_is_found(tmp_path):
+    """Found on the way: every file was skipped when any folder *above* the dataset was hidden
+    (~/.cache/...), not only hidden folders inside it."""
+    (tmp_path / ".cache").mkdir()
+    src = tmp_path / ".cache" / "lm"
+    _labelme_folder(src, 2)
+    (src / ".hidden").mkdir()
+    (src / ".hidden" / "x.json").write_text("{not json")  # inside the dataset: still skipped
+    with Project.create(tmp_path / "p") as p:
+        rep = registry.import_into("labelme", src, p)
+        assert rep.images == 2 and p.image_count() == 2
