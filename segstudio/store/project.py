@@ -70,6 +70,7 @@ class Project:
         self._tx_depth = 0
         self.lock_wait = default_wait()  # seconds a transaction waits for the write lock
         self.on_lock_wait: WaitReporter | None = None  # None: the process-wide default reporter
+        self._busy_ms = int(default_wait() * 1000)  # SQLite's own wait (set_busy_timeout)
 
     # ----------------------------------------------------------------- lifecycle
     @staticmethod
@@ -121,6 +122,12 @@ class Project:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def set_busy_timeout(self, seconds: float) -> None:
+        """How long a statement outside `transaction()` waits for another process's write lock
+        before failing with `sqlite3.OperationalError` ('database is locked')."""
+        self._busy_ms = int(seconds * 1000)
+        self.conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+
     @property
     def db_path(self) -> Path:
         return self.root / DB_NAME
@@ -140,7 +147,7 @@ class Project:
                 self._tx_depth -= 1
             return
         begin_immediate(self.conn, self.db_path, self.lock_wait if wait is None else wait,
-                        self.on_lock_wait or default_reporter(), int(default_wait() * 1000))
+                        self.on_lock_wait or default_reporter(), self._busy_ms)
         self._tx_depth = 1
         try:
             yield self.conn
