@@ -8,6 +8,8 @@ navigating away and back."""
 
 from __future__ import annotations
 
+import pytest
+
 from segstudio.store import Project
 from tests.qt.conftest import drag
 from tests.unit.store.test_write_lock import Holder
@@ -107,3 +109,16 @@ def test_a_category_added_behind_a_held_lock_is_refused_in_one_line_without_a_cr
         assert "bird" in [c.name for c in window.project.categories()]
     finally:
         handler.uninstall()
+
+
+def test_merging_categories_behind_a_held_lock_gives_up_quickly_and_changes_nothing(window, project_dir):
+    from segstudio.store import ProjectLocked
+
+    cats = list(window.project.categories())
+    holder = Holder(project_dir / "segstudio.db")
+    try:
+        with pytest.raises(ProjectLocked, match="another SegStudio process"):
+            window.project.merge_categories(cats[0].id, cats[1].id)  # a transaction: 1 s, not 60
+    finally:
+        holder.release()
+    assert [c.id for c in window.project.categories()] == [c.id for c in cats]
