@@ -5,7 +5,7 @@ A SegStudio card::
     id: my-unet            # unique id used by --model and the model picker
     name: My U-Net         # display name (defaults to id)
     kind: semantic         # salient | interactive | sam | yolo-seg | semantic
-    framework: onnx        # onnx | torchscript | torch-state-dict | builtin
+    framework: onnx        # onnx | torchscript | torch-state-dict | builtin | clicknet
     files: {model: unet.onnx}          # relative to the card; sam: {encoder: .., decoder: ..}
     input_size: [512, 512] # H, W the network expects (omit to use the image size)
     normalization: {mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], scale: 255}
@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 from segstudio.inference.base import ModelError
 
 KINDS = ("salient", "interactive", "sam", "yolo-seg", "semantic")
-FRAMEWORKS = ("onnx", "torchscript", "torch-state-dict", "builtin")
+FRAMEWORKS = ("onnx", "torchscript", "torch-state-dict", "builtin", "clicknet")
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "resources" / "models"
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
 

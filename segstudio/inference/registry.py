@@ -121,8 +121,14 @@ def load(card: ModelCard) -> Any:
         from segstudio.inference.semantic import load_semantic
 
         return load_semantic(card)
+    if card.kind == "interactive" and card.framework == "clicknet":
+        from segstudio.inference.click_model import LearnedClickSegmenter
+
+        return LearnedClickSegmenter(card.file("model"), model_id=card.id)
     if card.kind == "interactive":
-        raise ModelError(f"{card.source or card.id}: user interactive models must be kind 'sam'")
+        raise ModelError(
+            f"{card.source or card.id}: interactive models must be kind 'sam' or framework 'clicknet'"
+        )
     raise ModelError(f"{card.source or card.id}: cannot load kind {card.kind!r}")
 
 

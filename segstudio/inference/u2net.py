@@ -119,6 +119,14 @@ def _classes() -> dict[str, Any]:
             self.fuse = nn.Conv2d(6 * out_ch, out_ch, 1)
 
         def forward(self, x: torch.Tensor) -> Any:
+            maps = self.forward_logits(x)
+            if self.training:
+                return [torch.sigmoid(t) for t in maps]
+            return torch.sigmoid(maps[0])
+
+        def forward_logits(self, x: torch.Tensor) -> list[torch.Tensor]:
+            """[fused, side1..side6] logits at input resolution (before the sigmoid)."""
+
             def pool(t: torch.Tensor) -> torch.Tensor:
                 return F.max_pool2d(t, 2, stride=2, ceil_mode=True)
 
@@ -136,10 +144,7 @@ def _classes() -> dict[str, Any]:
             sides = [self.side[0](d1)]
             for conv, d in zip(self.side[1:], (d2, d3, d4, d5, h6)):
                 sides.append(upsample_to(conv(d), d1))
-            fused = self.fuse(torch.cat(sides, 1))
-            if self.training:
-                return [torch.sigmoid(t) for t in [fused, *sides]]
-            return torch.sigmoid(fused)
+            return [self.fuse(torch.cat(sides, 1)), *sides]
 
     _CLASSES = {"U2Netp": U2Netp, "RSU": RSU, "ConvBnRelu": ConvBnRelu}
     return _CLASSES

@@ -39,7 +39,7 @@ def start_run(
     hp = template.resolve(overrides)
     data = data_mod.collect(
         project, mode=template.mode, statuses=statuses, image_ids=image_ids, categories=categories,
-        ignore_unlabelled=bool(hp["ignore_unlabelled"]), val_fraction=float(hp["val_fraction"]),
+        ignore_unlabelled=bool(hp.get("ignore_unlabelled", False)), val_fraction=float(hp["val_fraction"]),
         seed=int(hp["seed"]),
     )
     return create_run(project, template.name, hp, data.snapshot())
@@ -84,6 +84,10 @@ def _execute(project: Project, run, resume: bool, cancel, emit: EventFn, device)
         emit({"type": "warning", "message": "labels changed since the run was created; training on the current labels"})
     folder = run_dir(project, run.id)
     folder.mkdir(parents=True, exist_ok=True)
+    if template.mode == "click":
+        from segstudio.training.click.project_run import execute_click
+
+        return execute_click(project, run, hp, data, folder, resume, cancel, emit)
     short = math.ceil(int(hp["input_size"]) * 1.25)
     emit({"type": "loading", "images": len(data.train_ids) + len(data.val_ids)})
     train_pairs = data_mod.load_pairs(project, data, data.train_ids, short)

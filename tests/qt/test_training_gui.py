@@ -104,6 +104,34 @@ def test_dialog_trains_cancels_resumes_and_prelabels(qtbot, train_window):
     assert all(i.source == "model" for i in w.current_document())
 
 
+def test_click_template_fine_tunes_and_the_card_joins_the_click_models(qtbot, train_window):
+    """The click template in the same dialog: trains the real click network in the background
+    process (1 epoch on the 6 discs, no validation: a few seconds) and AI Assist lists the result."""
+    from segstudio.qt.features.assist import install as install_assist
+
+    w = train_window
+    install_assist(w)
+    w.training_feature.actions["train_model"].trigger()
+    dlg = w.training_feature.training_panel
+    qtbot.waitExposed(dlg)
+    dlg.template_combo.setCurrentIndex(dlg.template_combo.findData("click"))
+    assert not dlg.auto_prelabel.isEnabled()  # a click model pre-labels nothing
+    form = dlg.form.widgets
+    assert {"iterative_p", "box_p", "start"} <= set(form) and "input_size" not in form
+    for name, value in (("epochs", "1"), ("batch_size", "3"), ("val_fraction", "0"), ("workers", "1")):
+        _type_into(qtbot, form[name], value)
+    form["start"].setCurrentIndex(form["start"].findText("saliency"))
+    dlg.category_list.item(0).setCheckState(Qt.CheckState.Unchecked)  # the discs only
+    qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dlg.runner.running, timeout=240_000)
+    rec = list_runs(w.project)[-1]
+    assert rec.template == "click" and rec.status == "done", rec.artefacts
+    assert len(dlg.loss_plot.series()["train"]) == 1
+    picker_ids = [c.id for c in w.assist.controller.prompt_cards()]
+    assert f"proj-run-{rec.id}" in picker_ids and "grabcut-interactive" in picker_ids
+    assert w.project.counts_by_status().get("prelabelled", 0) == 0  # nothing was pre-labelled
+
+
 def test_scribble_classifier_paints_previews_and_accepts(qtbot, window):
     """Uses the shared `window` fixture: 80x60 images with a red square at [10:30, 10:30]."""
     from segstudio.qt.features.training import install

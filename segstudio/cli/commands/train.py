@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "remaining images. Ctrl-C stops after the current step; --resume N continues.",
     )
     p.add_argument("project", type=Path, help="project folder")
-    p.add_argument("--template", default=None, help="semantic | foreground (see --list-templates)")
+    p.add_argument("--template", default=None, help="semantic | foreground | click (see --list-templates)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a hyperparameter (repeatable)")
     p.add_argument("--images", default=None, help="comma-separated image ids instead of status done")
@@ -116,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"cancelled after {final['epochs']} epoch(s); continue with: segstudio train {args.project} --resume {run_id}")
         return 130
     print(f"status: {final['status']}; model card: {final['card']}")
-    if args.prelabel:
+    if args.prelabel and record.template == "click":
+        print("--prelabel: a click model answers clicks, it does not pre-label; pick it in AI Assist")
+    elif args.prelabel:
         from segstudio.training.closed_loop import prelabel_project
 
         with Project.open(args.project) as project, ProgressBar(1, "pre-label") as pbar:
@@ -127,7 +129,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _epoch_line(e: dict) -> str:
-    val = f" val mIoU {e['val_miou']:.3f} fg IoU {e['val_fg_iou']:.3f}" if e.get("val_miou") is not None else ""
+    if e.get("val_noc90") is not None:  # the click template: NoC protocol on the validation objects
+        val = (f" val NoC@85/90 {e['val_noc85']:.2f}/{e['val_noc90']:.2f} mIoU@1/3/5 "
+               f"{e['val_miou1']:.3f}/{e['val_miou3']:.3f}/{e['val_miou5']:.3f}")
+    elif e.get("val_miou") is not None:
+        val = f" val mIoU {e['val_miou']:.3f} fg IoU {e['val_fg_iou']:.3f}"
+    else:
+        val = ""
     return f"epoch {e['epoch']}: loss {e['train_loss']:.4f}{val} ({e['images_per_s']:.1f} img/s)"
 
 
@@ -135,13 +143,17 @@ def _print_table(history: list[dict], best_epoch: int) -> None:
     if not history:
         print("no epoch completed")
         return
-    print(f"{'epoch':>5} {'loss':>8} {'val loss':>8} {'val mIoU':>8} {'fg IoU':>8} {'img/s':>7}")
+    click = any("val_noc90" in h for h in history)
+    cols = ("val_noc85", "val_noc90", "val_miou1", "val_miou5") if click else ("val_loss", "val_miou", "val_fg_iou")
+    titles = ("NoC@85", "NoC@90", "mIoU@1", "mIoU@5") if click else ("val loss", "val mIoU", "fg IoU")
+    print(f"{'epoch':>5} {'loss':>8} " + " ".join(f"{t:>8}" for t in titles) + f" {'img/s':>7}")
+
     def f(h: dict, key: str) -> str:
         v = h.get(key)
         return f"{v:8.4f}" if isinstance(v, (int, float)) else f"{'-':>8}"
 
     for h in history:
         mark = " *" if h["epoch"] == best_epoch else ""
-        print(f"{h['epoch']:>5} {f(h, 'train_loss')} {f(h, 'val_loss')} {f(h, 'val_miou')} {f(h, 'val_fg_iou')} "
-              f"{h.get('images_per_s', 0):7.1f}{mark}")
+        print(f"{h['epoch']:>5} {f(h, 'train_loss')} " + " ".join(f(h, c) for c in cols)
+              + f" {h.get('images_per_s', 0):7.1f}{mark}")
     print("* best epoch (its weights are the model)")

@@ -20,6 +20,7 @@ class TrainingFeature:
         self.window = window
         self.training_panel = TrainingPanel(window.project)
         self.training_panel.prelabel_requested.connect(self.prelabel)
+        self.training_panel.run_finished.connect(self._run_finished)
         self.training_dock = window.add_dock(self.training_panel, "Training", Qt.DockWidgetArea.BottomDockWidgetArea,
                                              "dock_training", modes={"train": "bottom"})
         self.panel = ScribblePanel()
@@ -57,6 +58,12 @@ class TrainingFeature:
             self.window.status("Open a project first: training uses its labelled images")
         self.window.show_dock(self.training_dock)
         return self.training_panel
+
+    def _run_finished(self, event: dict) -> None:
+        """A finished run may have written a click-model card: AI Assist lists it at once."""
+        assist = getattr(self.window, "assist", None)
+        if assist is not None and event.get("type") == "finished" and event.get("status") != "cancelled":
+            assist.reload()
 
     def show_scribble(self) -> None:
         self.window.show_dock(self.dock)

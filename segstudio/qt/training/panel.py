@@ -49,6 +49,7 @@ class TrainingPanel(QWidget):
         self.runner.finished.connect(self._on_finished)
         self.runner.running_changed.connect(self._update_buttons)
         self.last_card: str | None = None
+        self._running_template: str | None = None
         self._build()
         self.refresh_project()
 
@@ -159,6 +160,8 @@ class TrainingPanel(QWidget):
         t = get_template(self.template_combo.currentData())
         self.description.setText(t.description)
         self.form.set_template(t)
+        # a click model answers clicks in AI Assist: there is nothing to pre-label with it
+        self.auto_prelabel.setEnabled(t.mode != "click")
 
     def _statuses(self) -> list[str]:
         return [s for s, cb in self.status_checks.items() if cb.isChecked()]
@@ -202,6 +205,7 @@ class TrainingPanel(QWidget):
             QMessageBox.warning(self, "Cannot start training", str(e))
             return None
         self._reset_curves()
+        self._running_template = self.template_combo.currentData()
         self._say(f"run {run_id} started")
         self.runner.start(self.project.root, run_id)
         return run_id
@@ -213,7 +217,9 @@ class TrainingPanel(QWidget):
         from segstudio.training.runs import get_run
 
         self._reset_curves()
-        for m in get_run(self.project, run_id).metrics:
+        record = get_run(self.project, run_id)
+        self._running_template = record.template
+        for m in record.metrics:
             self._plot_epoch(m)
         self._say(f"run {run_id} resumed")
         self.runner.start(self.project.root, run_id, resume=True)
@@ -226,6 +232,7 @@ class TrainingPanel(QWidget):
     def _plot_epoch(self, e: dict) -> None:
         self.loss_plot.append("train", e["epoch"], e.get("train_loss"))
         self.loss_plot.append("val", e["epoch"], e.get("val_loss"))
+        # click runs: val_miou / val_fg_iou are the mean IoU after 3 clicks / 1 click
         self.iou_plot.append("mIoU", e["epoch"], e.get("val_miou"))
         self.iou_plot.append("fg IoU", e["epoch"], e.get("val_fg_iou"))
 
@@ -244,8 +251,12 @@ class TrainingPanel(QWidget):
         elif kind == "epoch":
             self._plot_epoch(e)
             miou = e.get("val_miou")
-            self._say(f"epoch {e['epoch']}: loss {e['train_loss']:.4f}"
-                      + (f", val mIoU {miou:.3f}" if miou is not None else ""))
+            if e.get("val_noc90") is not None:
+                val = (f", val NoC@90 {e['val_noc90']:.2f}, IoU after 1 / 3 clicks "
+                       f"{e['val_miou1']:.3f} / {e['val_miou3']:.3f}")
+            else:
+                val = f", val mIoU {miou:.3f}" if miou is not None else ""
+            self._say(f"epoch {e['epoch']}: loss {e['train_loss']:.4f}{val}")
         elif kind in ("warning", "early_stop", "resumed"):
             self._say(f"{kind}: {e.get('message', '')}{e.get('epoch', '')}")
 
@@ -263,5 +274,9 @@ class TrainingPanel(QWidget):
                 self.progress.setValue(self.progress.maximum())
         self.refresh_project()
         self.run_finished.emit(e)
+        if self._running_template == "click":
+            if e.get("type") == "finished" and e.get("status") != "cancelled":
+                self._say("the fine-tuned click model is in AI Assist's click models")
+            return
         if e.get("type") == "finished" and e.get("status") != "cancelled" and self.auto_prelabel.isChecked() and self.last_card:
             self.prelabel_requested.emit(self.last_card)

@@ -8,8 +8,12 @@ def test_every_template_declares_defaults_within_their_ranges():
     for t in TEMPLATES.values():
         hp = t.resolve()
         names = {p.name for p in t.params}
-        assert {"epochs", "lr", "schedule", "batch_size", "input_size", "loss", "class_weights",
-                "freeze_encoder", "patience", "seed", "hflip", "rotate", "color_jitter"} <= names
+        assert {"epochs", "lr", "schedule", "batch_size", "seed", "val_fraction", "workers"} <= names
+        if t.mode == "click":  # simulated users instead of pixel losses and crops
+            assert {"iterative_p", "box_p", "start", "val_max_clicks"} <= names
+        else:
+            assert {"input_size", "loss", "class_weights", "freeze_encoder", "patience", "hflip",
+                    "rotate", "color_jitter"} <= names
         for p in t.params:
             assert p.parse(hp[p.name]) == hp[p.name]
 

@@ -1,0 +1,144 @@
+"""The learned click model's network: U²-Netp with six input planes (RGB, previous mask,
+positive and negative click disks; see click_geometry) and logits out.
+
+It starts from the built-in U²-Netp salient-object weights: the three extra input planes get
+zero weights, so before training the network is exactly the saliency model looking at the view,
+and training teaches it to follow the clicks and the previous mask (RITM's "conv1s" fusion at the
+first layer, in its simplest form).  Batch norm stays frozen: the built-in weights carry it
+folded into the convolutions.
+
+torch is imported lazily (inside functions), as in u2net.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from segstudio.inference.click_geometry import IN_CHANNELS
+
+WEIGHTS_NAME = "clicknet.pt"
+BUILTIN_CLICK_WEIGHTS = Path(__file__).resolve().parent.parent / "resources" / "models" / WEIGHTS_NAME
+FORMAT = "segstudio-clicknet-1"
+
+
+def _click_net_class() -> Any:
+    global _CLASS
+    if _CLASS is not None:
+        return _CLASS
+    import torch
+    from torch import nn
+
+    from segstudio.inference.u2net import build_u2netp, freeze_batchnorm
+
+    class ClickNet(nn.Module):
+        """eval: N x 1 x S x S logits; train: [fused, side1..side6] logits (deep supervision).
+
+        The RGB planes go through U²-Netp as they are; the three prompt planes (previous mask,
+        positive and negative clicks) through their own convolution, added to U²-Netp's first
+        convolution's output (RITM's "conv1s").  It starts at zero, so the untrained network is
+        the saliency model, and it can learn faster than the pretrained body."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = build_u2netp(in_ch=3)
+            first = self.body.en1.conv_in.conv
+            self.maps_conv = nn.Conv2d(IN_CHANNELS - 3, first.out_channels, 3, padding=1, bias=False)
+            nn.init.zeros_(self.maps_conv.weight)
+            self._maps: torch.Tensor | None = None
+            first.register_forward_hook(self._add_maps)
+
+        def _add_maps(self, _module, _inp, out: torch.Tensor) -> torch.Tensor:
+            assert self._maps is not None
+            return out + self.maps_conv(self._maps)
+
+        def train(self, mode: bool = True) -> ClickNet:
+            super().train(mode)
+            freeze_batchnorm(self.body)
+            return self
+
+        def forward(self, x: torch.Tensor) -> Any:
+            self._maps = x[:, 3:]
+            try:
+                maps = self.body.forward_logits(x[:, :3])
+            finally:
+                self._maps = None
+            return maps if self.training else maps[0]
+
+        def prompt_parameters(self) -> list[nn.Parameter]:
+            return list(self.maps_conv.parameters())
+
+    _CLASS = ClickNet
+    return ClickNet
+
+
+_CLASS: Any = None
+
+
+def build_click_net(from_saliency: bool = True) -> Any:
+    """A ClickNet; `from_saliency` starts the body from the built-in U²-Netp weights."""
+    import torch
+
+    net = _click_net_class()()
+    if from_saliency:
+        from segstudio.inference.u2net import BUILTIN_WEIGHTS
+
+        state = torch.load(BUILTIN_WEIGHTS, map_location="cpu", weights_only=True)
+        net.body.load_state_dict(state)
+    return net.eval()
+
+
+def save_click_net(net: Any, path: str | Path, meta: dict[str, Any] | None = None) -> Path:
+    """Weights as a plain state dict (loadable with weights_only=True) plus a format tag."""
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save({"format": FORMAT, "state_dict": net.state_dict(), "meta": meta or {}}, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_click_net(path: str | Path) -> Any:
+    """A ClickNet with weights from `path`, in eval mode; a clear error names a wrong file."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: click-model weights not found")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{path}: not a readable torch weights file ({exc})") from exc
+    if isinstance(blob, dict) and "model" in blob and isinstance(blob["model"], dict):
+        blob = {"format": FORMAT, "state_dict": blob["model"]}  # a training checkpoint
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise ValueError(f"{path}: not SegStudio click-model weights (format tag {FORMAT!r} missing)")
+    net = _click_net_class()()
+    try:
+        net.load_state_dict(blob["state_dict"])
+    except Exception as exc:
+        raise ValueError(f"{path}: weights do not fit the click network ({exc})") from exc
+    return net.eval()
+
+
+def export_onnx(net: Any, path: Path) -> Path:
+    """ONNX export (opset 17, dynamic batch) of the eval-mode network for onnxruntime."""
+    import warnings
+
+    import torch
+
+    from segstudio.inference.click_geometry import VIEW
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net.eval(), (torch.zeros(1, IN_CHANNELS, VIEW, VIEW),), str(tmp),
+            input_names=["input"], output_names=["logits"], opset_version=17,
+            dynamic_axes={"input": {0: "n"}, "logits": {0: "n"}}, dynamo=False,
+        )
+    tmp.replace(path)
+    return path

@@ -1,0 +1,1 @@
+"""Training the learned click model: data, simulated users, the loop (see loop.py)."""
