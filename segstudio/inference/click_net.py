@@ -28,6 +28,7 @@ def _click_net_class() -> Any:
         return _CLASS
     import torch
     from torch import nn
+    from torch.nn import functional as F  # noqa: N812
 
     from segstudio.inference.u2net import build_u2netp, freeze_batchnorm
 
@@ -35,22 +36,39 @@ def _click_net_class() -> Any:
         """eval: N x 1 x S x S logits; train: [fused, side1..side6] logits (deep supervision).
 
         The RGB planes go through U²-Netp as they are; the three prompt planes (previous mask,
-        positive and negative clicks) through their own convolution, added to U²-Netp's first
-        convolution's output (RITM's "conv1s").  It starts at zero, so the untrained network is
-        the saliency model, and it can learn faster than the pretrained body."""
+        positive and negative clicks) through convolutions of their own whose output is added
+        to U²-Netp's first convolution (RITM's "conv1s") and, max-pooled, to the inputs of the
+        next three encoder stages (1/2, 1/4, 1/8 resolution), so coarse stages see the clicks
+        without waiting for the signal to travel up a long pretrained path: with a CPU budget
+        of a few thousand training objects that matters.  They start at zero, so the untrained
+        network is the saliency model."""
 
         def __init__(self) -> None:
             super().__init__()
             self.body = build_u2netp(in_ch=3)
             first = self.body.en1.conv_in.conv
-            self.maps_conv = nn.Conv2d(IN_CHANNELS - 3, first.out_channels, 3, padding=1, bias=False)
-            nn.init.zeros_(self.maps_conv.weight)
-            self._maps: torch.Tensor | None = None
+            n = IN_CHANNELS - 3
+            self.maps_conv = nn.Conv2d(n, first.out_channels, 3, padding=1, bias=False)
+            stages = (self.body.en2, self.body.en3, self.body.en4)
+            self.stage_convs = nn.ModuleList(
+                nn.Conv2d(n, st.conv_in.conv.in_channels, 3, padding=1, bias=False) for st in stages
+            )
+            for conv in (self.maps_conv, *self.stage_convs):
+                nn.init.zeros_(conv.weight)
+            self._maps: list[torch.Tensor] = []  # full, 1/2, 1/4, 1/8 resolution
             first.register_forward_hook(self._add_maps)
+            for k, (st, conv) in enumerate(zip(stages, self.stage_convs), 1):
+                st.register_forward_pre_hook(self._stage_hook(conv, k))
 
         def _add_maps(self, _module, _inp, out: torch.Tensor) -> torch.Tensor:
-            assert self._maps is not None
-            return out + self.maps_conv(self._maps)
+            return out + self.maps_conv(self._maps[0])
+
+        def _stage_hook(self, conv: nn.Conv2d, level: int):
+            def hook(_module, args):
+                (h,) = args
+                return (h + conv(self._maps[level]),)
+
+            return hook
 
         def train(self, mode: bool = True) -> ClickNet:
             super().train(mode)
@@ -58,15 +76,18 @@ def _click_net_class() -> Any:
             return self
 
         def forward(self, x: torch.Tensor) -> Any:
-            self._maps = x[:, 3:]
+            # the prompt planes pooled exactly as U²-Netp pools between its stages
+            self._maps = [x[:, 3:]]
+            for _ in range(3):
+                self._maps.append(F.max_pool2d(self._maps[-1], 2, stride=2, ceil_mode=True))
             try:
                 maps = self.body.forward_logits(x[:, :3])
             finally:
-                self._maps = None
+                self._maps = []
             return maps if self.training else maps[0]
 
         def prompt_parameters(self) -> list[nn.Parameter]:
-            return list(self.maps_conv.parameters())
+            return [*self.maps_conv.parameters(), *self.stage_convs.parameters()]
 
     _CLASS = ClickNet
     return ClickNet

@@ -40,7 +40,7 @@ LAST, BEST = "last.pt", "best.pt"
 
 DEFAULTS: dict[str, Any] = {
     "epochs": 30, "lr": 3e-4, "schedule": "cosine", "warmup_epochs": 1, "weight_decay": 1e-4,
-    "batch_size": 8, "seed": 0, "iterative_p": 0.6, "box_p": 0.1, "paste_p": 0.15,
+    "batch_size": 4, "seed": 0, "iterative_p": 0.6, "box_p": 0.1, "paste_p": 0.15,
     "val_every": 1, "val_max_clicks": 20, "workers": 0, "bf16": True, "aux_weight": 0.4,
     "prompt_lr_mult": 10.0,
 }
@@ -116,7 +116,7 @@ def make_batch(
             st = _State(img, gt, [sim.first_click(gt, rng), *sim.extra_clicks(gt, rng)], None)
         states.append(st)
     if rng.random() < hp["iterative_p"]:
-        k = int(rng.choice(4, p=[0.25, 0.3, 0.25, 0.2]))
+        k = int(rng.choice(4, p=[0.35, 0.3, 0.2, 0.15]))
         if k:
             was_training = model.training
             model.eval()
@@ -135,10 +135,18 @@ def make_batch(
     else:
         for st in states:
             if st.prev is None and rng.random() < 0.85:
-                st.prev = sim.corrupt(st.gt, rng)
-                c = sim.error_click(st.prev, st.gt, rng)
-                if c is not None:
+                # a wrong mask and 1-3 correcting clicks; all but the newest already (partly)
+                # answered in the mask the network is shown, as in a real session
+                prev = sim.corrupt(st.gt, rng)
+                n = int(rng.integers(1, 4))
+                for j in range(n):
+                    c = sim.error_click(prev, st.gt, rng)
+                    if c is None:
+                        break
                     st.clicks.append(c)
+                    if j < n - 1:
+                        prev = sim.apply_partly(prev, st.gt, c, rng)
+                st.prev = prev
     views = [_view(st, rng) for st in states]
     x = _inputs(states, views)
     y = np.stack([geo.crop(st.gt.astype(np.float32), v) for st, v in zip(states, views)])

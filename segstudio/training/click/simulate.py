@@ -140,3 +140,21 @@ def jitter_box(gt: np.ndarray, rng: np.random.Generator) -> tuple[float, float, 
         float(np.clip(x0 + j[0] * bw, 0, w)), float(np.clip(y0 + j[1] * bh, 0, h)),
         float(np.clip(x1 + j[2] * bw, 0, w)), float(np.clip(y1 + j[3] * bh, 0, h)),
     )
+
+
+def apply_partly(prev: np.ndarray, gt: np.ndarray, click: ClickT, rng: np.random.Generator) -> np.ndarray:
+    """The previous mask after a model's imperfect answer to `click`: the error region under the
+    click corrected within a random radius around it (the rest of the region stays wrong)."""
+    x, y, positive = click
+    err = (gt & ~prev) if positive else (prev & ~gt)
+    if not err[int(y), int(x)]:
+        return prev
+    _, labels = cv2.connectedComponents(err.astype(np.uint8), connectivity=8)
+    region = labels == labels[int(y), int(x)]
+    r = max(2.0, float(_dist(region)[int(y), int(x)]) * rng.uniform(1.0, 4.0))
+    disk = np.zeros(prev.shape, np.uint8)
+    cv2.circle(disk, (int(x), int(y)), int(r), 1, -1)
+    fix = region & disk.astype(bool)
+    out = prev.copy()
+    out[fix] = positive
+    return out

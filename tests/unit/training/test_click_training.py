@@ -162,3 +162,16 @@ def test_click_template_needs_instances(tiny_net, tmp_path):
         run_id = runner.start_run(p, "click", {"epochs": 1, "start": "saliency"})
     with pytest.raises(DataError, match="no instances"):
         runner.execute(tmp_path / "proj", run_id)
+
+
+def test_a_partly_applied_correction_fixes_the_error_around_the_click():
+    rng = np.random.default_rng(2)
+    gt = np.zeros((60, 80), bool)
+    gt[10:50, 10:70] = True
+    prev = gt.copy()
+    prev[10:50, 40:70] = False  # the right half missed
+    c = sim.error_click(prev, gt, rng)
+    assert c[2] is True
+    fixed = sim.apply_partly(prev, gt, c, rng)
+    assert fixed[int(c[1]), int(c[0])] and fixed.sum() > prev.sum() and not (fixed & ~gt).any()
+    assert (sim.apply_partly(prev, gt, (15.0, 15.0, True), rng) == prev).all()  # no error there
