@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create ./.venv and install SegStudio with its test tools.
+# Create ./.venv and install SegStudio with its test tools (and the PostgreSQL driver and Ray,
+# which the tests use; the PostgreSQL *server* for the tests comes from .ci/run or your system).
 # Where pip can find the CPU build torch==2.13.0 without an index (a local wheel via
 # pip's find-links, as on our build machines), it is installed first so no CUDA build is
 # pulled; everywhere else pip resolves the normal `torch` requirement (CUDA where available).
@@ -21,5 +22,6 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     fi
     rm -rf "$wheeldir"
 fi
-"${PIP[@]}" install -e ".[dev]"
+# postgres + cluster: the tests run the store on PostgreSQL and batch jobs on a local Ray cluster
+"${PIP[@]}" install -e ".[dev,postgres,cluster]"
 .venv/bin/python -c "import segstudio, torch; print('setup: segstudio', segstudio.__version__, '| torch', torch.__version__)"

@@ -16,3 +16,6 @@ settings.register_profile(
     "segstudio", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "segstudio"))
+
+# the store's two back ends (SQLite, PostgreSQL): `backend`, `new_project`, `pg_server`, `pg_url`
+pytest_plugins = ["tests.pg_fixtures"]

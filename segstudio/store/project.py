@@ -25,6 +25,7 @@ from segstudio.core.drawn import DrawnShape
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
 from segstudio.store.errors import ProjectError
+from segstudio.store.location import DatabaseLocation, is_database_url, parse_database_url
 from segstudio.store.locking import WaitReporter, begin_immediate, default_reporter, default_wait
 from segstudio.store.scan import ScanReport, scan_folder
 from segstudio.store.schema import migrate
@@ -64,21 +65,73 @@ _INSTANCE_COLS = (
 
 
 class Project:
-    def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
-        self.root = root
+    read_only = False  # a database role that may read but not write (PostgreSQL)
+
+    def __init__(self, root: Path, conn: sqlite3.Connection,
+                 location: DatabaseLocation | None = None) -> None:
+        self.root = root  # the folder image paths are relative to
         self.conn = conn
+        self.location = location  # None: SQLite in `root`; else the shared database (PostgreSQL)
         self._tx_depth = 0
         self.lock_wait = default_wait()  # seconds a transaction waits for the write lock
         self.on_lock_wait: WaitReporter | None = None  # None: the process-wide default reporter
-        self._busy_ms = int(default_wait() * 1000)  # SQLite's own wait (set_busy_timeout)
 
     # ----------------------------------------------------------------- lifecycle
     @staticmethod
     def is_project(path: str | Path) -> bool:
-        return (Path(path) / DB_NAME).is_file()
+        return is_database_url(path) or (Path(path) / DB_NAME).is_file()
+
+    @property
+    def shared(self) -> bool:
+        """A PostgreSQL project (many users); False for the SQLite project of a folder."""
+        return self.location is not None
+
+    @property
+    def name(self) -> str:
+        """The project's name (exports carry it): kept in `meta` by a copy, else the folder's
+        or the shared project's own name."""
+        return self.meta("name") or (self.location.schema if self.location else self.root.name)
+
+    @property
+    def address(self) -> str | Path:
+        """What `Project.open` takes to open this project again (no password in it)."""
+        return self.location.display if self.location is not None else self.root
+
+    def reopen(self) -> Project:
+        """Another connection to this project (for another thread)."""
+        if self.location is not None:
+            return Project._open_shared(self.location.conninfo, self.location, create=False,
+                                        image_root=self.root)
+        return Project.open(self.root)
 
     @classmethod
-    def create(cls, root: str | Path) -> Project:
+    def _open_shared(cls, url: str, location: DatabaseLocation | None, *, create: bool,
+                     image_root: str | Path | None) -> Project:
+        from segstudio.store.pg_project import may_write, open_database
+        from segstudio.store.roots import map_root, mapped_root
+
+        location = location or parse_database_url(url)
+        if image_root is None:
+            image_root = mapped_root(location.display)
+        elif create:
+            map_root(location.display, image_root)
+        if image_root is None:
+            raise ProjectError(
+                f"{location.display}: this machine does not know where the project's images are; "
+                "say it once with --images FOLDER (remembered per project)")
+        conn = open_database(location, create=create)
+        project = cls(Path(image_root), conn, location)
+        project.read_only = not may_write(conn)
+        if create:
+            project.set_meta("created_at", str(time.time()))
+        return project
+
+    @classmethod
+    def create(cls, root: str | Path, *, image_root: str | Path | None = None) -> Project:
+        """A new project: in folder `root` (SQLite), or in the PostgreSQL database `root`
+        names (a postgresql:// URL), with its images under `image_root`."""
+        if is_database_url(root):
+            return cls._open_shared(str(root), None, create=True, image_root=image_root)
         root = Path(root)
         if (root / DB_NAME).exists():
             raise ProjectError(f"{root}: already a SegStudio project")
@@ -91,7 +144,10 @@ class Project:
         return project
 
     @classmethod
-    def open(cls, root: str | Path, *, create: bool = False, durable: bool = False) -> Project:
+    def open(cls, root: str | Path, *, create: bool = False, durable: bool = False,
+             image_root: str | Path | None = None) -> Project:
+        if is_database_url(root):
+            return cls._open_shared(str(root), None, create=create, image_root=image_root)
         root = Path(root)
         db = root / DB_NAME
         if not create and not db.is_file():
@@ -122,23 +178,20 @@ class Project:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def set_busy_timeout(self, seconds: float) -> None:
-        """How long a statement outside `transaction()` waits for another process's write lock
-        before failing with `sqlite3.OperationalError` ('database is locked')."""
-        self._busy_ms = int(seconds * 1000)
-        self.conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-
     @property
     def db_path(self) -> Path:
         return self.root / DB_NAME
 
     @contextmanager
-    def transaction(self, wait: float | None = None) -> Iterator[sqlite3.Connection]:
+    def transaction(self, wait: float | None = None, *, image: int | None = None
+                    ) -> Iterator[sqlite3.Connection]:
         """One atomic unit; nested uses join the outer transaction.
 
         Waits up to `wait` seconds (default `lock_wait`) for another process's write to end,
         telling `on_lock_wait` how long it has waited, then raises `ProjectLocked` (one line,
-        nothing written; see `store.locking`)."""
+        nothing written; see `store.locking`).  `image`: the transaction writes that image's
+        instances and status only (PostgreSQL lets such writes to different images run at
+        once; SQLite has one writer at a time either way)."""
         if self._tx_depth:
             self._tx_depth += 1
             try:
@@ -146,8 +199,14 @@ class Project:
             finally:
                 self._tx_depth -= 1
             return
-        begin_immediate(self.conn, self.db_path, self.lock_wait if wait is None else wait,
-                        self.on_lock_wait or default_reporter(), self._busy_ms)
+        if self.location is not None:
+            from segstudio.store.pg_project import begin
+
+            begin(self.conn, self.location.schema, self.lock_wait if wait is None else wait, image,
+                  self.location.display)
+        else:
+            begin_immediate(self.conn, self.db_path, self.lock_wait if wait is None else wait,
+                            self.on_lock_wait or default_reporter(), int(default_wait() * 1000))
         self._tx_depth = 1
         try:
             yield self.conn
@@ -239,13 +298,6 @@ class Project:
         rel = self.relative_path(path) if Path(path).is_absolute() else Path(path).as_posix()
         row = self.conn.execute(f"SELECT {_IMAGE_COLS} FROM images WHERE path=?", (rel,)).fetchone()
         return ImageRecord(*row) if row else None
-
-    def image_paths_under(self, folder: str) -> set[str]:
-        """Relative paths of the images inside `folder` (relative to the project, posix)."""
-        prefix = folder.rstrip("/") + "/"
-        rows = self.conn.execute("SELECT path FROM images WHERE substr(path, 1, ?) = ?",
-                                 (len(prefix), prefix))
-        return {p for (p,) in rows}
 
     def image_count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM images").fetchone()[0])
@@ -504,7 +556,7 @@ class DocumentPersister:
         mark = self.mark_in_progress and label_set == "gt"
 
         def write(project: Project) -> None:
-            with project.transaction() as c:
+            with project.transaction(image=image_id) as c:
                 project.save_instances(image_id, upserts, removed, order, frame=frame,
                                        label_set=label_set)
                 if mark:

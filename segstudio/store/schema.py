@@ -1,6 +1,11 @@
-"""Schema and migrations of `segstudio.db`.  `PRAGMA user_version` is the schema version;
-each migration (an SQL script, or a function of the connection where data must be computed)
-runs in one transaction, so an interrupted upgrade leaves the previous version intact."""
+"""Schema and migrations of a project, one history for both back ends.
+
+SQLite (`segstudio.db`): `PRAGMA user_version` is the schema version; each migration (an SQL
+script, or a function of the connection where data must be computed) runs in one transaction,
+so an interrupted upgrade leaves the previous version intact.  PostgreSQL (a shared project):
+the same scripts, rewritten by `store.pg_sql` (identity ids, 8-byte floats), all pending steps
+in one transaction under the project's advisory lock (two clients opening a project at once
+migrate it once); the version is the one row of `schema_version`."""
 
 from __future__ import annotations
 
@@ -98,28 +103,91 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """,
     # 3: EXIF-rotated JPEG/TIFF images get their displayed size (masks cut to it)
     migrate_displayed_sizes,
+    # 4: teams (docs/scale.md): who changed an instance or a status and when; each instance's
+    # revision (a write based on an older one is refused); leases on open images
+    lambda conn: _team_columns(conn),  # defined below
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database to SCHEMA_VERSION; returns the version found before."""
-    found = conn.execute("PRAGMA user_version").fetchone()[0]
+def _add_columns(conn, table: str, columns: dict[str, str]) -> None:
+    """ALTER TABLE ADD COLUMN for the columns `table` lacks (a step that ran before is a no-op:
+    tests and tools that rewind the version re-run later steps)."""
+    have = {d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description}
+    for name, decl in columns.items():
+        if name not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+
+
+def _team_columns(conn) -> None:
+    _add_columns(conn, "instances", {"rev": "INTEGER NOT NULL DEFAULT 1", "updated_by": "TEXT",
+                                     "updated_at": "REAL"})
+    _add_columns(conn, "images", {"status_by": "TEXT", "status_at": "REAL"})
+    conn.execute("""
+        CREATE TABLE IF NOT EXISTS leases (
+            image_id INTEGER NOT NULL PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+            user_name TEXT NOT NULL,
+            session TEXT NOT NULL,
+            taken_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        )""")
+
+
+def _check(found: int) -> None:
     if found > SCHEMA_VERSION:
         raise RuntimeError(
             f"database schema {found} is newer than this SegStudio understands ({SCHEMA_VERSION}); "
             "upgrade SegStudio"
         )
+
+
+def _run_step(conn, version: int) -> None:
+    step = MIGRATIONS[version]
+    if callable(step):
+        step(conn)
+    else:
+        for statement in _split(step):
+            conn.execute(statement)
+
+
+def migrate_shared(conn) -> int:
+    """PostgreSQL: every pending step in one transaction under the project's lock (nothing
+    at all when the project is current: a read-only role opens it too)."""
+    from segstudio.store.pg_project import lock_space, schema_version
+
+    found = schema_version(conn)
+    _check(found)
+    if found == SCHEMA_VERSION:
+        return found
+    conn.execute("BEGIN")
+    try:
+        conn.execute(f"SELECT pg_advisory_xact_lock({lock_space(conn.schema)}, -1)")
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        found = schema_version(conn)  # another client may have migrated meanwhile
+        if not conn.execute("SELECT 1 FROM schema_version").fetchone():
+            conn.execute("INSERT INTO schema_version VALUES (0)")
+        _check(found)
+        for version in range(found, SCHEMA_VERSION):
+            _run_step(conn, version)
+        conn.execute("UPDATE schema_version SET version=?", (SCHEMA_VERSION,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return found
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version found before."""
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        return migrate_shared(conn)
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    _check(found)
     for version in range(found, SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            step = MIGRATIONS[version]
-            if callable(step):
-                step(conn)
-            else:
-                for statement in _split(step):
-                    conn.execute(statement)
+            _run_step(conn, version)
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except Exception:

@@ -28,7 +28,7 @@ from segstudio.store.project import Project, Write
 
 log = logging.getLogger(__name__)
 
-QUICK_WAIT_S = 0.005  # the caller's own attempt: at most a few ms on the GUI thread
+QUICK_WAIT_S = 0.05  # the caller's own attempt: a brief overlap with another writer is fine
 
 
 class WritePath:
@@ -104,7 +104,7 @@ class WritePath:
     # ------------------------------------------------------------ thread side
     def _run(self) -> None:
         try:
-            own = Project.open(self.project.root)
+            own = self.project.reopen()
         except ProjectError as e:
             with self._cond:
                 self._thread = None  # the next queued write starts a new one

@@ -12,7 +12,7 @@ from segstudio.store import Project, ProjectError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="summarise a project", description="Counts of images by status and instances by category.")
-    p.add_argument("project", type=Path, help="project folder")
+    p.add_argument("project", type=Path, help="project folder or postgresql:// URL")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=run)
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"images": project.image_count(), "status": by_status,
                               "categories": by_category, "label_sets": label_sets}, indent=2))
             return 0
-        print(f"project: {project.root}")
+        print(f"project: {project.address}")
         print(f"images: {project.image_count()}")
         for status, n in by_status.items():
             print(f"  {status:<12} {n}")

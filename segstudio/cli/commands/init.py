@@ -1,4 +1,5 @@
-"""`segstudio init FOLDER [--project DIR]`: create a project from a folder of images."""
+"""`segstudio init FOLDER [--project DIR | --db postgresql://...]`: create a project from a
+folder of images (in the folder, or shared in a PostgreSQL database: docs/scale.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Images stay where they are; the project stores relative paths.",
     )
     p.add_argument("folder", type=Path, help="folder of images")
-    p.add_argument("--project", type=Path, help="project folder (default: FOLDER itself)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--project", type=Path, help="project folder (default: FOLDER itself)")
+    where.add_argument("--db", metavar="URL",
+                       help="a shared project in PostgreSQL: postgresql://[user@]host[:port]/DATABASE/PROJECT "
+                       "(password from PGPASSWORD, ~/.pgpass or a service file, never stored); "
+                       "image paths are kept relative to FOLDER, which each machine maps once")
     p.add_argument("--category", action="append", default=[], help="add a category (repeatable)")
     p.add_argument("--videos", action="store_true", help="also add the videos found (streamed, not extracted)")
     p.set_defaults(func=run)
@@ -28,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     folder: Path = args.folder
     if not folder.is_dir():
         raise CliError(f"{folder}: not a folder" if folder.exists() else f"{folder}: no such folder")
+    if args.db:
+        return _init_shared(folder, args)
     root = args.project or folder
     made_folder = not root.exists()
     try:
@@ -42,6 +50,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init_shared(folder: Path, args: argparse.Namespace) -> int:
+    try:
+        project = Project.create(args.db, image_root=folder)
+    except ProjectError as e:
+        raise CliError(str(e)) from None
+    try:
+        _fill(project, folder, project.address, args)
+    except BaseException:
+        from segstudio.store.pg_project import drop_project
+
+        drop_project(project.location)  # a failed init leaves no project behind
+        raise
+    return 0
+
+
 def _remove_project(root: Path, made_folder: bool) -> None:
     from segstudio.store.project import DB_NAME
 
@@ -52,7 +75,7 @@ def _remove_project(root: Path, made_folder: bool) -> None:
             root.rmdir()  # only if empty
 
 
-def _fill(project: Project, folder: Path, root: Path, args: argparse.Namespace) -> None:
+def _fill(project: Project, folder: Path, root: Path | str, args: argparse.Namespace) -> None:
     with project:
         report = project.add_folder(folder)
         for name in args.category:

@@ -84,11 +84,11 @@ def export(project: Project, dst: Path, options: dict, progress: ProgressFn | No
             files = [stack.enter_context(atomic_file(dst, "w"))]
             rep.files.append(str(dst))
         elif single:  # the file and its images/ folder are published together
-            out = stack.enter_context(StagedOutput(dst.parent, f"coco.{dst.name}"))
+            out = stack.enter_context(StagedOutput(dst.parent))
             files = [stack.enter_context(open(out.path(dst.name), "w", encoding="utf-8"))]
             rep.files.append(str(dst))
         else:
-            out = stack.enter_context(StagedOutput(dst, "coco"))
+            out = stack.enter_context(StagedOutput(dst))
             files = []
             for split in groups:
                 name = _file_name(split, groups)
@@ -155,7 +155,7 @@ def _heads(project: Project, groups: dict, cats: list, options: dict,
                 rel = Path(os.path.relpath(full, images_root)).as_posix()
             images_json.append({"id": r.id, "file_name": rel, "width": r.width, "height": r.height})
         head = json.dumps({
-            "info": {"description": f"SegStudio export of {project.root.name}",
+            "info": {"description": f"SegStudio export of {project.name}",
                      "version": __version__, "date_created": time.strftime("%Y-%m-%d %H:%M:%S"),
                      "split": split},
             "licenses": [],

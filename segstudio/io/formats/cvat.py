@@ -320,8 +320,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
         if row[0] in wanted:
             rows.setdefault(row[0], []).append(row)
     writer = ShapeWriter(names, rep, float(options.get("tolerance") or 0.0))
-    # a named .xml shares its folder with other files: its manifest is its own
-    with StagedOutput(out_dir, f"cvat.{xml.name}") as stage:
+    with StagedOutput(out_dir) as stage:
         how = options.get("images", "reference")
         refs = image_refs(project, records, out_dir, how, rep, stage)
         if how != "reference":  # CVAT's layout: names relative to images/ (Datumaro needs it)
@@ -473,7 +472,7 @@ def _head(project, cats, attribute_values: dict[str, dict[str, list]], size: int
             f"          <attributes>\n{attrs}          </attributes>\n        </label>\n")
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n'
-        f"  <meta>\n    <task>\n      <id>0</id>\n      <name>{cx.text(project.root.name)}</name>\n"
+        f"  <meta>\n    <task>\n      <id>0</id>\n      <name>{cx.text(project.name)}</name>\n"
         f"      <size>{size}</size>\n      <mode>annotation</mode>\n      <overlap>0</overlap>\n"
         f"      <created>{now}</created>\n      <updated>{now}</updated>\n"
         f"      <labels>\n{''.join(labels)}      </labels>\n    </task>\n"

@@ -27,14 +27,14 @@ def ring_mask(shape=(30, 40)):
     return MaskPatch.from_full(m)
 
 
-def test_create_scans_recursively_in_natural_order_and_reports_skips(tmp_path):
+def test_create_scans_recursively_in_natural_order_and_reports_skips(tmp_path, new_project):
     imgs = tmp_path / "imgs"
     write_images(imgs, ["img10.png", "img2.png", "img1.jpg"])
     write_images(imgs / "sub", ["a.bmp"])
     (imgs / "empty.png").write_bytes(b"")
     (imgs / "notes.pdf").write_bytes(b"%PDF")
     (imgs / "fake.jpg").write_text("hello")
-    project = Project.create(tmp_path / "proj")
+    project = new_project(tmp_path / "proj")
     report = project.add_folder(imgs)
     assert [r.path.rsplit("/", 1)[-1] for r in project.images()] == ["img1.jpg", "img2.png", "img10.png", "a.bmp"]
     reasons = {p.name: why for p, why in report.skipped}
@@ -66,9 +66,9 @@ def test_newer_schema_is_refused(tmp_path):
         Project.open(tmp_path)
 
 
-def test_instances_persist_exactly_with_holes_and_parts(tmp_path):
+def test_instances_persist_exactly_with_holes_and_parts(tmp_path, new_project):
     write_images(tmp_path / "i", ["a.png"])
-    with Project.create(tmp_path / "p") as project:
+    with new_project(tmp_path / "p") as project:
         project.add_folder(tmp_path / "i")
         cat = project.add_category("thing", supercategory="stuff")
         doc = project.load_document(1)
@@ -76,7 +76,7 @@ def test_instances_persist_exactly_with_holes_and_parts(tmp_path):
         h = History()
         inst = Instance(doc.allocate_id(), cat.id, ring_mask(), "model", 0.75, {"note": "x"})
         h.push(C.add_instance(doc, inst))
-    with Project.open(tmp_path / "p") as again:
+    with new_project.reopen(project) as again:
         (loaded,) = again.load_instances(1)
         assert loaded.mask.equals(ring_mask())
         assert (loaded.source, loaded.score, loaded.attributes) == ("model", 0.75, {"note": "x"})
@@ -86,9 +86,9 @@ def test_instances_persist_exactly_with_holes_and_parts(tmp_path):
         assert again.categories().by_name("thing").supercategory == "stuff"
 
 
-def test_every_command_is_stored_including_undo_and_order(tmp_path):
+def test_every_command_is_stored_including_undo_and_order(tmp_path, new_project):
     write_images(tmp_path / "i", ["a.png"])
-    project = Project.create(tmp_path / "p")
+    project = new_project(tmp_path / "p")
     project.add_folder(tmp_path / "i")
     doc = project.load_document(1)
     project.attach(doc)
@@ -98,7 +98,7 @@ def test_every_command_is_stored_including_undo_and_order(tmp_path):
     h.push(C.add_instance(doc, a))
     h.push(C.add_instance(doc, b))
     h.push(C.reorder(doc, (b.id, a.id)))
-    reader = Project.open(tmp_path / "p")
+    reader = new_project.reopen(project)
     assert [i.id for i in reader.load_instances(1)] == [b.id, a.id]
     h.undo()
     assert [i.id for i in reader.load_instances(1)] == [a.id, b.id]
@@ -108,9 +108,9 @@ def test_every_command_is_stored_including_undo_and_order(tmp_path):
     assert [i.id for i in reader.load_instances(1)] == [a.id, b.id]
 
 
-def test_label_sets_and_frames_are_separate(tmp_path):
+def test_label_sets_and_frames_are_separate(tmp_path, new_project):
     write_images(tmp_path / "i", ["a.png"])
-    project = Project.create(tmp_path / "p")
+    project = new_project(tmp_path / "p")
     project.add_folder(tmp_path / "i")
     project.add_label_set("run1", meta={"model": "u2netp"})
     project.save_instances(1, [Instance(1, 1, ring_mask())], label_set="run1")
@@ -121,9 +121,9 @@ def test_label_sets_and_frames_are_separate(tmp_path):
     assert project.label_sets() == ["gt", "run1"]
 
 
-def test_category_merge_and_delete(tmp_path):
+def test_category_merge_and_delete(tmp_path, new_project):
     write_images(tmp_path / "i", ["a.png"])
-    project = Project.create(tmp_path / "p")
+    project = new_project(tmp_path / "p")
     project.add_folder(tmp_path / "i")
     a, b = project.add_category("a"), project.add_category("b")
     assert project.add_category("a").id == a.id  # no duplicates by name
@@ -134,9 +134,9 @@ def test_category_merge_and_delete(tmp_path):
     assert len(project.categories()) == 0
 
 
-def test_failed_transaction_leaves_store_unchanged(tmp_path):
+def test_failed_transaction_leaves_store_unchanged(tmp_path, new_project):
     write_images(tmp_path / "i", ["a.png"])
-    project = Project.create(tmp_path / "p")
+    project = new_project(tmp_path / "p")
     project.add_folder(tmp_path / "i")
     with pytest.raises(RuntimeError), project.transaction():
         project.save_instances(1, [Instance(1, 1, ring_mask())])
@@ -145,9 +145,9 @@ def test_failed_transaction_leaves_store_unchanged(tmp_path):
     assert json.loads(project.conn.execute("SELECT meta FROM label_sets WHERE name='gt'").fetchone()[0]) == {}
 
 
-def test_numpy_integer_offsets_are_stored_as_integers(tmp_path):
+def test_numpy_integer_offsets_are_stored_as_integers(tmp_path, new_project):
     write_images(tmp_path / "i", ["a.png"])
-    project = Project.create(tmp_path / "p")
+    project = new_project(tmp_path / "p")
     project.add_folder(tmp_path / "i")
     patch = MaskPatch(np.int64(3), np.int32(4), np.ones((2, 2), bool), (np.int64(30), np.int64(40)))
     project.save_instances(1, [Instance(1, 1, patch)])
