@@ -114,7 +114,7 @@ def window():
     from segstudio.qt.main_window import MainWindow
     return next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)), None)
 
-def scroll_frames(view, steps, seed):
+def scroll_frames(view, steps, seed, cpu=None):
     # one frame = move the scroll bar + a synchronous repaint of the list
     sb, rng, times = view.verticalScrollBar(), random.Random(seed), []
     sb.setValue(0); view.viewport().repaint()
@@ -122,10 +122,12 @@ def scroll_frames(view, steps, seed):
         for _ in range(steps):
             v = {"wheel": sb.value() + 3, "page": sb.value() + sb.pageStep(),
                  "jump": rng.randrange(sb.maximum() + 1)}[kind]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             sb.setValue(min(v, sb.maximum()))
             view.viewport().repaint()
             times.append(ms(t0))
+            if cpu is not None:
+                cpu.append((time.thread_time() - c0) * 1000)
     return times
 
 CPU = {"worst": 0.0}  # the GUI thread's own CPU in its longest pass (wall minus time descheduled)
@@ -157,17 +159,18 @@ def measure():
     for i in range(1000):
         base.addItem(QListWidgetItem(icon, f"img_{i:07d}.jpg"))
     app.processEvents()
-    out["scroll"], out["scroll_base"] = [], []
+    out["scroll"], out["scroll_base"], out["scroll_cpu"], out["status_cpu"] = [], [], [], []
     for r in range(3):  # interleaved: ours, Qt's list, ours, ...
-        out["scroll"] += scroll_frames(view, 40, r)
+        out["scroll"] += scroll_frames(view, 40, r, out["scroll_cpu"])
         out["scroll_base"] += scroll_frames(base, 40, r)
     base.close()
     st = []
     for k in range(60):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         w.set_image_status(("done", "in_review", "in_progress")[k % 3])
         view.viewport().repaint()
         st.append(ms(t0))
+        out["status_cpu"].append((time.thread_time() - c0) * 1000)
     out["status"] = st
     filters = []
     def step(label, action):
@@ -313,10 +316,14 @@ def main() -> int:
             base = [t for i in runs for t in i["scroll_base"]]
             status = [t for i in runs for t in i["status"]]
             print(f"\nImage list frames, {n:,} rows ({len(runs)} windows), {benchkit.load()}")
+            scpu = [t for i in runs for t in i["scroll_cpu"]]
+            stcpu = [t for i in runs for t in i["status_cpu"]]
             print(f"  scroll (wheel, page, random jump): p50 {pct(scroll, 50):.2f} ms, p95 {pct(scroll, 95):.2f} ms, "
-                  f"max {max(scroll):.2f} ms; QListWidget of 1,000 items, same steps: p50 {pct(base, 50):.2f} ms, "
-                  f"max {max(base):.2f} ms (ratio of medians {pct(scroll, 50) / pct(base, 50):.2f}x)")
-            print(f"  status change + repaint: p50 {pct(status, 50):.2f} ms, max {max(status):.2f} ms")
+                  f"max {max(scroll):.2f} ms (GUI-thread CPU max {max(scpu):.2f} ms); QListWidget of 1,000 items, "
+                  f"same steps: p50 {pct(base, 50):.2f} ms, max {max(base):.2f} ms "
+                  f"(ratio of medians {pct(scroll, 50) / pct(base, 50):.2f}x)")
+            print(f"  status change + repaint: p50 {pct(status, 50):.2f} ms, max {max(status):.2f} ms "
+                  f"(GUI-thread CPU max {max(stcpu):.2f} ms)")
             print("  filters (background query; stall = longest GUI event-loop pass; shown = until the rows show):")
             for k in range(len(runs[0]["filters"])):
                 rows = [i["filters"][k] for i in runs]
@@ -326,7 +333,9 @@ def main() -> int:
             typing = max(i["typing_stall_ms"] for i in runs)
             print(f"  typing into the search box: longest GUI stall {typing:.1f} ms")
             worst = max(max(scroll), max(status), typing, *(f["stall_ms"] for i in runs for f in i["filters"]))
-            verdicts.goal(worst <= FRAME_MS, f"{n:,} rows: every list frame <= {FRAME_MS:.0f} ms (worst {worst:.1f} ms)")
+            worst_cpu = max(max(scpu), max(stcpu), *(f["cpu_ms"] for i in runs for f in i["filters"]))
+            verdicts.goal(worst <= FRAME_MS, f"{n:,} rows: every list frame <= {FRAME_MS:.0f} ms wall (worst {worst:.1f} ms;"
+                          f" its GUI-thread CPU at most {worst_cpu:.1f} ms: the rest is waiting for a core)")
         print(f"\nend: {benchkit.load()}")
     finally:
         if args.keep is None:

@@ -126,8 +126,7 @@ def test_typing_supersedes_queries_and_the_last_text_wins(big, qtbot):
     settle(qtbot, panel)
     assert panel.visible_ids() == [r.id for r in big.project.images() if "r1234" in r.path]
     panel.search.setText("")
-    settle(qtbot, panel)
-    assert panel.count() == N
+    assert panel.count() == N  # a cleared search shows every image at once (no query, no pause)
 
 
 def test_type_ahead_in_the_list_reads_no_rows(big):

@@ -43,6 +43,7 @@ __all__ = ["STATUS_COLORS", "STATUS_TEXT", "ImageListPanel", "status_icon"]
 
 IDS_JOB, COUNTS_JOB = "image-list-ids", "image-list-counts"
 SEARCH_DELAY_MS = 150  # typing: query once the keys pause
+COUNT_DELAY_MS = 300  # opening: count statuses after the first frames, not during them
 
 
 class ImageTable(QTableView):
@@ -126,7 +127,9 @@ class ImageListPanel(QWidget):
         self._worker.failed.connect(lambda err: self.counts.setText(f"Image list query failed: {err.message}"))
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._reload)
-        self.search.textChanged.connect(self._search_timer.start)
+        self.search.textChanged.connect(self._on_search_text)
+        self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DELAY_MS)
+        self._count_timer.timeout.connect(lambda: self._submit(self._filter(), want_ids=False))
         self.status_filter.currentIndexChanged.connect(self._reload)
         self.category_filter.currentIndexChanged.connect(self._reload)
         self.list.selectionModel().currentChanged.connect(self._on_current)
@@ -138,7 +141,7 @@ class ImageListPanel(QWidget):
         self._shown_filter = None
         self.status_totals = {}
         self.fill_categories()
-        self._reload()
+        self._reload(count_later=True)
 
     def refresh(self) -> None:
         """The store changed in bulk (a batch, an import): re-read categories, rows and counts."""
@@ -165,7 +168,7 @@ class ImageListPanel(QWidget):
     @property
     def query_pending(self) -> bool:
         """A filter or count query is still running (its rows are not shown yet)."""
-        return self._worker.busy() or self._search_timer.isActive()
+        return self._worker.busy() or self._search_timer.isActive() or self._count_timer.isActive()
 
     def count(self) -> int:
         return len(self.model.ids)
@@ -216,8 +219,15 @@ class ImageListPanel(QWidget):
             self.search.text().strip(), self.status_filter.currentData(), self.category_filter.currentData()
         )
 
-    def _reload(self) -> None:
+    def _on_search_text(self, text: str) -> None:
+        if text.strip():
+            self._search_timer.start()  # typing: wait for a pause
+        else:
+            self._reload()  # cleared: every image at once
+
+    def _reload(self, count_later: bool = False) -> None:
         self._search_timer.stop()
+        self._count_timer.stop()
         if self.project is None:
             self._worker.cancel_all()
             self._show_ids(ImageFilter(), IdList.dense(0, 0))
@@ -230,7 +240,10 @@ class ImageListPanel(QWidget):
         if dense is not None:  # every image, ids without gaps: no query to wait for
             self._worker.cancel_all()
             self._show_ids(flt, dense)
-            self._submit(flt, want_ids=False)
+            if count_later:
+                self._count_timer.start()
+            else:
+                self._submit(flt, want_ids=False)
         else:
             self._submit(flt, want_ids=True)
         self._update_counts()
