@@ -241,7 +241,7 @@ def compare_with_labelme(args, app, cv, fit_zoom: float, centre) -> dict:
 
     def ours(clear: bool) -> tuple[list[float], list[float]]:
         ms, c = [], []
-        for _ in range(args.repeats):
+        for _ in range(args.paint_repeats):
             if clear:
                 cv.image_layer.cache.clear()
             t, p = time.perf_counter(), time.process_time()
@@ -259,7 +259,7 @@ def compare_with_labelme(args, app, cv, fit_zoom: float, centre) -> dict:
                 add(f"segstudio cached @{name}", *ours(False))
                 add(f"segstudio cache cleared @{name}", *ours(True))
                 if labelme is not None:
-                    labelme.stdin.write(f"paint {zoom} {args.repeats}\n")
+                    labelme.stdin.write(f"paint {zoom} {args.paint_repeats}\n")
                     labelme.stdin.flush()
                     got = json.loads(labelme.stdout.readline())
                     add(f"labelme @{name}", got["ms"], got["cpu_ms"])
@@ -273,7 +273,7 @@ def compare_with_labelme(args, app, cv, fit_zoom: float, centre) -> dict:
 
 def report_rounds(rounds: dict, verdicts: benchkit.Verdicts, args) -> None:
     series, cpu = rounds["series"], rounds["cpu"]
-    print(f"\nFull-frame repaints, {args.rounds} interleaved rounds of {args.repeats} "
+    print(f"\nFull-frame repaints, {args.rounds} interleaved rounds of {args.paint_repeats} "
           f"(per-round median; min and median over rounds), {benchkit.load()}")
     for key, s in series.items():
         print(f"  {key:<34} {s.text(' ms')}  process CPU median {statistics.median(cpu[key]):.2f} ms")
@@ -306,6 +306,7 @@ def main() -> int:
                     help="python of a venv with labelme installed (PyQt5); required unless --skip-labelme")
     ap.add_argument("--skip-labelme", action="store_true", help="run without the LabelMe baseline")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the LabelMe comparison")
+    ap.add_argument("--paint-repeats", type=int, default=10, help="repaints per series and round (LabelMe's take seconds)")
     ap.add_argument("--json", action="store_true", help="print raw JSON only")
     args = ap.parse_args()
     if args.quick:
