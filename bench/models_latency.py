@@ -106,25 +106,22 @@ def main() -> int:
          GrabCutInteractive(None, GrabCutParams(refine="global", guided=False, sure_frac=0.0))),
     ]
     rounds = {name: [] for name, _ in configs}
+    p95s = {name: benchkit.Series("p95") for name, _ in configs}
+    finals = {name: benchkit.Series("final p95") for name, _ in configs}
     for _round in range(args.rounds):
         res = {name: new_result() for name, _ in configs}
         for sample in samples:
             for name, model in configs:  # A, B per image: both see the same load
                 run_image(model, sample, args.clicks, load, res[name])
-        for name in rounds:
+        for name in rounds:  # per-round figures, with the load average at the round's end
             rounds[name].append(res[name])
+            p95s[name].add(pct(res[name]["first"] + res[name]["refine"], 95))
+            finals[name].add(pct(res[name]["final"], 95))
     verdicts = benchkit.Verdicts()
-    p95s = {}
     for name, runs in rounds.items():
         pooled = {k: [v for r in runs for v in r[k]] for k in ("first", "refine", "prep", "cpu_all", "final")}
         pooled["all"] = pooled["first"] + pooled["refine"]
-        round_p95 = benchkit.Series("p95")
-        for r in runs:
-            round_p95.add(pct(r["first"] + r["refine"], 95))
-        p95s[name] = round_p95
-        final = benchkit.Series("final p95")
-        for r in runs:
-            final.add(pct(r["final"], 95))
+        round_p95, final = p95s[name], finals[name]
         print(f"{name}:\n  click-to-proposal p50 {pct(pooled['all'], 50):.0f} ms, p95 {pct(pooled['all'], 95):.0f} ms "
               f"({len(pooled['all'])} clicks; per-round p95 {round_p95.text(' ms', digits=0)})"
               f"\n  first click p50 {pct(pooled['first'], 50):.0f} / p95 {pct(pooled['first'], 95):.0f} ms; "
