@@ -148,3 +148,25 @@ def test_ids_with_gaps_and_bulk_changes_are_reread(big, qtbot):
     model = panel.model
     assert model.data(model.index(4), Qt.ItemDataRole.DecorationRole).cacheKey() == status_icon("done").cacheKey()
     assert f"{big.project.counts_by_status()['done']:,} done" in panel.counts.text()
+
+
+def test_a_late_answer_about_the_previous_project_is_dropped(big, qtbot, big_dir, tmp_path):
+    """Project A's ids arrive after project B opened (its query finished before the cancel
+    reached it): B keeps its own rows."""
+    panel = big.images_panel
+    big.project.conn.execute("DELETE FROM images WHERE id=7")  # gaps: A's ids come from a query
+    panel.refresh()
+    late = []
+    panel._worker.finished.disconnect(panel._on_query_done)
+    panel._worker.finished.connect(lambda *a: late.append(a))
+    qtbot.waitUntil(lambda: bool(late), timeout=5000)
+    panel._worker.finished.connect(panel._on_query_done)
+    other = tmp_path / "small"
+    (other / "img").mkdir(parents=True)
+    cv2.imwrite(str(other / "img" / "x.png"), np.zeros((8, 8, 3), np.uint8))
+    with Project.create(other) as p:
+        p.add_folder(other / "img")
+    assert big.open_project(other)
+    for args in late:  # A's answer, delivered now
+        panel._on_query_done(*args)
+    assert panel.count() == 1 and panel.visible_ids() == [1]

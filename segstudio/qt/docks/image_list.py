@@ -122,6 +122,7 @@ class ImageListPanel(QWidget):
         self.status_totals: dict[str, int] = {}
         self._shown_filter: ImageFilter | None = None
         self._syncing = False  # selecting the current image ourselves: do not re-activate it
+        self._generation = 0  # bumped per project: a late answer about the previous one is dropped
         self._worker = Worker(threads=1, parent=self)
         self._worker.finished.connect(self._on_query_done)
         self._worker.failed.connect(lambda err: self.counts.setText(f"Image list query failed: {err.message}"))
@@ -137,6 +138,7 @@ class ImageListPanel(QWidget):
     # ------------------------------------------------------------------ public API
     def set_project(self, project: Project | None) -> None:
         self._worker.cancel_all()
+        self._generation += 1
         self.project = project
         self._shown_filter = None
         self.status_totals = {}
@@ -253,12 +255,14 @@ class ImageListPanel(QWidget):
             return
         root = Path(self.project.root)
         kind = IDS_JOB if want_ids else COUNTS_JOB
-        self._worker.submit(kind, lambda cancel, progress: _query_job(root, flt, want_ids, cancel, progress))
+        generation = self._generation
+        self._worker.submit(
+            kind, lambda cancel, progress: (generation, *_query_job(root, flt, want_ids, cancel, progress)))
 
     def _on_query_done(self, _job_id: int, _kind: str, result: object) -> None:
-        flt, ids, counts = result  # type: ignore[misc]
-        if self.project is None:
-            return
+        generation, flt, ids, counts = result  # type: ignore[misc]
+        if self.project is None or generation != self._generation:
+            return  # about a project closed since
         if ids is not None:
             if flt != self._filter():
                 return  # the filter changed meanwhile; its own query is queued
