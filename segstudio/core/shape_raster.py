@@ -100,9 +100,19 @@ def coco_window(polygons: list[list[float]], y0: int, x0: int, h: int, w: int) -
     shifted = []
     for p in polygons:
         a = np.asarray(p, np.float64).reshape(-1, 2) - (x0, y0)
+        if not np.isfinite(a).all():
+            raise ValueError("polygon coordinates must be finite numbers")
+        if len(a) >= 3:  # far vertices clipped: pycocotools' ints overflow (a segfault)
+            a = tame_polygon(a, (h, w))
+        elif not within(a, far_window((h, w))):
+            continue
+        if len(a) == 0:
+            continue
         if len(a) < 3:  # pycocotools needs 3 points; a degenerate ring covers what its 3 do
             a = np.concatenate([a] * 3)[:3]
         shifted.append(a.ravel().tolist())
+    if not shifted:
+        return np.zeros((h, w), bool)
     rles = cmask.frPyObjects(shifted, h, w)
     return cmask.decode(cmask.merge(rles)).astype(bool)
 
@@ -154,6 +164,8 @@ class PilCanvas:
     def paint(self, paint, lo: tuple[float, float], hi: tuple[float, float], reach: float = 0) -> MaskPatch:
         """`paint(ImageDraw)` drawn; the pixels within [lo - reach, hi + reach] as a patch."""
         h, w = self.shape
+        if not within(np.array([lo, hi], np.float64), far_window(self.shape)):
+            raise ValueError("a shape reaching more than one image size beyond the image")
         m = reach + MARGIN
         x0, y0 = max(0, math.floor(lo[0] - m)), max(0, math.floor(lo[1] - m))
         x1, y1 = min(w, math.ceil(hi[0] + m) + 1), min(h, math.ceil(hi[1] + m) + 1)
@@ -182,7 +194,12 @@ def _extent(xy) -> tuple[tuple[float, float], tuple[float, float]]:
 
 
 def pil_polygon(points, canvas: PilCanvas) -> MaskPatch:
-    xy = _xy(points)
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    if len(pts) >= 3:
+        pts = tame_polygon(pts, canvas.shape)  # far vertices clipped (PIL takes C ints)
+        if len(pts) < 3:
+            return MaskPatch.empty(canvas.shape)
+    xy = _xy(pts)
     lo, hi = _extent(xy)
     if len(xy) >= 3:
         return canvas.paint(lambda d: d.polygon(xy, outline=1, fill=1), lo, hi)

@@ -64,7 +64,7 @@ class Confined:
     def __call__(self, name: str | Path, where: str, base: str | Path | None = None,
                  file: str | Path | None = None) -> Path:
         text = str(name).replace("\\", "/")
-        path = Path(os.path.normpath(os.path.join(base if base is not None else self.root, text)))
+        path = Path(os.path.abspath(os.path.join(base if base is not None else self.root, text)))
         if self.trusted:
             return path
         if not any(_under(str(path), r) for r in self.roots):

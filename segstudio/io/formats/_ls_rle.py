@@ -69,8 +69,8 @@ def decode(data, height: int, width: int) -> np.ndarray:
     """The H x W mask (alpha != 0) of a brush RLE; BrushRleError when it does not fit."""
     try:
         raw = np.asarray(data, dtype=np.int64)
-    except (TypeError, ValueError):
-        raise BrushRleError("rle must be a list of byte values") from None
+    except (TypeError, ValueError, OverflowError):  # strings, infinity, ints beyond 64 bits
+        raise BrushRleError("rle must be a list of byte values (0-255)") from None
     if raw.ndim != 1 or ((raw < 0) | (raw > 255)).any():
         raise BrushRleError("rle must be a list of byte values (0-255)")
     bits = np.unpackbits(raw.astype(np.uint8))

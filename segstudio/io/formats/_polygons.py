@@ -17,7 +17,7 @@ import numpy as np
 
 from segstudio.core.masks import MaskPatch
 from segstudio.core.shape_raster import coco_polygon_patch, coco_window
-from segstudio.io.coords import REACHES_OUTSIDE, finite, reaches_outside
+from segstudio.io.coords import REACHES_OUTSIDE, finite, reaches_outside, tame_polygon
 from segstudio.io.errors import FormatError
 from segstudio.io.reports import ImportReport
 
@@ -63,18 +63,23 @@ def polygons_to_patch(polygons: list[list[float]], image_shape: tuple[int, int])
 def checked_polygons(seg: Any, file: str | Path, where: str, image_shape: tuple[int, int],
                      rep: ImportReport | None = None, item: str = "") -> list[list[float]]:
     """A COCO-style polygon list (`[[x0, y0, x1, y1, ...], ...]`) read from a file: numbers
-    only, finite (else a FormatError naming `where`), rings of fewer than 3 points dropped;
-    a shape reaching outside the image is reported in `rep` (the outside part is dropped)."""
+    only, finite (else a FormatError naming `where`), rings of fewer than 3 points dropped (none
+    left: an error), rings reaching far beyond the image clipped (what is rasterised and kept as
+    drawn; none left when all lie outside); a shape reaching outside the image is reported in
+    `rep` (the outside part is dropped)."""
     if not isinstance(seg, list):
         raise FormatError(file, "polygons must be arrays of numbers", where)
     out = []
     for k, ring in enumerate(seg):
         pts = finite(ring, file, f"{where}[{k}]")
         if len(pts) >= 6 and len(pts) % 2 == 0:
-            out.append(pts)
-    if rep is not None and any(reaches_outside(p.reshape(-1, 2), image_shape) for p in out):
+            out.append(pts.reshape(-1, 2))
+    if not out:
+        raise FormatError(file, "no polygon with at least 3 points", where)
+    if rep is not None and any(reaches_outside(p, image_shape) for p in out):
         rep.lose(REACHES_OUTSIDE, item or where)
-    return [p.tolist() for p in out]
+    tamed = (tame_polygon(p, image_shape) for p in out)
+    return [p.ravel().tolist() for p in tamed if len(p) >= 3]
 
 
 def fill_holes(patch: MaskPatch) -> MaskPatch:

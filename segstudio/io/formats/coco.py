@@ -306,9 +306,7 @@ def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:
     for k, im, inst, seg in slow:
         where = f"annotations[{k}].segmentation"
         polys = checked_polygons(seg, src, where, (im.height, im.width), rep, f"{where} (image {im.ref})")
-        if not polys:
-            raise FormatError(src, "no polygon with at least 3 points", f"annotations[{k}].segmentation")
-        inst.mask = polygons_to_patch(polys, (im.height, im.width))
+        inst.mask = polygons_to_patch(polys, (im.height, im.width))  # none left: empty, skipped
         inst.shape = DrawnShape("polygon", tuple(tuple(p) for p in polys), "coco")  # kept as drawn
     for (im, inst), k in zip(owners, pos):
         if (inst.rle is not None and inst.rle.area == 0) or (inst.mask is not None and inst.mask.is_empty):

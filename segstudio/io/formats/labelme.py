@@ -111,8 +111,9 @@ def _read_one(f: Path, data, confine: Confined, plan: ImportPlan) -> None:
         if stype not in SHAPE_TYPES:
             rep.skip(f"{f.name} {s.path}", f"unsupported shape_type {stype!r}")
             continue
-        pts = finite(s.get("points", list), f, s.child_path("points"), columns=2)
-        patch = _shape_patch(f, s, stype, pts, canvas, rep)
+        pts = _tamed(f, s, stype, finite(s.get("points", list), f, s.child_path("points"), columns=2),
+                     shape, rep)
+        patch = MaskPatch.empty(shape) if pts is None else _shape_patch(f, s, stype, pts, canvas, rep)
         if patch.is_empty:
             rep.skip(f"{f.name} {s.path} ({label})", "shape covers no pixel")
             continue
@@ -181,17 +182,18 @@ def _merged(a: DrawnShape | None, b: DrawnShape | None) -> DrawnShape | None:
 _NEED = {"polygon": 3, "rectangle": 2, "circle": 2, "point": 1, "line": 2, "linestrip": 2, "mask": 2}
 
 
-def _shape_patch(f, s: JsonReader, stype: str, pts: np.ndarray, canvas: _raster.Canvas,
-                 rep) -> MaskPatch:
+def _tamed(f, s: JsonReader, stype: str, pts: np.ndarray, shape: tuple[int, int], rep) -> np.ndarray | None:
+    """The shape's points, safe to draw and keep: far polygons clipped, rectangles clamped
+    (PIL takes C ints), circles and lines reaching far out refused; None when a polygon lies
+    wholly outside.  Shapes reaching outside the image are reported."""
     n = len(pts)
     where = s.child_path("points")
     if n < _NEED[stype]:
         raise FormatError(f, f"a {stype} needs at least {_NEED[stype]} points, found {n}", where)
-    shape = canvas.shape
     if stype == "polygon":
-        pts = tame_polygon(pts, shape)  # far vertices clipped: PIL takes C ints
+        pts = tame_polygon(pts, shape)
         if len(pts) < 3:
-            return MaskPatch.empty(shape)
+            return None
     elif stype == "rectangle":
         x0, y0, x1, y1 = far_window(shape)
         pts = np.clip(pts[:2], (x0, y0), (x1, y1))  # the part inside the image is unchanged
@@ -200,8 +202,16 @@ def _shape_patch(f, s: JsonReader, stype: str, pts: np.ndarray, canvas: _raster.
         if not within(reach, far_window(shape)):
             raise FormatError(f, f"a {stype} reaching more than one image size beyond the "
                               f"{shape[1]}x{shape[0]} image", where)
+    elif not within(pts[:1], far_window(shape)):  # a point, or a mask's corner
+        return None
     if stype != "mask" and reaches_outside(pts if stype != "circle" else _circle_box(pts), shape):
         rep.lose(REACHES_OUTSIDE, f"{f.name} {s.path}")
+    return pts
+
+
+def _shape_patch(f, s: JsonReader, stype: str, pts: np.ndarray, canvas: _raster.Canvas,
+                 rep) -> MaskPatch:
+    shape = canvas.shape
     if stype == "polygon":
         return _raster.polygon(pts, canvas)
     if stype == "rectangle":
@@ -210,8 +220,6 @@ def _shape_patch(f, s: JsonReader, stype: str, pts: np.ndarray, canvas: _raster.
         return _raster.circle(pts, canvas)
     if stype == "point":
         rep.lose("points drawn as discs of radius 5 px", f"{f.name} {s.path}")
-        if not within(pts[:1], far_window(shape)):
-            return MaskPatch.empty(shape)
         return _raster.point(pts, canvas)
     if stype in ("line", "linestrip"):
         rep.lose("lines drawn 10 px wide", f"{f.name} {s.path}")
@@ -224,8 +232,6 @@ def _shape_patch(f, s: JsonReader, stype: str, pts: np.ndarray, canvas: _raster.
         crop = _raster.png_b64_to_mask(b64, max_pixels=shape[0] * shape[1])
     except ValueError as e:
         raise FormatError(f, f"mask data: {e}", s.child_path("mask")) from None
-    if not within(pts[:1], far_window(shape)):
-        return MaskPatch.empty(shape)
     x0, y0 = int(pts[0, 0]), int(pts[0, 1])
     return MaskPatch.from_window(crop, y0, x0, shape)
 

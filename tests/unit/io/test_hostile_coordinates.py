@@ -145,3 +145,26 @@ def test_yolo_non_finite_coordinates_name_the_line(tmp_path):
     with pytest.raises(FormatError) as e:
         registry.validate("yolo", tmp_path)
     assert e.value.where == "line 2" and e.value.file.endswith("a.txt")
+
+
+def test_far_shapes_kept_as_drawn_export_without_crashing(tmp_path):
+    """Found by the fuzzer: imports keep shapes as drawn, and the exports drew the kept 1e300
+    vertex with pycocotools (a segfault).  What is kept is the clipped shape, and every
+    rasteriser clips again."""
+    png(tmp_path / "a.png")
+    write_json(tmp_path / "lm" / "a.json", labelme_doc([shape([[2, 2], [1e300, 2], [30, 30]]),
+                                                        shape([[5, 5], [9, 5], [9, 9]], label="small")],
+                                                       image="../a.png"))
+    coco = write_json(tmp_path / "c.json", coco_doc([[0, 0, 1e12, 0, 1e12, 1e12]]))
+    proj = tmp_path / "p"
+    assert run_cli("import", "labelme", tmp_path / "lm", proj, "--create", "--opt",
+                   f"dataset_root={tmp_path}").returncode == 0
+    assert run_cli("import", "coco", coco, proj).returncode == 0
+    with Project.open(proj) as p:
+        for inst in p.load_instances(p.images()[0].id):
+            if inst.shape is not None:
+                assert max(abs(v) for ring in inst.shape.coords for v in ring) <= 200
+    for fmt, dst in (("coco", "out-coco"), ("labelme", "out-lm"), ("yolo", "out-yolo"), ("cvat", "out.xml"),
+                     ("label-studio", "out-ls.json")):
+        proc = run_cli("export", fmt, proj, tmp_path / dst)
+        assert proc.returncode == 0, (fmt, proc.returncode, proc.stderr[-2000:])
