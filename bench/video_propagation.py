@@ -114,8 +114,17 @@ def write(path: Path, frames, fourcc: str) -> Path:
     return path
 
 
+def slit_pixels(mask: np.ndarray) -> int:
+    """Pixels of 1-pixel-high horizontal background runs (>= 3 px) inside the object: the seams a
+    refiner that mixes scales badly writes (tests/unit/video/test_refine_seams.py)."""
+    inner = (~mask[1:-1] & mask[:-2] & mask[2:]).astype(np.uint8)
+    k, _, st, _ = cv2.connectedComponentsWithStats(inner, connectivity=4)
+    return int(sum(st[j, cv2.CC_STAT_AREA] for j in range(1, k) if st[j, cv2.CC_STAT_WIDTH] >= 3 and st[j, cv2.CC_STAT_HEIGHT] == 1))
+
+
 def run_method(path: Path, masks, n: int, refiner) -> tuple[list[float], int, float]:
-    """(J per frame, frames produced, seconds); also records CPU seconds in CPU_SECONDS."""
+    """(J per frame, frames produced, seconds); also records CPU seconds in CPU_SECONDS and
+    slit pixels of the produced masks in SLITS."""
     out: dict[int, MaskPatch] = {}
     c0 = time.process_time()
     with open_source(path, cache_bytes=64 << 20) as src:
@@ -123,11 +132,13 @@ def run_method(path: Path, masks, n: int, refiner) -> tuple[list[float], int, fl
                         settings=PropagationSettings(),
                         on_frame=lambda r: out.__setitem__(r.frame, r.masks[0]))
     CPU_SECONDS.append(time.process_time() - c0)
+    SLITS.append(sum(slit_pixels(m.to_full()) for m in out.values()))
     js = [out[f].iou(MaskPatch.from_full(masks[f])) if f in out else 0.0 for f in range(1, n + 1)]
     return js, len(out), rep.seconds
 
 
 CPU_SECONDS: list[float] = []
+SLITS: list[int] = []
 
 
 def main() -> None:
@@ -150,6 +161,7 @@ def main() -> None:
         methods["interactive"] = PromptModelRefiner(GrabCutInteractive())
     tmp = Path(tempfile.mkdtemp(prefix="segstudio-vbench-"))
     per_frame = {m: np.zeros(n) for m in methods}
+    slits = dict.fromkeys(methods, 0)
     rows = []
     for k in range(nseq):
         frames, masks = make_sequence(k, n, (854, 480), objects, backgrounds)
@@ -162,6 +174,7 @@ def main() -> None:
                 js, made, secs = [m0.iou(MaskPatch.from_full(masks[f])) for f in range(1, n + 1)], n, 0.0
             else:
                 js, made, secs = run_method(path, masks, n, ref)
+                slits[name] += SLITS[-1]
             per_frame[name] += np.array(js) / nseq
             tracked = [j for j in js[:made]] or [0.0]
             row[name] = (float(np.mean(js)), float(np.mean(tracked)), made, secs)
@@ -175,7 +188,7 @@ def main() -> None:
         j_tr = np.mean([r[name][1] for r in rows])
         made = np.mean([r[name][2] for r in rows])
         fps = sum(r[name][2] for r in rows) / max(1e-9, sum(r[name][3] for r in rows))
-        speed = f", {fps:.1f} frames/s" if methods[name] is not None else ""
+        speed = f", {fps:.1f} frames/s, slit pixels {slits[name]}" if methods[name] is not None else ""
         print(f"  {name:<12} J all {j_all:.3f}  J tracked {j_tr:.3f}  frames {made:.1f}/{n}  "
               f"x{j_all / base:.2f} vs static{speed}")
     marks = [1, 10, 20, 30, 40, n]

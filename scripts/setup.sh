@@ -25,3 +25,7 @@ fi
 # postgres + cluster: the tests run the store on PostgreSQL and batch jobs on a local Ray cluster
 "${PIP[@]}" install -e ".[dev,postgres,cluster]"
 .venv/bin/python -c "import segstudio, torch; print('setup: segstudio', segstudio.__version__, '| torch', torch.__version__)"
+# The window needs X11 libraries that a fresh Debian/Ubuntu may lack: name them (one apt-get line).
+if [ "$(uname -s)" = Linux ]; then
+    .venv/bin/python -m segstudio.qt.system_libs | grep -v "all present" || true
+fi

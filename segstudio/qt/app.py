@@ -9,6 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from segstudio.qt.system_libs import install_hint, missing_packages, uses_xcb
 from segstudio.qt.theme import apply_dark_theme
 from segstudio.qt.window_state import fit_to_screen
 from segstudio.store import Project, ProjectError
@@ -49,6 +50,15 @@ def _prelabel_fresh_sample(window) -> None:
         dialog.start()
 
 
+def warn_missing_system_libs() -> None:
+    """Qt aborts without a word a person can act on when X11 libraries are missing: say first
+    which packages to install."""
+    if QApplication.instance() is None and uses_xcb():
+        missing = missing_packages()
+        if missing:
+            print(f"segstudio: {install_hint(missing)}", file=sys.stderr)
+
+
 def _install_crash_handler(app: QApplication) -> None:
     """The packaging engineer's crash handler, when present (optional module)."""
     try:
@@ -70,6 +80,7 @@ def run_app(
 ) -> int:
     from segstudio.qt.main_window import MainWindow
 
+    warn_missing_system_libs()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SegStudio")
     app.setOrganizationName("SegStudio")

@@ -4,12 +4,13 @@ API feature modules use (see docs/canvas.md, "Extension API").  Behaviour lives 
 from __future__ import annotations
 
 import logging
+import math
 import sqlite3
 from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QCursor
 from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self._document: ImageDocument | None = None
         self._history: History | None = None
         self._window_override: dict[int, tuple[float, float]] = {}
+        self._shown_categories: tuple = ()  # (id, name, colour) of the categories on screen
         self._menus: dict[str, QMenu] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.controller = EditController(self)
@@ -215,8 +217,21 @@ class MainWindow(QMainWindow):
 
     def refresh_image_list(self) -> None:
         self.images_panel.refresh()
+        self.sync_categories()  # a batch job that changed images may have added categories
+
+    def sync_categories(self) -> bool:
+        """Show the store's categories if they differ from what the window shows: a pre-label
+        or an import adds categories ("foreground") behind the panels' back.  True if changed."""
+        if self.project is None:
+            return False
+        if _category_state(self.project.categories()) == self._shown_categories:
+            return False
+        self.categories_panel.refresh()
+        self._categories_changed()
+        return True
 
     def reload_document(self) -> None:
+        self.sync_categories()
         if self.session is not None and self._record is not None:
             self.session.reload(self._record.id, self._frame)
             self.go_to_image(self._record.id, self._frame, force=True)
@@ -373,6 +388,7 @@ class MainWindow(QMainWindow):
             self.display_panel.show_window(window or display_window(data.data), data.data.dtype)
         if fit:
             self.canvas.fit()
+        self._refresh_pixel_readout()
 
     def step_image(self, delta: int) -> None:
         if not self.images_panel.count():
@@ -397,7 +413,7 @@ class MainWindow(QMainWindow):
         self.io_worker.failed.connect(self._on_io_failed)
         cv.accept_requested.connect(c.accept_proposal)
         cv.discard_requested.connect(c.discard_proposal)
-        cv.cursor_moved.connect(lambda pos: self.status_bar.show_cursor(pos, self._data.data if self._data else None))
+        cv.cursor_moved.connect(self._on_cursor_moved)
         cv.zoom_changed.connect(self.status_bar.show_zoom)
         cv.tool_set.connect(self._on_tool_set)
         self.welcome.open_folder.connect(partial(window_slots.ask_open_folder, self))
@@ -420,6 +436,20 @@ class MainWindow(QMainWindow):
         self.brush_spin.valueChanged.connect(lambda v: (setattr(c.options, "brush_size", v), cv._on_tool_changed(None)))
         self.tolerance_spin.valueChanged.connect(lambda v: setattr(c.options, "tolerance", v))
 
+    def _on_cursor_moved(self, pos) -> None:
+        self.status_bar.show_cursor(pos, self._data.data if self._data else None)
+
+    def _refresh_pixel_readout(self) -> None:
+        """Read the pixel under a resting pointer again: a new image (or zoom) puts another pixel
+        there; the read-out kept the previous image's value until the mouse moved."""
+        vp, shape = self.canvas.viewport(), self.canvas.image_shape()
+        at = vp.mapFromGlobal(QCursor.pos())
+        pos = None
+        if shape is not None and vp.isVisible() and vp.rect().contains(at):
+            x, y = (math.floor(v) for v in self.canvas.view_to_image(at))
+            pos = (x, y) if 0 <= x < shape[1] and 0 <= y < shape[0] else None
+        self.status_bar.show_cursor(pos, self._data.data if self._data else None)
+
     def set_tool(self, name: str) -> None:
         tool = self.tools.get(name)
         if tool is None or tool is self.canvas.tool:
@@ -438,6 +468,10 @@ class MainWindow(QMainWindow):
         self.controller.delete_selected()
 
     def _on_document_changed(self, change: DocumentChange) -> None:
+        doc = self._document
+        if doc is not None and any((inst := doc.find(i)) is not None and inst.category_id not in self.canvas.colors
+                                   for i in change.added | change.modified):
+            self.sync_categories()  # an instance of a category the window has not seen
         self.instances_panel.refresh(self.canvas.selected)
         self._show_properties()
         self.saving.show_state()
@@ -462,6 +496,7 @@ class MainWindow(QMainWindow):
         if self.project is None:
             return
         cats = self.project.categories()
+        self._shown_categories = _category_state(cats)
         self.canvas.set_category_colors({c.id: c.color for c in cats}, {c.id for c in cats if c.ignore})
         self.instances_panel.set_categories(cats)
         self.images_panel.fill_categories()
@@ -490,7 +525,8 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             parts.append(self.session.root.name)
             if self._record is not None:
-                frame = f" (frame {self._frame + 1})" if self._record.kind != "image" else ""
+                # 0-based, as on the timeline, in the status bar and in the CLI (--frame 0)
+                frame = f" (frame {self._frame})" if self._record.kind != "image" else ""
                 parts.append(self._record.name + frame)
         self.setWindowTitle(" — ".join(reversed(parts)) if len(parts) > 1 else parts[0])
 
@@ -547,6 +583,11 @@ class MainWindow(QMainWindow):
         QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall)
         self.close_project()
         super().closeEvent(event)
+
+
+def _category_state(cats) -> tuple:
+    """What the window shows of the categories: a change in any of it needs a refresh."""
+    return tuple((c.id, c.name, c.color, c.ignore) for c in cats)
 
 
 __all__ = ["MainWindow"]

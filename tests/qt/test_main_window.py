@@ -234,7 +234,7 @@ def test_video_record_uses_the_video_source(qtbot, tmp_path, monkeypatch):
     w.open_project(tmp_path)
     assert w.go_to_image(vid, 3)
     assert w.current_image_data().data[0, 0, 0] == 30 and w.current_document().frame == 3
-    assert "frame 4" in w.windowTitle()
+    assert "(frame 3)" in w.windowTitle()  # 0-based, as on the timeline
     w.set_tool("rectangle")
     w.canvas.set_zoom(8)
     w.canvas.centerOn(16, 12)

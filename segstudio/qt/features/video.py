@@ -28,8 +28,15 @@ def install(window) -> None:
     ctl.status_label.setMinimumWidth(150)
     window.statusBar().addPermanentWidget(ctl.status_label)
     menu = window.menu("Video")
-    add = menu.addAction("Add Video or Frame Folder…")
-    add.triggered.connect(lambda: _add_video(window))
+    # Two entries: one dialog each (a file dialog cannot pick a folder; the folder picker used
+    # to appear only after cancelling the file dialog).
+    add = menu.addAction("Add &Video File…")
+    add.setObjectName("video_add_file")
+    add.triggered.connect(lambda: _add_video(window, folder=False))
+    add_frames = menu.addAction("Add &Frame Folder…")
+    add_frames.setObjectName("video_add_frames")
+    add_frames.setToolTip("A folder of numbered frame images (00000.png, 00001.png, ...)")
+    add_frames.triggered.connect(lambda: _add_video(window, folder=True))
     extract = menu.addAction("Extract Frames to Files…")
     extract.triggered.connect(lambda: _extract(window, ctl))
     menu.addSeparator()
@@ -65,16 +72,17 @@ def _follow_item_kind(window, rec) -> None:
         window.modes.activate("annotate")
 
 
-def _add_video(window) -> None:
+def _add_video(window, folder: bool) -> None:
     project = window.project
     if project is None:
         window.status("Open a project first", 4000)
         return
-    path, _ = QFileDialog.getOpenFileName(
-        window, "Add video", str(project.root),
-        "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv);;All files (*)")
-    if not path:
-        path = QFileDialog.getExistingDirectory(window, "…or a folder of numbered frames", str(project.root))
+    if folder:
+        path = QFileDialog.getExistingDirectory(window, "Add a folder of numbered frames", str(project.root))
+    else:
+        path, _ = QFileDialog.getOpenFileName(
+            window, "Add a video", str(project.root),
+            "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv);;All files (*)")
     if not path:
         return
     from segstudio.video.library import add_video
