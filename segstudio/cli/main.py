@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Run without arguments to open the app.",
     )
     parser.add_argument("--version", action="version", version=f"segstudio {__version__}")
+    parser.add_argument("--user", metavar="NAME",
+                        help="record changes under NAME (default: $SEGSTUDIO_USER or your login name)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(_commands_pkg.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{_commands_pkg.__name__}.{info.name}")
@@ -53,6 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    if args.user:
+        from segstudio.store.identity import set_user_name
+
+        try:
+            set_user_name(args.user)
+        except ValueError as e:
+            print(f"segstudio: error: {e}", file=sys.stderr)
+            return 2
     from segstudio.cli.progress import LockWaitReporter
     from segstudio.store.locking import set_default_reporter
 

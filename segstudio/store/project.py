@@ -24,7 +24,9 @@ from segstudio.core.document import DocumentChange, ImageDocument
 from segstudio.core.drawn import DrawnShape
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
+from segstudio.store import revisions
 from segstudio.store.errors import ProjectError
+from segstudio.store.identity import user_name
 from segstudio.store.location import DatabaseLocation, is_database_url, parse_database_url
 from segstudio.store.locking import WaitReporter, begin_immediate, default_reporter, default_wait
 from segstudio.store.scan import ScanReport, scan_folder
@@ -305,15 +307,19 @@ class Project:
     def set_status(self, image_id: int, status: str) -> None:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; expected one of {STATUSES}")
+        now = time.time()
         self.conn.execute(
-            "UPDATE images SET status=?, updated_at=? WHERE id=?", (status, time.time(), image_id)
+            "UPDATE images SET status=?, updated_at=?, status_by=?, status_at=? WHERE id=?",
+            (status, now, user_name(), now, image_id),
         )
 
     def set_split(self, image_id: int, split: str | None) -> None:
         self.conn.execute("UPDATE images SET split=? WHERE id=?", (split, image_id))
 
     def set_review_status(self, image_id: int, status: str | None) -> None:
-        self.conn.execute("UPDATE images SET review_status=? WHERE id=?", (status, image_id))
+        now = time.time()
+        self.conn.execute("UPDATE images SET review_status=?, status_by=?, status_at=? WHERE id=?",
+                          (status, user_name(), now, image_id))
 
     def counts_by_status(self) -> dict[str, int]:
         return status_counts(self.conn)
@@ -430,47 +436,31 @@ class Project:
         *,
         frame: int = 0,
         label_set: str = "gt",
-    ) -> None:
-        """Write changed instances in one transaction; `order` (bottom->top ids) sets every z."""
+        expected: dict[int, int] | None = None,
+    ) -> dict[int, int]:
+        """Write changed instances in one transaction; `order` (bottom->top ids) sets every z.
+        `expected`: the revisions the edit is based on (ids not in it are new); a change to an
+        instance someone else changed since raises `StaleWrite` and writes nothing
+        (store.revisions).  Returns the new revisions of the upserts written that way."""
         upserts = list(upserts)
         z_of = {iid: z for z, iid in enumerate(order)} if order is not None else {}
-        with self.transaction() as c:
-            for iid in deletes:
-                c.execute(
-                    "DELETE FROM instances WHERE image_id=? AND frame=? AND label_set=? AND id=?",
-                    (image_id, frame, label_set, iid),
-                )
-            for inst in upserts:
-                z = z_of.get(inst.id)
-                if z is None:
-                    row = c.execute(
-                        "SELECT z FROM instances WHERE image_id=? AND frame=? AND label_set=? AND id=?",
-                        (image_id, frame, label_set, inst.id),
-                    ).fetchone()
-                    z = row[0] if row else self._next_z(image_id, frame, label_set)
-                c.execute(
-                    "INSERT OR REPLACE INTO instances(image_id, frame, label_set, "
-                    "id, category_id, rle, y0, x0, h, w, bbox_x, bbox_y, bbox_w, bbox_h, area, z, "
-                    "source, score, attributes, track_id, crowd, shape) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (image_id, frame, label_set, *_instance_values(inst), z, inst.source,
-                     inst.score, json.dumps(inst.attributes), inst.track_id, int(inst.crowd),
-                     inst.shape.to_json() if inst.shape is not None else None),
-                )
-            if order is not None:
-                c.executemany(
-                    "UPDATE instances SET z=? WHERE image_id=? AND frame=? AND label_set=? AND id=?",
-                    [(z, image_id, frame, label_set, iid) for iid, z in z_of.items()],
-                )
+        with self.transaction(image=image_id) as c:
+            revs = revisions.write(c, image_id, upserts, deletes, z_of,
+                                   lambda: self._next_z(image_id, frame, label_set),
+                                   frame=frame, label_set=label_set, expected=expected)
             c.execute("UPDATE images SET updated_at=? WHERE id=?", (time.time(), image_id))
+        return revs
 
     def replace_instances(
         self, image_id: int, instances: list[Instance], *, frame: int = 0, label_set: str = "gt"
     ) -> None:
-        with self.transaction() as c:
-            c.execute(
-                "DELETE FROM instances WHERE image_id=? AND frame=? AND label_set=?",
-                (image_id, frame, label_set),
+        # rows that stay are updated, not deleted and made again: their revisions go on, so a
+        # document open elsewhere cannot overwrite them unnoticed (store.revisions)
+        with self.transaction(image=image_id) as c:
+            gone = set(revisions.revisions(c, image_id, frame, label_set)) - {i.id for i in instances}
+            c.executemany(
+                "DELETE FROM instances WHERE image_id=? AND frame=? AND label_set=? AND id=?",
+                [(image_id, frame, label_set, iid) for iid in sorted(gone)],
             )
             self.save_instances(
                 image_id, instances, order=tuple(i.id for i in instances), frame=frame, label_set=label_set
@@ -505,15 +495,6 @@ def status_counts(conn: sqlite3.Connection) -> dict[str, int]:
     return counts
 
 
-def _instance_values(inst: Instance) -> tuple:
-    m = inst.mask.tight()
-    if m.data.size == 0:
-        enc, y0, x0, h, w = "", 0, 0, 0, 0
-    else:
-        enc, y0, x0, h, w = rle.encode_patch(m)["counts"], m.y0, m.x0, m.height, m.width
-    return (inst.id, inst.category_id, enc, y0, x0, h, w, x0, y0, w, h, m.area)
-
-
 def _row_to_instance(row: tuple, shape: tuple[int, int]) -> Instance:
     iid, cat, enc, y0, x0, h, w, source, score, attrs, track, crowd, drawn = row
     if h and w:
@@ -534,7 +515,11 @@ WriteSink = Callable[[tuple[int, int, str], Write], None]  # (image, frame, labe
 class DocumentPersister:
     """Writes each document change to the store.  Without a sink the write happens in the call
     that made the change (raising if it fails); a sink (the GUI's `WritePath`) may delay it
-    while another process holds the lock and reports a failure later."""
+    while another process holds the lock and reports a failure later.
+
+    Each write is conditional on the instance revisions the document was loaded with (then on
+    the ones it wrote): an edit of an instance someone else changed meanwhile raises
+    `StaleWrite` and writes nothing (store.revisions)."""
 
     def __init__(self, project: Project, document: ImageDocument, mark_in_progress: bool,
                  sink: WriteSink | None = None) -> None:
@@ -542,6 +527,8 @@ class DocumentPersister:
         self.document = document
         self.mark_in_progress = mark_in_progress
         self.sink = sink
+        self.revisions = revisions.revisions(project.conn, document.image_id, document.frame,
+                                             document.label_set)
         document.changed.connect(self._on_change)
 
     def detach(self) -> None:
@@ -554,16 +541,21 @@ class DocumentPersister:
         order = doc.order if (change.order_changed or change.added or change.removed) else None
         image_id, frame, label_set, removed = doc.image_id, doc.frame, doc.label_set, change.removed
         mark = self.mark_in_progress and label_set == "gt"
+        revs = self.revisions  # read and updated when the write runs: writes run in order
 
         def write(project: Project) -> None:
-            with project.transaction(image=image_id) as c:
-                project.save_instances(image_id, upserts, removed, order, frame=frame,
-                                       label_set=label_set)
+            with project.transaction(image=image_id):
+                new = project.save_instances(image_id, upserts, removed, order, frame=frame,
+                                             label_set=label_set, expected=revs)
                 if mark:
-                    c.execute(
-                        "UPDATE images SET status='in_progress' WHERE id=? AND status IN ('new', 'prelabelled')",
-                        (image_id,),
+                    project.conn.execute(
+                        "UPDATE images SET status='in_progress', status_by=?, status_at=?"
+                        " WHERE id=? AND status IN ('new', 'prelabelled')",
+                        (user_name(), time.time(), image_id),
                     )
+            for iid in removed:
+                revs.pop(iid, None)
+            revs.update(new)
 
         if self.sink is None:
             write(self.project)

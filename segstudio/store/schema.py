@@ -132,6 +132,10 @@ def _team_columns(conn) -> None:
             taken_at REAL NOT NULL,
             expires_at REAL NOT NULL
         )""")
+    if getattr(conn, "dialect", "sqlite") == "postgresql":  # other users' changes, pushed
+        from segstudio.store.changes import TRIGGERS_SQL
+
+        conn.raw.execute(TRIGGERS_SQL)
 
 
 def _check(found: int) -> None:

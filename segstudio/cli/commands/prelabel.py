@@ -24,6 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="only these image ids (repeatable)")
     p.add_argument("--restart", action="store_true", help="do not resume an unfinished run")
     p.add_argument("--batch", type=int, default=1, help="images per network call (default 1: measured no faster batched on CPU)")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="run on a Ray cluster (ADDRESS, or 'auto' for the one `ray start` runs "
+                   "here; no ADDRESS: a local cluster on this machine's CPUs). Needs "
+                   "'segstudio[cluster]'; resumable like the local run (docs/scale.md)")
+    p.add_argument("--ray-cpus", type=int, metavar="N", help="CPUs of the local Ray cluster")
     p.set_defaults(func=run)
 
 
@@ -42,8 +47,22 @@ def run(args: argparse.Namespace) -> int:
     scope = "selected" if args.image else ("unlabelled" if args.only_unlabelled else "all")
     with project:
         bar = ProgressBar(0, f"prelabel {card.id}")
-        rep = prelabel_project(project, model, scope, args.image, resume=not args.restart,
-                               batch=args.batch, background=card.background, progress=bar)
+        if args.ray is not None:
+            bar.lines_every = 0.0 if bar.stream.isatty() else 5.0  # a cluster job's log gets lines
+            from segstudio.inference.base import ModelError
+            from segstudio.inference.ray_batch import prelabel_on_ray
+
+            try:
+                rep = prelabel_on_ray(
+                    project, args.model, [str(d) for d in args.models_dir], scope=scope,
+                    selected=args.image, resume=not args.restart, background=card.background,
+                    model_id=getattr(model, "model_id", type(model).__name__),
+                    address=args.ray or None, num_cpus=args.ray_cpus, progress=bar)
+            except ModelError as e:
+                raise CliError(str(e)) from None
+        else:
+            rep = prelabel_project(project, model, scope, args.image, resume=not args.restart,
+                                   batch=args.batch, background=card.background, progress=bar)
     if rep.resumed_from:
         print(f"resumed run {rep.run_id} after {rep.resumed_from} images")
     print(f"pre-labelled {rep.done} images ({rep.instances} instances) in {rep.seconds:.1f} s "

@@ -166,3 +166,39 @@ def test_gestures_on_different_images_commit_at_once_project_writes_wait(pg_url,
     finally:
         one.close()
         two.close()
+
+
+def test_other_users_status_and_lease_changes_arrive_within_a_second(pg_url, tmp_path):
+    from segstudio.store import leases
+    from segstudio.store.changes import ChangeListener
+
+    with Project.create(pg_url, image_root=tmp_path) as p:
+        p.add_images([(tmp_path / f"{n}.png", 40, 30) for n in "abc"])
+    me, other = Project.open(pg_url), Project.open(pg_url)
+    seen: list[tuple[str, int, float]] = []
+    got = threading.Event()
+
+    def on_change(table, image_id):
+        seen.append((table, image_id, time.monotonic()))
+        got.set()
+
+    listener = ChangeListener.start(me, on_change)
+    try:
+        t0 = time.monotonic()
+        other.set_status(2, "done")
+        assert got.wait(1.0), "no notification within a second"
+        assert seen[0][:2] == ("images", 2) and seen[0][2] - t0 < 1.0
+        got.clear()
+        leases.take(other, 3, session="other")
+        assert got.wait(1.0) and seen[-1][:2] == ("leases", 3)
+    finally:
+        listener.stop()
+        me.close()
+        other.close()
+
+
+def test_sqlite_projects_have_no_listener(tmp_path):
+    from segstudio.store.changes import ChangeListener
+
+    with Project.create(tmp_path) as p:
+        assert ChangeListener.start(p, lambda *a: None) is None

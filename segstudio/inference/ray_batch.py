@@ -1,0 +1,192 @@
+"""Pre-labelling on a Ray cluster: `segstudio prelabel PROJECT --model ID --ray [ADDRESS]`.
+
+The same code as the local path (`inference.prelabel`), split where a cluster helps: Ray
+tasks on the workers read the images (`_load_rgb`) and run the model (`model.segment`); the
+driver - the only process that talks to the project - commits the results as they come back,
+one transaction per finished chunk holding the chunk's instances *and* its "done" marks in the
+run's `model_runs` row.  So:
+
+- resume after a crash of the driver: the run's row says which images are done; only the
+  others are sent again (`prelabel_on_ray(..., resume=True)`, the default);
+- a lost worker: Ray runs the chunk again elsewhere (`max_retries`); the driver takes the one
+  result Ray hands back per chunk and skips images already done, and writing a result
+  replaces the image's earlier model instances - never duplicates;
+- cancel: pending chunks are cancelled, the run is left 'cancelled' (resumable).
+
+Ray is imported here only (an optional extra: `pip install 'segstudio[cluster]'`); without
+`--ray` nothing of it is loaded.  Workers load the model once per worker process (by card id
+or card file, which must exist on the workers), and read images by the driver's path: cluster
+machines mount the image folder at the same place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from segstudio.core.tasks import Cancelled, CancelToken, ProgressFn, report
+from segstudio.inference.base import ModelError
+from segstudio.inference.prelabel import (
+    PrelabelReport,
+    _apply_result,
+    _load_rgb,
+    _save_progress,
+    _unfinished_run,
+    select_images,
+)
+
+CHUNK = 8  # images per task: big enough to hide the task overhead, small enough to spread
+_MODELS: dict[tuple, Any] = {}  # per worker process: model spec -> loaded model
+
+
+def require_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ModelError("--ray needs Ray: pip install 'segstudio[cluster]'") from None
+    return ray
+
+
+def _model(spec: tuple[str, tuple[str, ...]]) -> Any:
+    model = _MODELS.get(spec)
+    if model is None:
+        from pathlib import Path
+
+        from segstudio.inference import registry
+
+        card = registry.find(spec[0], [Path(p) for p in spec[1]])
+        model = _MODELS[spec] = registry.load(card)
+    return model
+
+
+class _PathsOnly:
+    """What `_load_rgb` needs of a project on a worker: the image's path."""
+
+    def __init__(self, paths: dict[int, str]) -> None:
+        self._paths = paths
+
+    def image_path(self, image_id: int) -> str:
+        return self._paths[image_id]
+
+
+def segment_chunk(spec: tuple[str, tuple[str, ...]], items: list[tuple[int, str]]) -> list[tuple[int, Any]]:
+    """On a worker: (image id, SegmentationResult or an error message) per image."""
+    model = _model(spec)
+    project = _PathsOnly(dict(items))
+    out: list[tuple[int, Any]] = []
+    for image_id, path in items:
+        try:
+            rgb = _load_rgb(project, image_id)
+        except Exception as exc:  # noqa: BLE001 - a corrupt or missing image is reported, not fatal
+            out.append((image_id, f"{path}: {exc}"))
+            continue
+        out.append((image_id, model.segment(rgb, None)))
+    return out
+
+
+def connect(address: str | None, num_cpus: int | None = None) -> Any:
+    """Join the cluster at `address` ('auto': the one started on this machine by `ray start`),
+    or start a local one (all this machine's CPUs, or `num_cpus`)."""
+    ray = require_ray()
+    if not ray.is_initialized():
+        kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": "WARNING",
+                                  "log_to_driver": False}
+        if address:
+            ray.init(address=address, **kwargs)
+        else:
+            # Ray's memory monitor kills tasks when the *machine* is short of memory, whoever
+            # uses it; a local batch job should not die for another program's memory
+            os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
+            ray.init(num_cpus=num_cpus or os.cpu_count() or 1, **kwargs)
+    return ray
+
+
+def prelabel_on_ray(
+    project: Any,
+    model: str,
+    models_dirs: Sequence[str] = (),
+    *,
+    model_id: str | None = None,
+    scope: str = "unlabelled",
+    selected: Sequence[int] = (),
+    resume: bool = True,
+    background: Sequence[str] = (),
+    address: str | None = None,
+    num_cpus: int | None = None,
+    chunk: int = CHUNK,
+    cancel: CancelToken | None = None,
+    progress: ProgressFn | None = None,
+) -> PrelabelReport:
+    """Pre-label `scope` with the model `model` (an id or a card file, as `--model` takes it)
+    on Ray; `model_id` is the id runs and instances carry (the loaded model's, as locally)."""
+    ray = connect(address, num_cpus)
+    spec = (model, tuple(str(p) for p in models_dirs))
+    model_id = model_id or model
+    prior = _unfinished_run(project, model_id, scope) if resume and scope != "selected" else None
+    if prior is not None:
+        run_id, ids, done = prior
+        with project.transaction() as c:
+            c.execute("UPDATE model_runs SET status='running' WHERE id=?", (run_id,))
+    else:
+        ids = select_images(project, scope, selected)
+        done = set()
+        with project.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO model_runs(model_id, kind, params, status, created_at) VALUES (?,?,?,?,?)",
+                (model_id, "prelabel", json.dumps({"scope": scope, "image_ids": ids, "engine": "ray"}),
+                 "running", time.time()))
+        run_id = int(cur.lastrowid)
+    rep = PrelabelReport(run_id, resumed_from=len(done))
+    todo = [i for i in ids if i not in done]
+    total = len(ids)
+    t0 = time.perf_counter()
+    report(progress, len(done), total, "starting on Ray")
+    task = ray.remote(max_retries=5, retry_exceptions=False)(segment_chunk)
+    spec_ref = ray.put(spec)
+    pending = [task.remote(spec_ref, [(i, str(project.image_path(i))) for i in todo[k:k + chunk]])
+               for k in range(0, len(todo), chunk)]
+    try:
+        while pending:
+            if cancel is not None:
+                cancel.check()
+            ready, pending = ray.wait(pending, num_returns=1, timeout=0.5)
+            for ref in ready:
+                _commit(project, run_id, ray.get(ref), done, rep, model_id, background)
+                eta = (time.perf_counter() - t0) / max(1, rep.done) * (total - len(done))
+                report(progress, len(done), total, f"{rep.done} images, ETA {eta:.0f} s")
+    except (Cancelled, KeyboardInterrupt):
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        rep.cancelled = True
+        rep.seconds = time.perf_counter() - t0
+        _save_progress(project, run_id, done, "cancelled")
+        return rep
+    rep.seconds = time.perf_counter() - t0
+    _save_progress(project, run_id, done, "done", images_per_second=round(rep.images_per_second, 3),
+                   errors=rep.errors[:50], engine="ray")
+    report(progress, total, total, "done")
+    return rep
+
+
+def _commit(project: Any, run_id: int, results: list[tuple[int, Any]], done: set[int],
+            rep: PrelabelReport, model_id: str, background: Sequence[str]) -> None:
+    """One chunk's results and its done marks, in one transaction."""
+    with project.transaction():
+        for image_id, res in results:
+            if image_id in done:
+                continue  # a chunk run twice (a lost worker) is written once
+            if isinstance(res, str):
+                rep.errors.append(res)
+                rep.skipped += 1
+            else:
+                try:
+                    rep.instances += _apply_result(project, image_id, res, model_id, background)
+                    rep.done += 1
+                except ModelError as exc:
+                    rep.errors.append(str(exc))
+                    rep.skipped += 1
+            done.add(image_id)
+        _save_progress(project, run_id, done)

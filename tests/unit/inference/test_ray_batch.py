@@ -1,0 +1,99 @@
+"""Pre-labelling on a local Ray cluster (2 CPUs): the built-in model gives exactly the local
+path's instances; a worker SIGKILLed mid-job costs nothing; a stopped job resumes without
+duplicates.  (The longer check with a SIGKILLed driver: scripts/ray_cluster_check.py.)"""
+
+import signal
+import threading
+import time
+
+import cv2
+import numpy as np
+import psutil
+import pytest
+
+from segstudio.core.tasks import Cancelled
+from segstudio.store import Project
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'segstudio[cluster]')")
+
+MODEL = "u2netp-salient"
+ROWS = "SELECT image_id, id, category_id, rle, area, score, attributes, source FROM instances ORDER BY 1, 2"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from segstudio.inference.ray_batch import connect
+
+    connect(None, num_cpus=2)
+    yield ray
+    ray.shutdown()
+
+
+def _images(folder, n=12):
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    for k in range(n):
+        im = np.full((72, 96, 3), 210, np.uint8)
+        cv2.circle(im, (int(rng.integers(25, 70)), int(rng.integers(25, 47))), int(rng.integers(8, 20)),
+                   (30, 60, 190), -1)
+        cv2.imwrite(str(folder / f"im{k:02d}.png"), im)
+
+
+def _local_reference(root):
+    from segstudio.inference import registry
+    from segstudio.inference.prelabel import prelabel_project
+
+    model = registry.load(registry.find(MODEL))
+    with Project.open(root) as p:
+        rep = prelabel_project(p, model, "unlabelled")
+        assert rep.done == p.image_count()
+        return p.conn.execute(ROWS).fetchall(), model.model_id
+
+
+@pytest.mark.slow
+def test_ray_prelabel_matches_local_survives_a_killed_worker_and_resumes(tmp_path, cluster, monkeypatch):
+    from segstudio.inference.ray_batch import prelabel_on_ray
+
+    _images(tmp_path / "imgs")
+    for root in (tmp_path / "local", tmp_path / "onray"):
+        with Project.create(root) as p:
+            p.add_folder(tmp_path / "imgs")
+    ray_root = tmp_path / "onray"
+    expected, model_id = _local_reference(tmp_path / "local")
+
+    # a worker is SIGKILLed while it runs a chunk; the job stops after its first commit
+    commits, killed = [], []
+
+    class StopAfterFirstCommit:
+        def check(self):
+            if commits and killed:
+                raise Cancelled()
+
+    def kill_a_busy_worker():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            for proc in psutil.Process().children(recursive=True):  # our cluster's processes only
+                try:
+                    if "ray::segment_chunk" in " ".join(proc.cmdline()):
+                        proc.send_signal(signal.SIGKILL)
+                        killed.append(proc.pid)
+                        break
+                except psutil.Error:
+                    continue
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    with Project.open(ray_root) as p:
+        first = prelabel_on_ray(p, MODEL, model_id=model_id, chunk=3, cancel=StopAfterFirstCommit(),
+                                progress=lambda done, total, msg: done and commits.append(done))
+        killer.join()
+        assert killed, "no worker was running a chunk to kill"
+        assert first.cancelled and 0 < first.done < 12
+        second = prelabel_on_ray(p, MODEL, model_id=model_id, chunk=3)
+        assert not second.cancelled and second.resumed_from >= first.done
+        assert first.done + second.done == 12 and not second.errors
+        got = p.conn.execute(ROWS).fetchall()
+        runs = p.conn.execute("SELECT COUNT(*), MIN(status) FROM model_runs").fetchone()
+    assert got == expected  # identical to the local path, no duplicates
+    assert tuple(runs) == (1, "done")  # the one run, resumed and finished
