@@ -35,6 +35,22 @@ def lenient() -> Iterator[list[str]]:
         _LENIENT.reset(token)
 
 
+NAME_MAX = 255  # bytes in one path component (Linux, macOS); longer names fail every call
+
+
+def exists(path: Path, kind: str = "any") -> bool:
+    """`path.exists()` (kind "file": is_file, "dir": is_dir) that is False, not an OSError, for
+    names no file can have (too long, embedded NUL): annotation files name anything."""
+    try:
+        if kind == "file":
+            return path.is_file()
+        if kind == "dir":
+            return path.is_dir()
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def dataset_root_of(annotation_file: Path) -> Path:
     """The dataset folder an annotation file belongs to: its folder, or the folder above when it
     sits in `annotations/` (the COCO layout: images in a sibling folder)."""
@@ -64,6 +80,9 @@ class Confined:
     def __call__(self, name: str | Path, where: str, base: str | Path | None = None,
                  file: str | Path | None = None) -> Path:
         text = str(name).replace("\\", "/")
+        if "\0" in text or any(len(part.encode("utf-8", "surrogatepass")) > NAME_MAX for part in text.split("/")):
+            raise FormatError(file or self.file, f"image path {_short(text)!r} is not a file name "
+                              f"(a NUL, or a part longer than {NAME_MAX} bytes)", where)
         path = Path(os.path.abspath(os.path.join(base if base is not None else self.root, text)))
         if self.trusted:
             return path
@@ -103,3 +122,7 @@ class Confined:
 def _under(path: str, root: str) -> bool:
     """`path` is `root` or inside it (both absolute and normalised)."""
     return path == root or path.startswith(root if root.endswith(os.sep) else root + os.sep)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else f"{text[:40]}...{text[-20:]}"

@@ -25,7 +25,7 @@ from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import parallel
 from segstudio.io import rle_batch as rb
 from segstudio.io.coco_blocks import import_block
-from segstudio.io.confine import TRUST_HINT, Confined, dataset_root_of
+from segstudio.io.confine import TRUST_HINT, Confined, dataset_root_of, exists
 from segstudio.io.coords import check_image_size
 from segstudio.io.errors import (
     FormatError,
@@ -77,7 +77,7 @@ def _images_root(json_path: Path, file_names: list[str], given: str | None) -> P
     sample = file_names[:20]
     best, best_hits = d, 0
     for c in candidates:
-        hits = sum(1 for f in sample if (c / f).exists())
+        hits = sum(1 for f in sample if exists(c / f))
         if hits > best_hits:
             best, best_hits = c, hits
     return best

@@ -35,7 +35,7 @@ from segstudio.core.shape_raster import box_patch, ellipse_patch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import rle_batch as rb
 from segstudio.io.atomic import StagedOutput
-from segstudio.io.confine import Confined, dataset_root_of
+from segstudio.io.confine import Confined, dataset_root_of, exists
 from segstudio.io.coords import (
     OUTSIDE_TOLERANCE,
     REACHES_OUTSIDE,
@@ -107,7 +107,7 @@ def _images_root(xml: Path, names: list[str], given: str | None) -> Path:
         return Path(given)
     candidates = [xml.parent / "images", xml.parent]
     for c in candidates:
-        if any((c / n).exists() for n in names[:20]):
+        if any(exists(c / n) for n in names[:20]):
             return c
     return xml.parent
 

@@ -33,7 +33,7 @@ from segstudio.core.masks import MaskPatch
 from segstudio.core.shape_raster import box_patch, ellipse_patch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput
-from segstudio.io.confine import Confined, dataset_root_of
+from segstudio.io.confine import Confined, dataset_root_of, exists
 from segstudio.io.coords import REACHES_OUTSIDE, check_image_size, reaches_outside, tame_polygon
 from segstudio.io.errors import FormatError, JsonReader, load_json
 from segstudio.io.exporting import IMAGE_PLACEMENTS, export_images, image_refs
@@ -87,7 +87,7 @@ def _resolve(ref: str, roots: list[Path]) -> Path:
     for c in candidates:
         for root in roots:
             p = Path(c) if Path(c).is_absolute() else root / c
-            if p.is_file():
+            if exists(p, "file"):
                 return p
     return roots[-2] / candidates[0]  # not found: where the JSON says (reported as missing)
 

@@ -22,7 +22,7 @@ from segstudio.core.drawn import DrawnShape
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput, write_files_atomically
-from segstudio.io.confine import TRUST_HINT, Confined
+from segstudio.io.confine import TRUST_HINT, Confined, exists
 from segstudio.io.coords import (
     REACHES_OUTSIDE,
     check_image_size,
@@ -85,7 +85,7 @@ def _read_one(f: Path, data, confine: Confined, plan: ImportPlan) -> None:
     rep = plan.report
     image_path = r.get("imagePath", str)
     p = Path(image_path.replace("\\", "/"))
-    if not p.is_absolute() and not (f.parent / p).exists() and (f.parent / p.name).exists():
+    if not p.is_absolute() and not exists(f.parent / p) and exists(f.parent / p.name):
         p = Path(p.name)  # saved elsewhere, copied here with its image: LabelMe's own fallback
     path = confine(p, "imagePath", base=f.parent, file=f)
     h = r.get("imageHeight", int, default=None)

@@ -21,7 +21,7 @@ import yaml
 from segstudio.core.drawn import DrawnShape
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput
-from segstudio.io.confine import TRUST_HINT, Confined
+from segstudio.io.confine import TRUST_HINT, Confined, exists
 from segstudio.io.errors import FormatError, read_text
 from segstudio.io.exporting import (
     category_names,
@@ -104,7 +104,7 @@ def _split_images(yml: Path, data: dict, rep, options: dict) -> dict[str, list[P
         for k, e in enumerate(entries if isinstance(entries, list) else [entries]):
             where = f"{split}[{k}]" if isinstance(entries, list) else split
             e = _text(yml, e, where).replace("\\", "/")
-            if not (base / e).exists() and e.startswith("../") and (base / e[3:]).exists():
+            if not exists(base / e) and e.startswith("../") and exists(base / e[3:]):
                 e = e[3:]  # Roboflow's "../train/images" beside data.yaml (as Ultralytics reads it)
             p = confine(e, where, base=base)
             if not confine.allows(p):  # let through by `validate` (a warning): never walked

@@ -27,7 +27,7 @@ from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import rle_batch as rb
 from segstudio.io.atomic import atomic_file
-from segstudio.io.confine import Confined, dataset_root_of
+from segstudio.io.confine import Confined, dataset_root_of, exists
 from segstudio.io.coords import check_image_size
 from segstudio.io.errors import FormatError, JsonReader, load_json
 from segstudio.io.image_header import HeaderError, read_header
@@ -196,7 +196,7 @@ def _images_root(src: Path, names: list[str], given: str | None) -> Path:
     cands = [d, d / "JPEGImages", d.parent / "JPEGImages", d / "images", d.parent]
     best, hits = d, -1
     for c in cands:
-        n = sum(1 for f in names[:20] if (c / f).exists())
+        n = sum(1 for f in names[:20] if exists(c / f))
         if n > hits:
             best, hits = c, n
     return best

@@ -172,3 +172,14 @@ def test_label_studio_image_outside_the_dataset_is_refused(tmp_path, outside):
     with pytest.raises(FormatError) as e:
         registry.import_into("label-studio", path, Project.create(tmp_path / "q"))
     assert e.value.where == "[0].data" and "outside the dataset folder" in e.value.problem
+
+
+@pytest.mark.parametrize("name", ["x" * 300 + ".png", "a\u0000.png", "dir/" + "y" * 256 + "/a.png"])
+def test_names_no_file_can_have_are_refused_by_place(tmp_path, name):
+    """Found by the fuzzer: a 5,000-character file_name ended in 'File name too long' naming
+    neither the JSON nor the place (an OSError from the search for the images folder)."""
+    path = write_json(tmp_path / "d.json", coco_doc(_poly(), file_name=name))
+    for trusted in (False, True):
+        with pytest.raises(FormatError) as e:
+            registry.validate("coco", path, {"trust_paths": trusted})
+        assert e.value.where == "images[0].file_name" and "is not a file name" in e.value.problem
