@@ -47,6 +47,7 @@ class MainWindow(QMainWindow):
     image_changed = Signal(object)  # ImageRecord | None
     document_changed = Signal(object)  # DocumentChange
     project_opened = Signal(object)  # Project
+    project_closing = Signal(object)  # Project, still open
 
     def __init__(self, *, install_features: bool = True) -> None:
         super().__init__()
@@ -246,7 +247,7 @@ class MainWindow(QMainWindow):
         self.close_project()
         self.modes.dock_floating_panels()
         self.session = Session(project, self.saving.attach(project))
-        prefs.add_recent_project(self.settings, project.root)
+        prefs.add_recent_project(self.settings, project.address)
         self.welcome.set_recent(prefs.recent_projects(self.settings))
         self.images_panel.set_project(project)
         self.categories_panel.set_project(project)
@@ -279,6 +280,7 @@ class MainWindow(QMainWindow):
     def close_project(self) -> None:
         if self.session is None:
             return
+        self.project_closing.emit(self.session.project)
         self.worker.cancel_all()
         self.io_worker.cancel_all()
         self.canvas.set_document(None)
@@ -523,7 +525,7 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         parts = ["SegStudio"]
         if self.session is not None:
-            parts.append(self.session.root.name)
+            parts.append(self.session.project.name)
             if self._record is not None:
                 # 0-based, as on the timeline, in the status bar and in the CLI (--frame 0)
                 frame = f" (frame {self._frame})" if self._record.kind != "image" else ""

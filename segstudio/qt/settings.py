@@ -24,8 +24,9 @@ def recent_projects(settings: QSettings) -> list[str]:
     return [p for p in (value or []) if isinstance(p, str)]
 
 
-def add_recent_project(settings: QSettings, root: Path) -> list[str]:
-    root_s = str(Path(root).resolve())
+def add_recent_project(settings: QSettings, root: Path | str) -> list[str]:
+    """`root`: a project folder, or a shared project's URL (never holding a password)."""
+    root_s = root if isinstance(root, str) else str(Path(root).resolve())
     items = [root_s] + [p for p in recent_projects(settings) if p != root_s]
     items = items[:MAX_RECENT]
     settings.setValue("recent_projects", items)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 from segstudio.core.tools import BUILTIN_TOOLS
 from segstudio.qt import settings as prefs
 from segstudio.store import Project
+from segstudio.store.location import is_database_url
 
 if TYPE_CHECKING:
     from segstudio.qt.main_window import MainWindow
@@ -102,7 +103,7 @@ def fill_recent_menu(w: MainWindow, menu: QMenu) -> None:
     menu.clear()
     for path in prefs.recent_projects(w.settings):
         act = menu.addAction(path)
-        act.setEnabled(Path(path).exists())
+        act.setEnabled(is_database_url(path) or Path(path).exists())
         act.triggered.connect(lambda _c=False, p=path: w.open_project(p))
     if menu.isEmpty():
         menu.addAction("No recent projects").setEnabled(False)

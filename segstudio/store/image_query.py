@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from segstudio.store.leases import holders
+from segstudio.store.location import DatabaseLocation
 from segstudio.store.project import _IMAGE_COLS, DB_NAME, ImageRecord, status_counts
 
 # characters of ids parsed per numpy call (~0.3 ms), so a waiting GUI thread gets the GIL between them
@@ -87,9 +89,16 @@ class IdList:
         return self.ids().tolist()
 
 
-def open_reader(root: str | Path) -> sqlite3.Connection:
+def open_reader(root: str | Path | DatabaseLocation) -> sqlite3.Connection:
     """A read-only connection for queries on another thread (WAL: readers never block the
-    writer, and see the last committed state)."""
+    writer, and see the last committed state).  A shared project's location (PostgreSQL)
+    gives a connection of its own there, read-only too."""
+    if isinstance(root, DatabaseLocation):
+        from segstudio.store.pg_conn import PgConnection
+
+        conn = PgConnection.connect(root.conninfo, root.schema, application_name="segstudio-list")
+        conn.raw.execute("SET default_transaction_read_only = on")
+        return conn  # type: ignore[return-value]
     uri = (Path(root) / DB_NAME).resolve().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30.0)
     conn.execute("PRAGMA query_only=ON")
@@ -167,7 +176,11 @@ def fetch_records(conn: sqlite3.Connection, ids: Sequence[int] | np.ndarray) -> 
             chunk = ids[k : k + _IN_CHUNK].tolist()
             marks = ",".join("?" * len(chunk))
             rows += conn.execute(f"SELECT {_IMAGE_COLS} FROM images WHERE id IN ({marks})", chunk).fetchall()
-    return {row[0]: ImageRecord(*row) for row in rows}
+    records = {row[0]: ImageRecord(*row) for row in rows}
+    # who has these images open now (live leases: one indexed look-up per page)
+    for image_id, user in holders(conn, list(records)).items():
+        records[image_id] = replace(records[image_id], worker=user)
+    return records
 
 
 __all__ = [

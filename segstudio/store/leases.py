@@ -27,9 +27,10 @@ class Holder:
     expires_in: float  # seconds
 
 
-def now_sql(project) -> str:
+def now_sql(project_or_conn) -> str:
     """The database clock in seconds since the epoch, as SQL."""
-    if project.shared:
+    conn = getattr(project_or_conn, "conn", project_or_conn)
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
         return "EXTRACT(EPOCH FROM clock_timestamp())::float8"
     return "((julianday('now') - 2440587.5) * 86400.0)"
 
@@ -74,14 +75,15 @@ def release(project, image_id: int, *, session: str = SESSION) -> None:
         project.conn.execute("DELETE FROM leases WHERE image_id=? AND session=?", (image_id, session))
 
 
-def holders(project, image_ids) -> dict[int, str]:
+def holders(project_or_conn, image_ids) -> dict[int, str]:
     """{image id: user} for the live leases among `image_ids` (the image list's 'who')."""
     ids = [int(i) for i in image_ids]
     if not ids:
         return {}
-    now = now_sql(project)
+    conn = getattr(project_or_conn, "conn", project_or_conn)
+    now = now_sql(conn)
     marks = ",".join("?" * len(ids))
-    rows = project.conn.execute(
+    rows = conn.execute(
         f"SELECT image_id, user_name FROM leases WHERE expires_at >= {now} AND image_id IN ({marks})",
         ids)
     return {int(i): u for i, u in rows}

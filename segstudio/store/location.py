@@ -61,6 +61,9 @@ def parse_database_url(url: str | Path) -> DatabaseLocation:
         raise ProjectError(
             f"{redact(url)}: project name {project!r} must be lower-case letters, digits and _ "
             "(starting with a letter or _, at most 63)")
+    if project.startswith("pg_") or project in ("public", "information_schema"):
+        raise ProjectError(f"{redact(url)}: {project!r} is a name PostgreSQL keeps for itself; "
+                           "choose another project name")
     conninfo = urlunsplit((parts.scheme, parts.netloc, f"/{dbname}", parts.query, ""))
     return DatabaseLocation(conninfo, project, redact(url))
 

@@ -50,6 +50,7 @@ class ImageRecord:
     kind: str = "image"
     frame_count: int = 1
     review_status: str | None = None
+    worker: str | None = None  # who has it open now (a live lease), filled by the image list
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -59,6 +60,10 @@ class ImageRecord:
     def name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
 
+
+# image folder -> the shared project this process opened with it: `Project.open(project.root)`
+# (how threads and features open their own connection) reopens that project
+_SHARED_ROOTS: dict[Path, DatabaseLocation] = {}
 
 _IMAGE_COLS = "id, path, width, height, status, split, kind, frame_count, review_status"
 _INSTANCE_COLS = (
@@ -74,6 +79,7 @@ class Project:
         self.root = root  # the folder image paths are relative to
         self.conn = conn
         self.location = location  # None: SQLite in `root`; else the shared database (PostgreSQL)
+        self._loaded_revisions: dict[tuple[int, int, str], dict[int, int]] = {}
         self._tx_depth = 0
         self.lock_wait = default_wait()  # seconds a transaction waits for the write lock
         self.on_lock_wait: WaitReporter | None = None  # None: the process-wide default reporter
@@ -124,6 +130,7 @@ class Project:
         conn = open_database(location, create=create)
         project = cls(Path(image_root), conn, location)
         project.read_only = not may_write(conn)
+        _SHARED_ROOTS[Path(image_root).resolve()] = location  # in memory only
         if create:
             project.set_meta("created_at", str(time.time()))
         return project
@@ -150,6 +157,9 @@ class Project:
              image_root: str | Path | None = None) -> Project:
         if is_database_url(root):
             return cls._open_shared(str(root), None, create=create, image_root=image_root)
+        shared = _SHARED_ROOTS.get(Path(root).resolve()) if not create else None
+        if shared is not None and not (Path(root) / DB_NAME).is_file():
+            return cls._open_shared(shared.conninfo, shared, create=False, image_root=root)
         root = Path(root)
         db = root / DB_NAME
         if not create and not db.is_file():
@@ -411,11 +421,19 @@ class Project:
             raise KeyError(f"no image with id {image_id}")
         shape = (int(rec_shape[0]), int(rec_shape[1]))
         rows = self.conn.execute(
-            f"SELECT {_INSTANCE_COLS} FROM instances WHERE image_id=? AND frame=? AND label_set=?"
+            f"SELECT {_INSTANCE_COLS}, rev FROM instances WHERE image_id=? AND frame=? AND label_set=?"
             " ORDER BY z",
             (image_id, frame, label_set),
-        )
-        return [_row_to_instance(row, shape) for row in rows]
+        ).fetchall()
+        # the revisions of exactly these rows (one statement: one snapshot), for `attach`
+        self._loaded_revisions[(image_id, frame, label_set)] = {r[0]: r[-1] for r in rows}
+        return [_row_to_instance(row[:-1], shape) for row in rows]
+
+    def loaded_revisions(self, image_id: int, frame: int, label_set: str) -> dict[int, int]:
+        """The revisions of the instances `load_instances` last read for this document (read
+        again when it has not)."""
+        revs = self._loaded_revisions.pop((image_id, frame, label_set), None)
+        return revs if revs is not None else revisions.revisions(self.conn, image_id, frame, label_set)
 
     def load_document(self, image_id: int, frame: int = 0, label_set: str = "gt") -> ImageDocument:
         rec = self.image(image_id)
@@ -527,8 +545,8 @@ class DocumentPersister:
         self.document = document
         self.mark_in_progress = mark_in_progress
         self.sink = sink
-        self.revisions = revisions.revisions(project.conn, document.image_id, document.frame,
-                                             document.label_set)
+        self.revisions = project.loaded_revisions(document.image_id, document.frame,
+                                                  document.label_set)
         document.changed.connect(self._on_change)
 
     def detach(self) -> None:
@@ -542,11 +560,15 @@ class DocumentPersister:
         image_id, frame, label_set, removed = doc.image_id, doc.frame, doc.label_set, change.removed
         mark = self.mark_in_progress and label_set == "gt"
         revs = self.revisions  # read and updated when the write runs: writes run in order
+        known = (change.modified - change.added) | change.removed  # must exist, as loaded
 
         def write(project: Project) -> None:
+            # a changed or deleted instance whose revision this document never saw is someone
+            # else's (made after the load): revision 0 never matches, so the write is refused
+            expected = revs if known <= revs.keys() else {**dict.fromkeys(known, 0), **revs}
             with project.transaction(image=image_id):
                 new = project.save_instances(image_id, upserts, removed, order, frame=frame,
-                                             label_set=label_set, expected=revs)
+                                             label_set=label_set, expected=expected)
                 if mark:
                     project.conn.execute(
                         "UPDATE images SET status='in_progress', status_by=?, status_at=?"

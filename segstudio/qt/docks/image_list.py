@@ -74,7 +74,7 @@ class ImageTable(QTableView):
         search box above the list does this in SQL."""
 
 
-def _query_job(root: Path, flt: ImageFilter, want_ids: bool, cancel: CancelToken, _progress) -> tuple:
+def _query_job(root, flt: ImageFilter, want_ids: bool, cancel: CancelToken, _progress) -> tuple:
     conn = open_reader(root)
     try:
         with cancel.on_cancel(conn.interrupt):
@@ -253,7 +253,7 @@ class ImageListPanel(QWidget):
     def _submit(self, flt: ImageFilter, want_ids: bool) -> None:
         if self.project is None:
             return
-        root = Path(self.project.root)
+        root = self.project.location or Path(self.project.root)  # a shared project: its database
         kind = IDS_JOB if want_ids else COUNTS_JOB
         generation = self._generation
         self._worker.submit(

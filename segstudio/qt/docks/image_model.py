@@ -129,8 +129,9 @@ class ImageListModel(QAbstractListModel):
         rec = self.record(row)
         if rec is None:
             return "…" if role == Qt.ItemDataRole.DisplayRole else None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return record_label(rec)
+        if role == Qt.ItemDataRole.DisplayRole:  # who has it open (shared projects): after the name
+            return record_label(rec) + (f"  · {rec.worker}" if rec.worker else "")
         if role == Qt.ItemDataRole.DecorationRole:
             return status_icon(rec.status)
-        return f"{rec.path}\n{rec.width}×{rec.height} · {STATUS_TEXT.get(rec.status, rec.status)}"
+        who = f"\nopen by {rec.worker}" if rec.worker else ""
+        return f"{rec.path}\n{rec.width}×{rec.height} · {STATUS_TEXT.get(rec.status, rec.status)}{who}"

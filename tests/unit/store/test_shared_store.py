@@ -51,6 +51,8 @@ def test_addresses_name_the_project_and_never_show_a_password():
     assert loc.conninfo == "postgresql://ann:s3cret@db.example:5433/team?sslmode=verify-full"
     assert "s3cret" not in loc.display and loc.display.startswith("postgresql://ann@db.example:5433/team/cats")
     assert redact("postgresql://h/db/p") == "postgresql://h/db/p"
+    with pytest.raises(ProjectError, match="keeps for itself"):
+        parse_database_url("postgresql://host/team/pg_cats")
     with pytest.raises(ProjectError, match="DATABASE/PROJECT"):
         parse_database_url("postgresql://ann:s3cret@host/team")
     try:

@@ -1,0 +1,63 @@
+"""The window on a shared (PostgreSQL) project: opened by URL, the image list shows who has an
+image open, another user's status change repaints the row within a second, leases follow the
+image shown and go when the project closes."""
+
+import cv2
+import numpy as np
+import pytest
+
+from segstudio.store import Project, leases
+from segstudio.store.image_query import fetch_records
+
+
+@pytest.fixture
+def shared(tmp_path, pg_url):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for n in ("a", "b", "c"):
+        cv2.imwrite(str(folder / f"{n}.png"), np.full((30, 40, 3), 90, np.uint8))
+    with Project.create(pg_url, image_root=folder) as p:
+        p.add_folder(folder)
+        p.add_category("cat")
+    return pg_url, folder
+
+
+def test_window_on_a_shared_project(qtbot, shared):
+    from segstudio.qt.main_window import MainWindow
+
+    url, folder = shared
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.team.open_shared(url, str(folder))
+    project = w.session.project
+    assert project.shared and w.current_image().id == 1
+    assert "segstudio" in w.windowTitle().lower() and project.location.schema in w.windowTitle()
+    other = Project.open(url)
+    try:
+        # this window holds image 1; another user sees it taken, and who has it
+        held = leases.take(other, 1, session="someone-else")
+        assert held is not None
+        other_rec = fetch_records(other.conn, [1])[1]
+        assert other_rec.worker is not None
+        # the other user takes image 3 and finishes image 2: this window's list shows both
+        model = w.images_panel.model
+        assert model.record(1).status == "new" and model.record(2).worker is None  # rows cached
+
+        def row_text(row):
+            return model.data(model.index(row))
+
+        leases.take(other, 3, session="someone-else")
+        other.set_status(2, "done")
+
+        qtbot.waitUntil(lambda: model.cached_record(2) is not None
+                        and model.cached_record(2).status == "done", timeout=2000)
+        qtbot.waitUntil(lambda: row_text(2).endswith(f"· {leases.user_name()}"), timeout=2000)
+        # moving to image 2 gives image 1 back
+        w.go_to_image(2)
+        qtbot.waitUntil(lambda: leases.holder(other, 1) is None, timeout=2000)
+        assert leases.holder(other, 2) is not None
+        w.close_project()
+        assert leases.holder(other, 2) is None  # released on close, not left to lapse
+    finally:
+        other.close()
+        w.close()
