@@ -25,10 +25,10 @@ from segstudio.io.exporting import export_images, not_an_image, place_image, ste
 from segstudio.io.reports import ExportReport
 from segstudio.store.project import ImageRecord, Project
 
-# ignore regions are written as COCO writes them: iscrowd annotations (COCOeval ignores those)
+# {crowd}: ignore regions are written as COCO writes them, iscrowd annotations (COCOeval
+# ignores those): "i.crowd" or "(i.crowd OR i.category_id IN (ignore ids))"
 _ROWS_SQL = (
-    "SELECT i.image_id, i.category_id, i.rle, i.y0, i.x0, i.h, i.w, i.area,"
-    " MAX(i.crowd, COALESCE((SELECT c.ignore_region FROM categories c WHERE c.id = i.category_id), 0)),"
+    "SELECT i.image_id, i.category_id, i.rle, i.y0, i.x0, i.h, i.w, i.area, {crowd},"
     " i.score, i.attributes, m.height, m.width, i.shape FROM instances i JOIN images m ON m.id = i.image_id"
     " WHERE i.label_set = ? AND i.frame = 0 AND m.kind = 'image' AND i.area > 0{split}"
     " ORDER BY i.image_id, i.z"
@@ -173,7 +173,9 @@ def _tasks(project: Project, groups: dict, records: list, options: dict, mode: s
     for g, (split, recs) in enumerate(groups.items()):
         where = " AND m.split = ?" if split else (" AND m.split IS NULL" if len(groups) > 1 else "")
         args: tuple = (options.get("label_set", "gt"),) + ((split,) if split else ())
-        cur = project.conn.execute(_ROWS_SQL.format(split=where), args)
+        ignore = [c.id for c in project.categories() if c.ignore]
+        crowd = f"(i.crowd OR i.category_id IN ({','.join(map(str, ignore))}))" if ignore else "i.crowd"
+        cur = project.conn.execute(_ROWS_SQL.format(split=where, crowd=crowd), args)
         wanted = {r.id for r in recs}
         check = len(wanted) != len(records) or bool(options.get("split"))
         k = 0
