@@ -5,7 +5,8 @@ Export writes, per video, an indexed (palette) PNG per frame whose pixel values 
 reads it; `segstudio_objects.json` beside records each object's category and track name (DAVIS
 has no classes).  Overlaps are resolved by z-order (the topmost instance owns the pixel) and
 reported.  `frames=all` (default) writes every frame, `annotated` only frames with objects;
-`write_frames=true` also writes `JPEGImages/<sequence>/<frame>.jpg`.
+`write_frames=true` (default) also writes `JPEGImages/<sequence>/<frame>.jpg` (JPEG frame files
+are linked, other frames encoded), where DAVIS readers and `segstudio validate` find them.
 
 Import takes a DAVIS root (`Annotations/[<resolution>/]<sequence>/*.png` with `JPEGImages/...`
 alongside) or a single folder of PNG masks (`images=` names its frames folder).  Palette PNGs
@@ -25,6 +26,7 @@ from segstudio.core.tasks import report
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.confine import Confined
 from segstudio.io.errors import FormatError, load_json, read_file
+from segstudio.io.exporting import place_image
 from segstudio.io.formats._maps import split_ids
 from segstudio.io.formats.youtube_vis import (
     apply_with_tracks,
@@ -88,6 +90,19 @@ def decode_ids(path: Path) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- export
+def _jpeg_frames(project, rec) -> list[Path] | None:
+    """The frame files of a frames folder when they are all JPEGs (linked as they are)."""
+    if rec.kind != "frames":
+        return None
+    from segstudio.video.source import list_frame_files
+
+    path = project.image_path(rec)
+    files = list_frame_files(path) if path.is_dir() else []
+    if len(files) != rec.frame_count or not all(f.suffix.lower() in (".jpg", ".jpeg") for f in files):
+        return None
+    return files
+
+
 def export(project, dst: Path, options: dict, progress, cancel) -> ExportReport:
     rep = ExportReport("davis")
     cat_names = {c.id: c.name for c in project.categories()}
@@ -111,7 +126,8 @@ def export(project, dst: Path, options: dict, progress, cancel) -> ExportReport:
                 for f, inst in tracks[k].items():
                     by_frame.setdefault(f, []).append((obj, inst))
             frames = range(rec.frame_count) if options["frames"] == "all" else sorted(by_frame)
-            source = _open(project, rec) if options["write_frames"] else None
+            linked = _jpeg_frames(project, rec) if options["write_frames"] else None
+            source = _open(project, rec) if options["write_frames"] and linked is None else None
             try:
                 for f in frames:
                     if cancel is not None and f % 32 == 0:
@@ -130,7 +146,9 @@ def export(project, dst: Path, options: dict, progress, cancel) -> ExportReport:
                         own[m.data] = z.get(inst.id, 0) + 1
                         rep.count(cat_names.get(inst.category_id, "object"))
                     out.write_bytes(f"Annotations/{seq}/{stems[f]}.png", encode_indexed_png(ids))
-                    if source is not None:
+                    if linked is not None:  # JPEG frames on disk: linked, not re-encoded
+                        place_image(linked[f], out.path(f"JPEGImages/{seq}/{stems[f]}.jpg"), "link")
+                    elif source is not None:
                         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(source.read(f), cv2.COLOR_RGB2BGR),
                                                [cv2.IMWRITE_JPEG_QUALITY, 95])
                         out.write_bytes(f"JPEGImages/{seq}/{stems[f]}.jpg", buf.tobytes())
@@ -262,6 +280,7 @@ FORMAT = FormatSpec(
     ),
     export_options=(
         Option("frames", "all", "which frames get a mask PNG", choices=("all", "annotated")),
-        Option("write_frames", False, "also write JPEGImages/<sequence>/<frame>.jpg", type=bool),
+        Option("write_frames", True, "also write JPEGImages/<sequence>/<frame>.jpg, where DAVIS readers "
+               "and `segstudio validate` look for the frames (JPEG frame files are linked)", type=bool),
     ),
 )

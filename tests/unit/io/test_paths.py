@@ -42,3 +42,28 @@ def test_validate_finds_every_image_of_a_fresh_export(sample, tmp_path, fmt, cap
     rep = registry.validate(spec, dst)
     assert rep.images == n and not [w for w in rep.warnings if "not found" in w]
     assert "cvat" in ROUND_TRIP and "coco" in ROUND_TRIP and "labelme" in ROUND_TRIP
+
+
+VIDEO = ("cvat-video", "youtube-vis", "coco-video", "davis")
+
+
+@pytest.mark.parametrize("fmt", VIDEO)
+def test_validate_finds_the_frames_of_a_fresh_video_export(tmp_path, fmt):
+    import cv2
+
+    from segstudio.core.tools.shapes import drawn_box
+    from segstudio.video.library import add_video
+
+    (tmp_path / "clip").mkdir()
+    for i in range(4):
+        cv2.imwrite(str(tmp_path / "clip" / f"{i:05d}.jpg"), np.zeros((30, 40, 3), np.uint8))
+    with Project.create(tmp_path / "p") as p:
+        rid = add_video(p, tmp_path / "clip").image_id
+        cat = p.add_category("cat")
+        for f in range(3):
+            m, d = drawn_box("rect", (2 + f, 3), (12 + f, 10), (30, 40))
+            p.save_instances(rid, [Instance(1, cat.id, m, shape=d, track_id=1)], frame=f)
+        dst = tmp_path / "out" / {"cvat-video": "v.xml", "davis": "davis"}.get(fmt, "v.json")
+        registry.export(fmt, p, dst)
+    rep = registry.validate(fmt, dst)
+    assert rep.images == 1 and rep.instances == 3 and not rep.skipped and not rep.warnings, rep.text()
