@@ -66,4 +66,7 @@ def test_validate_finds_the_frames_of_a_fresh_video_export(tmp_path, fmt):
         dst = tmp_path / "out" / {"cvat-video": "v.xml", "davis": "davis"}.get(fmt, "v.json")
         registry.export(fmt, p, dst)
     rep = registry.validate(fmt, dst)
-    assert rep.images == 1 and rep.instances == 3 and not rep.skipped and not rep.warnings, rep.text()
+    # frames referenced where they lie (../clip) are found; importing them needs trust_paths
+    # (issue 21's confinement), which validate reports as a warning
+    assert rep.images == 1 and rep.instances == 3 and not rep.skipped, rep.text()
+    assert all("leave the dataset folder" in w for w in rep.warnings), rep.text()
