@@ -12,9 +12,10 @@ CVAT -> SegStudio -> CVAT round trip writes the same shapes back.
 Export: `annotations.xml` (or the .xml file named): instances with a kept shape are written as
 drawn; the others as the simplest polygon that rasterises to the exact mask, or as a `<mask>`
 where no polygon does (holes, thin parts) -- lossless (see `_vector`).  `tolerance=N` allows
-simpler polygons within N pixels (changes reported).  Image names are relative to the XML
-(`images=copy|link` puts the images into `images/` beside it and names them relative to that
-folder: CVAT's own export layout, which Datumaro requires).
+simpler polygons within N pixels (changes reported).  The images are linked (`images=link`,
+default) or copied into `images/` beside the XML and named relative to that folder: CVAT's own
+export layout, which Datumaro requires and our importer accepts without `trust_paths`;
+`images=reference` names them where they lie, relative to the XML.
 """
 
 from __future__ import annotations
@@ -321,7 +322,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
             rows.setdefault(row[0], []).append(row)
     writer = ShapeWriter(names, rep, float(options.get("tolerance") or 0.0))
     with StagedOutput(out_dir) as stage:
-        how = options.get("images", "reference")
+        how = options.get("images", "link")
         refs = image_refs(project, records, out_dir, how, rep, stage)
         if how != "reference":  # CVAT's layout: names relative to images/ (Datumaro needs it)
             refs = {k: v[len("images/"):] if v.startswith("images/") else v for k, v in refs.items()}
@@ -491,8 +492,10 @@ FORMAT = FormatSpec(
         Option("split", None, "split for the imported images (default: each image's subset)"),
     ),
     export_options=(
-        Option("images", "reference", "reference: name images where they are (relative paths); "
-               "copy/link: put them into images/ beside the XML", IMAGE_PLACEMENTS),
+        Option("images", "link", "link (default) or copy the images into images/ beside the XML "
+               "(CVAT's export layout, which Datumaro reads and imports accept as it is); reference: "
+               "name them where they are, relative to the XML (import with trust_paths=true)",
+               IMAGE_PLACEMENTS),
         Option("tolerance", 0.0, "polygons may move outline pixels up to this many pixels "
                "(0: exact; changes are reported)", type=float),
     ),

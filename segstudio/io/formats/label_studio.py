@@ -240,7 +240,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
     tasks = []
     with StagedOutput(out_dir) as stage:
-        refs = image_refs(project, records, out_dir, options.get("images", "reference"), rep, stage)
+        refs = image_refs(project, records, out_dir, options.get("images", "link"), rep, stage)
         for k, rec in enumerate(records):
             if cancel is not None and k % 100 == 0:
                 cancel.check()
@@ -324,8 +324,9 @@ FORMAT = FormatSpec(
         Option("images_root", None, "folder to look for the images in first (default: beside the JSON)"),
     ),
     export_options=(
-        Option("images", "reference", "reference: data.image is the image's path relative to the "
-               "JSON; copy/link: put the images into images/ beside it", IMAGE_PLACEMENTS),
+        Option("images", "link", "link (default) or copy the images into images/ beside the JSON "
+               "(a folder imports accept as it is); reference: data.image is the image's path "
+               "relative to the JSON (import with trust_paths=true)", IMAGE_PLACEMENTS),
         Option("url_prefix", "", "put this before every image path, e.g. /data/local-files/?d= "
                "for Label Studio's local file storage"),
         Option("tolerance", 0.0, "polygons may move outline pixels up to this many pixels "
