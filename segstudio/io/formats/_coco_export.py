@@ -26,7 +26,7 @@ from segstudio.io.reports import ExportReport
 from segstudio.store.project import ImageRecord, Project
 
 # {crowd}: ignore regions are written as COCO writes them, iscrowd annotations (COCOeval
-# ignores those): "i.crowd" or "(i.crowd OR i.category_id IN (ignore ids))"
+# ignores those): "i.crowd", or 1 also for the ignore categories' instances
 _ROWS_SQL = (
     "SELECT i.image_id, i.category_id, i.rle, i.y0, i.x0, i.h, i.w, i.area, {crowd},"
     " i.score, i.attributes, m.height, m.width, i.shape FROM instances i JOIN images m ON m.id = i.image_id"
@@ -174,7 +174,8 @@ def _tasks(project: Project, groups: dict, records: list, options: dict, mode: s
         where = " AND m.split = ?" if split else (" AND m.split IS NULL" if len(groups) > 1 else "")
         args: tuple = (options.get("label_set", "gt"),) + ((split,) if split else ())
         ignore = [c.id for c in project.categories() if c.ignore]
-        crowd = f"(i.crowd OR i.category_id IN ({','.join(map(str, ignore))}))" if ignore else "i.crowd"
+        crowd = (f"CASE WHEN i.crowd <> 0 OR i.category_id IN ({','.join(map(str, ignore))}) THEN 1 ELSE 0 END"
+                 if ignore else "i.crowd")  # plain SQL: PostgreSQL runs it too
         cur = project.conn.execute(_ROWS_SQL.format(split=where, crowd=crowd), args)
         wanted = {r.id for r in recs}
         check = len(wanted) != len(records) or bool(options.get("split"))
