@@ -18,7 +18,7 @@ from pathlib import Path
 
 from segstudio.io.errors import FormatError
 
-TRUST_HINT = "if you trust this dataset: --opt trust_paths=true"
+TRUST_HINT = "if you trust this dataset, import it with the option trust_paths=true"
 _LENIENT: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("lenient", default=None)
 
 

@@ -279,7 +279,7 @@ def validate(
 def _warn_outside(rep: ImportReport, outside: list[str]) -> None:
     if outside:
         rep.warn(f"{len(outside)} image path(s) leave the dataset folder: an import refuses them unless "
-                 f"trusted (--opt trust_paths=true); first: {outside[0]}")
+                 f"trusted (option trust_paths=true); first: {outside[0]}")
 
 
 def _validate_by_dry_run(spec: FormatSpec, path: Path, options: dict[str, Any] | None) -> ImportReport:

@@ -51,7 +51,7 @@ POOL_THRESHOLD = 30000
 IMPORT_WORKERS = 2
 WARM_UP_BYTES = 8_000_000  # ~POOL_THRESHOLD annotations of compressed RLE
 
-HINT = f"widen with --opt dataset_root=FOLDER, or {TRUST_HINT}"
+HINT = f"widen it with the option dataset_root=FOLDER, or {TRUST_HINT}"
 _SPLIT_RE = re.compile(r"(?:^|[_\-.])(train|val|test)(?:\d*|ation|ing)?(?:[_\-.]|$)", re.I)
 
 

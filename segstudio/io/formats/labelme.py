@@ -66,7 +66,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
         root = Path(options["dataset_root"])
     plan = ImportPlan(ImportReport("labelme"))
     confine = Confined(root, src, bool(options.get("trust_paths")),
-                       f"widen with --opt dataset_root=FOLDER, or {TRUST_HINT}")
+                       f"widen it with the option dataset_root=FOLDER, or {TRUST_HINT}")
     for k, f in enumerate(files):
         if cancel is not None:
             cancel.check()

@@ -93,7 +93,7 @@ def _split_images(yml: Path, data: dict, rep, options: dict) -> dict[str, list[P
     `dataset_root` option) unless `trust_paths`: a `path: /` used to walk the whole disk."""
     root = options.get("dataset_root") or yml.parent
     confine = Confined(root, yml, bool(options.get("trust_paths")),
-                       f"widen with --opt dataset_root=FOLDER, or {TRUST_HINT}")
+                       f"widen it with the option dataset_root=FOLDER, or {TRUST_HINT}")
     base = confine(_text(yml, data.get("path") or ".", "path"), "path", base=yml.parent)
     out: dict[str, list[Path]] = {}
     seen: set[Path] = set()

@@ -113,6 +113,11 @@ class ImportDialog(_FormatDialog):
         self.dry_run.setObjectName("dataset_dry_run")
         self.missing = QCheckBox("Import entries whose image file is missing")
         self.missing.setObjectName("dataset_allow_missing")
+        # image paths leaving the dataset folder are refused unless the user trusts the dataset
+        self.trust = QCheckBox("Trust image paths outside the dataset folder (trust_paths)")
+        self.trust.setObjectName("dataset_trust_paths")
+        self.trust.setToolTip("Accept image paths that are absolute, go up with ../ or follow a link "
+                              "out of the dataset folder. Only for a dataset you trust.")
         if not reading_only:
             self.form.addRow("Mode:", self.mode)
             self.form.addRow("", self.dry_run)
@@ -120,6 +125,7 @@ class ImportDialog(_FormatDialog):
         else:
             for w in (self.mode, self.dry_run, self.missing):
                 w.hide()
+        self.form.addRow("", self.trust)
 
     def _path_label(self) -> str:
         return "Source:"
@@ -132,6 +138,8 @@ class ImportDialog(_FormatDialog):
         opts["mode"] = self.mode.currentData()
         if self.missing.isChecked():
             opts["require_images"] = False
+        if self.trust.isChecked():
+            opts["trust_paths"] = True
         return self.spec.name, self.path_row.path(), opts, self.dry_run.isChecked()  # type: ignore[return-value]
 
 

@@ -160,3 +160,31 @@ def test_convert_and_validate_from_the_menu_jobs(window, qtbot, tmp_path, projec
     assert "as labelme" in task.text.toPlainText()
     assert len(list((tmp_path / "lm").glob("*.json"))) == 2
     task.close()
+
+
+def test_import_dialog_trusts_paths_only_when_asked(window, qtbot, tmp_path, project_dir):
+    """Image paths leaving the dataset folder are refused; the dialog's checkbox trusts them."""
+    from segstudio.qt.dataset.dialogs import ImportDialog
+
+    cv2.imwrite(str(tmp_path / "far.png"), np.zeros((40, 50, 3), np.uint8))
+    coco = {"images": [{"id": 1, "file_name": str(tmp_path / "far.png"), "width": 50, "height": 40}],
+            "categories": [{"id": 1, "name": "bird"}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[1, 1, 9, 1, 9, 9]]}]}
+    (project_dir / "sub").mkdir()
+    (project_dir / "sub" / "far.json").write_text(json.dumps(coco))
+    for trusted in (False, True):
+        dlg = ImportDialog(window)
+        qtbot.addWidget(dlg)
+        qtbot.keyClicks(dlg.path_row.edit, str(project_dir / "sub" / "far.json"))
+        if trusted:
+            qtbot.mouseClick(dlg.trust, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+        fmt, src, opts, dry = dlg.values()
+        assert opts.get("trust_paths", False) is trusted
+        task = feature(window).run_import(fmt, src, opts, modal=False)
+        qtbot.waitUntil(lambda t=task: t.report is not None or t.error is not None, timeout=10_000)
+        if trusted:
+            assert task.report is not None and task.report.images_added == 1
+        else:
+            assert "far.json at images[0].file_name" in task.error and "trust_paths" in task.error
+        task.close()
