@@ -22,8 +22,9 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     fi
     rm -rf "$wheeldir"
 fi
-# postgres + cluster: the tests run the store on PostgreSQL and batch jobs on a local Ray cluster
-"${PIP[@]}" install -e ".[dev,postgres,cluster]"
+# postgres, cluster, remote: the tests run the store on PostgreSQL, batch jobs on a local Ray
+# cluster and images by URL from a server on 127.0.0.1
+"${PIP[@]}" install -e ".[dev,postgres,cluster,remote]"
 .venv/bin/python -c "import segstudio, torch; print('setup: segstudio', segstudio.__version__, '| torch', torch.__version__)"
 # The window needs X11 libraries that a fresh Debian/Ubuntu may lack: name them (one apt-get line).
 if [ "$(uname -s)" = Linux ]; then

@@ -41,7 +41,7 @@ CREATE TRIGGER images_notify_new AFTER INSERT OR DELETE ON images
 CREATE TRIGGER images_notify AFTER UPDATE ON images FOR EACH ROW
     WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.review_status IS DISTINCT FROM NEW.review_status
           OR OLD.status_by IS DISTINCT FROM NEW.status_by OR OLD.split IS DISTINCT FROM NEW.split
-          OR OLD.path IS DISTINCT FROM NEW.path)
+          OR OLD.path IS DISTINCT FROM NEW.path OR OLD.assignee IS DISTINCT FROM NEW.assignee)
     EXECUTE FUNCTION segstudio_notify('id');
 DROP TRIGGER IF EXISTS leases_notify ON leases;
 DROP TRIGGER IF EXISTS leases_notify_new ON leases;

@@ -23,9 +23,9 @@ _BATCH = 2000
 
 
 def tables(project: Project) -> list[str]:
-    if project.shared:
-        rows = project.conn.raw.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema=%s"
+    if project.location is not None:
+        rows = project.conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema=?"
             " AND table_type='BASE TABLE'", (project.location.schema,)).fetchall()
     else:
         rows = project.conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()

@@ -97,6 +97,8 @@ class PgConnection:
         self._cache: dict[str, tuple[str, bool]] = {}  # SQLite text -> (ours, id returned)
         self._many: dict[str, tuple[str, str | None]] = {}  # executemany's: never RETURNING
         self._sequences_behind: set[str] = set()
+        self._pending: list[tuple[str, Any]] = []  # statements waiting to go with the next one
+        self._lock_wait, self._display = 0.0, schema
         psycopg = _driver()
         conn.adapters.register_loader("numeric", _numeric_loader(psycopg))
         self._errors = psycopg.errors
@@ -145,24 +147,68 @@ class PgConnection:
         if pragma:
             return self._pragma(pragma.group(1).lower(), pragma.group(2))
         text, returns_id, explicit = self._sql(sql)
-        if self._sequences_behind and text == "COMMIT":
-            self._advance_sequences()
-        elif text == "ROLLBACK":
+        if text == "ROLLBACK":
             self._sequences_behind.clear()
+            began = self.in_transaction
+            self._pending.clear()
+            if not began:  # BEGIN was never sent: nothing to roll back
+                return _Rows([])
+        elif text == "COMMIT" and self._sequences_behind:
+            self._flush()
+            self._advance_sequences()
         elif explicit:
             self._sequences_behind.add(explicit)
         try:
-            cur = self.raw.execute(text, params or ())
+            if self._pending:
+                cur = self._pipelined(text, params)
+            else:
+                cur = self.raw.execute(text, params or ())
             if self._sequences_behind and not self.in_transaction:
                 self._advance_sequences()
         except self._psycopg.Error as e:
+            if text == "COMMIT" and self.in_transaction:  # the commit failed: end the transaction
+                with contextlib.suppress(self._psycopg.Error):
+                    self.raw.execute("ROLLBACK")
             raise self._map_error(e) from None
         if returns_id:
             row = cur.fetchone()
             return _Inserted(row[0] if row else None, cur.rowcount)
         return cur
 
+    # ---------------------------------------------------------- fewer round trips
+    def begin_deferred(self, statements: list[str], wait: float, display: str) -> None:
+        """Start a transaction with `statements` (BEGIN, its locks) sent together with the first
+        statement that follows (one round trip for both; libpq's pipeline mode)."""
+        self._pending = [(s, ()) for s in statements]
+        self._lock_wait, self._display = wait, display
+
+    def execute_later(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A write whose result nobody reads: inside a transaction it goes with the next
+        statement or the COMMIT (no round trip of its own); outside, at once."""
+        if not self._pending and not self.in_transaction:
+            self.execute(sql, params)
+            return
+        self._pending.append((self._sql(sql)[0], params))
+
+    def _pipelined(self, text: str | None, params: Sequence[Any] | dict = ()):
+        pending, self._pending = self._pending, []
+        cur = None
+        with self.raw.pipeline():
+            for t, p in pending:
+                self.raw.execute(t, p or ())
+            if text is not None:
+                cur = self.raw.execute(text, params or ())
+        return cur
+
+    def _flush(self) -> None:
+        if self._pending:
+            try:
+                self._pipelined(None)
+            except self._psycopg.Error as e:
+                raise self._map_error(e) from None
+
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Any:
+        self._flush()
         hit = self._many.get(sql)
         if hit is None:
             hit = self._many[sql] = (translate(sql), self._explicit_id_table(sql))
@@ -205,6 +251,15 @@ class PgConnection:
     def _map_error(self, e: Exception) -> Exception:
         errors = self._errors
         message = _first_line(e)
+        if isinstance(e, errors.LockNotAvailable):
+            from segstudio.store.locking import ProjectLocked
+
+            if self.in_transaction:
+                with contextlib.suppress(Exception):
+                    self.raw.execute("ROLLBACK")
+            return ProjectLocked(
+                f"{self._display}: another SegStudio session has held the project's write lock for "
+                f"{self._lock_wait:.0f} s; nothing was written (try again when it has finished)")
         if isinstance(e, errors.InsufficientPrivilege):
             return ProjectReadOnly(
                 f"{self.schema}: this database role may not change the project ({message}); "

@@ -16,7 +16,6 @@ import zlib
 
 from segstudio.store.errors import ProjectError
 from segstudio.store.location import DatabaseLocation
-from segstudio.store.locking import ProjectLocked
 from segstudio.store.pg_conn import PgConnection
 from segstudio.store.schema import migrate
 
@@ -75,24 +74,17 @@ def may_write(conn: PgConnection) -> bool:
 
 
 def begin(conn: PgConnection, schema: str, wait: float, image: int | None, display: str) -> None:
-    """BEGIN and take the transaction's advisory locks in one round trip."""
+    """BEGIN and take the transaction's advisory locks - sent with the transaction's first
+    statement, in the same round trip (a gesture's commit costs two: its conditional writes,
+    then the rest with COMMIT)."""
     space = lock_space(schema)
     ms = max(1, int(wait * 1000))
     if image is None:
         locks = f"pg_advisory_xact_lock({space}, -1)"
     else:
         locks = f"pg_advisory_xact_lock_shared({space}, -1), pg_advisory_xact_lock({space}, {int(image)})"
-    try:
-        conn.raw.execute(f"BEGIN; SELECT set_config('lock_timeout', '{ms}ms', true), {locks}")
-    except conn._psycopg.errors.LockNotAvailable:
-        conn.raw.execute("ROLLBACK")
-        raise ProjectLocked(
-            f"{display}: another SegStudio session has held the project's write lock for "
-            f"{wait:.0f} s; nothing was written (try again when it has finished)") from None
-    except conn._psycopg.Error as e:
-        if conn.in_transaction:
-            conn.raw.execute("ROLLBACK")
-        raise conn._map_error(e) from None
+    conn.begin_deferred(["BEGIN", f"SELECT set_config('lock_timeout', '{ms}ms', true), {locks}"],
+                        wait, display)
 
 
 def drop_project(location: DatabaseLocation) -> None:

@@ -24,7 +24,7 @@ from segstudio.core.document import DocumentChange, ImageDocument
 from segstudio.core.drawn import DrawnShape
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
-from segstudio.store import revisions
+from segstudio.store import remote, revisions
 from segstudio.store.errors import ProjectError
 from segstudio.store.identity import user_name
 from segstudio.store.location import DatabaseLocation, is_database_url, parse_database_url
@@ -229,6 +229,12 @@ class Project:
         self._tx_depth = 0
         self.conn.execute("COMMIT")
 
+    def write_later(self, sql: str, params: tuple = ()) -> None:
+        """A write inside a transaction whose result nobody reads: PostgreSQL sends it with the
+        next statement or the COMMIT (no round trip of its own); SQLite runs it now."""
+        later = getattr(self.conn, "execute_later", None)
+        (later or self.conn.execute)(sql, params)
+
     def meta(self, key: str, default: str | None = None) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else default
@@ -245,7 +251,10 @@ class Project:
             return p.as_posix()
 
     def image_path(self, image: ImageRecord | int) -> Path:
+        """The image's file; for an http(s)/s3 URL its local copy, fetched once (store.remote)."""
         rec = self.image(image) if isinstance(image, int) else image
+        if remote.is_remote(rec.path):
+            return remote.local_copy(rec.path)
         return (self.root / rec.path).resolve()
 
     def add_folder(self, folder: str | Path) -> ScanReport:
@@ -259,7 +268,7 @@ class Project:
         ids = []
         with self.transaction() as c:
             for path, width, height in items:
-                rel = self.relative_path(path)
+                rel = path if remote.is_remote(path) else self.relative_path(path)  # a URL stays one
                 row = c.execute("SELECT id FROM images WHERE path=?", (rel,)).fetchone()
                 if row:
                     ids.append(row[0])
@@ -466,7 +475,7 @@ class Project:
             revs = revisions.write(c, image_id, upserts, deletes, z_of,
                                    lambda: self._next_z(image_id, frame, label_set),
                                    frame=frame, label_set=label_set, expected=expected)
-            c.execute("UPDATE images SET updated_at=? WHERE id=?", (time.time(), image_id))
+            self.write_later("UPDATE images SET updated_at=? WHERE id=?", (time.time(), image_id))
         return revs
 
     def replace_instances(
@@ -570,7 +579,7 @@ class DocumentPersister:
                 new = project.save_instances(image_id, upserts, removed, order, frame=frame,
                                              label_set=label_set, expected=expected)
                 if mark:
-                    project.conn.execute(
+                    project.write_later(
                         "UPDATE images SET status='in_progress', status_by=?, status_at=?"
                         " WHERE id=? AND status IN ('new', 'prelabelled')",
                         (user_name(), time.time(), image_id),

@@ -106,6 +106,8 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 4: teams (docs/scale.md): who changed an instance or a status and when; each instance's
     # revision (a write based on an older one is refused); leases on open images
     lambda conn: _team_columns(conn),  # defined below
+    # 5: roles (store/team.py): members and their roles, who an image is assigned to, reviews
+    lambda conn: _team_roles(conn),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -120,6 +122,32 @@ def _add_columns(conn, table: str, columns: dict[str, str]) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
 
+def _team_roles(conn) -> None:
+    _add_columns(conn, "images", {"assignee": "TEXT"})
+    conn.execute("CREATE INDEX IF NOT EXISTS images_assignee ON images(assignee)")
+    conn.execute("""
+        CREATE TABLE IF NOT EXISTS members (
+            user_name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            added_at REAL NOT NULL
+        )""")
+    conn.execute("""
+        CREATE TABLE IF NOT EXISTS reviews (
+            id INTEGER PRIMARY KEY,
+            image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+            reviewer TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            comment TEXT NOT NULL DEFAULT '',
+            annotator TEXT,
+            created_at REAL NOT NULL
+        )""")
+    conn.execute("CREATE INDEX IF NOT EXISTS reviews_image ON reviews(image_id)")
+    if getattr(conn, "dialect", "sqlite") == "postgresql":  # other users' changes, pushed
+        from segstudio.store.changes import TRIGGERS_SQL
+
+        conn.raw.execute(TRIGGERS_SQL)
+
+
 def _team_columns(conn) -> None:
     _add_columns(conn, "instances", {"rev": "INTEGER NOT NULL DEFAULT 1", "updated_by": "TEXT",
                                      "updated_at": "REAL"})
@@ -132,10 +160,7 @@ def _team_columns(conn) -> None:
             taken_at REAL NOT NULL,
             expires_at REAL NOT NULL
         )""")
-    if getattr(conn, "dialect", "sqlite") == "postgresql":  # other users' changes, pushed
-        from segstudio.store.changes import TRIGGERS_SQL
-
-        conn.raw.execute(TRIGGERS_SQL)
+    # (PostgreSQL's change triggers come with step 5, which adds a column they watch)
 
 
 def _check(found: int) -> None:

@@ -43,6 +43,7 @@ class WritePath:
         self.on_idle = on_idle  # the queue emptied with every write done
         self._queue: deque[tuple[Hashable, Write]] = deque()
         self._failed: set[Hashable] = set()
+        self._read_only: dict[int, str] = {}  # image id -> why its edits are refused
         self._busy = False  # the thread is writing the queue's first job
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -61,6 +62,10 @@ class WritePath:
     def __call__(self, key: Hashable, write: Write) -> None:
         """Write now if the lock is free, else queue it.  Raises (nothing written) only when
         the immediate write fails for a reason other than the lock."""
+        image_id = key[0] if isinstance(key, tuple) and key else None
+        why = self._read_only.get(image_id) if image_id is not None else None
+        if why:
+            raise ProjectError(why)  # nothing written; the caller shows the saved state
         with self._cond:
             if key in self._failed:
                 return  # built on lost edits; the document is about to show the saved state
@@ -81,6 +86,14 @@ class WritePath:
                                                 daemon=True)
                 self._thread.start()
             self._cond.notify_all()
+
+    def set_read_only(self, image_id: int, why: str | None) -> None:
+        """Refuse every write to `image_id` with `why` (someone else has it open); None: accept
+        them again."""
+        if why:
+            self._read_only[image_id] = why
+        else:
+            self._read_only.pop(image_id, None)
 
     def reverted(self, keys) -> None:
         """The caller shows `keys` as saved again: their new edits are written once more."""

@@ -6,6 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
+from segstudio.core import commands as C
+from segstudio.core.instance import Instance
+from segstudio.core.masks import MaskPatch
 from segstudio.store import Project, leases
 from segstudio.store.image_query import fetch_records
 
@@ -56,8 +59,23 @@ def test_window_on_a_shared_project(qtbot, shared):
         w.go_to_image(2)
         qtbot.waitUntil(lambda: leases.holder(other, 1) is None, timeout=2000)
         assert leases.holder(other, 2) is not None
+        # image 3 is the other user's: it opens read-only, an edit is taken back with the reason
+        w.go_to_image(3)
+        assert "Read-only: " in w.statusBar().currentMessage() and "has c.png open" in w.statusBar().currentMessage()
+        doc = w.current_document()
+        w.push_command(C.add_instance(doc, Instance(doc.allocate_id(), 1, MaskPatch.from_full(
+            np.ones((30, 40), bool)))))
+        assert len(w.current_document()) == 0 and other.load_instances(3) == []
+        assert "read-only here" in w.saving.message_box.text()
+        leases.release(other, 3, session="someone-else")
+        w.go_to_image(2)
+        w.go_to_image(3)  # free again: editable, and this window's
+        doc = w.current_document()
+        w.push_command(C.add_instance(doc, Instance(doc.allocate_id(), 1, MaskPatch.from_full(
+            np.ones((30, 40), bool)))))
+        assert len(other.load_instances(3)) == 1
         w.close_project()
-        assert leases.holder(other, 2) is None  # released on close, not left to lapse
+        assert leases.holder(other, 3) is None  # released on close, not left to lapse
     finally:
         other.close()
         w.close()

@@ -51,6 +51,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replace", action="store_true", help="replace existing outputs (inputs are never touched)")
     p.add_argument("--no-recursive", dest="recursive", action="store_false", help="do not search sub-folders")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="run on a Ray cluster (ADDRESS, 'auto', or none: a local one); the model "
+                   "path only; resumable (finished outputs are skipped). Needs 'segstudio[cluster]'")
+    p.add_argument("--ray-cpus", type=int, metavar="N", help="CPUs of the local Ray cluster")
     p.set_defaults(func=run)
 
 
@@ -103,11 +107,17 @@ def run(args: argparse.Namespace) -> int:
             jobs = [CutoutJob(src, out, matte)]
         if not jobs:
             raise CliError(f"{src}: no images found")
-        need_model = project is None or args.masks != "annotations"
-        saliency = _load_model(args.model) if need_model else None
-        with ProgressBar(len(jobs), "cutout", enabled=None if not args.quiet else False) as bar:
-            result = run_batch(jobs, settings, saliency, replace=args.replace, masks=masks,
-                               mask_source=args.masks, progress=bar)
+        if args.ray is not None:
+            if project is not None and args.masks != "model":
+                raise CliError("--ray cuts out with the model only; add --masks model, or run "
+                               "without --ray to cut out the project's annotations")
+            result = _on_ray(jobs, settings, args)
+        else:
+            need_model = project is None or args.masks != "annotations"
+            saliency = _load_model(args.model) if need_model else None
+            with ProgressBar(len(jobs), "cutout", enabled=None if not args.quiet else False) as bar:
+                result = run_batch(jobs, settings, saliency, replace=args.replace, masks=masks,
+                                   mask_source=args.masks, progress=bar)
     finally:
         if project is not None:
             project.close()
@@ -116,6 +126,20 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"{result.summary()} -> {dst}")
     return 1 if result.failed else 0
+
+
+def _on_ray(jobs, settings, args):
+    from segstudio.cli.progress import ProgressBar
+    from segstudio.cutout.ray_batch import run_batch_on_ray
+    from segstudio.inference.base import ModelError
+
+    _load_model(args.model)  # a wrong model is one line here, not an error on every worker
+    try:
+        with ProgressBar(len(jobs), "cutout", enabled=None if not args.quiet else False) as bar:
+            return run_batch_on_ray(jobs, settings, args.model, replace=args.replace,
+                                    address=args.ray or None, num_cpus=args.ray_cpus, progress=bar)
+    except ModelError as e:
+        raise CliError(str(e)) from None
 
 
 def _load_model(model: str | None):

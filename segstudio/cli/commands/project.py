@@ -33,6 +33,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     im.add_argument("project", type=Path, help="postgresql:// URL")
     im.add_argument("folder", type=Path, help="the folder holding the project's images here")
     im.set_defaults(func=run_images)
+    au = ops.add_parser(
+        "add-urls", help="add images by http(s) or object-store URL (read-only, cached locally)",
+        description="Add images that live at http(s)://, s3://, gs://... URLs (fsspec; object-store "
+        "credentials from fsspec's usual places). Each is fetched once to read its size and kept "
+        "in a local cache bounded by SEGSTUDIO_REMOTE_CACHE_MB (default 2048).")
+    au.add_argument("project", type=Path, help="project folder or postgresql:// URL")
+    au.add_argument("urls", nargs="*", metavar="URL")
+    au.add_argument("--from", dest="from_file", type=Path, metavar="FILE", help="one URL per line")
+    au.set_defaults(func=run_add_urls)
 
 
 def run_copy(args: argparse.Namespace) -> int:
@@ -72,3 +81,35 @@ def run_images(args: argparse.Namespace) -> int:
     if missing:
         print(f"warning: {len(missing)} of the first 200 images are not there, e.g. {missing[0]}")
     return 0
+
+
+def run_add_urls(args: argparse.Namespace) -> int:
+    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.store.remote import RemoteImageError, is_remote, local_copy
+
+    urls = list(args.urls)
+    if args.from_file:
+        try:
+            urls += [u.strip() for u in args.from_file.read_text().splitlines() if u.strip()]
+        except OSError as e:
+            raise CliError(f"{args.from_file}: {e.strerror}") from None
+    bad = [u for u in urls if not is_remote(u)]
+    if bad or not urls:
+        raise CliError(f"{bad[0]}: not an http(s):// or object-store URL" if bad else "no URLs given")
+    items, skipped = [], []
+    for url in urls:
+        try:
+            header = read_header(local_copy(url))
+        except (RemoteImageError, HeaderError, OSError) as e:
+            skipped.append(f"{url}: {e}")
+            continue
+        items.append((url, header.width, header.height))
+    try:
+        with Project.open(args.project) as project:
+            ids = project.add_images(items)
+    except ProjectError as e:
+        raise CliError(str(e)) from None
+    print(f"added {len(ids)} images by URL" + (f"; skipped {len(skipped)}:" if skipped else ""))
+    for line in skipped:
+        print(f"  {line}")
+    return 0 if not skipped else 1

@@ -3,8 +3,8 @@
 - File > Open Shared Project…: a postgresql:// URL (no password: libpq finds it), and the
   image folder on this machine when the project has none mapped yet; File > User Name….
 - The image shown is leased to this session (renewed every `RENEW_S`, released when another
-  image opens or the project closes); when someone else holds it, the status bar says who
-  (their edits and ours are kept apart by instance revisions: a clashing write is refused).
+  image opens or the project closes); when someone else holds it, it opens read-only: the
+  status bar says who has it, and every edit is taken back with that reason.
 - Others' status, image and lease changes arrive by LISTEN/NOTIFY (`store.changes`) and
   repaint the affected rows of the image list, within a second, without polling.
 """
@@ -35,6 +35,7 @@ class TeamFeature(QObject):
         self.window = window
         self.listener: ChangeListener | None = None
         self.leased: int | None = None
+        self.read_only: int | None = None  # the image shown read-only (someone else has it)
         self.renew = QTimer(self, interval=int(leases.RENEW_S * 1000))
         self.renew.timeout.connect(self._renew)
         self._changed.connect(self._on_remote_change)
@@ -128,6 +129,9 @@ class TeamFeature(QObject):
             return
         if self.leased is not None and (rec is None or rec.id != self.leased):
             self._release(project, self.leased)
+        if self.read_only is not None and self.window.saving.path is not None:
+            self.window.saving.path.set_read_only(self.read_only, None)
+            self.read_only = None
         if rec is None:
             return
         if project.read_only:
@@ -140,9 +144,15 @@ class TeamFeature(QObject):
             log.warning("lease on image %s not taken: %s", rec.id, e)
             return
         self.leased = rec.id if holder is None else None
+        path = self.window.saving.path
         if holder is not None:
-            self.window.status(f"{rec.name} is open by {holder.user_name}: your changes to the "
-                               "instances they change will be refused (theirs stand)", 0)
+            why = f"{rec.name} is open by {holder.user_name}: read-only here until they leave it"
+            if path is not None:
+                path.set_read_only(rec.id, why)
+            self.read_only = rec.id
+            self.window.status(f"Read-only: {holder.user_name} has {rec.name} open", 0)
+        elif path is not None:
+            path.set_read_only(rec.id, None)
 
     def _renew(self) -> None:
         project = self._project()

@@ -97,3 +97,20 @@ def test_ray_prelabel_matches_local_survives_a_killed_worker_and_resumes(tmp_pat
         runs = p.conn.execute("SELECT COUNT(*), MIN(status) FROM model_runs").fetchone()
     assert got == expected  # identical to the local path, no duplicates
     assert tuple(runs) == (1, "done")  # the one run, resumed and finished
+
+
+@pytest.mark.slow
+def test_cutouts_on_ray_are_the_local_ones_byte_for_byte(tmp_path, cluster, capsys):
+    from segstudio.cli.main import main
+
+    _images(tmp_path / "imgs", n=6)
+    assert main(["cutout", str(tmp_path / "imgs"), str(tmp_path / "local"), "-q"]) == 0
+    assert main(["cutout", str(tmp_path / "imgs"), str(tmp_path / "ray"), "-q", "--ray"]) == 0
+    local = sorted(p.name for p in (tmp_path / "local").iterdir())
+    assert len(local) == 6 and local == sorted(p.name for p in (tmp_path / "ray").iterdir())
+    for name in local:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "ray" / name).read_bytes()
+    # run again: everything is there already, nothing is redone
+    capsys.readouterr()
+    assert main(["cutout", str(tmp_path / "imgs"), str(tmp_path / "ray"), "--ray"]) == 0
+    assert "0 written, 6 skipped" in capsys.readouterr().out

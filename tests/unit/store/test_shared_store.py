@@ -160,6 +160,7 @@ def test_gestures_on_different_images_commit_at_once_project_writes_wait(pg_url,
             done.set()
 
         with one.transaction(image=1):
+            one.save_instances(1, [Instance(2, 1, square())])  # the locks go with the first write
             t = threading.Thread(target=project_write)
             t.start()
             assert not done.wait(0.3)
