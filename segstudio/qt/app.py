@@ -43,8 +43,10 @@ def _prelabel_fresh_sample(window) -> None:
     assist = getattr(window, "assist", None)
     if project is None or assist is None:
         return
-    if project.counts_by_status()["new"] == 0:
-        return  # done before (an interrupted run resumes: only the images still new)
+    if not any(r.kind == "image" and r.status == "new" for r in project.images()):
+        # Done before (an interrupted run resumes: only the images still new).  Videos and frame
+        # folders added to the sample are not pre-labelled: they showed an empty dialog.
+        return
     dialog = assist.show_batch()
     if dialog.scope() == "unlabelled":
         dialog.start()
@@ -57,6 +59,16 @@ def warn_missing_system_libs() -> None:
         missing = missing_packages()
         if missing:
             print(f"segstudio: {install_hint(missing)}", file=sys.stderr)
+
+
+def enter_mode(window, mode: str) -> None:
+    """Start in task `mode` (`segstudio open --mode`); Video shows the project's first video."""
+    window.modes.activate(mode)
+    rec, project = window.current_image(), window.project
+    if mode == "video" and project is not None and (rec is None or rec.kind == "image"):
+        video = next((r for r in project.images() if r.kind != "image"), None)
+        if video is not None:
+            window.go_to_image(video.id)
 
 
 def _install_crash_handler(app: QApplication) -> None:
@@ -77,6 +89,7 @@ def run_app(
     sample: bool = False,
     screenshot: Path | None = None,
     quit_after: float | None = None,
+    mode: str | None = None,
 ) -> int:
     from segstudio.qt.main_window import MainWindow
 
@@ -95,6 +108,8 @@ def run_app(
             window.open_project(root)
     except (ProjectError, OSError) as e:
         QMessageBox.critical(window, "SegStudio", str(e))
+    if mode is not None:
+        enter_mode(window, mode)
     if screenshot is not None:
         window.resize(1600, 1000)  # a picture of the window, whatever the (virtual) screen
     else:

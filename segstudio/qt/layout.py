@@ -36,11 +36,25 @@ def build_docks(w: MainWindow) -> None:
                modes={"annotate": "right", "video": "right", "train": "right", "review": "right-lower"})
     w.add_dock(w.instances_panel, "Instances", RIGHT, "dock_instances",
                modes={"annotate": "right-lower", "video": "right-lower", "review": "right-lower",
-                      "cutout": "right-lower", "train": "right-lower"})
+                      "cutout": "right", "train": "right"})
     w.add_dock(w.properties_panel, "Properties", RIGHT, "dock_properties",
                modes={"annotate": "right-lower", "video": "right-lower"})
     w.add_dock(w.display_panel, "Display", RIGHT, "dock_display",
-               modes={"annotate": "right", "video": "right", "cutout": "right-lower"})
+               modes={"annotate": "right", "video": "right", "cutout": "right"})
+
+
+def build_view_menu(w: MainWindow) -> None:
+    """View > Task Mode, Reset Layout, Panels; the mode bar in the menu bar's corner."""
+    view = w.menu("View")
+    view.addSeparator()
+    modes = view.addMenu("Task &Mode")
+    for act in w.modes.actions.values():
+        modes.addAction(act)
+    view.addAction(w.modes.reset_action)
+    w._panels_menu = view.addMenu("&Panels")
+    # Kept on the window: PySide6 does not hand the corner widget's ownership to the menu bar.
+    w.mode_switcher = w.modes.switcher()
+    w.menuBar().setCornerWidget(w.mode_switcher, Qt.Corner.TopRightCorner)
 
 
 def scrollable(panel: QWidget) -> QScrollArea:

@@ -4,13 +4,12 @@ API feature modules use (see docs/canvas.md, "Extension API").  Behaviour lives 
 from __future__ import annotations
 
 import logging
-import math
 import sqlite3
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QCursor
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
@@ -30,11 +29,18 @@ from segstudio.qt.actions import build_actions, shortcut_rows
 from segstudio.qt.canvas import CanvasView
 from segstudio.qt.controller import EditController
 from segstudio.qt.dialogs import ShortcutsDialog
-from segstudio.qt.layout import LEFT, RIGHT, build_docks, build_toolbars, scrollable
+from segstudio.qt.layout import (
+    LEFT,
+    RIGHT,
+    build_docks,
+    build_toolbars,
+    build_view_menu,
+    scrollable,
+)
 from segstudio.qt.modes import TaskModes
 from segstudio.qt.save_state import SaveWatcher
 from segstudio.qt.session import Session
-from segstudio.qt.statusbar import StatusBar
+from segstudio.qt.statusbar import StatusBar, pixel_under_pointer
 from segstudio.qt.welcome import WelcomeView
 from segstudio.qt.workers import Worker
 from segstudio.store import Project, ProjectError
@@ -48,6 +54,7 @@ class MainWindow(QMainWindow):
     document_changed = Signal(object)  # DocumentChange
     project_opened = Signal(object)  # Project
     project_closing = Signal(object)  # Project, still open
+    categories_changed = Signal(object)  # CategorySet: added, renamed, recoloured (any source)
 
     def __init__(self, *, install_features: bool = True) -> None:
         super().__init__()
@@ -81,7 +88,7 @@ class MainWindow(QMainWindow):
             self.menu(title)
         self.actions = build_actions(self, window_slots.slots(self))
         self.modes = TaskModes(self)
-        self._build_view_menu()
+        build_view_menu(self)
         self.menu("Help")  # feature menus go between Tools and Help
         build_docks(self)
         build_toolbars(self)
@@ -100,18 +107,6 @@ class MainWindow(QMainWindow):
             self.feature_errors = install_all(self)
         self.modes.restore(self.settings)  # every panel exists only now
         window_slots.build_recent_menu(self)
-
-    def _build_view_menu(self) -> None:
-        view = self.menu("View")
-        view.addSeparator()
-        modes = view.addMenu("Task &Mode")
-        for act in self.modes.actions.values():
-            modes.addAction(act)
-        view.addAction(self.modes.reset_action)
-        self._panels_menu = view.addMenu("&Panels")
-        # Kept on self: PySide6 does not hand the corner widget's ownership to the menu bar.
-        self.mode_switcher = self.modes.switcher()
-        self.menuBar().setCornerWidget(self.mode_switcher, Qt.Corner.TopRightCorner)
 
     # ================================================================ public API
     @property
@@ -390,7 +385,7 @@ class MainWindow(QMainWindow):
             self.display_panel.show_window(window or display_window(data.data), data.data.dtype)
         if fit:
             self.canvas.fit()
-        self._refresh_pixel_readout()
+        self.status_bar.show_cursor(pixel_under_pointer(self.canvas), self._data.data if self._data else None)
 
     def step_image(self, delta: int) -> None:
         if not self.images_panel.count():
@@ -415,7 +410,7 @@ class MainWindow(QMainWindow):
         self.io_worker.failed.connect(self._on_io_failed)
         cv.accept_requested.connect(c.accept_proposal)
         cv.discard_requested.connect(c.discard_proposal)
-        cv.cursor_moved.connect(self._on_cursor_moved)
+        cv.cursor_moved.connect(lambda pos: self.status_bar.show_cursor(pos, self._data.data if self._data else None))
         cv.zoom_changed.connect(self.status_bar.show_zoom)
         cv.tool_set.connect(self._on_tool_set)
         self.welcome.open_folder.connect(partial(window_slots.ask_open_folder, self))
@@ -437,20 +432,6 @@ class MainWindow(QMainWindow):
         self.operation_combo.currentIndexChanged.connect(lambda _i: setattr(c.options, "operation", self.operation_combo.currentData()))
         self.brush_spin.valueChanged.connect(lambda v: (setattr(c.options, "brush_size", v), cv._on_tool_changed(None)))
         self.tolerance_spin.valueChanged.connect(lambda v: setattr(c.options, "tolerance", v))
-
-    def _on_cursor_moved(self, pos) -> None:
-        self.status_bar.show_cursor(pos, self._data.data if self._data else None)
-
-    def _refresh_pixel_readout(self) -> None:
-        """Read the pixel under a resting pointer again: a new image (or zoom) puts another pixel
-        there; the read-out kept the previous image's value until the mouse moved."""
-        vp, shape = self.canvas.viewport(), self.canvas.image_shape()
-        at = vp.mapFromGlobal(QCursor.pos())
-        pos = None
-        if shape is not None and vp.isVisible() and vp.rect().contains(at):
-            x, y = (math.floor(v) for v in self.canvas.view_to_image(at))
-            pos = (x, y) if 0 <= x < shape[1] and 0 <= y < shape[0] else None
-        self.status_bar.show_cursor(pos, self._data.data if self._data else None)
 
     def set_tool(self, name: str) -> None:
         tool = self.tools.get(name)
@@ -502,6 +483,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_category_colors({c.id: c.color for c in cats}, {c.id for c in cats if c.ignore})
         self.instances_panel.set_categories(cats)
         self.images_panel.fill_categories()
+        self.categories_changed.emit(cats)
 
     def _store_rewritten(self) -> None:
         """Category delete/merge changed instances in the store: re-read every open document."""

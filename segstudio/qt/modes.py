@@ -51,20 +51,20 @@ class Mode:
     front: tuple[str, ...] = ()  # panels (object names) shown first in their tab group
     right_width: int = 340  # pixels, when first arranged
     upper_share: float = 0.4  # of the right column's height, for the upper group
-    bottom_height: int = 200  # pixels, when the mode has a bottom panel
+    bottom_height: float = 200  # when the mode has a bottom panel: pixels, or below 1 a share of the height
     wide_bottom: bool = False  # the bottom panel spans the window's width (else: under the canvas)
 
 
 MODES: tuple[Mode, ...] = (
     Mode("annotate", "Annotate", "Alt+1", "Label images: categories, instances, AI assistance"),
     Mode("review", "Review", "Alt+2", "Compare predictions with the ground truth, walk the review queue",
-         ("dock_review",), right_width=390, upper_share=0.72),
+         ("dock_review",), right_width=390, upper_share=0.8),
     Mode("cutout", "Background Removal", "Alt+3", "Cut out the subject and export transparent images",
-         ("dock_cutout",), right_width=360, upper_share=0.72),
+         ("dock_cutout",), right_width=360),
     Mode("video", "Video", "Alt+4", "Label videos and frame folders: timeline, tracks, propagation",
          ("dock_video_tracks",), bottom_height=190),
     Mode("train", "Train", "Alt+5", "Train a model on the project's labels; scribble classifier",
-         ("dock_training", "dock_scribble"), bottom_height=330, wide_bottom=True),
+         ("dock_training", "dock_scribble"), bottom_height=0.42, wide_bottom=True),
 )
 
 
@@ -236,7 +236,8 @@ class TaskModes(QObject):
         if right is not None:
             w.resizeDocks([right], [m.right_width], Qt.Orientation.Horizontal)
         if "bottom" in firsts:
-            w.resizeDocks([firsts["bottom"]], [m.bottom_height], Qt.Orientation.Vertical)
+            height = m.bottom_height if m.bottom_height >= 1 else m.bottom_height * w.height()
+            w.resizeDocks([firsts["bottom"]], [int(height)], Qt.Orientation.Vertical)
         if "right" in firsts and "right-lower" in firsts:
             upper = int(1000 * m.upper_share)
             w.resizeDocks([firsts["right"], firsts["right-lower"]], [upper, 1000 - upper], Qt.Orientation.Vertical)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 
@@ -14,6 +17,17 @@ def pixel_text(data: np.ndarray | None, x: int, y: int) -> str:
         return f"value {v}"
     names = "RGBA" if len(v) in (3, 4) else "c" * len(v)
     return " ".join(f"{n} {int(c) if np.issubdtype(data.dtype, np.integer) else float(c):g}" for n, c in zip(names, v))
+
+
+def pixel_under_pointer(canvas) -> tuple[int, int] | None:
+    """The image pixel under the resting pointer, read again: a new image (or zoom) puts another
+    pixel there, and the read-out kept the previous image's value until the mouse moved."""
+    vp, shape = canvas.viewport(), canvas.image_shape()
+    at = vp.mapFromGlobal(QCursor.pos())
+    if shape is None or not vp.isVisible() or not vp.rect().contains(at):
+        return None
+    x, y = (math.floor(v) for v in canvas.view_to_image(at))
+    return (x, y) if 0 <= x < shape[1] and 0 <= y < shape[0] else None
 
 
 class StatusBar(QStatusBar):

@@ -34,3 +34,30 @@ def test_fresh_sample_is_prelabelled_in_the_background(qtbot, tmp_path, monkeypa
 def test_database_path_opens_its_project(tmp_path):
     Project.create(tmp_path / "p").close()
     assert resolve_project(tmp_path / "p" / "segstudio.db", sample=False) == tmp_path / "p"
+
+
+def test_a_sample_with_only_a_new_video_shows_no_prelabel_dialog(qtbot, tmp_path, monkeypatch):
+    """The frame folder a person adds to the sample stays 'new' (videos are not pre-labelled):
+    reopening the sample showed the pre-label dialog with nothing to do, over the canvas."""
+    import cv2
+    import numpy as np
+
+    from segstudio.qt.main_window import MainWindow
+    from segstudio.video.library import add_video
+
+    monkeypatch.setenv("SEGSTUDIO_DATA_DIR", str(tmp_path / "data"))
+    root = resolve_project(None, sample=True)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for k in range(3):
+        cv2.imwrite(str(frames / f"{k:05d}.png"), np.full((16, 16, 3), 80 * k, np.uint8))
+    with Project.open(root) as p:
+        for rec in p.images():
+            p.set_status(rec.id, "prelabelled")
+        add_video(p, frames)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.open_project(root)
+    _prelabel_fresh_sample(w)
+    assert w.assist.dialog is None or not w.assist.dialog.isVisible()
+    w.close()

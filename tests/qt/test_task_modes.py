@@ -202,3 +202,21 @@ def test_the_tool_strip_shows_the_active_tool_the_ai_tools_included(full_window)
     assert w.assist.actions["ai_box"].isChecked() and not w.actions["tool_brush"].isChecked()
     w.canvas.set_tool(None)  # a tool without a button: nothing stays checked
     assert w.tool_group.checkedAction() is None
+
+
+def test_open_starts_in_the_mode_asked(full_window):
+    """`segstudio open --mode MODE` (the real-window rounds use it); Video shows a video."""
+    import argparse
+
+    from segstudio.cli.commands import open as open_cmd
+    from segstudio.qt.app import enter_mode
+
+    parser = argparse.ArgumentParser()
+    open_cmd.register(parser.add_subparsers())
+    choices = next(a for a in parser._subparsers._group_actions[0].choices["open"]._actions if a.dest == "mode").choices
+    assert tuple(choices) == tuple(m.key for m in MODES)  # the CLI cannot import Qt: kept equal here
+    w = full_window
+    enter_mode(w, "video")
+    assert w.modes.current == "video" and w.current_image().kind != "image"
+    enter_mode(w, "review")
+    assert w.modes.current == "review"

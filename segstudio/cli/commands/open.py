@@ -17,10 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sample", action="store_true", help="open the bundled sample project")
     p.add_argument("--screenshot", type=Path, help="render the window to this PNG and exit")
     p.add_argument("--quit-after", type=float, metavar="SECONDS", help="close the app after SECONDS (smoke tests)")
+    p.add_argument("--mode", choices=("annotate", "review", "cutout", "video", "train"),
+                   help="start in this task mode (default: the last one used)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from segstudio.qt.app import run_app  # Qt is imported only when the GUI starts
 
-    return run_app(args.path, sample=args.sample, screenshot=args.screenshot, quit_after=args.quit_after)
+    return run_app(args.path, sample=args.sample, screenshot=args.screenshot, quit_after=args.quit_after,
+                   mode=args.mode)

@@ -56,9 +56,16 @@ class CutoutPanel(QWidget):
         self.clear_region_button = QPushButton("Clear Refined Region")
         self.source_label = QLabel("No subject yet")
         self.source_label.setWordWrap(True)
-        for w in (self.select_button, self.refine_button, self.clear_region_button, self.source_label):
+        pair = QHBoxLayout()
+        pair.addWidget(self.select_button)
+        pair.addWidget(self.refine_button)
+        s.addLayout(pair)
+        for w in (self.clear_region_button, self.source_label):
             s.addWidget(w)
         lay.addWidget(subject)
+        # Export comes next: select, export is the editor's path; Edge and Preview are tweaks,
+        # and the panel stays short enough that Export Cutout... is in view on a laptop.
+        export_slot = lay.count()
 
         edge = QGroupBox("Edge")
         f = QFormLayout(edge)
@@ -114,9 +121,11 @@ class CutoutPanel(QWidget):
         e.addRow("Format", self.format_combo)
         e.addRow(self.crop_check, self.margin_spin)
         e.addRow(self.matte_check)
-        e.addRow(self.export_button)
-        e.addRow(self.batch_button)
-        lay.addWidget(export)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.batch_button)
+        e.addRow(buttons)
+        lay.insertWidget(export_slot, export)
         lay.addStretch(1)
 
         for sig in (self.refine_combo.currentIndexChanged, self.band_spin.valueChanged,

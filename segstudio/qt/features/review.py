@@ -77,6 +77,7 @@ class ReviewFeature(QObject):
             self.actions[key] = act
         self.actions["toggle_pred"].setCheckable(True)
         self.actions["toggle_pred"].setChecked(True)
+        self.panel.import_button.clicked.connect(lambda: self.import_predictions())
         c = self.controller
         c.result_ready.connect(self._on_result)
         c.queue_changed.connect(self._update_enabled)

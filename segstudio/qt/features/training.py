@@ -45,6 +45,7 @@ class TrainingFeature:
             menu.addAction(act)
             self.actions[key] = act
         window.project_opened.connect(self._project_opened)
+        window.categories_changed.connect(lambda _cats: self._project_opened(window.project))
         window.worker.finished.connect(self._job_done)
         window.worker.failed.connect(self._job_failed)
         window.worker.progress.connect(self._job_progress)

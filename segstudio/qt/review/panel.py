@@ -45,6 +45,9 @@ class ReviewPanel(QWidget):
         self.score = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, value=0.5, decimals=2)
         self.compare = QPushButton("Compare")
         self.compare.setToolTip("Compute every metric and build the review queue")
+        self.import_button = QPushButton("Import Predictions…")
+        self.import_button.setToolTip("Add a model's output as a label set to compare: COCO results, "
+                                      "LabelMe, mask PNGs, ... (Review > Import Predictions as a Label Set…)")
         self.state = QLabel("Choose a prediction label set and press Compare.")
         self.state.setWordWrap(True)
         setup = QGroupBox("Label sets")
@@ -53,7 +56,10 @@ class ReviewPanel(QWidget):
         f.addRow("Prediction", self.pred_combo)
         f.addRow("Match IoU ≥", self.iou)
         f.addRow("Score ≥", self.score)
-        f.addRow(self.compare)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.compare)
+        f.addRow(buttons)
 
         self.order = QComboBox()
         for text, key in (("Most disagreement first", "disagreement"), ("Most uncertain first", "uncertainty"), ("By name", "name")):
@@ -116,7 +122,7 @@ class ReviewPanel(QWidget):
         lay.setContentsMargins(6, 6, 6, 6)
         for w, stretch in ((setup, 0), (self.state, 0), (qbox, 3), (view, 0), (ibox, 2)):
             lay.addWidget(w, stretch)
-        self.queue.setMinimumHeight(140)
+        self.queue.setMinimumHeight(110)
         self.items.setMinimumHeight(70)
         self._wire()
         self.refresh_sets()
@@ -168,6 +174,10 @@ class ReviewPanel(QWidget):
                 combo.setCurrentText(current)
             combo.blockSignals(False)
         self.compare.setEnabled(len(sets) > 1)
+        if not self.c.active:  # say what to do first when there is nothing to compare yet
+            self.state.setText("Choose a prediction label set and press Compare." if len(sets) > 1 else
+                               "No predictions to compare yet: Import Predictions… adds a model's "
+                               "output as a label set.")
 
     def start(self) -> None:
         gt, pred = self.gt_combo.currentText(), self.pred_combo.currentText()
