@@ -162,6 +162,36 @@ def test_convert_and_validate_from_the_menu_jobs(window, qtbot, tmp_path, projec
     task.close()
 
 
+def test_hostile_files_show_one_line_and_the_window_keeps_running(window, qtbot, project_dir):
+    """A vertex at 1e12 segfaulted inside pycocotools and took the window down; NaN gave a line
+    naming neither file nor place; a wrong size poisoned the project (issue 21)."""
+    im1 = [r for r in window.project.images() if r.name == "im1.png"][0]
+
+    def coco(poly, w=50, h=40):
+        return {"images": [{"id": 9, "file_name": "img/im1.png", "width": w, "height": h}],
+                "categories": [{"id": 1, "name": "bird"}],
+                "annotations": [{"id": 1, "image_id": 9, "category_id": 1, "segmentation": [poly]}]}
+
+    (project_dir / "far.json").write_text(json.dumps(coco([0, 0, 1e12, 0, 1e12, 1e12])))
+    (project_dir / "nan.json").write_text(json.dumps(coco([0, 0, 9, 0, 9, 9])).replace("9, 0, 9", "NaN, 0, 9"))
+    (project_dir / "size.json").write_text(json.dumps(coco([0, 0, 9, 0, 9, 9], w=500, h=400)))
+    f = feature(window)
+    task = f.run_import("coco", project_dir / "far.json", {}, modal=False)
+    qtbot.waitUntil(lambda: task.report is not None, timeout=10_000)
+    assert "shapes reaching outside the image" in task.text.toPlainText()
+    task.close()
+    for name, expected in (("nan.json", "nan.json at annotations[0].segmentation[0][2]: coordinate nan"),
+                           ("size.json", "size.json at images[0]: declares im1.png as 500x400, but the "
+                                         "project's image is 50x40")):
+        task = f.run_import("coco", project_dir / name, {}, modal=False)
+        qtbot.waitUntil(lambda t=task: t.error is not None, timeout=10_000)
+        assert expected in task.text.toPlainText()
+        assert task.error.count("\n") == 0  # one line
+        task.close()
+    window.go_to_image(im1.id)  # still running; the clipped triangle is the only new instance
+    doc = window.current_document()
+    assert len(doc) == 1 and doc.instances[0].mask.to_full()[0, 49]
+
 def test_import_dialog_trusts_paths_only_when_asked(window, qtbot, tmp_path, project_dir):
     """Image paths leaving the dataset folder are refused; the dialog's checkbox trusts them."""
     from segstudio.qt.dataset.dialogs import ImportDialog
