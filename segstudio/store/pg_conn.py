@@ -94,7 +94,7 @@ class PgConnection:
     def __init__(self, conn, schema: str) -> None:
         self.raw = conn
         self.schema = schema
-        self._cache: dict[str, tuple[str, bool]] = {}  # SQLite text -> (ours, id returned)
+        self._cache: dict[str, tuple[str, bool, str | None]] = {}  # SQLite text -> (ours, id returned, table whose ids it names)
         self._many: dict[str, tuple[str, str | None]] = {}  # executemany's: never RETURNING
         self._sequences_behind: set[str] = set()
         self._pending: list[tuple[str, Any]] = []  # statements waiting to go with the next one

@@ -1,6 +1,7 @@
 """PostgreSQL projects: addresses, credentials, schema history, read-only roles, write locks."""
 
 import secrets
+import sqlite3
 import threading
 import time
 
@@ -205,3 +206,16 @@ def test_sqlite_projects_have_no_listener(tmp_path):
 
     with Project.create(tmp_path) as p:
         assert ChangeListener.start(p, lambda *a: None) is None
+
+
+def test_a_write_that_fails_at_commit_takes_the_whole_gesture_back(new_project, tmp_path):
+    """PostgreSQL sends the tail of a gesture with its COMMIT (one round trip): a failure there
+    still rolls back everything the transaction wrote, and the connection goes on working."""
+    with new_project(tmp_path) as p:
+        p.add_images([(tmp_path / "a.png", 40, 30)])
+        with pytest.raises(sqlite3.IntegrityError), p.transaction(image=1):
+            p.save_instances(1, [Instance(1, 1, square())])
+            p.write_later("INSERT INTO meta(key, value) VALUES (?, ?)", ("k", None))  # NOT NULL
+        assert p.load_instances(1) == [] and p.meta("k") is None
+        p.save_instances(1, [Instance(1, 1, square())])
+        assert len(p.load_instances(1)) == 1

@@ -7,7 +7,7 @@ import pytest
 from segstudio.store import Project
 from tests.team_annotators import check, make_project, run_team
 
-SECONDS = 8
+SECONDS = 6
 
 
 @pytest.mark.slow
