@@ -83,3 +83,15 @@ def test_the_shortcuts_dialog_lists_the_features_keys_too(full_window):
                      ("Next Disagreement", "Review"), ("Propagate Forward", "Video"), ("Pick category 1 to 9", "Canvas")]:
         assert expected in rows
     dlg.close()
+
+
+def test_menu_bar_mnemonics_are_unique(full_window):
+    """Alt+letter opens one menu: View and Video both took V, so Alt+V never reached Video."""
+    from PySide6.QtGui import QKeySequence
+
+    letters: dict[str, str] = {}
+    for act in full_window.menuBar().actions():
+        key = QKeySequence.mnemonic(act.text()).toString()
+        assert key, f"menu {act.text()!r} has no mnemonic"
+        assert key not in letters, f"{act.text()!r} and {letters[key]!r} share {key}"
+        letters[key] = act.text()

@@ -27,7 +27,7 @@ def install(window) -> None:
     ctl.status_label = QLabel("")
     ctl.status_label.setMinimumWidth(150)
     window.statusBar().addPermanentWidget(ctl.status_label)
-    menu = window.menu("Video")
+    menu = window.menu("Vide&o")  # Alt+O: Alt+V is View
     # Two entries: one dialog each (a file dialog cannot pick a folder; the folder picker used
     # to appear only after cancelling the file dialog).
     add = menu.addAction("Add &Video File…")
