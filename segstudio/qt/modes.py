@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QToolButton, QWidget
 
@@ -236,8 +236,12 @@ class TaskModes(QObject):
         if right is not None:
             w.resizeDocks([right], [m.right_width], Qt.Orientation.Horizontal)
         if "bottom" in firsts:
-            height = m.bottom_height if m.bottom_height >= 1 else m.bottom_height * w.height()
-            w.resizeDocks([firsts["bottom"]], [int(height)], Qt.Orientation.Vertical)
+            bottom = firsts["bottom"]
+            if m.bottom_height >= 1:
+                w.resizeDocks([bottom], [int(m.bottom_height)], Qt.Orientation.Vertical)
+            else:  # a share of the window's height: once the window has its size (at start it has not)
+                QTimer.singleShot(0, lambda: w.resizeDocks([bottom], [int(m.bottom_height * w.height())],
+                                                           Qt.Orientation.Vertical))
         if "right" in firsts and "right-lower" in firsts:
             upper = int(1000 * m.upper_share)
             w.resizeDocks([firsts["right"], firsts["right-lower"]], [upper, 1000 - upper], Qt.Orientation.Vertical)
