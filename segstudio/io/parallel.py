@@ -13,6 +13,8 @@
   in submission order as they arrive, so the caller keeps doing its serial work (SQLite reads
   and inserts, JSON formatting and writing) while the workers convert the next chunks.
 * Small jobs run inline (`workers_for`): a pool is not worth its start-up below a threshold.
+* Workers exit with the process that owns the pool, even when it is killed (`io.lifeline`);
+  the fork server and the resource tracker then exit by themselves.
 
 `SEGSTUDIO_IO_WORKERS=N` sets the worker count of jobs above the threshold (0: always inline).
 multiprocessing is imported only when a pool starts (it costs ~35 ms of start-up otherwise).
@@ -97,10 +99,14 @@ def warm_up() -> None:
     threading.Thread(target=start, name="forkserver-warm-up", daemon=True).start()
 
 
-def _init_worker() -> None:
-    """Keep freed memory in the worker's heap (glibc): the kernels allocate thousands of ~1 MB
+def _init_worker(owner_pid: int) -> None:
+    """Exit with the process that owns the pool (even SIGKILLed: see io.lifeline), and keep
+    freed memory in the worker's heap (glibc): the kernels allocate thousands of ~1 MB
     temporaries a second, which a fresh process would map, unmap and trim again and again --
     measured: 4x the page faults and ~25% more CPU than the same work in a warmed-up process."""
+    from segstudio.io.lifeline import exit_with
+
+    exit_with(owner_pid)
     try:
         import ctypes
 
@@ -133,7 +139,7 @@ class ChunkPool:
             from concurrent.futures import ProcessPoolExecutor
 
             self._ex = ProcessPoolExecutor(self.workers, mp_context=_context(),
-                                           initializer=_init_worker)
+                                           initializer=_init_worker, initargs=(os.getpid(),))
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

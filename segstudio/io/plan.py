@@ -12,6 +12,8 @@ Very large files skip the per-instance objects too: `ImportPlan.columns` (see
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import time
@@ -28,6 +30,8 @@ from segstudio.io.plan_columns import INSERT_SQL as COLUMNS_INSERT_SQL
 from segstudio.io.plan_columns import InstanceColumns
 from segstudio.io.reports import ImportReport
 from segstudio.store.project import Project
+
+IMPORTED_IMAGES = "imported_images"  # embedded images (LabelMe imageData) extracted here
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,8 @@ def _apply(project: Project, plan: ImportPlan, *, dry_run: bool, mode: str, labe
            cancel: CancelToken | None) -> ImportReport:
     rep = plan.report
     rep.dry_run = dry_run
+    if not dry_run:
+        remove_orphaned_imports(project)  # a killed import's extracted images (we hold the lock)
     written: list[Path] = []  # images extracted for this import go with it if it fails
     cols = plan.columns
     try:
@@ -337,17 +343,48 @@ class _RelPaths:
 
 
 def _materialise(project: Project, im: PlanImage, written: list[Path]) -> Path:
-    """Write an embedded image into `<project>/imported_images/` (unique name)."""
-    folder = project.root / "imported_images"
+    """Write an embedded image into `<project>/imported_images/`, by content: the same bytes
+    already there (a re-import) are used again, never copied to `name_2.png`; other bytes under
+    a taken name get the name plus a digest of their content.  Written whole or not at all."""
+    folder = project.root / IMPORTED_IMAGES
     folder.mkdir(exist_ok=True)
+    data = im.embedded or b""
     target = folder / im.path.name
-    n = 1
-    while target.exists():
-        n += 1
-        target = folder / f"{im.path.stem}_{n}{im.path.suffix}"
-    target.write_bytes(im.embedded or b"")
+    if _holds(target, data):
+        return target
+    if target.exists():
+        target = folder / f"{im.path.stem}_{hashlib.sha256(data).hexdigest()[:12]}{im.path.suffix}"
+        if _holds(target, data):
+            return target
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
     written.append(target)
     return target
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def remove_orphaned_imports(project: Project) -> int:
+    """Delete files in `<project>/imported_images/` that no image of the project names: what an
+    import killed before its commit left (the import that wrote them holds the write lock, so
+    call this under it).  Returns how many files went."""
+    folder = project.root / IMPORTED_IMAGES
+    if not folder.is_dir():
+        return 0
+    used = project.image_paths_under(IMPORTED_IMAGES)
+    n = 0
+    for f in folder.iterdir():
+        if f.is_file() and f"{IMPORTED_IMAGES}/{f.name}" not in used:
+            with contextlib.suppress(OSError):
+                f.unlink()
+                n += 1
+    return n
 
 
 def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, progress, cancel,
@@ -369,9 +406,13 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
         # so one executemany inserts them: 10,000 images, 10,000 fewer statements
         next_image = int(c.execute("SELECT IFNULL(MAX(id), 0) FROM images").fetchone()[0]) + 1
         new_rows, split_rows = [], []
+        created: dict[str, int] = {}  # two entries naming one new file (by content) are one image
         for im, rel, iid in images:
             if iid is None:
+                iid = created.get(rel)
+            if iid is None:
                 iid, next_image = next_image, next_image + 1
+                created[rel] = iid
                 new_rows.append((iid, rel, int(im.width), int(im.height), im.kind, im.frame_count, im.fps,
                                  im.split, now, now))
             elif im.split is not None:

@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -192,16 +193,31 @@ class _Bridge(QObject):
     """Carries reports from any thread to the GUI thread (queued: never re-entrant)."""
 
     report = Signal(object)
+    busy = Signal(str)
 
-    def __init__(self, deliver) -> None:
+    def __init__(self, deliver, deliver_busy) -> None:
         super().__init__()
         self._deliver = deliver
+        self._deliver_busy = deliver_busy
         # The receiver is this QObject (living on the GUI thread), so the slot runs there.
         self.report.connect(self._on_report, Qt.ConnectionType.QueuedConnection)
+        self.busy.connect(self._on_busy, Qt.ConnectionType.QueuedConnection)
 
     @Slot(object)
     def _on_report(self, report: object) -> None:
         self._deliver(report)
+
+    @Slot(str)
+    def _on_busy(self, message: str) -> None:
+        self._deliver_busy(message)
+
+
+def _project_busy(exc: BaseException) -> bool:
+    """Another process held the project's write lock: an outcome to tell, not a crash.  The
+    write was rolled back (or never began), so nothing on screen claims it happened."""
+    from segstudio.store.locking import ProjectLocked, is_locked_error
+
+    return isinstance(exc, ProjectLocked) or is_locked_error(exc)
 
 
 class CrashHandler:
@@ -222,7 +238,8 @@ class CrashHandler:
         self._fault_was_enabled = faulthandler.is_enabled()
         self._log_handler: logging.Handler | None = None
         self._root_level = logging.getLogger().level
-        self._bridge = _Bridge(self._show)
+        self._bridge = _Bridge(self._show, self._show_busy)
+        self.busy_box: QMessageBox | None = None
         self._bridge.moveToThread(app.thread())
 
     # ---------------------------------------------------------------- install
@@ -322,6 +339,10 @@ class CrashHandler:
 
         A repeat of an earlier traceback (a bug in a paint event fires at every repaint) is only
         counted in the app log: no new file, no new dialog text. Returns None for a repeat."""
+        if _project_busy(exc):
+            log.warning("not saved, the project is busy (%s): %s", thread_name, exc)
+            self._bridge.busy.emit(str(exc))
+            return None
         text = format_traceback(exc_type, exc, tb)
         title = f"{exc_type.__name__}: {exc}".strip().rstrip(":")
         with self._lock:
@@ -363,6 +384,18 @@ class CrashHandler:
         except OSError as e:
             log.error("cannot write the crash report to %s: %s", path, e)
             return None
+
+    def _show_busy(self, message: str) -> None:
+        """One line, non-modal: the change was not saved because another process was writing."""
+        text = ("That change was not saved: another SegStudio process is writing to the project. "
+                f"Try again when it has finished.\n\n{message}")
+        if self.busy_box is not None and shiboken6.isValid(self.busy_box) and self.busy_box.isVisible():
+            self.busy_box.setText(text)
+            return
+        self.busy_box = QMessageBox(QMessageBox.Icon.Warning, "Project busy", text,
+                                    QMessageBox.StandardButton.Ok, self.app.activeWindow())
+        self.busy_box.setModal(False)
+        self.busy_box.show()
 
     def _show(self, report: CrashReport) -> None:
         if self.dialog is not None and shiboken6.isValid(self.dialog) and self.dialog.isVisible():

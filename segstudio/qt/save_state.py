@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+GUI_BUSY_S = 1.0
+
 
 class SaveWatcher(QObject):
     # emitted from the writer thread; delivered on the GUI thread (queued connections)
@@ -44,6 +46,11 @@ class SaveWatcher(QObject):
         self._idle.connect(self._on_idle)
 
     def attach(self, project: Project) -> WritePath:
+        # The window's other writes (categories, image status) are short statements or
+        # transactions outside the write path: behind another process's lock they give up after GUI_BUSY_S instead of
+        # freezing the window for the whole wait; the crash handler tells the user (one line).
+        project.set_busy_timeout(GUI_BUSY_S)
+        project.lock_wait = GUI_BUSY_S  # their transactions too (merge, delete a category)
         self.path = WritePath(project, on_wait=self._waiting.emit,
                               on_failed=lambda keys, why: self._failed.emit(keys, why),
                               on_idle=self._idle.emit)

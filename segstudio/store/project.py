@@ -83,6 +83,7 @@ class Project:
         self._tx_depth = 0
         self.lock_wait = default_wait()  # seconds a transaction waits for the write lock
         self.on_lock_wait: WaitReporter | None = None  # None: the process-wide default reporter
+        self._busy_ms = int(default_wait() * 1000)  # SQLite's own wait (set_busy_timeout)
 
     # ----------------------------------------------------------------- lifecycle
     @staticmethod
@@ -190,6 +191,12 @@ class Project:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def set_busy_timeout(self, seconds: float) -> None:
+        """How long a statement outside `transaction()` waits for another process's write lock
+        before failing with `sqlite3.OperationalError` ('database is locked')."""
+        self._busy_ms = int(seconds * 1000)
+        self.conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+
     @property
     def db_path(self) -> Path:
         return self.root / DB_NAME
@@ -218,7 +225,7 @@ class Project:
                   self.location.display)
         else:
             begin_immediate(self.conn, self.db_path, self.lock_wait if wait is None else wait,
-                            self.on_lock_wait or default_reporter(), int(default_wait() * 1000))
+                            self.on_lock_wait or default_reporter(), self._busy_ms)
         self._tx_depth = 1
         try:
             yield self.conn
@@ -319,6 +326,13 @@ class Project:
         rel = self.relative_path(path) if Path(path).is_absolute() else Path(path).as_posix()
         row = self.conn.execute(f"SELECT {_IMAGE_COLS} FROM images WHERE path=?", (rel,)).fetchone()
         return ImageRecord(*row) if row else None
+
+    def image_paths_under(self, folder: str) -> set[str]:
+        """Relative paths of the images inside `folder` (relative to the project, posix)."""
+        prefix = folder.rstrip("/") + "/"
+        rows = self.conn.execute("SELECT path FROM images WHERE substr(path, 1, ?) = ?",
+                                 (len(prefix), prefix))
+        return {p for (p,) in rows}
 
     def image_count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM images").fetchone()[0])

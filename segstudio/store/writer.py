@@ -28,7 +28,7 @@ from segstudio.store.project import Project, Write
 
 log = logging.getLogger(__name__)
 
-QUICK_WAIT_S = 0.05  # the caller's own attempt: a brief overlap with another writer is fine
+QUICK_WAIT_S = 0.005  # the caller's own attempt: at most a few ms on the GUI thread
 
 
 class WritePath:

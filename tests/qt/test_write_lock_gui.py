@@ -8,6 +8,8 @@ navigating away and back."""
 
 from __future__ import annotations
 
+import pytest
+
 from segstudio.store import Project
 from tests.qt.conftest import drag
 from tests.unit.store.test_write_lock import Holder
@@ -77,3 +79,46 @@ def test_closing_with_an_edit_waiting_saves_it_first_without_blocking(qtbot, win
     holder.release()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=15000)
     assert _stored(project_dir, image_id) == 1
+
+
+def test_a_category_added_behind_a_held_lock_is_refused_in_one_line_without_a_crash_report(
+        qtbot, qapp, window, project_dir, tmp_path):
+    """Writes outside the edit path (categories, image status) give up after a second instead
+    of freezing the window for SQLite's whole busy timeout; the user gets one non-modal line,
+    not a crash report, and the window shows what the database holds."""
+    from PySide6.QtCore import QTimer
+
+    from segstudio.qt import crash
+
+    handler = crash.install_crash_handler(qapp, tmp_path / "logs")
+    try:
+        names = [c.name for c in window.project.categories()]
+        holder = Holder(project_dir / "segstudio.db")
+        try:
+            QTimer.singleShot(0, lambda: window.categories_panel.add("bird"))
+            qtbot.waitUntil(lambda: handler.busy_box is not None and handler.busy_box.isVisible(),
+                            timeout=10000)
+        finally:
+            holder.release()
+        assert "not saved" in handler.busy_box.text() and "another SegStudio process" in handler.busy_box.text()
+        assert handler.dialog is None and not list((tmp_path / "logs").glob("crash-*.log"))
+        assert [c.name for c in window.project.categories()] == names  # nothing half-added
+        assert window.categories_panel.list.count() == len(names)
+        handler.busy_box.close()
+        window.categories_panel.add("bird")  # free again: it works
+        assert "bird" in [c.name for c in window.project.categories()]
+    finally:
+        handler.uninstall()
+
+
+def test_merging_categories_behind_a_held_lock_gives_up_quickly_and_changes_nothing(window, project_dir):
+    from segstudio.store import ProjectLocked
+
+    cats = list(window.project.categories())
+    holder = Holder(project_dir / "segstudio.db")
+    try:
+        with pytest.raises(ProjectLocked, match="another SegStudio process"):
+            window.project.merge_categories(cats[0].id, cats[1].id)  # a transaction: 1 s, not 60
+    finally:
+        holder.release()
+    assert [c.id for c in window.project.categories()] == [c.id for c in cats]

@@ -84,11 +84,11 @@ def export(project: Project, dst: Path, options: dict, progress: ProgressFn | No
             files = [stack.enter_context(atomic_file(dst, "w"))]
             rep.files.append(str(dst))
         elif single:  # the file and its images/ folder are published together
-            out = stack.enter_context(StagedOutput(dst.parent))
+            out = stack.enter_context(StagedOutput(dst.parent, f"coco.{dst.name}"))
             files = [stack.enter_context(open(out.path(dst.name), "w", encoding="utf-8"))]
             rep.files.append(str(dst))
         else:
-            out = stack.enter_context(StagedOutput(dst))
+            out = stack.enter_context(StagedOutput(dst, "coco"))
             files = []
             for split in groups:
                 name = _file_name(split, groups)

@@ -90,7 +90,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
 
 def _read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelToken | None) -> ImportPlan:
     if src.is_dir():
-        files = sorted(src.glob("*.json"))
+        files = sorted(p for p in src.glob("*.json") if not p.name.startswith("."))  # not manifests
         if len(files) != 1:
             raise FormatError(src, "a COCO source must be a .json file (this folder holds "
                               f"{len(files)} .json files; name one)")

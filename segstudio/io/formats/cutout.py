@@ -33,7 +33,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     per = options.get("per", "both")
     names = category_names(project)
     stems = stem_names(export_images(project, options))
-    with StagedOutput(dst) as out:
+    with StagedOutput(dst, "cutout") as out:
         for rec, instances in iter_images(project, options, rep, progress, cancel):
             try:
                 loaded = load_image(project.image_path(rec))

@@ -321,7 +321,8 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
         if row[0] in wanted:
             rows.setdefault(row[0], []).append(row)
     writer = ShapeWriter(names, rep, float(options.get("tolerance") or 0.0))
-    with StagedOutput(out_dir) as stage:
+    # a named .xml shares its folder with other files: its manifest is its own
+    with StagedOutput(out_dir, f"cvat.{xml.name}") as stage:
         how = options.get("images", "link")
         refs = image_refs(project, records, out_dir, how, rep, stage)
         if how != "reference":  # CVAT's layout: names relative to images/ (Datumaro needs it)

@@ -184,7 +184,8 @@ def export_video(project, dst: Path, options: dict, progress: ProgressFn | None,
     writer = ShapeWriter(names, rep, float(options.get("tolerance") or 0.0))
     label_set = options.get("label_set", "gt")
     used: set[str] = set()
-    with StagedOutput(out_dir) as stage:
+    kind = f"cvat-video.{dst.name}" if single else "cvat-video"  # a named .xml: its own manifest
+    with StagedOutput(out_dir, kind) as stage:
         for n, rec in enumerate(recs):
             if cancel is not None:
                 cancel.check()

@@ -108,7 +108,7 @@ def export(project, dst: Path, options: dict, progress, cancel) -> ExportReport:
     cat_names = {c.id: c.name for c in project.categories()}
     recs = video_records(project, options, rep)
     sidecar: dict[str, dict[str, dict]] = {}
-    with StagedOutput(dst) as out:
+    with StagedOutput(dst, "davis") as out:
         seqs = _sequence_names(recs)
         for n, rec in enumerate(recs):
             seq = seqs[rec.id]

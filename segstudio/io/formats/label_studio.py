@@ -239,7 +239,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     prefix = options.get("url_prefix") or ""
     now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
     tasks = []
-    with StagedOutput(out_dir) as stage:
+    with StagedOutput(out_dir, f"label-studio.{path.name}") as stage:  # its own manifest
         refs = image_refs(project, records, out_dir, options.get("images", "link"), rep, stage)
         for k, rec in enumerate(records):
             if cancel is not None and k % 100 == 0:

@@ -53,7 +53,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     names = category_names(project)
     stems = stem_names(export_images(project, options))
     how = options.get("images", "link")
-    with StagedOutput(dst) as out:
+    with StagedOutput(dst, "labelmap") as out:
         out.write_text("classes.txt", "\n".join(["background"] + [c.name for c in cats]) + "\n")
         for rec, instances in iter_images(project, options, rep, progress, cancel):
             stem = stems[rec.id]

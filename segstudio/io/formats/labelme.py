@@ -54,7 +54,10 @@ SHAPE_TYPES = ("polygon", "rectangle", "circle", "point", "line", "linestrip", "
 def _json_files(src: Path) -> tuple[Path, list[Path]]:
     if src.is_file():
         return src.parent, [src]
-    files = sorted(p for p in src.rglob("*.json") if not any(part.startswith(".") for part in p.parts))
+    # hidden files and folders *inside* the dataset are skipped; the dataset may itself sit
+    # under a hidden folder (~/.cache/...)
+    files = sorted(p for p in src.rglob("*.json")
+                   if not any(part.startswith(".") for part in p.relative_to(src).parts))
     if not files:
         raise FormatError(src, "no LabelMe .json files found")
     return src, files
@@ -259,7 +262,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     ignore = frozenset(c.id for c in project.categories() if c.ignore)
     beside = options.get("beside_images", False)
     files: dict[Path, bytes] = {}
-    staged = None if beside else StagedOutput(dst)
+    staged = None if beside else StagedOutput(dst, "labelme")
     how = "copy" if options.get("copy_images") else options.get("images", "link")
     try:
         for rec, instances in iter_images(project, options, rep, progress, cancel):

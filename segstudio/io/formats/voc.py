@@ -128,7 +128,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     stems = stem_names(export_images(project, options))
     how = options.get("images", "copy")
     sets: dict[str, list[str]] = {}
-    with StagedOutput(dst) as out:
+    with StagedOutput(dst, "voc") as out:
         out.write_text("class_names.txt", "\n".join(["_background_"] + [c.name for c in cats]) + "\n")
         for rec, instances in iter_images(project, options, rep, progress, cancel):
             stem = stems[rec.id]

@@ -233,7 +233,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     how = options.get("images", "copy")
     parts_mode = options.get("parts", "split")
     used_splits: set[str] = set()
-    with StagedOutput(dst) as out:
+    with StagedOutput(dst, "yolo") as out:
         for rec, instances in iter_images(project, options, rep, progress, cancel):
             split = rec.split or "train"
             used_splits.add(split)

@@ -375,7 +375,7 @@ def _write_frames(project: Project, rec: ImageRecord, base: Path, names: list[st
     from segstudio.video.source import open_source
 
     folder = base / Path(names[0]).parent
-    with open_source(project.image_path(rec), cache_bytes=0) as source, StagedOutput(folder) as out:
+    with open_source(project.image_path(rec), cache_bytes=0) as source, StagedOutput(folder, "frames") as out:
         for i, name in enumerate(names):
             if cancel is not None and i % 16 == 0:
                 cancel.check()
