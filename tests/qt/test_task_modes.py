@@ -220,3 +220,35 @@ def test_open_starts_in_the_mode_asked(full_window):
     assert w.modes.current == "video" and w.current_image().kind != "image"
     enter_mode(w, "review")
     assert w.modes.current == "review"
+
+
+def _clipped_labels(w) -> list[str]:
+    from PySide6.QtWidgets import QLabel
+
+    _settle()
+    bad = []
+    for lab in w.findChildren(QLabel):
+        if not lab.isVisible() or not lab.text() or lab.visibleRegion().isEmpty():
+            continue
+        if lab.wordWrap():
+            need, have = lab.heightForWidth(lab.width()), lab.height()
+        else:
+            need, have = lab.sizeHint().width(), lab.width()
+        if need > have + 1:
+            bad.append(f"{lab.text()[:60]!r}: needs {need}, has {have}")
+    return bad
+
+
+def test_no_label_is_cut_off_at_1366x768(qtbot, sample_dir):
+    """The welcome tagline and the AI Assist description were clipped mid-sentence."""
+    w = make_full_window(qtbot)
+    try:
+        assert _clipped_labels(w) == []  # the welcome view
+        assert w.open_project(sample_dir)
+        for mode in w.modes:
+            w.modes.activate(mode)
+            assert _clipped_labels(w) == [], mode
+        w.docks["dock_assist"].raise_()
+        assert _clipped_labels(w) == []
+    finally:
+        close_full_window(w)
