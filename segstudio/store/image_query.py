@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from segstudio.store.identity import SESSION
 from segstudio.store.leases import holders
 from segstudio.store.location import DatabaseLocation
 from segstudio.store.project import _IMAGE_COLS, DB_NAME, ImageRecord, status_counts
@@ -177,8 +178,8 @@ def fetch_records(conn: sqlite3.Connection, ids: Sequence[int] | np.ndarray) -> 
             marks = ",".join("?" * len(chunk))
             rows += conn.execute(f"SELECT {_IMAGE_COLS} FROM images WHERE id IN ({marks})", chunk).fetchall()
     records = {row[0]: ImageRecord(*row) for row in rows}
-    # who has these images open now (live leases: one indexed look-up per page)
-    for image_id, user in holders(conn, list(records)).items():
+    # who else has these images open now (live leases: one indexed look-up per page)
+    for image_id, user in holders(conn, list(records), others_than=SESSION).items():
         records[image_id] = replace(records[image_id], worker=user)
     return records
 

@@ -75,8 +75,9 @@ def release(project, image_id: int, *, session: str = SESSION) -> None:
         project.conn.execute("DELETE FROM leases WHERE image_id=? AND session=?", (image_id, session))
 
 
-def holders(project_or_conn, image_ids) -> dict[int, str]:
-    """{image id: user} for the live leases among `image_ids` (the image list's 'who')."""
+def holders(project_or_conn, image_ids, *, others_than: str | None = None) -> dict[int, str]:
+    """{image id: user} for the live leases among `image_ids` (the image list's 'who'),
+    leaving out the session `others_than` (this window's own images need no label)."""
     ids = [int(i) for i in image_ids]
     if not ids:
         return {}
@@ -84,6 +85,6 @@ def holders(project_or_conn, image_ids) -> dict[int, str]:
     now = now_sql(conn)
     marks = ",".join("?" * len(ids))
     rows = conn.execute(
-        f"SELECT image_id, user_name FROM leases WHERE expires_at >= {now} AND image_id IN ({marks})",
-        ids)
-    return {int(i): u for i, u in rows}
+        f"SELECT image_id, user_name, session FROM leases WHERE expires_at >= {now}"
+        f" AND image_id IN ({marks})", ids)
+    return {int(i): u for i, u, s in rows if s != others_than}

@@ -39,9 +39,8 @@ def test_window_on_a_shared_project(qtbot, shared):
     try:
         # this window holds image 1; another user sees it taken, and who has it
         held = leases.take(other, 1, session="someone-else")
-        assert held is not None
-        other_rec = fetch_records(other.conn, [1])[1]
-        assert other_rec.worker is not None
+        assert held is not None and held.user_name == leases.user_name()
+        assert fetch_records(other.conn, [1])[1].worker is None  # this process's own: no label
         # the other user takes image 3 and finishes image 2: this window's list shows both
         model = w.images_panel.model
         assert model.record(1).status == "new" and model.record(2).worker is None  # rows cached

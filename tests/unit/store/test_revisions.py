@@ -102,6 +102,7 @@ def test_leases_are_exclusive_renewed_and_lapse(two_sessions):
     held = leases.take(bob, 1, session="bob-1")
     assert held is not None and held.session == "ann-1" and held.expires_in > 20
     assert leases.holders(bob, [1]) == {1: identity.user_name()}
+    assert leases.holders(bob, [1], others_than="ann-1") == {}  # one's own needs no label
     leases.release(ann, 1, session="ann-1")
     assert leases.take(bob, 1, session="bob-1", seconds=0.2) is None
     assert leases.take(ann, 1, session="ann-1") is not None
