@@ -142,7 +142,7 @@ def query_ids(
     (raise there to abandon the query); `conn.interrupt()` stops the SQL part."""
     where, args = _where(flt)
     row = conn.execute(
-        f"SELECT group_concat(id) FROM (SELECT id FROM images{where} ORDER BY id)", args
+        f"SELECT group_concat(id) FROM (SELECT id FROM images{where} ORDER BY id) AS q", args
     ).fetchone()
     text = row[0] if row else None
     if not text:

@@ -22,8 +22,9 @@ STATUSES = ["new", "prelabelled", "in_progress", "in_review", "done"]
 NAMES = ["cat_001.jpg", "dog_100%.png", "a_b.jpg", "x\\y.jpg", "Img_CAT.JPG", "plain.tif"]
 
 
-def _project(tmp_path, n: int) -> Project:
-    project = Project.create(tmp_path / "p")
+def _project(new_project, tmp_path, n: int) -> Project:
+    """`n` image records on the back end under test (SQLite or PostgreSQL: `new_project`)."""
+    project = new_project(tmp_path / "p")
     cat = project.add_category("A").id
     now = time.time()
     with project.transaction() as c:
@@ -74,16 +75,16 @@ def test_id_list_dense_and_array_agree():
     ImageFilter(text="jpg", status="new", category_id=1),
     ImageFilter(text="no such name"),
 ])
-def test_filters_select_what_a_python_scan_selects(tmp_path, monkeypatch, flt):
+def test_filters_select_what_a_python_scan_selects(tmp_path, monkeypatch, flt, new_project):
     monkeypatch.setattr(iq, "_PARSE_SLICE_CHARS", 50)  # many parse slices: their seams are exact
-    with _project(tmp_path, 3000) as project:
+    with _project(new_project, tmp_path, 3000) as project:
         project.conn.execute("DELETE FROM images WHERE id % 13 = 0")  # gaps in the ids
         got = query_ids(project.conn, flt)
         assert got.tolist() == _expected(project, flt)
 
 
-def test_dense_ids_only_without_gaps(tmp_path):
-    with _project(tmp_path, 50) as project:
+def test_dense_ids_only_without_gaps(tmp_path, new_project):
+    with _project(new_project, tmp_path, 50) as project:
         ids = dense_ids(project.conn)
         assert ids is not None and ids.is_dense and ids.tolist() == list(range(1, 51))
         assert dense_ids(project.conn, count=50).tolist() == ids.tolist()
@@ -94,8 +95,8 @@ def test_dense_ids_only_without_gaps(tmp_path):
         assert len(dense_ids(project.conn)) == 0
 
 
-def test_fetch_records_by_range_and_by_lookup(tmp_path):
-    with _project(tmp_path, 2000) as project:
+def test_fetch_records_by_range_and_by_lookup(tmp_path, new_project):
+    with _project(new_project, tmp_path, 2000) as project:
         by_id = {r.id: r for r in project.images()}
         assert fetch_records(project.conn, np.arange(100, 356)) == {i: by_id[i] for i in range(100, 356)}
         scattered = list(range(1, 2000, 3))  # more than one IN (...) chunk
@@ -104,11 +105,11 @@ def test_fetch_records_by_range_and_by_lookup(tmp_path):
         assert fetch_records(project.conn, []) == {}
 
 
-def test_reader_sees_commits_and_cannot_write(tmp_path):
+def test_reader_sees_commits_and_cannot_write(tmp_path, new_project):
     import sqlite3
 
-    with _project(tmp_path, 20) as project:
-        reader = open_reader(project.root)
+    with _project(new_project, tmp_path, 20) as project:
+        reader = open_reader(project.location or project.root)
         project.set_status(4, "done")
         assert 4 in query_ids(reader, ImageFilter(status="done")).tolist()
         with pytest.raises(sqlite3.OperationalError):
@@ -116,8 +117,8 @@ def test_reader_sees_commits_and_cannot_write(tmp_path):
         reader.close()
 
 
-def test_next_and_first_image_ids(tmp_path):
-    with _project(tmp_path, 10) as project:
+def test_next_and_first_image_ids(tmp_path, new_project):
+    with _project(new_project, tmp_path, 10) as project:
         project.conn.execute("DELETE FROM images WHERE id IN (1, 5)")
         assert project.first_image_id() == 2
         assert project.next_image_id(4) == 6 and project.next_image_id(10) is None
