@@ -45,9 +45,9 @@ VIEW = (1920, 1080)
 
 
 def build_project(root: Path, image: Path, polygons: list[np.ndarray]) -> None:
+    from segstudio.core.image_header import read_header
     from segstudio.core.instance import Instance
     from segstudio.core.tools.shapes import polygon_mask
-    from segstudio.io.image_header import read_header
     from segstudio.store import Project
 
     if Project.is_project(root):

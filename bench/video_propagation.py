@@ -35,9 +35,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from segstudio.core.masks import MaskPatch  # noqa: E402
+from segstudio.io.video_source import open_source  # noqa: E402
 from segstudio.video.propagate import PropagationSettings, propagate  # noqa: E402
 from segstudio.video.refine import GrabCutRefiner, NoRefiner, PromptModelRefiner  # noqa: E402
-from segstudio.video.source import open_source  # noqa: E402
 
 DATA = Path(os.environ.get("SEGSTUDIO_DATASETS", "/work/shared/datasets"))
 

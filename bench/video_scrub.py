@@ -64,7 +64,7 @@ import psutil
 mode, path, seeks = sys.argv[1], sys.argv[2], int(sys.argv[3])
 import cv2, numpy as np
 cv2.setNumThreads(2)
-from segstudio.video.source import open_source
+from segstudio.io.video_source import open_source
 proc = psutil.Process()
 peak = [proc.memory_info().rss]
 stop = False

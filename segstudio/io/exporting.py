@@ -71,7 +71,7 @@ def stem_names(records: list[ImageRecord]) -> dict[int, str]:
 def not_an_image(src: Path) -> str | None:
     """Why `src` must not be copied or embedded as an image (None: it is one).  A project's image
     path may name anything a hostile dataset put there (`/etc/passwd`); exports check first."""
-    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.core.image_header import HeaderError, read_header
 
     try:
         if not src.is_file():

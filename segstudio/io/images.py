@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from segstudio.io.image_header import FORMAT_EXTENSIONS, HeaderError, read_header
+from segstudio.core.image_header import FORMAT_EXTENSIONS, HeaderError, read_header
 
 DEFAULT_MAX_PIXELS = 250_000_000  # ~ a 16k x 16k image; configurable per call
 

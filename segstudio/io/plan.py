@@ -254,7 +254,7 @@ def check_image_file(im: PlanImage, rep: ImportReport) -> str | None:
     is missing or a readable image of the declared size; the reason to skip it when it is not
     an image; a FormatError when the declared size is not the image's (its masks would not
     fit it: a poisoned project)."""
-    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.core.image_header import HeaderError, read_header
 
     if im.kind != "image":
         return None

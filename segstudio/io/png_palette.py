@@ -88,7 +88,7 @@ def read_label_png(path: str | Path, max_pixels: int | None = None) -> np.ndarra
     indices beyond the file's palette (which decoders paint black) and palettes repeating a
     colour keep their true values.
     """
-    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.core.image_header import HeaderError, read_header
     from segstudio.io.images import DEFAULT_MAX_PIXELS
 
     data = Path(path).read_bytes()

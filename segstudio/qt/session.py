@@ -95,7 +95,7 @@ class Session:
         src = self._video_sources.get(record.id)
         if src is None:
             try:
-                from segstudio.video.source import open_source  # engineer G's module
+                from segstudio.io.video_source import open_source  # engineer G's module
             except ImportError:
                 raise ImageLoadError(path, "video support is not available in this build") from None
             try:

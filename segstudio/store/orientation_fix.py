@@ -17,8 +17,8 @@ import sqlite3
 from pathlib import Path
 
 from segstudio.core import rle
+from segstudio.core.image_header import HeaderError, read_header
 from segstudio.core.masks import MaskPatch
-from segstudio.io.image_header import HeaderError, read_header
 
 ROTATABLE = (".jpg", ".jpeg", ".tif", ".tiff")
 _HEAD = 4096  # EXIF IFD0 sits in the first bytes; read_header reads on where it must

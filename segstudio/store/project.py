@@ -31,9 +31,9 @@ from segstudio.store.location import DatabaseLocation, is_database_url, parse_da
 from segstudio.store.locking import WaitReporter, begin_immediate, default_reporter, default_wait
 from segstudio.store.scan import ScanReport, scan_folder
 from segstudio.store.schema import migrate
+from segstudio.store.status import STATUSES, check_status
 
 DB_NAME = "segstudio.db"
-STATUSES = ("new", "prelabelled", "in_progress", "in_review", "done")
 SPLITS = ("train", "val", "test")
 
 
@@ -338,8 +338,7 @@ class Project:
         return int(self.conn.execute("SELECT COUNT(*) FROM images").fetchone()[0])
 
     def set_status(self, image_id: int, status: str) -> None:
-        if status not in STATUSES:
-            raise ValueError(f"unknown status {status!r}; expected one of {STATUSES}")
+        check_status(status)
         now = time.time()
         self.conn.execute(
             "UPDATE images SET status=?, updated_at=?, status_by=?, status_at=? WHERE id=?",

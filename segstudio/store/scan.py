@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from segstudio.io.image_header import IMAGE_EXTENSIONS, HeaderError, read_header
+from segstudio.core.image_header import IMAGE_EXTENSIONS, HeaderError, read_header
 
 VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 IGNORED_DIRS = {".git", "__pycache__", ".segstudio", ".venv", "node_modules"}

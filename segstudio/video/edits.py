@@ -12,26 +12,15 @@ It follows the `History` command protocol (`label`, `do`, `undo`, `nbytes`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from segstudio.core.document import ImageDocument
 from segstudio.core.instance import Instance
 from segstudio.store import Project
+from segstudio.store.status import mark_edited
+from segstudio.store.tracks import Track, write_tracks
 
 DocumentLookup = Callable[[int], "ImageDocument | None"]
 FrameChanges = dict[int, dict[int, "Instance | None"]]  # frame -> instance id -> instance/None
-
-
-@dataclass(frozen=True)
-class Track:
-    id: int
-    image_id: int
-    category_id: int | None
-    name: str | None
-
-    @property
-    def label(self) -> str:
-        return self.name or f"track {self.id}"
 
 
 class VideoEdit:
@@ -83,15 +72,8 @@ class VideoEdit:
         return n
 
     def _apply(self, frames: FrameChanges, tracks: Mapping[int, Track | None]) -> None:
-        with self.project.transaction() as c:
-            for tid, track in tracks.items():
-                if track is None:
-                    c.execute("DELETE FROM tracks WHERE id=?", (tid,))
-                else:
-                    c.execute(
-                        "INSERT OR REPLACE INTO tracks(id, image_id, category_id, name) VALUES (?,?,?,?)",
-                        (track.id, track.image_id, track.category_id, track.name),
-                    )
+        with self.project.transaction():
+            write_tracks(self.project, tracks)
             for frame, changes in sorted(frames.items()):
                 if not changes:
                     continue
@@ -106,10 +88,7 @@ class VideoEdit:
                     self.image_id, upserts, deletes, frame=frame, label_set=self.label_set
                 )
             if any(frames.values()) and self.label_set == "gt":
-                c.execute(
-                    "UPDATE images SET status='in_progress' WHERE id=? AND status IN ('new', 'prelabelled')",
-                    (self.image_id,),
-                )
+                mark_edited(self.project, [self.image_id])
 
 
 def live_document(get_current: Callable[[], ImageDocument | None]) -> DocumentLookup:

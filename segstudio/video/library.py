@@ -13,8 +13,8 @@ from pathlib import Path
 import cv2
 
 from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.video_source import FrameError, FrameSource, open_source
 from segstudio.store import Project
-from segstudio.video.source import FrameError, FrameSource, open_source
 
 
 @dataclass(frozen=True)

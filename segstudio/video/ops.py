@@ -23,13 +23,14 @@ from pathlib import Path
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn
+from segstudio.io.video_source import open_source
 from segstudio.store import Project
-from segstudio.video.edits import DocumentLookup, FrameChanges, Track, VideoEdit
+from segstudio.store.tracks import Track, get_track, next_track_id
+from segstudio.video.edits import DocumentLookup, FrameChanges, VideoEdit
 from segstudio.video.interpolate import interpolate_sequence
 from segstudio.video.propagate import PropagationReport, PropagationSettings, propagate
 from segstudio.video.refine import MaskRefiner
-from segstudio.video.source import open_source
-from segstudio.video.tracks import TrackError, get_track, next_track_id, track_instances
+from segstudio.video.tracks import TrackError, track_instances
 
 DERIVED_KEYS = ("propagated_from", "interpolated")
 PROPAGATION_CACHE_BYTES = 64 * 1024 * 1024

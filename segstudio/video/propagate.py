@@ -34,8 +34,8 @@ import numpy as np
 
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.video_source import FrameSource
 from segstudio.video.refine import GrabCutRefiner, MaskRefiner, roi_around
-from segstudio.video.source import FrameSource
 
 Key = Hashable
 

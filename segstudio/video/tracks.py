@@ -1,8 +1,8 @@
 """Object tracks of a video: one track = one object through time (id, category, name).
 
 Instances on different frames belong to a track through `Instance.track_id`; the `tracks`
-table holds the track's category and name.  Reading helpers query the store; every change is
-built as one undoable `VideoEdit` (new track, assign, unassign, split, merge, delete, rename,
+table holds the track's category and name (queries: `segstudio.store.tracks`).  Every change
+is built as one undoable `VideoEdit` (new track, assign, unassign, split, merge, delete, rename,
 set category).  One track has at most one instance per frame: a merge that would put two
 instances of one track on a frame is refused with the frames named.
 """
@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 from segstudio.core.instance import Instance
 from segstudio.store import Project
-from segstudio.video.edits import DocumentLookup, FrameChanges, Track, VideoEdit
+from segstudio.store.tracks import Track, frames_of_track, get_track, next_track_id, track_presence
+from segstudio.video.edits import DocumentLookup, FrameChanges, VideoEdit
 
 
 class TrackError(ValueError):
@@ -22,75 +23,20 @@ class TrackError(ValueError):
 
 
 # --------------------------------------------------------------------------- reading
-def list_tracks(project: Project, image_id: int) -> list[Track]:
-    rows = project.conn.execute(
-        "SELECT id, image_id, category_id, name FROM tracks WHERE image_id=? ORDER BY id",
-        (image_id,),
-    )
-    return [Track(*r) for r in rows]
-
-
-def get_track(project: Project, track_id: int) -> Track | None:
-    row = project.conn.execute(
-        "SELECT id, image_id, category_id, name FROM tracks WHERE id=?", (track_id,)
-    ).fetchone()
-    return Track(*row) if row else None
-
-
-def track_presence(project: Project, image_id: int, label_set: str = "gt") -> dict[int, list[int]]:
-    """track id -> sorted frames where the track has an instance."""
-    rows = project.conn.execute(
-        "SELECT track_id, frame FROM instances WHERE image_id=? AND label_set=? AND track_id IS NOT NULL"
-        " ORDER BY track_id, frame",
-        (image_id, label_set),
-    )
-    out: dict[int, list[int]] = defaultdict(list)
-    for tid, frame in rows:
-        out[int(tid)].append(int(frame))
-    return dict(out)
-
-
-def track_frames(
-    project: Project, image_id: int, label_set: str = "gt"
-) -> dict[int, dict[int, bool]]:
-    """track id -> {frame: is it a keyframe (made by the user, not propagated/interpolated)}."""
-    rows = project.conn.execute(
-        "SELECT track_id, frame, attributes FROM instances WHERE image_id=? AND label_set=?"
-        " AND track_id IS NOT NULL ORDER BY track_id, frame",
-        (image_id, label_set),
-    )
-    out: dict[int, dict[int, bool]] = defaultdict(dict)
-    for tid, frame, attrs in rows:
-        derived = bool(attrs) and ('"propagated_from"' in attrs or '"interpolated"' in attrs)
-        out[int(tid)][int(frame)] = out[int(tid)].get(int(frame), False) or not derived
-    return dict(out)
-
-
 def track_instances(
     project: Project, image_id: int, track_id: int, label_set: str = "gt",
     frames: Iterable[int] | None = None,
 ) -> dict[int, Instance]:
     """frame -> the track's instance on that frame (the topmost one if a frame has several)."""
-    rows = project.conn.execute(
-        "SELECT DISTINCT frame FROM instances WHERE image_id=? AND label_set=? AND track_id=?"
-        " ORDER BY frame",
-        (image_id, label_set, track_id),
-    )
     wanted = set(frames) if frames is not None else None
     out: dict[int, Instance] = {}
-    for (frame,) in rows:
+    for frame in frames_of_track(project, image_id, track_id, label_set):
         if wanted is not None and frame not in wanted:
             continue
         for inst in project.load_instances(image_id, frame, label_set):
             if inst.track_id == track_id:
-                out[int(frame)] = inst
+                out[frame] = inst
     return out
-
-
-def next_track_id(project: Project) -> int:
-    row = project.conn.execute("SELECT MAX(id) FROM tracks").fetchone()
-    used = project.conn.execute("SELECT MAX(track_id) FROM instances").fetchone()
-    return max(int(row[0] or 0), int(used[0] or 0)) + 1
 
 
 # --------------------------------------------------------------------------- edits

@@ -222,9 +222,9 @@ def test_video_record_uses_the_video_source(qtbot, tmp_path, monkeypatch):
         def close(self):
             pass
 
-    mod = types.ModuleType("segstudio.video.source")
+    mod = types.ModuleType("segstudio.io.video_source")
     mod.open_source = lambda path: FakeSource()
-    monkeypatch.setitem(sys.modules, "segstudio.video.source", mod)
+    monkeypatch.setitem(sys.modules, "segstudio.io.video_source", mod)
     (tmp_path / "clip.mp4").write_bytes(b"x")
     with Project.create(tmp_path) as p:
         vid = p.add_video(tmp_path / "clip.mp4", 32, 24, 5, 10.0)

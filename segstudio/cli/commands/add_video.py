@@ -30,9 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from segstudio.cli.progress import ProgressBar
+    from segstudio.io.video_source import FrameError, open_source
     from segstudio.store import Project, ProjectError
     from segstudio.video.library import add_video, extract_frames, format_timestamp
-    from segstudio.video.source import FrameError, open_source
 
     if args.stride < 1:
         raise CliError("--stride must be at least 1")

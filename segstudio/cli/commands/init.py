@@ -94,8 +94,8 @@ def _fill(project: Project, folder: Path, root: Path | str, args: argparse.Names
 
 
 def _add_videos(project: Project, videos: list[Path]) -> None:
+    from segstudio.io.video_source import FrameError
     from segstudio.video.library import add_video
-    from segstudio.video.source import FrameError
 
     for path in videos:
         try:

@@ -59,11 +59,11 @@ def find_video(project, ref: str):
 
 def run(args: argparse.Namespace) -> int:
     from segstudio.cli.progress import ProgressBar
+    from segstudio.io.video_source import FrameError
     from segstudio.store import Project, ProjectError
     from segstudio.video.ops import plan_propagation, propagation_edit, run_plan
     from segstudio.video.propagate import PropagationSettings
     from segstudio.video.refine import GrabCutRefiner, NoRefiner, PromptModelRefiner
-    from segstudio.video.source import FrameError
     from segstudio.video.tracks import TrackError
 
     try:

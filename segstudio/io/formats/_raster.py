@@ -68,7 +68,7 @@ def png_b64(mask: np.ndarray) -> str:
 def png_b64_to_mask(text: str, max_pixels: int) -> np.ndarray:
     """Decode a base64 PNG (any depth/channels) to a boolean mask; ValueError if unreadable or
     bigger than `max_pixels` (checked on the header, before anything is decoded)."""
-    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.core.image_header import HeaderError, read_header
 
     try:
         raw = base64.b64decode(text, validate=False)

@@ -292,7 +292,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
 
 
 def _size_from_image(xml: Path, im: cx.Image, path: Path) -> tuple[int, int]:
-    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.core.image_header import HeaderError, read_header
 
     try:
         hdr = read_header(path)

@@ -54,7 +54,7 @@ def encode_indexed_png(ids: np.ndarray, palette: np.ndarray = PALETTE) -> bytes:
 def decode_ids(path: Path) -> np.ndarray:
     """Object ids of a DAVIS mask PNG (palette colours mapped back to ids); the header is
     checked first (a PNG claiming 30000x30000 is refused before anything is decoded)."""
-    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.core.image_header import HeaderError, read_header
     from segstudio.io.images import DEFAULT_MAX_PIXELS
 
     raw = read_file(path, "a PNG mask")
@@ -164,7 +164,7 @@ def export(project, dst: Path, options: dict, progress, cancel) -> ExportReport:
 
 
 def _open(project, rec):
-    from segstudio.video.source import open_source
+    from segstudio.io.video_source import open_source
 
     return open_source(project.image_path(rec), cache_bytes=0)
 
@@ -184,7 +184,7 @@ def _sequence_names(recs) -> dict[int, str]:
 
 def _frame_stems(project, rec) -> list[str]:
     if rec.kind == "frames":
-        from segstudio.video.source import list_frame_files
+        from segstudio.io.video_source import list_frame_files
 
         path = project.image_path(rec)
         files = list_frame_files(path) if path.is_dir() else []
@@ -222,7 +222,7 @@ def _sequences(src: Path, images: str | None) -> list[tuple[str, Path, Path]]:
 
 
 def import_davis(src: Path, project, options: dict, progress, cancel) -> ImportReport:
-    from segstudio.video.source import list_frame_files
+    from segstudio.io.video_source import list_frame_files
 
     if not src.is_dir():
         raise FormatError(src, "a DAVIS source is a folder")

@@ -147,7 +147,7 @@ def _size(results: list[JsonReader]) -> tuple[int, int] | None:
 
 
 def _size_from_image(path: Path, task: JsonReader, image: Path) -> tuple[int, int]:
-    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.core.image_header import HeaderError, read_header
 
     try:
         hdr = read_header(image)

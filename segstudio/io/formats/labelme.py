@@ -147,7 +147,7 @@ def _read_one(f: Path, data, confine: Confined, plan: ImportPlan) -> None:
 def _embedded_image(f: Path, text: str) -> bytes:
     """The bytes of `imageData`: strict base64 of a supported image (a shell script or an empty
     decode would otherwise become a project image)."""
-    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.core.image_header import HeaderError, read_header
 
     try:
         raw = base64.b64decode("".join(text.split()), validate=True)
@@ -246,7 +246,7 @@ def _circle_box(pts: np.ndarray) -> np.ndarray:
 
 
 def _size_from_image(f: Path, path: Path, embedded: bytes | None) -> tuple[int, int]:
-    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.core.image_header import HeaderError, read_header
 
     try:
         hdr = read_header(path, embedded) if embedded else read_header(path)

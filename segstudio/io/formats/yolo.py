@@ -154,7 +154,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     splits = _split_images(yml, data, plan.report, options)
     total = sum(len(v) for v in splits.values())
     done = 0
-    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.core.image_header import HeaderError, read_header
     from segstudio.io.images import DEFAULT_MAX_PIXELS
 
     for split, images in splits.items():

@@ -23,6 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from segstudio.core import rle as core_rle
+from segstudio.core.image_header import HeaderError, read_header
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import rle_batch as rb
@@ -30,11 +31,18 @@ from segstudio.io.atomic import atomic_file
 from segstudio.io.confine import Confined, dataset_root_of, exists
 from segstudio.io.coords import check_image_size
 from segstudio.io.errors import FormatError, JsonReader, load_json
-from segstudio.io.image_header import HeaderError, read_header
 from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance, apply_plan
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
 from segstudio.store.project import ImageRecord, Project
+from segstudio.store.tracks import (
+    Track,
+    delete_image_tracks,
+    next_track_id,
+    track_categories,
+    track_names,
+    write_tracks,
+)
 
 VIDEO_KINDS = ("video", "frames")
 MAX_FRAMES = 10_000_000  # ~4 days at 30 fps: beyond it a "length" is not a video's
@@ -53,7 +61,7 @@ def frame_names(project: Project, rec: ImageRecord, base: Path) -> tuple[list[st
     """Frame file names relative to `base` and, for video files, the video's relative path."""
     path = project.image_path(rec)
     if rec.kind == "frames":
-        from segstudio.video.source import list_frame_files
+        from segstudio.io.video_source import list_frame_files
 
         files = list_frame_files(path) if path.is_dir() else []
         if len(files) == rec.frame_count:
@@ -89,21 +97,14 @@ def video_tracks(project: Project, rec: ImageRecord, label_set: str, rep: Export
             cats.setdefault(key, inst.category_id)
     if loose:
         rep.lose("instances without a track exported as one-frame tracks", rec.name, loose)
-    named = {t: c for t, c in project.conn.execute(
-        "SELECT id, category_id FROM tracks WHERE image_id=?", (rec.id,)) if c is not None}
-    cats.update({t: c for t, c in named.items() if t in tracks})
+    cats.update({t: c for t, c in track_categories(project, rec.id).items() if t in tracks})
     return dict(tracks), cats
-
-
-def track_names(project: Project, image_id: int) -> dict[int, str]:
-    return {t: n for t, n in project.conn.execute(
-        "SELECT id, name FROM tracks WHERE image_id=?", (image_id,)) if n}
 
 
 # --------------------------------------------------------------------------- shared: import side
 def frame_folder_plan(folder: Path, ref: str) -> PlanImage:
     """A PlanImage for a folder of frames (size from the first frame's header)."""
-    from segstudio.video.source import list_frame_files
+    from segstudio.io.video_source import list_frame_files
 
     files = list_frame_files(folder)
     if not files:
@@ -125,14 +126,12 @@ def apply_with_tracks(
               require_images=options["require_images"], progress=progress, cancel=cancel)
     if options.get("dry_run"):
         return apply_plan(project, plan, dry_run=True, **kw)
-    from segstudio.video.tracks import next_track_id
-
-    with project.transaction() as c:
+    with project.transaction():
         if options["mode"] == "replace":
             for im in plan.images:
                 found = project.find_image(im.path)
                 if found is not None and im.instances:
-                    c.execute("DELETE FROM tracks WHERE image_id=?", (found.id,))
+                    delete_image_tracks(project, found.id)
         base = next_track_id(project)
         remap = {key: base + k for k, key in enumerate(sorted(tracks))}
         owner: dict[int, PlanImage] = {}
@@ -143,13 +142,14 @@ def apply_with_tracks(
                     inst.track_id = remap[inst.track_id]
         rep = apply_plan(project, plan, **kw)
         cat_ids = {cat.name: cat.id for cat in project.categories()}
+        new: dict[int, Track | None] = {}
         for key, im in owner.items():
             rec = project.find_image(im.path)
             if rec is None:
                 continue  # skipped (missing images)
             cat, name = tracks[key]
-            c.execute("INSERT INTO tracks(id, image_id, category_id, name) VALUES (?,?,?,?)",
-                      (remap[key], rec.id, cat_ids.get(cat), name))
+            new[remap[key]] = Track(remap[key], rec.id, cat_ids.get(cat), name)
+        write_tracks(project, new)
     return rep
 
 
@@ -230,7 +230,7 @@ def _video_plan(src: Path, v: JsonReader, root: Path, rep: ImportReport,
         if (im.height, im.width) != (h, w):
             raise FormatError(src, f"frames in {folder} are {im.width}x{im.height}, the file says "
                               f"{w}x{h}", v.path)
-        from segstudio.video.source import list_frame_files
+        from segstudio.io.video_source import list_frame_files
 
         pos = {f.name: i for i, f in enumerate(list_frame_files(folder))}
         missing = [n for n in names if Path(n).name not in pos]
@@ -372,7 +372,7 @@ def _write_frames(project: Project, rec: ImageRecord, base: Path, names: list[st
     import cv2
 
     from segstudio.io.atomic import StagedOutput
-    from segstudio.video.source import open_source
+    from segstudio.io.video_source import open_source
 
     folder = base / Path(names[0]).parent
     with open_source(project.image_path(rec), cache_bytes=0) as source, StagedOutput(folder, "frames") as out:

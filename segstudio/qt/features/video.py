@@ -85,8 +85,8 @@ def _add_video(window, folder: bool) -> None:
             "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv);;All files (*)")
     if not path:
         return
+    from segstudio.io.video_source import FrameError
     from segstudio.video.library import add_video
-    from segstudio.video.source import FrameError
 
     try:
         added = add_video(project, path)
@@ -111,8 +111,8 @@ def _extract(window, ctl) -> None:
         return
     from pathlib import Path
 
+    from segstudio.io.video_source import open_source
     from segstudio.video.library import extract_frames
-    from segstudio.video.source import open_source
 
     path, out = project.image_path(rec), Path(folder) / Path(rec.path).stem
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 from segstudio.core.categories import default_color
 from segstudio.qt.video.panel import TracksPanel, VideoPanel
 from segstudio.qt.video.timeline import TrackRow
+from segstudio.store.tracks import list_tracks, track_frames
 from segstudio.video import tracks as T
 from segstudio.video.library import format_timestamp, video_fps
 
@@ -181,9 +182,9 @@ class VideoController(QObject):
         if p is None or rec is None:
             return
         self.panel.timeline.set_marks(p.annotated_frames(rec.id, self.label_set))
-        frames = T.track_frames(p, rec.id, self.label_set)
+        frames = track_frames(p, rec.id, self.label_set)
         cats = p.categories()
-        named = {t.id: t for t in T.list_tracks(p, rec.id)}
+        named = {t.id: t for t in list_tracks(p, rec.id)}
         rows, items = [], []
         for tid in sorted(set(frames) | set(named)):
             t = named.get(tid)

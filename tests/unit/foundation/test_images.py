@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from segstudio.io.image_header import read_header
+from segstudio.core.image_header import read_header
 from segstudio.io.images import ImageLoadError, display_window, load_image, to_rgb8
 
 

@@ -14,12 +14,12 @@ import cv2
 import numpy as np
 import pytest
 
+from segstudio.core.image_header import read_header
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
 from segstudio.inference.base import Detection, SegmentationResult
 from segstudio.inference.prelabel import prelabel_project
 from segstudio.io import registry
-from segstudio.io.image_header import read_header
 from segstudio.io.images import load_image
 from segstudio.store import Project
 from segstudio.store.orientation_fix import migrate_displayed_sizes

@@ -10,9 +10,8 @@ from segstudio.io import registry
 from segstudio.io.errors import FormatError
 from segstudio.io.formats.davis import decode_ids, encode_indexed_png
 from segstudio.store import Project
-from segstudio.video.edits import Track
+from segstudio.store.tracks import Track, list_tracks, track_presence
 from segstudio.video.library import add_video
-from segstudio.video.tracks import list_tracks, track_presence
 
 from .synth import moving_object, write_video
 

@@ -1,8 +1,8 @@
 import pytest
 
+from segstudio.io.video_source import FrameError, open_source
 from segstudio.store import Project
 from segstudio.video.library import add_video, extract_frames, format_timestamp, open_project_video
-from segstudio.video.source import FrameError, open_source
 
 from .synth import coded_video, decode_index
 

@@ -3,6 +3,7 @@ import pytest
 from segstudio.core.history import History
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
+from segstudio.store.tracks import list_tracks, track_presence
 from segstudio.video.ops import (
     interpolation_edit,
     is_keyframe,
@@ -11,7 +12,7 @@ from segstudio.video.ops import (
     propagation_edit,
     run_plan,
 )
-from segstudio.video.tracks import TrackError, list_tracks, track_instances, track_presence
+from segstudio.video.tracks import TrackError, track_instances
 
 
 def put(project, vid, frame, mask, iid=1, track=None):

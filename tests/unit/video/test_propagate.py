@@ -3,9 +3,9 @@ import pytest
 
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken
+from segstudio.io.video_source import open_source
 from segstudio.video.propagate import PropagationSettings, propagate
 from segstudio.video.refine import GrabCutRefiner, NoRefiner, PromptModelRefiner
-from segstudio.video.source import open_source
 
 from .synth import moving_object, write_video
 

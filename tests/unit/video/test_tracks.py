@@ -4,16 +4,15 @@ from segstudio.core.commands import add_instance, replace_mask
 from segstudio.core.history import History
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
+from segstudio.store.tracks import list_tracks, track_presence
 from segstudio.video.edits import live_document
 from segstudio.video.tracks import (
     TrackError,
     assign_track,
     delete_track,
-    list_tracks,
     merge_tracks,
     new_track,
     split_track,
-    track_presence,
     unassign,
     update_track,
 )

@@ -25,9 +25,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from segstudio.io.image_header import IMAGE_EXTENSIONS, HeaderError, read_header
+from segstudio.core.image_header import IMAGE_EXTENSIONS, HeaderError, read_header
+from segstudio.io.frame_cache import DEFAULT_CACHE_BYTES, FrameCache
 from segstudio.io.images import ImageLoadError, load_image
-from segstudio.video.cache import DEFAULT_CACHE_BYTES, FrameCache
 
 # Gaps this small are always decoded forward: a seek costs at least one decode plus a flush.
 FORWARD_ALWAYS = 2

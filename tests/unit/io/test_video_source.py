@@ -3,10 +3,9 @@ import random
 import numpy as np
 import pytest
 
-from segstudio.video.cache import FrameCache
-from segstudio.video.source import FrameError, open_source
-
-from .synth import code_frame, coded_video, decode_index, write_video
+from segstudio.io.frame_cache import FrameCache
+from segstudio.io.video_source import FrameError, open_source
+from tests.unit.video.synth import code_frame, coded_video, decode_index, write_video
 
 
 @pytest.mark.parametrize("name,fourcc", [("v.avi", "MJPG"), ("v.mp4", "mp4v"), ("v.mkv", "XVID")])
