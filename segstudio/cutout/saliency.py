@@ -136,12 +136,9 @@ def load_saliency(model: str | Path | None = None, threads: int | None = None) -
         except Exception as e:  # ModelError, ValueError, OSError from the model layer
             raise SaliencyModelError(str(e)) from None
         return SaliencyModel(path.stem, seg, input_size=INPUT_SIZE)
-    try:
-        from segstudio.inference import registry
-        from segstudio.inference.base import ModelError
-    except ImportError:  # a build without the model-card registry
-        raise SaliencyModelError(f"unknown subject-selection model {str(model)!r}: use {BUILTIN_ID!r} "
-                                 "or a U²-Netp .pt or .onnx file") from None
+    from segstudio.inference import registry
+    from segstudio.inference.base import ModelError
+
     try:
         card = registry.find(str(model))
     except ModelError as e:

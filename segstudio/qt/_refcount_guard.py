@@ -1,6 +1,9 @@
-"""Guard against a PySide6 6.12 + CPython 3.11 reference-count bug.
+"""Guard against a PySide6 6.12.0 + CPython 3.11 reference-count bug.
 
-Measured in this environment (PySide6 6.12.0, Python 3.11): every call of a
+`pyproject.toml` excludes that release; the guard is for an environment that has it anyway
+(a distribution's package).  It is armed only when PySide6 6.12.0 is the version loaded.
+
+Measured with PySide6 6.12.0 on Python 3.11: every call of a
 PySide6 method that returns None (QPainter.drawImage, QLabel.setText, ...)
 returns it without a new reference, so each call costs None one reference, and
 boolean results do the same to True/False.  After a few thousand calls CPython
@@ -18,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import sys
 
+BAD_RELEASE = "6.12.0"
 _HEADROOM = 1 << 40
 _LOW_WATER = 1 << 36
 _active = False
@@ -44,9 +48,13 @@ def top_up() -> None:
 
 
 def install() -> bool:
-    """Activate the guard if this PySide6/CPython pair leaks; returns whether it did."""
+    """Activate the guard if PySide6 6.12.0 is loaded and leaks; returns whether it is active."""
     global _active
     if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
+        return False
+    import PySide6
+
+    if PySide6.__version__ != BAD_RELEASE:
         return False
     if _active or _leaks():
         _active = True

@@ -72,11 +72,9 @@ def enter_mode(window, mode: str) -> None:
 
 
 def _install_crash_handler(app: QApplication) -> None:
-    """The packaging engineer's crash handler, when present (optional module)."""
-    try:
-        from segstudio.qt.crash import install_crash_handler
-    except ImportError:
-        return
+    """Crash reports: the window's own handler (segstudio.qt.crash)."""
+    from segstudio.qt.crash import install_crash_handler
+
     try:
         install_crash_handler(app, None)  # None: the handler's own default log folder
     except Exception as e:  # a failing crash handler must not stop the app

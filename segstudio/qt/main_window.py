@@ -97,9 +97,10 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self.welcome.set_recent(prefs.recent_projects(self.settings))
         self._update_enabled()
-        self._guard_timer = QTimer(self, interval=10_000)  # see _refcount_guard: keeps None alive
-        self._guard_timer.timeout.connect(_refcount_guard.top_up)
-        self._guard_timer.start()
+        if _refcount_guard.install():  # PySide6 6.12.0 only: keep None/True/False alive
+            self._guard_timer = QTimer(self, interval=10_000)
+            self._guard_timer.timeout.connect(_refcount_guard.top_up)
+            self._guard_timer.start()
         self.feature_errors: dict[str, str | None] = {}
         if install_features:
             from segstudio.qt.features import install_all

@@ -94,10 +94,8 @@ class Session:
             return ready if ready is not None else load_image(path)
         src = self._video_sources.get(record.id)
         if src is None:
-            try:
-                from segstudio.io.video_source import open_source  # engineer G's module
-            except ImportError:
-                raise ImageLoadError(path, "video support is not available in this build") from None
+            from segstudio.io.video_source import open_source
+
             try:
                 src = open_source(path)
             except Exception as e:  # any reader failure becomes a clear message

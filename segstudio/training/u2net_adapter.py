@@ -1,4 +1,4 @@
-"""U²-Netp (engineer C's `segstudio.inference.u2net`) adapted for training: logits out, not
+"""U²-Netp (`segstudio.inference.u2net`) adapted for training: logits out, not
 sigmoids, deep supervision in training mode, batch norm kept frozen.
 
 Torch module: imported only inside functions.  The network's own forward ends in sigmoid;
@@ -64,12 +64,8 @@ class U2NetLogits(nn.Module):
 def build_foreground_net(pretrained: bool = True, num_outputs: int = 1) -> U2NetLogits:
     """U²-Netp from the built-in weights (or random); with num_outputs > 1 the side and fuse
     heads are new (multi-class) and the rest keeps the pretrained weights."""
-    try:
-        from segstudio.inference import u2net
-    except ImportError as e:  # the model layer is missing: a broken install
-        from segstudio.training.templates import TemplateError
+    from segstudio.inference import u2net
 
-        raise TemplateError(f"the U\u00b2-Netp network is unavailable ({e})") from None
     net = u2net.build_u2netp(out_ch=num_outputs)
     if pretrained:
         from segstudio.training.templates import TemplateError
