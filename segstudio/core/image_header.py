@@ -56,9 +56,12 @@ def sniff_format(head: bytes) -> str | None:
     return None
 
 
-def read_header(path: str | Path, data: bytes | None = None) -> ImageHeader:
-    """Format and size from the header; raises HeaderError naming what is wrong."""
+def read_header(path: str | Path | None, data: bytes | None = None) -> ImageHeader:
+    """Format and size from the header; raises HeaderError naming what is wrong.  Without a
+    `path`, `data` must hold the header (nothing more can be read)."""
     if data is None:
+        if path is None:
+            raise ValueError("read_header needs a path or the data")
         with open(path, "rb") as f:
             data = f.read(65536)
     if not data:

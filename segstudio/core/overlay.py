@@ -64,7 +64,7 @@ class OverlayStyle:
                 fill[iid] = argb(rgb, min(1.0, opacity + 0.15 + boost))
                 line[iid] = argb((255, 255, 255), 1.0)
             elif iid == hover:
-                line[iid] = argb(tuple(min(255, c + 90) for c in rgb), 1.0)
+                line[iid] = argb((min(255, rgb[0] + 90), min(255, rgb[1] + 90), min(255, rgb[2] + 90)), 1.0)
         if mode == "outline":
             fill[:] = 0
             if hover is not None and hover < n:
@@ -82,7 +82,7 @@ class LabelRaster:
 
     def __init__(self, shape: tuple[int, int], dtype: type = np.uint16) -> None:
         self.shape = (int(shape[0]), int(shape[1]))
-        self.labels = np.zeros(self.shape, dtype)  # calloc: untouched pages cost nothing
+        self.labels: np.ndarray = np.zeros(self.shape, dtype)  # calloc: untouched pages cost nothing
         self._blank = True
 
     def rebuild(self, document: ImageDocument, hidden: set[int] | None = None) -> None:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -158,8 +159,8 @@ class PilCanvas:
 
     def __init__(self, image_shape: Shape) -> None:
         self.shape = (int(image_shape[0]), int(image_shape[1]))
-        self._img = None
-        self._draw = None
+        self._img: Any = None  # PIL.Image.Image and its ImageDraw, made on first use
+        self._draw: Any = None
 
     def paint(self, paint, lo: tuple[float, float], hi: tuple[float, float], reach: float = 0) -> MaskPatch:
         """`paint(ImageDraw)` drawn; the pixels within [lo - reach, hi + reach] as a patch."""
@@ -178,7 +179,7 @@ class PilCanvas:
             self._draw = ImageDraw.Draw(self._img)
         paint(self._draw)
         box = (x0, y0, x1, y1)
-        crop = np.asarray(self._img.crop(box), dtype=bool)
+        crop = np.asarray(self._img.crop(box)).astype(bool)
         self._img.paste(0, box)
         return MaskPatch(y0, x0, crop, self.shape).tight()
 
@@ -209,13 +210,13 @@ def pil_polygon(points, canvas: PilCanvas) -> MaskPatch:
 def pil_rectangle(points, canvas: PilCanvas) -> MaskPatch:
     (x0, y0), (x1, y1) = _xy(points)[:2]
     # LabelMe passes the two corners as drawn; PIL wants them ordered (newer PIL refuses others)
-    box = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
-    return canvas.paint(lambda d: d.rectangle(box, outline=1, fill=1), box[:2], box[2:])
+    lo, hi = (min(x0, x1), min(y0, y1)), (max(x0, x1), max(y0, y1))
+    return canvas.paint(lambda d: d.rectangle([*lo, *hi], outline=1, fill=1), lo, hi)
 
 
 def pil_disc(cx: float, cy: float, r: float, canvas: PilCanvas) -> MaskPatch:
-    box = [cx - r, cy - r, cx + r, cy + r]
-    return canvas.paint(lambda d: d.ellipse(box, outline=1, fill=1), box[:2], box[2:])
+    lo, hi = (cx - r, cy - r), (cx + r, cy + r)
+    return canvas.paint(lambda d: d.ellipse([*lo, *hi], outline=1, fill=1), lo, hi)
 
 
 def pil_line(points, canvas: PilCanvas, width: int = LINE_WIDTH) -> MaskPatch:

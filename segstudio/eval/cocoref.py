@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,8 +42,9 @@ def to_coco(images: Sequence[EvalImage], categories: Sequence[tuple[int, str]]) 
     return gt, results
 
 
-def run_cocoeval(gt: dict, results: list[dict], quiet: bool = True) -> np.ndarray:
-    """COCOeval(segm) stats (12 numbers) for an in-memory dataset and results list."""
+def run_cocoeval(gt: dict, results: list[dict], quiet: bool = True) -> tuple[np.ndarray, Any]:
+    """COCOeval(segm) stats (12 numbers) for an in-memory dataset and results list, and the
+    COCOeval object."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 

@@ -272,10 +272,10 @@ def evaluate(
         if ignore and cat_ids:
             regions = [i for i, g in enumerate(img.gt) if g.category_id in ignore and g.mask.data.size]
             # a crowd region of every category predicted here (the first one when none is)
-            present = sorted({p.category_id for p in pred}) or cat_ids[:1]
+            present_cats = sorted({p.category_id for p in pred}) or cat_ids[:1]
             for i in regions:
-                keep += [i] * len(present)
-                gt += [img.gt[i].with_(category_id=c, crowd=True) for c in present]
+                keep += [i] * len(present_cats)
+                gt += [img.gt[i].with_(category_id=c, crowd=True) for c in present_cats]
         gt_masks = [g.mask for g in gt]
         pred_masks = [p.mask for p in pred]
         gt_px, pred_px = areas(gt_masks), areas(pred_masks)
@@ -322,11 +322,11 @@ def evaluate(
             fp_scores.append(float(scores[used_idx[p]]))
         for g in mr.unmatched_gt:
             per_class[int(gt_cats[g])].fn += 1
-        for g in gt:
-            if not g.crowd:
-                per_class[g.category_id].n_gt += 1
-        for i in used_idx:
-            per_class[pred[i].category_id].n_pred += 1
+        for g_inst in gt:
+            if not g_inst.crowd:
+                per_class[g_inst.category_id].n_gt += 1
+        for pi in used_idx.tolist():
+            per_class[pred[pi].category_id].n_pred += 1
 
         present: list[int] = []
         ious = dices = bfs = np.full(n_cls, np.nan)

@@ -134,7 +134,7 @@ def import_predictions(
             c.execute("DELETE FROM instances WHERE label_set=?", (name,))
         for done, (image_id, items) in enumerate(sorted(per_image.items())):
             rec = index.by_id[image_id]
-            insts = []
+            insts: list[Instance] = []
             for cat_name_or_id, mask, score in items:
                 if min_score is not None and score is not None and score < min_score:
                     continue

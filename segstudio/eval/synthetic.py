@@ -62,7 +62,8 @@ def make_images(
     rng = np.random.default_rng(seed)
     images = []
     for i in range(n_images):
-        gt, pred = [], []
+        gt: list[Instance] = []
+        pred: list[Instance] = []
         for j in range(n_instances):
             mask = _shape_mask(rng, shape)
             if not mask.any():

@@ -170,7 +170,7 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=SUFFIX, dir=path.parent)
     _lock(fd)  # held while the file is written: a killed writer's temp file is told apart
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as f:
             yield f
             f.flush()
             if os.name == "posix":  # renamed while still locked

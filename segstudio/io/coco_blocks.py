@@ -53,8 +53,8 @@ def export_block(payload: tuple) -> tuple[str, dict[int, int], list[Loss]]:
 def _rle_block(rows: list, k0: int) -> tuple[str, dict[int, int], list[Loss]]:
     """`export_block` for segmentation=rle: columns in, one f-string per annotation out."""
     iid, cid, enc, y0, x0, h, w, area, crowd, score, attrs, H, W = list(zip(*rows))[:13]
-    arr = [np.array(c, np.int64) for c in (y0, x0, h, H, W)]
-    counts = rb.patch_strings_to_image(enc, *arr)
+    y0a, x0a, ha, Ha, Wa = (np.array(c, np.int64) for c in (y0, x0, h, H, W))
+    counts = rb.patch_strings_to_image(enc, y0a, x0a, ha, Ha, Wa)
     parts = [
         f'{{"id":{k},"image_id":{a},"category_id":{b},"segmentation":{{"size":[{hh},{ww}],'
         f'"counts":"{_escaped(s)}"}},"area":{ar},"bbox":[{x},{y},{wi},{he}],"iscrowd":{int(cr)}'

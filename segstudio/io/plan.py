@@ -133,8 +133,8 @@ def apply_plan(
     """
     if mode not in ("append", "replace"):
         raise ValueError(f"unknown import mode {mode!r} (append or replace)")
-    kw = dict(mode=mode, label_set=label_set, require_images=require_images,
-              stem_match=stem_match, progress=progress, cancel=cancel)
+    kw: dict[str, Any] = dict(mode=mode, label_set=label_set, require_images=require_images,
+                              stem_match=stem_match, progress=progress, cancel=cancel)
     if dry_run:
         return _apply(project, plan, dry_run=True, **kw)
     # The plan is matched against the project under the write lock, in the transaction that

@@ -18,10 +18,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
+from typing import cast
 
 import numpy as np
 
 from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.io.coco_blocks import PatchBlock
 from segstudio.io.reports import ImportReport
 
 # the instances table row of a column instance: 14 parameters (the bbox repeats the box,
@@ -31,8 +33,6 @@ INSERT_SQL = (
     " bbox_w, bbox_h, area, z, score, attributes, crowd, frame, source, track_id)"
     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?7,?6,?9,?8,?10,?11,?12,?13,?14,0,'import',NULL)"
 )
-# y0, x0, h, w, area, box-local RLE counts of consecutive instances
-PatchBlock = tuple[list[int], list[int], list[int], list[int], list[int], list[str]]
 
 
 @dataclass
@@ -54,10 +54,10 @@ class InstanceColumns:
         """Compute every mask now; drop (and report) the empty ones."""
         if self.resolved:
             return
-        cols = [[] for _ in range(6)]
+        cols: list[list] = [[] for _ in range(6)]
         for block in self.blocks:
-            for c, part in zip(cols, block):
-                c.extend(part)
+            for k in range(6):
+                cols[k].extend(block[k])
         self.close()
         keep = [k for k, a in enumerate(cols[4]) if a]
         if len(keep) < len(cols[4]):
@@ -68,7 +68,7 @@ class InstanceColumns:
                 v = getattr(self, name)
                 setattr(self, name, [v[k] for k in keep])
             cols = [[c[k] for k in keep] for c in cols]
-        self.blocks = iter([tuple(cols)])  # type: ignore[arg-type]
+        self.blocks = iter([(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5])])
         self.resolved = True
 
     def row_blocks(
@@ -102,8 +102,9 @@ class InstanceColumns:
                 yield list(self._rows_one_by_one(k0, iids, cat_ids, label_set, next_id, next_z,
                                                  rep, touched, counts, (y0, x0, h, w, area, enc)))
             else:
-                nids, nzs = _number(iids, next_id, next_z)
-                touched.update(iids)
+                known = cast(list[int], iids)  # no None in this branch
+                nids, nzs = _number(known, next_id, next_z)
+                touched.update(known)
                 counts.update(cats)
                 yield zip(iids, repeat(label_set), nids, [cat_ids[c] for c in cats], enc,
                           y0, x0, h, w, area, nzs, self.score[k0:k1],

@@ -292,6 +292,7 @@ def _validate_by_dry_run(spec: FormatSpec, path: Path, options: dict[str, Any] |
     opts = resolve_options(spec.all_import_options(), {"require_images": False, **(options or {})})
     with tempfile.TemporaryDirectory(prefix="segstudio-validate-") as tmp:
         project = Project.create(Path(tmp) / "project")
+        assert spec.import_fn is not None
         try:
             rep = spec.import_fn(path, project, {**opts, "dry_run": True}, None, None)
         finally:

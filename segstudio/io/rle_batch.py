@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -71,18 +72,19 @@ class RleStringError(ValueError):
         return RleStringError, (self.index, str(self))
 
 
-def decode_strings(strings: Sequence[str | bytes]) -> Runs:
+def decode_strings(strings: Sequence[str] | Sequence[bytes]) -> Runs:
     """Counts of compressed COCO RLE strings; RleStringError names the first bad one."""
     n = len(strings)
     if n == 0:
         return Runs(np.zeros(0, np.int64), np.zeros(1, np.int64))
     if isinstance(strings[0], bytes):
-        joined = b"".join(strings)
+        joined = b"".join(cast(Sequence[bytes], strings))
     else:
+        text = cast(Sequence[str], strings)
         try:
-            joined = "".join(strings).encode("ascii")
+            joined = "".join(text).encode("ascii")
         except UnicodeEncodeError:
-            bad = next(i for i, s in enumerate(strings) if not s.isascii())
+            bad = next(i for i, s in enumerate(text) if not s.isascii())
             raise RleStringError(bad, "RLE counts string has non-ASCII characters") from None
     lens = np.fromiter(map(len, strings), np.int64, n)
     char_off = np.zeros(n + 1, np.int64)
@@ -229,7 +231,7 @@ class Boxes:
     area: np.ndarray
 
 
-def _fg_runs(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _fg_runs(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every non-empty foreground run (odd local index), in order: (start, end) in its RLE,
     and `fo`, the run offsets per RLE (RLE i owns runs fo[i]:fo[i+1])."""
     v = runs.values
@@ -427,7 +429,7 @@ CHUNK = 256  # RLEs per batch (measured best of 128..4096): arrays stay cache-si
 
 
 def image_strings_to_patches(
-    strings: Sequence[str], H: np.ndarray, W: np.ndarray, chunk: int = CHUNK
+    strings: Sequence[str] | Sequence[bytes], H: np.ndarray, W: np.ndarray, chunk: int = CHUNK
 ) -> tuple[Boxes, list[str]]:
     """Compressed full-image RLE strings -> tight boxes and box-local strings, in batches.
 
@@ -462,7 +464,8 @@ def image_strings_to_patches(
 
 
 def patch_strings_to_image(
-    strings: Sequence[str], y0, x0, h, H, W, chunk: int = CHUNK
+    strings: Sequence[str], y0: np.ndarray, x0: np.ndarray, h: np.ndarray, H: np.ndarray,
+    W: np.ndarray, chunk: int = CHUNK,
 ) -> list[str]:
     """Box-local strings placed at (y0, x0) -> compressed full-image strings, in batches."""
     y0, x0, h, H, W = (np.asarray(v, np.int64) for v in (y0, x0, h, H, W))

@@ -169,7 +169,7 @@ class VideoFileSource(FrameSource):
     ) -> None:
         super().__init__(path, cache_bytes)
         self._lock = threading.Lock()
-        self._cap = cv2.VideoCapture(str(path))
+        self._cap: cv2.VideoCapture | None = cv2.VideoCapture(str(path))
         if not self._cap.isOpened():
             self._cap.release()
             raise FrameError(path, "cannot be decoded as a video (unknown format or corrupt file)")
@@ -232,9 +232,14 @@ class VideoFileSource(FrameSource):
         seek_cost = self._seek_cost or 8 * max(self._decode_cost, 1e-3)
         return gap * self._decode_cost < seek_cost
 
+    def _capture(self) -> cv2.VideoCapture:
+        if self._cap is None:
+            raise FrameError(self.path, "the video is closed")
+        return self._cap
+
     def _read_next(self) -> np.ndarray | None:
         t0 = time.perf_counter()
-        ok, bgr = self._cap.read()
+        ok, bgr = self._capture().read()
         if not ok or bgr is None:
             self._pos = -1  # position unknown: the next read seeks
             return None
@@ -245,10 +250,10 @@ class VideoFileSource(FrameSource):
 
     def _seek_and_read(self, index: int) -> np.ndarray | None:
         t0 = time.perf_counter()
-        self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        self._capture().set(cv2.CAP_PROP_POS_FRAMES, index)
         self._pos = index
         self.stats.seeks += 1
-        ok, bgr = self._cap.read()
+        ok, bgr = self._capture().read()
         if not ok or bgr is None:
             self._pos = -1
             return None
@@ -280,16 +285,16 @@ class VideoFileSource(FrameSource):
         count = start + 1 if start > 0 else self._count_from_start()
         if start > 0:
             with self._lock:
-                while self._cap.grab():
+                while self._capture().grab():
                     count += 1
                 self._pos = -1
         return max(count, 1)
 
     def _count_from_start(self) -> int:
         with self._lock:
-            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self._capture().set(cv2.CAP_PROP_POS_FRAMES, 0)
             count = 0
-            while self._cap.grab():
+            while self._capture().grab():
                 count += 1
             self._pos = -1
         return count

@@ -285,7 +285,7 @@ class Project:
                     " VALUES (?,?,?,?,?,?)",
                     (rel, int(width), int(height), kind, now, now),
                 )
-                ids.append(int(cur.lastrowid))
+                ids.append(inserted_id(cur))
         return ids
 
     def add_video(self, path: str | Path, width: int, height: int, frame_count: int, fps: float | None, kind: str = "video") -> int:
@@ -300,7 +300,7 @@ class Project:
                 " VALUES (?,?,?,?,?,?,?,?)",
                 (rel, width, height, kind, frame_count, fps, now, now),
             )
-            return int(cur.lastrowid)
+            return inserted_id(cur)
 
     def images(self, status: str | None = None, split: str | None = None) -> list[ImageRecord]:
         sql = f"SELECT {_IMAGE_COLS} FROM images"
@@ -392,7 +392,7 @@ class Project:
             " VALUES (?,?,?,?,?)",
             (name, color_hex(color), supercategory, n, int(ignore)),
         )
-        return Category(int(cur.lastrowid), name, color, supercategory, bool(ignore))
+        return Category(inserted_id(cur), name, color, supercategory, bool(ignore))
 
     def update_category(self, category: Category) -> None:
         self.conn.execute(
@@ -525,6 +525,13 @@ class Project:
         """Persist every change of `document` as it happens (one transaction per change);
         `sink` decides when and where each write runs (default: now, here; see store.writer)."""
         return DocumentPersister(self, document, mark_in_progress, sink)
+
+
+def inserted_id(cur: sqlite3.Cursor) -> int:
+    """The row id an INSERT just made."""
+    if cur.lastrowid is None:
+        raise RuntimeError("the statement inserted no row")
+    return int(cur.lastrowid)
 
 
 def status_counts(conn: sqlite3.Connection) -> dict[str, int]:

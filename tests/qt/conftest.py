@@ -2,14 +2,66 @@
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
+
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+import shiboken6
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QThreadPool
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from segstudio.store import Project
+
+LEAK_GRACE_S = 10.0  # a job finishing its current step after the test may take this long
+
+
+def work_left_running(threads_before: set, made: list[weakref.ref], grace_s: float) -> list[str]:
+    """What still runs after a test, each given until `grace_s` from now to finish: a busy
+    `Worker` (any lane), a job of Qt's global pool, a Python thread started since
+    `threads_before`."""
+    deadline = time.monotonic() + grace_s
+
+    def left_ms() -> int:
+        return max(0, int((deadline - time.monotonic()) * 1000))
+
+    problems = []
+    for ref in made:
+        w = ref()
+        if w is not None and shiboken6.isValid(w) and not w.wait(left_ms()):
+            problems.append("a Worker still runs jobs")
+    pool = QThreadPool.globalInstance()
+    if not pool.waitForDone(left_ms()):
+        problems.append(f"{pool.activeThreadCount()} job(s) of QThreadPool.globalInstance() still run")
+    for t in set(threading.enumerate()) - threads_before:
+        if isinstance(t, threading._DummyThread):  # a Qt thread that once ran Python code
+            continue
+        t.join(left_ms() / 1000)
+        if t.is_alive():
+            problems.append(f"thread {t.name!r} still runs")
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads(monkeypatch):
+    """Fail a test that leaves work running behind it (as napari guards its Qt tests)."""
+    from segstudio.qt import workers
+
+    before = set(threading.enumerate())
+    made: list[weakref.ref] = []
+    init = workers.Worker.__init__
+
+    def tracked_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(weakref.ref(self))
+
+    monkeypatch.setattr(workers.Worker, "__init__", tracked_init)
+    yield
+    problems = work_left_running(before, made, LEAK_GRACE_S)
+    assert not problems, "the test left work running: " + "; ".join(problems)
 
 
 @pytest.fixture(autouse=True)

@@ -122,6 +122,7 @@ def _enter(w, qtbot, mode: str) -> None:
         qtbot.waitUntil(lambda: controller.active, timeout=20_000)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["sample", "empty"])
 def test_every_action_in_every_mode(qtbot, monkeypatch, which, request):
     root = request.getfixturevalue("sample_dir" if which == "sample" else "empty_project_dir")

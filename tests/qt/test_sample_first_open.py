@@ -3,10 +3,13 @@ default model in the background on first opening (the batch dialog shows the pro
 
 from __future__ import annotations
 
+import pytest
+
 from segstudio.qt.app import _prelabel_fresh_sample, resolve_project
 from segstudio.store import Project
 
 
+@pytest.mark.slow
 def test_fresh_sample_is_prelabelled_in_the_background(qtbot, tmp_path, monkeypatch):
     from segstudio.qt.main_window import MainWindow
 

@@ -54,6 +54,7 @@ def train_window(qtbot, tmp_path):
     assert not w.worker.busy()
 
 
+@pytest.mark.slow
 def test_dialog_trains_cancels_resumes_and_prelabels(qtbot, train_window):
     w = train_window
     w.training_feature.actions["train_model"].trigger()

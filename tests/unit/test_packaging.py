@@ -154,6 +154,7 @@ def _fresh_venv(root: Path) -> Path:
     return py
 
 
+@pytest.mark.slow
 def test_wheel_installs_and_runs_in_a_fresh_venv(dists, tmp_path):
     py = _fresh_venv(tmp_path / "venv")
     pip = subprocess.run(

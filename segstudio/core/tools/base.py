@@ -116,7 +116,7 @@ class BaseTool:
     name = "base"
     label = "Tool"
     # A raster tool exposes (buffer, box, role) while a gesture is live; None otherwise.
-    live_mask: tuple[np.ndarray, Box, str] | None = None
+    live_mask: tuple[np.ndarray, Box | None, str] | None = None
 
     def __init__(self) -> None:
         self.ctx: ToolContext | None = None

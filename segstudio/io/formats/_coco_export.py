@@ -97,7 +97,7 @@ def export(project: Project, dst: Path, options: dict, progress: ProgressFn | No
         for f, head in zip(files, heads):
             f.write(head)
         for src, rel in copies.values():
-            place_image(src, out.path(rel), how)
+            place_image(src, out.path(rel), how or "copy")  # `copies` is empty without `how`
         pool = stack.enter_context(parallel.ChunkPool(workers))
         for (g, first), (text, per_cat, losses) in pool.imap(export_block, tasks):
             if not first:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -196,7 +197,7 @@ def _attributes_json(attrs) -> str:
 
 
 def _patch_blocks(src: Path, counts: list[str], H: np.ndarray, W: np.ndarray,
-                  workers: int) -> tuple[Iterator[PatchBlock], Callable[[], object]]:
+                  workers: int) -> tuple[Iterator[PatchBlock], Callable[[], None]]:
     """The store form of every annotation, block by block, and a function stopping early.
 
     With workers the first blocks are submitted right here, so the conversion runs while the
@@ -207,7 +208,7 @@ def _patch_blocks(src: Path, counts: list[str], H: np.ndarray, W: np.ndarray,
              for a in range(0, len(counts), BLOCK))
     results = pool.imap(import_block, tasks)
 
-    def blocks() -> Iterator[PatchBlock]:
+    def blocks() -> Generator[PatchBlock, None, None]:
         finished = False
         try:
             for _, block in results:
@@ -219,7 +220,12 @@ def _patch_blocks(src: Path, counts: list[str], H: np.ndarray, W: np.ndarray,
             pool.close(cancel=not finished)
 
     gen = blocks()
-    return gen, lambda: (gen.close(), pool.close(cancel=True))
+
+    def stop() -> None:
+        gen.close()
+        pool.close(cancel=True)
+
+    return gen, stop
 
 
 def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:
@@ -227,8 +233,10 @@ def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:
             and _read_fast(src, anns, by_id, cat_name, plan):
         return
     rep = plan.report
-    comp_idx, comp_str = [], []
-    list_idx, list_counts = [], []
+    comp_idx: list[int] = []
+    comp_str: list[str] = []
+    list_idx: list[int] = []
+    list_counts: list[list[int]] = []
     slow: list[tuple[int, PlanImage, PlanInstance, object]] = []
     owners: list[tuple[PlanImage, PlanInstance]] = []
     pos: list[int] = []  # annotation index of each owner, for error messages
@@ -282,7 +290,8 @@ def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:
         if cancel is not None and k % 10000 == 0:
             cancel.check()
     sizes = np.array([(im.height, im.width) for im, _ in owners], np.int64).reshape(-1, 2)
-    for idx, values in ((comp_idx, comp_str), (list_idx, list_counts)):
+    groups: list[tuple[list[int], Any]] = [(comp_idx, comp_str), (list_idx, list_counts)]
+    for idx, values in groups:
         if not idx:
             continue
         sel = np.asarray(idx)

@@ -90,7 +90,7 @@ def label_specs(doc: cx.Document) -> dict[str, dict[str, str]]:
 
 
 def label_colors(doc: cx.Document) -> dict[str, tuple[int, int, int]]:
-    out = {}
+    out: dict[str, tuple[int, int, int]] = {}
     if doc.meta is None:
         return out
     for lab in doc.meta.iter("label"):
@@ -165,10 +165,10 @@ class ShapeReader:
             inst.shape = DrawnShape.rectangle(x0, y0, x1, y1, rot)
             inst.mask = box_patch(x0, y0, x1, y1, rot, shape_hw)
         elif s.tag == "ellipse":
-            c = [cx.number(s, k, path) for k in ("cx", "cy", "rx", "ry")]
+            ecx, ecy, erx, ery = (cx.number(s, k, path) for k in ("cx", "cy", "rx", "ry"))
             rot = cx.number(s, "rotation", path, default=0.0)
-            inst.shape = DrawnShape.ellipse(*c, rot)
-            inst.mask = ellipse_patch(*c, rot, shape_hw)
+            inst.shape = DrawnShape.ellipse(ecx, ecy, erx, ery, rot)
+            inst.mask = ellipse_patch(ecx, ecy, erx, ery, rot, shape_hw)
         elif s.tag == "mask":
             top, left, box = cx.mask_from_rle(s, path, shape_hw)
             inst.mask = MaskPatch.from_window(box, top, left, shape_hw)
@@ -254,7 +254,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     reader = ShapeReader(xml, plan, specs)
     ordered: list[tuple[PlanImage, list[tuple[int, int, PlanInstance]]]] = []
     for k, im in enumerate(doc.images):
-        name = im.attrs.get("name")
+        name = im.attrs.get("name") or ""
         if not name:
             raise FormatError(xml, "<image> without a name", f"line {im.line}")
         w = cx.integer(im.attrs, "width", xml, im.line, default=0)

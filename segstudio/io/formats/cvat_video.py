@@ -67,7 +67,7 @@ def _int_of(node: cx.Node, tag: str, xml: Path, default: int | None = None) -> i
 
 
 def _video_item(xml: Path, doc: cx.Document, task: cx.Node, options: dict, rep: ImportReport) -> tuple[PlanImage, int, int]:
-    size = task.find("original_size") or next(iter(doc.meta.iter("original_size")), None)
+    size = task.find("original_size") or next(iter(doc.meta.iter("original_size") if doc.meta is not None else ()), None)
     if size is None:
         raise FormatError(xml, "no <original_size> (the frames' width and height)", f"line {task.line}")
     w, h = _int_of(size, "width", xml), _int_of(size, "height", xml)
@@ -81,7 +81,7 @@ def _video_item(xml: Path, doc: cx.Document, task: cx.Node, options: dict, rep: 
         step = max(1, int(m.group(1)))
     if not 0 < count <= MAX_FRAMES or start < 0:
         raise FormatError(xml, f"a task of {count} frames from frame {start} is not a video", f"line {task.line}")
-    source = doc.meta.text_of("source") or task.text_of("source")
+    source = (doc.meta.text_of("source") if doc.meta is not None else "") or task.text_of("source")
     root = xml.parent
     candidates = []
     if options.get("video"):

@@ -22,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from segstudio.core.instance import Instance
 from segstudio.core.tasks import report
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.confine import Confined
@@ -121,7 +122,7 @@ def export(project, dst: Path, options: dict, progress, cancel) -> ExportReport:
             sidecar[seq] = {str(i + 1): {"category": cat_names.get(tcats[k], "object"),
                                          "track": names.get(k)} for i, k in enumerate(keys)}
             stems = _frame_stems(project, rec)
-            by_frame: dict[int, list[tuple[int, object]]] = {}
+            by_frame: dict[int, list[tuple[int, Instance]]] = {}
             for obj, k in enumerate(keys, start=1):
                 for f, inst in tracks[k].items():
                     by_frame.setdefault(f, []).append((obj, inst))

@@ -90,7 +90,9 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     confine = Confined(src, src, bool(options.get("trust_paths")), also=(options.get("images"),))
     for stem, sem, ins, path in paired_maps(sem_dir, ins_dir, img_dir, ".png", "semantic map",
                                             single_channel=True, confine=confine, cancel=cancel, progress=progress):
-        h, w = (ins if ins is not None else sem).shape
+        known = ins if ins is not None else sem
+        assert known is not None  # paired_maps yields at least one of the two
+        h, w = known.shape
         map_file = (ins_dir if ins is not None else sem_dir) / f"{stem}.png"
         im = PlanImage(path, w, h, ref=stem, source=map_file)
         if ins is not None:
@@ -99,6 +101,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
                 name = _name(names, cid, sem_dir / f"{stem}.png") if cid is not None else "object"
                 im.instances.append(PlanInstance(_category(plan, names, cid, name), mask=patch))
         else:
+            assert sem is not None
             for value, patch in split_ids(sem):
                 name = _name(names, value, sem_dir / f"{stem}.png")
                 im.instances.append(PlanInstance(_category(plan, names, value, name), mask=patch))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn
 from segstudio.io.atomic import StagedOutput
@@ -82,7 +84,9 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     confine = Confined(src, src, bool(options.get("trust_paths")), also=(options.get("images"),))
     for stem, cls_map, obj_map, path in paired_maps(cls_dir, obj_dir, img_dir, ".jpg", "class map",
                                                     confine=confine, cancel=cancel, progress=progress):
-        h, w = (cls_map if cls_map is not None else obj_map).shape
+        known = cls_map if cls_map is not None else obj_map
+        assert known is not None  # paired_maps yields at least one of the two
+        h, w = known.shape
         map_file = (cls_dir if cls_map is not None else obj_dir) / f"{stem}.png"
         im = PlanImage(path, w, h, split=splits.get(stem), ref=stem, source=map_file)
         if obj_map is not None:
@@ -97,11 +101,12 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
                     name = _name(names, cid, cls_dir / f"{stem}.png")
                 im.instances.append(PlanInstance(plan.category(name), mask=patch))
         else:
+            assert cls_map is not None
             for value, patch in split_ids(cls_map, ignore=(0, 255)):
                 im.instances.append(PlanInstance(plan.category(_name(names, value, cls_dir / f"{stem}.png")),
                                                  mask=patch))
             plan.report.lose("semantic maps only: one instance per class and image", stem)
-        void = (cls_map if cls_map is not None else obj_map) == VOID
+        void = np.asarray(known == VOID)
         if options.get("void", "ignore") == "ignore" and void.any():  # void: an ignore region
             im.instances.append(PlanInstance(plan.category(IGNORE_NAME, ignore=True),
                                              mask=MaskPatch.from_full(void).tight()))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -250,7 +251,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
                     place_image(src_img, out.path(f"images/{split}/{stem}{src_img.suffix.lower()}"), how, rep)
                 else:
                     rep.warn(f"{rec.name}: image file missing, not copied")
-        doc = {"path": ".", "train": "images/train"}
+        doc: dict[str, Any] = {"path": ".", "train": "images/train"}
         if "val" in used_splits:
             doc["val"] = "images/val"
         else:

@@ -21,9 +21,13 @@ import json
 import os
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from segstudio.core import rle as core_rle
 from segstudio.core.image_header import HeaderError, read_header
+from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import rle_batch as rb
@@ -80,7 +84,7 @@ def _rel(path: Path, base: Path) -> str:
 def video_tracks(project: Project, rec: ImageRecord, label_set: str, rep: ExportReport):
     """{track key: {frame: instance}} for one video, plus {track key: category id};
     untracked instances become one-frame tracks with negative keys."""
-    tracks: dict[int, dict[int, object]] = defaultdict(dict)
+    tracks: dict[int, dict[int, Instance]] = defaultdict(dict)
     cats: dict[int, int] = {}
     loose = 0
     for frame in project.annotated_frames(rec.id, label_set):
@@ -168,7 +172,7 @@ def segmentation_patch(src: Path, seg, shape: tuple[int, int], where: str,
             raise FormatError(src, "RLE counts must be a string or an array of non-negative integers",
                               f"{where}.counts")
         try:
-            boxes, strings = rb.image_strings_to_patches([counts], [shape[0]], [shape[1]])
+            boxes, strings = rb.image_strings_to_patches([counts], np.array([shape[0]]), np.array([shape[1]]))
         except rb.RleStringError as e:
             raise FormatError(src, str(e), f"{where}.counts") from None
         if not int(boxes.area[0]):  # decoded over its box only, never the whole frame
@@ -328,7 +332,7 @@ def export_ytvis(project: Project, dst: Path, options: dict, progress, cancel) -
     base = dst.parent
     cats = project.categories()
     cat_names = {c.id: c.name for c in cats}
-    out = {"info": {"description": "exported by SegStudio"}, "videos": [], "annotations": [],
+    out: dict[str, Any] = {"info": {"description": "exported by SegStudio"}, "videos": [], "annotations": [],
            "categories": [{"id": c.id, "name": c.name, "supercategory": c.supercategory or ""}
                           for c in cats]}
     recs = video_records(project, options, rep)
@@ -391,7 +395,7 @@ def export_coco_video(project: Project, dst: Path, options: dict, progress, canc
     base = dst.parent
     cats = project.categories()
     cat_names = {c.id: c.name for c in cats}
-    out = {"info": {"description": "exported by SegStudio"}, "videos": [], "images": [],
+    out: dict[str, Any] = {"info": {"description": "exported by SegStudio"}, "videos": [], "images": [],
            "annotations": [], "categories": [{"id": c.id, "name": c.name,
                                               "supercategory": c.supercategory or ""} for c in cats]}
     recs = video_records(project, options, rep)
@@ -442,8 +446,8 @@ def import_coco_video(src: Path, project, options: dict, progress, cancel) -> Im
     root = _images_root(src, [i.get("file_name", str) for i in images_r[:20]], options.get("images_root"))
     confine = _confined(src, options)
     by_video: dict[int, list[JsonReader]] = defaultdict(list)
-    for im in images_r:
-        by_video[im.get("video_id", int)].append(im)
+    for image_r in images_r:
+        by_video[image_r.get("video_id", int)].append(image_r)
     videos: dict[int, tuple[PlanImage, dict[str, int]]] = {}
     frame_of: dict[int, tuple[int, int]] = {}  # image id -> (video id, frame)
     for v in videos_r:

@@ -97,6 +97,7 @@ def test_pickled_code_is_refused(tmp_path):
         u2net.load_u2netp(path)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(_original_onnx() is None, reason="original rembg u2netp.onnx not available")
 def test_matches_onnxruntime_on_original_file(builtin):
     ort = pytest.importorskip("onnxruntime")
@@ -109,6 +110,7 @@ def test_matches_onnxruntime_on_original_file(builtin):
     assert np.abs(out - ref).max() <= 1e-4
 
 
+@pytest.mark.slow
 def test_onnxruntime_backend_matches_torch(builtin, tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -120,6 +122,7 @@ def test_onnxruntime_backend_matches_torch(builtin, tmp_path, monkeypatch):
     assert len(list((tmp_path / "segstudio" / "onnx").glob("u2netp-*.onnx"))) == 1
 
 
+@pytest.mark.slow
 def test_a_cancel_stops_the_onnxruntime_pass_midway(tmp_path, monkeypatch):
     """A superseded click must not hold its thread for the rest of a forward pass: the cancel
     terminates the onnxruntime run, which then ends as Cancelled, not as an error."""

@@ -42,6 +42,7 @@ def _video_docs(coord: float) -> dict[str, dict]:
     }
 
 
+@pytest.mark.slow
 def test_huge_polygon_coordinates_neither_crash_nor_blow_up(tmp_path):
     """Every reader that hands polygons to pycocotools, through the real CLI in a subprocess
     (a segfault fails the test instead of killing the run): validate, import, convert."""

@@ -37,6 +37,7 @@ def test_missing_project(tmp_path, capsys):
     assert "no such folder" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_prints_table_then_export(tiny_project, tmp_path, capsys):
     root = str(tiny_project.root)
     assert main(["train", root, "--template", "semantic", *TINY, "--prelabel", "--status", "done"]) == 0

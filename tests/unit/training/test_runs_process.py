@@ -27,6 +27,7 @@ def _drain(proc: TrainingProcess, timeout: float = 120.0, until=None) -> list[di
     raise AssertionError(f"training process did not finish: {events[-3:]}")
 
 
+@pytest.mark.slow
 def test_process_trains_records_and_resumes_after_cancel(tiny_project):
     root = tiny_project.root
     run_id = start_run(tiny_project, "semantic", TINY)

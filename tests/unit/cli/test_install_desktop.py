@@ -13,7 +13,7 @@ import pytest
 from segstudio.cli.commands import install_desktop
 from segstudio.cli.main import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 APP_ID = install_desktop.APP_ID
 
 

@@ -16,7 +16,7 @@ from segstudio.core.tools import BrushTool, EllipseTool, PolygonTool, RectangleT
 from segstudio.core.tools.base import KEY_ENTER, Mods
 from segstudio.store.project import Project
 from segstudio.store.schema import MIGRATIONS
-from tests.unit.tools.test_tools import SHAPE, L, N, drag, make
+from tests.unit.core.tools.test_tools import SHAPE, L, N, drag, make
 
 VERTS = [(10.4, 12.6), (40.2, 8.0), (55.8, 30.4), (30.6, 50.2), (12.2, 35.6)]  # on the 1/5 grid
 

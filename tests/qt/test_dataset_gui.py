@@ -8,14 +8,12 @@ import json
 import cv2
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
 
-pytest.importorskip("pytestqt")
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
-
-from segstudio.core.instance import Instance  # noqa: E402
-from segstudio.core.masks import MaskPatch  # noqa: E402
-from segstudio.store import Project  # noqa: E402
+from segstudio.core.instance import Instance
+from segstudio.core.masks import MaskPatch
+from segstudio.store import Project
 
 
 @pytest.fixture
