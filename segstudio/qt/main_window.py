@@ -8,9 +8,10 @@ import sqlite3
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QSignalBlocker, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QDockWidget,
     QMainWindow,
     QMenu,
@@ -430,9 +431,34 @@ class MainWindow(QMainWindow):
         self.properties_panel.attributes_edited.connect(c.set_attributes)
         self.display_panel.overlay_changed.connect(self._on_overlay_changed)
         self.display_panel.window_changed.connect(self._on_window_changed)
+        # ToolOptions is the one copy of these settings; the widgets assign it and mirror it
         self.operation_combo.currentIndexChanged.connect(lambda _i: setattr(c.options, "operation", self.operation_combo.currentData()))
-        self.brush_spin.valueChanged.connect(lambda v: (setattr(c.options, "brush_size", v), cv._on_tool_changed(None)))
+        self.brush_spin.valueChanged.connect(lambda v: setattr(c.options, "brush_size", v))
         self.tolerance_spin.valueChanged.connect(lambda v: setattr(c.options, "tolerance", v))
+        c.options.changed.connect(self._show_tool_option)
+
+    def _show_tool_option(self, name: str, value: object) -> None:
+        """Mirror one tool option in the widgets that show it (their signals blocked: no echo)."""
+        if name == "brush_size":
+            self.canvas._on_tool_changed(None)  # the brush cursor's size
+        if name in ("exclusive", "target"):  # checkable actions: their group must hear them,
+            act = self.actions["exclusive" if name == "exclusive" else f"target_{value}"]
+            if act.isChecked() != (bool(value) if name == "exclusive" else True):
+                act.setChecked(not act.isChecked())  # its slot assigns the same value: no echo
+            return
+        widget = {"brush_size": self.brush_spin, "tolerance": self.tolerance_spin,
+                  "operation": self.operation_combo}.get(name)
+        if widget is None:
+            return
+        with QSignalBlocker(widget):
+            if isinstance(widget, QComboBox):
+                widget.setCurrentIndex(max(0, widget.findData(value)))
+            else:
+                widget.setValue(int(value))  # type: ignore[call-overload]
+
+    def show_tool_options(self) -> None:
+        for name in ("brush_size", "tolerance", "operation", "exclusive", "target"):
+            self._show_tool_option(name, getattr(self.controller.options, name))
 
     def set_tool(self, name: str) -> None:
         tool = self.tools.get(name)

@@ -120,4 +120,3 @@ def grow_brush(w: MainWindow, steps: int) -> None:
         tool.grow(steps)  # type: ignore[union-attr]
     else:
         w.controller.options.brush_size = max(1, w.controller.options.brush_size + steps * 2)
-    w.brush_spin.setValue(w.controller.options.brush_size)

@@ -23,11 +23,9 @@ def restore(w: MainWindow) -> None:
     w.actions["toggle_overlay"].setChecked(w.display_panel.visible.isChecked())
     o.brush_size = prefs.value(s, "tools/brush_size", 15, int)
     o.tolerance = prefs.value(s, "tools/tolerance", 16, int)
-    w.brush_spin.setValue(o.brush_size)
-    w.tolerance_spin.setValue(o.tolerance)
-    w.actions["exclusive"].setChecked(prefs.value(s, "tools/exclusive", False, bool))
-    target = str(s.value("tools/target", "new"))
-    w.actions["target_selected" if target == "selected" else "target_new"].setChecked(True)
+    o.exclusive = prefs.value(s, "tools/exclusive", False, bool)
+    o.target = "selected" if str(s.value("tools/target", "new")) == "selected" else "new"
+    w.show_tool_options()
     w.set_tool(str(s.value("tool", "brush")) if str(s.value("tool", "brush")) in w.tools else "brush")
 
 def fit_to_screen(w: MainWindow, preferred: tuple[int, int] = (1600, 1000)) -> None:

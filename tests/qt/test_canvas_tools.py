@@ -35,18 +35,34 @@ def test_brush_live_preview_then_commit_on_release(window):
     assert window.canvas.live.live is None and len(window.current_document()) == 1
 
 
-def test_ctrl_wheel_changes_brush_size(window, qtbot):
+def test_brush_size_has_one_owner_the_spin_box_mirrors_it(window, qtbot):
+    """Ctrl+wheel, ] and the spin box all change ToolOptions.brush_size; the spin box always
+    shows it (was: after Ctrl+wheel, options 17 and spin box 15)."""
     from PySide6.QtCore import QPoint, QPointF
     from PySide6.QtGui import QWheelEvent
     from PySide6.QtWidgets import QApplication
 
     window.set_tool("brush")
-    before = window.controller.options.brush_size
+    options, spin = window.controller.options, window.brush_spin
+    before = options.brush_size
     vp = window.canvas.viewport()
     ev = QWheelEvent(QPointF(50, 50), QPointF(vp.mapToGlobal(QPoint(50, 50))), QPoint(), QPoint(0, 120),
                      Qt.MouseButton.NoButton, Qt.KeyboardModifier.ControlModifier, Qt.ScrollPhase.NoScrollPhase, False)
     QApplication.sendEvent(vp, ev)
-    assert window.controller.options.brush_size > before
+    assert options.brush_size > before and spin.value() == options.brush_size
+    window.canvas.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_BracketRight)
+    assert spin.value() == options.brush_size > before + 2
+    spin.setValue(40)
+    assert options.brush_size == 40
+    window.tolerance_spin.setValue(5)
+    options.tolerance = 9
+    assert window.tolerance_spin.value() == 9
+    options.exclusive = True
+    options.target = "selected"
+    assert window.actions["exclusive"].isChecked() and window.actions["target_selected"].isChecked()
+    window.actions["target_new"].setChecked(True)
+    assert options.target == "new"
 
 
 def test_eraser_hole_survives_reload_and_coco_rle(window, project_dir):

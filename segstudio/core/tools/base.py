@@ -57,7 +57,11 @@ class PreviewShape:
 
 @dataclass
 class ToolOptions:
-    """What a tool edits: a new instance, or the selected one (explicit, never guessed)."""
+    """What a tool edits: a new instance, or the selected one (explicit, never guessed).
+
+    The one copy of these settings: whoever changes one (a tool resizing its brush on
+    Ctrl+wheel, a spin box, a shortcut) assigns it here, and `changed(name, value)` tells the
+    widgets that show it."""
 
     target: str = "new"  # 'new' | 'selected'
     operation: str = "add"  # 'add' | 'subtract' | 'intersect'
@@ -65,6 +69,17 @@ class ToolOptions:
     brush_size: int = 15  # diameter in image pixels
     tolerance: int = 16  # magic wand: max per-channel distance to the seed colour
     locked: set[int] = field(default_factory=set)
+    changed: Signal = field(default_factory=Signal, init=False, repr=False, compare=False)  # (name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        old = self.__dict__.get(name, _UNSET)
+        object.__setattr__(self, name, value)
+        changed = self.__dict__.get("changed")
+        if changed is not None and old is not _UNSET and old != value:
+            changed.emit(name, value)
+
+
+_UNSET = object()
 
 
 class ToolContext(Protocol):
