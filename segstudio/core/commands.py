@@ -25,19 +25,21 @@ class EditCommand:
         after: Mapping[int, Instance | None],
         order_before: tuple[int, ...] | None = None,
         order_after: tuple[int, ...] | None = None,
+        kind: str = "edit",
     ) -> None:
         self.document = document
         self.label = label
+        self.kind = kind  # "edit" | "prelabel": whether the image's status counts it as work
         self.before = dict(before)
         self.after = dict(after)
         self.order_before = order_before
         self.order_after = order_after
 
     def do(self) -> None:
-        self.document.apply(self.after, self.order_after, self.label)
+        self.document.apply(self.after, self.order_after, self.label, self.kind)
 
     def undo(self) -> None:
-        self.document.apply(self.before, self.order_before, "Undo " + self.label)
+        self.document.apply(self.before, self.order_before, "Undo " + self.label, self.kind)
 
     @property
     def nbytes(self) -> int:
@@ -99,14 +101,16 @@ def edit_instances(
     label: str,
     changes: Mapping[int, Instance | None],
     order: tuple[int, ...] | None = None,
+    kind: str = "edit",
 ) -> EditCommand:
-    """The general command: put/delete instances by id and optionally set the z-order."""
+    """The general command: put/delete instances by id and optionally set the z-order.  A
+    `kind="prelabel"` command is a model's labels: it does not count as work on the image."""
     before = {iid: document.find(iid) for iid in changes}
     order_before = document.order if order is not None else None
     if order is not None and order_before is not None:
         # Restore only ids that existed before.
         order_before = tuple(i for i in order_before if i in document)
-    return EditCommand(document, label, before, changes, order_before, order)
+    return EditCommand(document, label, before, changes, order_before, order, kind)
 
 
 def add_instance(document: ImageDocument, instance: Instance, label: str = "Add instance") -> EditCommand:

@@ -44,6 +44,7 @@ class DocumentChange:
     order_changed: bool = False
     dirty_box: Box | None = None
     label: str = ""
+    kind: str = "edit"  # "edit": a person's work; "prelabel": a model's proposal of labels
 
     @property
     def touched(self) -> frozenset[int]:
@@ -134,6 +135,7 @@ class ImageDocument:
         changes: Mapping[int, Instance | None],
         order: tuple[int, ...] | None = None,
         label: str = "",
+        kind: str = "edit",
     ) -> DocumentChange:
         """Put (instance) or delete (None) by id, then set the z-order; emits one change event."""
         added, removed, modified = set(), set(), set()
@@ -174,6 +176,7 @@ class ImageDocument:
             order_changed,
             dirty,
             label,
+            kind,
         )
         self.changed.emit(change)
         return change

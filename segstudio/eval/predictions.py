@@ -111,7 +111,7 @@ def import_predictions(
     if fmt not in FORMATS:
         raise ValueError(f"unknown prediction format {fmt!r}; expected one of {FORMATS}")
     if name in project.label_sets() and not overwrite:
-        n = project.conn.execute("SELECT COUNT(*) FROM instances WHERE label_set=?", (name,)).fetchone()[0]
+        n = project.count_instances(name)
         if n:
             raise ValueError(f"label set {name!r} already holds {n} instances (use overwrite)")
     index = ImageIndex(project)
@@ -125,13 +125,13 @@ def import_predictions(
         if mask_mode not in MASK_MODES:
             raise ValueError(f"unknown mask mode {mask_mode!r}; expected one of {MASK_MODES}")
         per_image = _read_masks(source, index, cats, mask_mode, category, summary, cancel, progress)
-    with project.transaction() as c:
+    with project.transaction():
         cats.commit()
         project.add_label_set(name, "prediction", str(source), {
             "format": fmt, "imported_at": time.time(), "min_score": min_score,
         })
         if overwrite:
-            c.execute("DELETE FROM instances WHERE label_set=?", (name,))
+            project.clear_label_set(name)
         for done, (image_id, items) in enumerate(sorted(per_image.items())):
             rec = index.by_id[image_id]
             insts: list[Instance] = []

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.eval.compare import EvalImage, EvalOptions, EvalResult, evaluate
 from segstudio.store import Project
+from segstudio.store.model_runs import latest_uncertainty
 
 
 class LabelSetError(ValueError):
@@ -75,15 +75,6 @@ def compare_label_sets(
 
 
 def stored_uncertainty(project: Project) -> dict[int, float]:
-    """Per-image uncertainty (entropy) of the latest pre-label model run, when one stored it
-    in `model_runs.metrics` as {"uncertainty": {image_id: {"entropy": ...}}}."""
-    row = project.conn.execute(
-        "SELECT metrics FROM model_runs WHERE kind='prelabel' ORDER BY created_at DESC, id DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
-        return {}
-    try:
-        per_image = json.loads(row[0] or "{}").get("uncertainty", {})
-        return {int(k): float(v["entropy"] if isinstance(v, dict) else v) for k, v in per_image.items()}
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return {}  # a run that stored something else: no uncertainty, not an error
+    """Per-image uncertainty (entropy) that pre-label runs stored, the newest of each image
+    (`store.model_runs.latest_uncertainty`)."""
+    return {i: s["entropy"] for i, s in latest_uncertainty(project).items() if "entropy" in s}

@@ -46,6 +46,7 @@ from segstudio.qt.welcome import WelcomeView
 from segstudio.qt.workers import Worker
 from segstudio.store import Project, ProjectError
 from segstudio.store.project import ImageRecord
+from segstudio.store.status import is_unworked
 
 log = logging.getLogger(__name__)
 
@@ -485,7 +486,7 @@ class MainWindow(QMainWindow):
         self.instances_panel.refresh(self.canvas.selected)
         self._show_properties()
         self.saving.show_state()
-        if self._record is not None and self.project is not None and self._record.status in ("new", "prelabelled"):
+        if self._record is not None and self.project is not None and is_unworked(self._record.status):
             previous, self._record = self._record, self.project.image(self._record.id)
             self.images_panel.update_record(self._record, previous)
         self.document_changed.emit(change)

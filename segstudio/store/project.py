@@ -9,6 +9,7 @@ for FULL sync against power loss.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -31,7 +32,7 @@ from segstudio.store.location import DatabaseLocation, is_database_url, parse_da
 from segstudio.store.locking import WaitReporter, begin_immediate, default_reporter, default_wait
 from segstudio.store.scan import ScanReport, scan_folder
 from segstudio.store.schema import migrate
-from segstudio.store.status import STATUSES, check_status
+from segstudio.store.status import STATUSES, check_status, mark_edited, mark_prelabelled
 
 DB_NAME = "segstudio.db"
 SPLITS = ("train", "val", "test")
@@ -316,6 +317,26 @@ class Project:
         sql += " ORDER BY id"
         return [ImageRecord(*row) for row in self.conn.execute(sql, args)]
 
+    def image_ids(self, *, kind: str | None = None, statuses: Iterable[str] | None = None,
+                  without_labels: str | None = None) -> list[int]:
+        """Ids in order of the images of `kind`, with one of `statuses`, and with no instance in
+        label set `without_labels` (each filter only when given)."""
+        where, args = [], []
+        if kind is not None:
+            where.append("kind=?")
+            args.append(kind)
+        if statuses is not None:
+            wanted = [check_status(s) for s in statuses]
+            if not wanted:
+                return []
+            where.append(f"status IN ({','.join('?' * len(wanted))})")
+            args += wanted
+        if without_labels is not None:
+            where.append("id NOT IN (SELECT image_id FROM instances WHERE label_set=?)")
+            args.append(without_labels)
+        sql = "SELECT id FROM images" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        return [int(r[0]) for r in self.conn.execute(sql, args)]
+
     def image(self, image_id: int) -> ImageRecord:
         row = self.conn.execute(f"SELECT {_IMAGE_COLS} FROM images WHERE id=?", (image_id,)).fetchone()
         if row is None:
@@ -526,6 +547,34 @@ class Project:
         `sink` decides when and where each write runs (default: now, here; see store.writer)."""
         return DocumentPersister(self, document, mark_in_progress, sink)
 
+    def video_fps(self, image_id: int) -> float | None:
+        row = self.conn.execute("SELECT fps FROM images WHERE id=?", (image_id,)).fetchone()
+        return float(row[0]) if row and row[0] else None
+
+    def count_instances(self, label_set: str = "gt") -> int:
+        row = self.conn.execute("SELECT COUNT(*) FROM instances WHERE label_set=?", (label_set,))
+        return int(row.fetchone()[0])
+
+    def clear_label_set(self, label_set: str) -> int:
+        """Delete every instance of `label_set` (the set itself stays); returns how many."""
+        with self.transaction() as c:
+            return c.execute("DELETE FROM instances WHERE label_set=?", (label_set,)).rowcount
+
+    def labels_fingerprint(self, image_ids: Iterable[int], label_set: str = "gt") -> str:
+        """A hash of the labels of `image_ids` (mask, category, z, crowd; frame 0): equal
+        fingerprints mean the same labels."""
+        h = hashlib.sha256()
+        for iid in sorted(image_ids):
+            rows = self.conn.execute(
+                "SELECT id, category_id, rle, y0, x0, z, crowd FROM instances"
+                " WHERE image_id=? AND frame=0 AND label_set=? ORDER BY id",
+                (iid, label_set),
+            )
+            h.update(str(iid).encode())
+            for row in rows:
+                h.update(repr(row).encode())
+        return h.hexdigest()[:16]
+
 
 def inserted_id(cur: sqlite3.Cursor) -> int:
     """The row id an INSERT just made."""
@@ -588,6 +637,7 @@ class DocumentPersister:
         order = doc.order if (change.order_changed or change.added or change.removed) else None
         image_id, frame, label_set, removed = doc.image_id, doc.frame, doc.label_set, change.removed
         mark = self.mark_in_progress and label_set == "gt"
+        mark_status = mark_prelabelled if change.kind == "prelabel" else mark_edited
         revs = self.revisions  # read and updated when the write runs: writes run in order
         known = (change.modified - change.added) | change.removed  # must exist, as loaded
 
@@ -598,12 +648,8 @@ class DocumentPersister:
             with project.transaction(image=image_id):
                 new = project.save_instances(image_id, upserts, removed, order, frame=frame,
                                              label_set=label_set, expected=expected)
-                if mark:
-                    project.write_later(
-                        "UPDATE images SET status='in_progress', status_by=?, status_at=?"
-                        " WHERE id=? AND status IN ('new', 'prelabelled')",
-                        (user_name(), time.time(), image_id),
-                    )
+                if mark:  # the status rule of store.status (a pre-label is not work)
+                    mark_status(project, [image_id])
             for iid in removed:
                 revs.pop(iid, None)
             revs.update(new)

@@ -51,8 +51,15 @@ def mark_prelabelled(project: Project, image_ids: Iterable[int], now: float | No
 
 
 def _mark(project: Project, image_ids: Iterable[int], status: str, now: float | None) -> None:
+    from segstudio.store.identity import user_name
+
     stamp = time.time() if now is None else now
-    rows = [(status, stamp, int(i)) for i in image_ids]
+    who = user_name()
+    rows = [(status, stamp, who, stamp, int(i)) for i in image_ids]
     if rows:
+        sql = f"UPDATE images SET status=?, updated_at=?, status_by=?, status_at=? WHERE id=? AND {_UNWORKED_SQL}"
         with project.transaction() as c:
-            c.executemany(f"UPDATE images SET status=?, updated_at=? WHERE id=? AND {_UNWORKED_SQL}", rows)
+            if len(rows) == 1:  # a gesture's: PostgreSQL sends it with the COMMIT (no round trip)
+                project.write_later(sql, rows[0])
+            else:
+                c.executemany(sql, rows)

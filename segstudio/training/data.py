@@ -7,7 +7,6 @@ of the chosen categories (foreground).  Crowd instances are ignored, never learn
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -140,17 +139,7 @@ def collect(
 
 def fingerprint(project: Project, image_ids: Sequence[int]) -> str:
     """A hash of the labels used (rle, category, z) so a changed label set is detectable."""
-    h = hashlib.sha256()
-    for iid in sorted(image_ids):
-        rows = project.conn.execute(
-            "SELECT id, category_id, rle, y0, x0, z, crowd FROM instances"
-            " WHERE image_id=? AND frame=0 AND label_set='gt' ORDER BY id",
-            (iid,),
-        )
-        h.update(str(iid).encode())
-        for row in rows:
-            h.update(repr(row).encode())
-    return h.hexdigest()[:16]
+    return project.labels_fingerprint(image_ids)
 
 
 def label_image(project: Project, record: ImageRecord, classes: Sequence[ClassInfo], ignore_unlabelled: bool) -> np.ndarray:

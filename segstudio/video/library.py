@@ -44,8 +44,7 @@ def add_video(project: Project, path: str | Path, *, fps: float | None = None) -
 
 
 def video_fps(project: Project, image_id: int) -> float | None:
-    row = project.conn.execute("SELECT fps FROM images WHERE id=?", (image_id,)).fetchone()
-    return float(row[0]) if row and row[0] else None
+    return project.video_fps(image_id)
 
 
 def open_project_video(project: Project, image_id: int, **kwargs) -> FrameSource:

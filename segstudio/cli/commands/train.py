@@ -119,12 +119,13 @@ def run(args: argparse.Namespace) -> int:
     if args.prelabel and record.template == "click":
         print("--prelabel: a click model answers clicks, it does not pre-label; pick it in AI Assist")
     elif args.prelabel:
-        from segstudio.training.closed_loop import prelabel_project
+        from segstudio.training.closed_loop import prelabel_with_trained
 
         with Project.open(args.project) as project, ProgressBar(1, "pre-label") as pbar:
-            summary = prelabel_project(project, final["card"], progress=pbar, cancel=token)
-        print(f"pre-labelled {summary['images']} image(s); review order (least certain first): "
-              f"{', '.join(map(str, summary['order'][:10]))}{' ...' if len(summary['order']) > 10 else ''}")
+            summary = prelabel_with_trained(project, final["card"], progress=pbar, cancel=token)
+        order = summary.order
+        print(f"pre-labelled {summary.done} image(s); review order (least certain first): "
+              f"{', '.join(map(str, order[:10]))}{' ...' if len(order) > 10 else ''}")
     return 0
 
 

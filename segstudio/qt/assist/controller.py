@@ -22,6 +22,7 @@ from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
 from segstudio.core.proposal import Proposal
 from segstudio.qt.assist.prompt_tool import BoxPromptTool, PromptTool
+from segstudio.store.status import mark_prelabelled
 
 PREDICT, EMBED, PREFETCH, IMAGE = "assist-predict", "assist-embed", "assist-prefetch", "assist-image"
 LANE = "interactive"  # the worker lane of PREDICT, EMBED and PREFETCH
@@ -359,28 +360,27 @@ class AssistController(QObject):
     def _apply_image_result(self, key, card, result) -> None:
         cur = self._current_rgb()
         doc, project = self.window.current_document(), self.window.project
-        if cur is None or doc is None or cur[0] != key:
+        if cur is None or doc is None or project is None or cur[0] != key:
             return
-        dets = result.all_instances(background=card.background)
+        from segstudio.inference.prelabel import (
+            PrelabelOptions,
+            categories_on_demand,
+            result_instances,
+        )
+
+        # the batch pre-label's conversion and status rule: the model's instances replace its
+        # earlier ones, and a pre-label is not work (a "prelabel" command: new -> prelabelled)
+        new = result_instances(result, categories_on_demand(project), card.id,
+                               PrelabelOptions(background=card.background), first_id=doc.allocate_id())
         changes: dict[int, Instance | None] = {i.id: None for i in doc.instances if i.source == "model"}
-        cats = project.categories() if project is not None else None
-        for det in dets:
-            cat = cats.by_name(det.class_name) if cats is not None else None
-            if cat is None and project is not None:
-                cat = project.add_category(det.class_name)
-                cats.put(cat)
-            cat_id = cat.id if cat is not None else (self.window.current_category_id() or 1)
-            iid = doc.allocate_id()
-            changes[iid] = Instance(iid, cat_id, det.mask, "model", round(det.score, 4), {"model": card.id})
-        rec = self.window.current_image()
-        status_before = project.image(rec.id).status if project is not None and rec is not None else None
+        changes.update({i.id: i for i in new})
         if changes:
-            self.window.push_command(commands.edit_instances(doc, f"Pre-label ({card.display_name})", changes))
-        # the store marks an edited image 'in progress'; a pre-label of a fresh image is not work
-        if project is not None and rec is not None and status_before in ("new", "prelabelled"):
-            project.set_status(rec.id, "prelabelled")
+            self.window.push_command(commands.edit_instances(
+                doc, f"Pre-label ({card.display_name})", changes, kind="prelabel"))
+        elif doc.label_set == "gt":  # nothing found: the image was pre-labelled all the same
+            mark_prelabelled(project, [doc.image_id])
             self.window.refresh_image_list()
-        self.window.status(f"{len(dets)} instance(s) from {card.display_name}", 5000)
+        self.window.status(f"{len(new)} instance(s) from {card.display_name}", 5000)
 
     # ------------------------------------------------------------ worker results
     def _on_finished(self, job_id: int, kind: str, result: object) -> None:

@@ -110,12 +110,14 @@ class TrainingFeature:
     def _job_done(self, job_id: int, kind: str, result: object) -> None:
         if kind != PRELABEL_JOB or job_id != self._prelabel_job:
             return
-        assert isinstance(result, dict)
+        from segstudio.inference.prelabel import PrelabelReport
+
+        assert isinstance(result, PrelabelReport)
         self.window.refresh_image_list()
         self.window.reload_document()
-        self.window.status(f"pre-labelled {result['images']} image(s); least certain first")
-        if result["order"]:
-            self.window.go_to_image(result["order"][0])
+        self.window.status(f"pre-labelled {result.done} image(s); least certain first")
+        if result.order:
+            self.window.go_to_image(result.order[0])
 
     def _job_failed(self, error) -> None:
         if error.kind == PRELABEL_JOB:

@@ -12,10 +12,10 @@ def prelabel_job(project_root: Path, card: str):
 
     def job(cancel, progress):
         from segstudio.store import Project
-        from segstudio.training.closed_loop import prelabel_project
+        from segstudio.training.closed_loop import prelabel_with_trained
 
         with Project.open(project_root) as project:
-            return prelabel_project(project, card, cancel=cancel, progress=progress)
+            return prelabel_with_trained(project, card, cancel=cancel, progress=progress)
 
     return job
 

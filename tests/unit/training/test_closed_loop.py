@@ -9,11 +9,22 @@ torch = pytest.importorskip("torch")
 
 from segstudio.core.instance import Instance  # noqa: E402
 from segstudio.core.masks import MaskPatch  # noqa: E402
-from segstudio.training.closed_loop import prelabel_project, review_order  # noqa: E402
+from segstudio.training.closed_loop import prelabel_with_trained, review_order  # noqa: E402
 from segstudio.training.predict import uncertainty  # noqa: E402
 from segstudio.training.runner import execute, start_run  # noqa: E402
 
 from .conftest import build_project  # noqa: E402
+
+
+class _Nothing:
+    """A segmenter that finds nothing and measures no uncertainty."""
+
+    model_id = "nothing"
+
+    def segment(self, rgb, cancel=None, progress=None):
+        from segstudio.inference.base import SegmentationResult
+
+        return SegmentationResult()
 
 
 def test_uncertainty_measures():
@@ -38,10 +49,10 @@ def test_train_then_prelabel_remaining_images_least_certain_first(tmp_path):
     final = execute(project.root, run_id)
     assert final["status"] in ("done", "early_stopped")
     steps = []
-    summary = prelabel_project(project, final["card"], progress=lambda d, t, m: steps.append((d, t)))
+    summary = prelabel_with_trained(project, final["card"], progress=lambda d, t, m: steps.append((d, t)))
     todo = [r.id for r in images[6:] if r.id != manual.id]
-    assert summary["images"] == len(todo) == 3 and steps[-1] == (3, 3)
-    assert sorted(summary["order"]) == sorted(todo)
+    assert summary.done == len(todo) == 3 and steps[-1] == (3, 3)
+    assert sorted(summary.order) == sorted(todo)
     for iid in todo:
         rec = project.image(iid)
         assert rec.status == "prelabelled"
@@ -55,7 +66,7 @@ def test_train_then_prelabel_remaining_images_least_certain_first(tmp_path):
     # the order is by stored entropy, descending, and is persisted in model_runs
     order = review_order(project)
     values = [v for _, v in order]
-    assert [i for i, _ in order] == summary["order"] and values == sorted(values, reverse=True)
+    assert [i for i, _ in order] == summary.order and values == sorted(values, reverse=True)
     row = project.conn.execute("SELECT kind, status, metrics FROM model_runs").fetchone()
     assert row[0] == "prelabel" and row[1] == "done"
     assert set(json.loads(row[2])["uncertainty"]) == {str(i) for i in todo}
@@ -63,6 +74,15 @@ def test_train_then_prelabel_remaining_images_least_certain_first(tmp_path):
     assert [v for _, v in by_margin] == sorted(v for _, v in by_margin)
     # a second pass replaces (not duplicates) the model's instances
     n_before = {iid: len(project.load_instances(iid)) for iid in todo}
-    prelabel_project(project, final["card"])
+    prelabel_with_trained(project, final["card"])
     assert {iid: len(project.load_instances(iid)) for iid in todo} == n_before
+    # a plain pre-label afterwards (no uncertainty) keeps the queue's order and the review's
+    # per-image uncertainty (was: the newest run alone was read, and it had none)
+    from segstudio.eval.project_eval import stored_uncertainty
+    from segstudio.inference.prelabel import prelabel_project
+
+    before = review_order(project)
+    prelabel_project(project, _Nothing(), "all")
+    assert review_order(project) == before
+    assert stored_uncertainty(project) == dict(before)
     project.close()
