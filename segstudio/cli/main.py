@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
-import sqlite3
 import sys
 
 from segstudio import __version__
 from segstudio.cli import commands as _commands_pkg
-from segstudio.store.errors import ProjectError
+from segstudio.store.errors import DatabaseError, ProjectError
 from segstudio.store.locking import is_locked_error
 
 
@@ -80,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         # the project's write lock too long: ProjectLocked): still one line, non-zero.
         print(f"segstudio {args.command}: error: {e}", file=sys.stderr)
         return 1
-    except sqlite3.OperationalError as e:
+    except DatabaseError as e:
         if not is_locked_error(e):
             raise
         # A statement outside a transaction waited SQLite's busy timeout: nothing was written.

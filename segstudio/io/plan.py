@@ -26,9 +26,9 @@ from segstudio.core.categories import color_hex, default_color, is_ignore_name
 from segstudio.core.drawn import DrawnShape
 from segstudio.core.masks import MaskPatch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
-from segstudio.io.plan_columns import INSERT_SQL as COLUMNS_INSERT_SQL
 from segstudio.io.plan_columns import InstanceColumns
 from segstudio.io.reports import ImportReport
+from segstudio.store.bulk import ImportWriter, image_sizes
 from segstudio.store.project import Project
 
 IMPORTED_IMAGES = "imported_images"  # embedded images (LabelMe imageData) extracted here
@@ -199,7 +199,7 @@ def _select_images(project: Project, plan: ImportPlan, dry_run: bool, require_im
     the source does not exist) by a unique file name in the project, then by a unique stem;
     declared sizes are checked against the project's record or the image file."""
     rep = plan.report
-    sizes = {p: (i, w, h) for p, i, w, h in project.conn.execute("SELECT path, id, width, height FROM images")}
+    sizes = image_sizes(project)
     existing = {p: v[0] for p, v in sizes.items()}
     by_name: dict[str, list[str]] = {}
     by_stem: dict[str, list[str]] = {}
@@ -390,21 +390,17 @@ def remove_orphaned_imports(project: Project) -> int:
 def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, progress, cancel,
            selected) -> None:
     total = len(images)
-    with project.transaction() as c:
+    with project.transaction():
+        db = ImportWriter(project)
         n = len(cats)
         for k, pc in enumerate(new_cats):
             color = pc.color or default_color(n + k)
-            cur = c.execute(
-                "INSERT INTO categories(name, color, supercategory, position, ignore_region)"
-                " VALUES (?,?,?,?,?)",
-                (pc.name, color_hex(color), pc.supercategory, n + k, int(pc.ignore)),
-            )
-            cat_ids[pc.name] = int(cur.lastrowid)
+            cat_ids[pc.name] = db.add_category(pc.name, color_hex(color), pc.supercategory, n + k, pc.ignore)
         now = time.time()
         ids: list[int] = []
         # new images get the ids SQLite would give them one by one (we hold the write lock),
         # so one executemany inserts them: 10,000 images, 10,000 fewer statements
-        next_image = int(c.execute("SELECT IFNULL(MAX(id), 0) FROM images").fetchone()[0]) + 1
+        next_image = db.next_image_id()
         new_rows, split_rows = [], []
         created: dict[str, int] = {}  # two entries naming one new file (by content) are one image
         for im, rel, iid in images:
@@ -418,10 +414,8 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
             elif im.split is not None:
                 split_rows.append((im.split, iid))
             ids.append(iid)
-        c.executemany(
-            "INSERT INTO images(id, path, width, height, kind, frame_count, fps, split,"
-            " added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)", new_rows)
-        c.executemany("UPDATE images SET split=? WHERE id=?", split_rows)
+        db.add_images(new_rows)
+        db.set_splits(split_rows)
         if cancel is not None:
             cancel.check()
         touched = [iid for (im, _, _), iid in zip(images, ids) if im.instances]
@@ -436,20 +430,11 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
         next_id: dict[int, int] = {}
         next_z: dict[int, int] = {}
         if mode == "replace":
-            c.executemany(
-                "DELETE FROM instances WHERE image_id=? AND label_set=?",
-                [(i, label_set) for i in touched],
-            )
+            db.clear(touched, label_set)
         else:
-            for iid, mid, mz in c.execute(
-                "SELECT image_id, MAX(id), MAX(z) FROM instances WHERE label_set=? GROUP BY image_id",
-                (label_set,),
-            ):
-                next_id[iid], next_z[iid] = mid + 1, mz + 1
-        c.execute(
-            "INSERT OR IGNORE INTO label_sets(name, kind, source, created_at) VALUES (?,?,?,?)",
-            (label_set, "ground_truth" if label_set == "gt" else "prediction", "import", now),
-        )
+            for iid, (nid, nz) in db.next_ids(label_set).items():
+                next_id[iid], next_z[iid] = nid, nz
+        db.ensure_label_set(label_set, now)
         rows = []
         for k, ((im, _, _), iid) in enumerate(zip(images, ids)):
             nid, nz = next_id.get(iid, 1), next_z.get(iid, 0)
@@ -466,33 +451,19 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
                 nz += 1
             next_id[iid], next_z[iid] = nid, nz
             if len(rows) >= 20000:
-                _insert(c, rows)
+                db.insert_rows(rows)
                 rows.clear()
                 report(progress, k + 1, total, "writing")
                 if cancel is not None:
                     cancel.check()
-        _insert(c, rows)
+        db.insert_rows(rows)
         if cols is not None:  # streamed: inserts overlap the conversion of later blocks
             done: set[int] = set()
             for block in cols.row_blocks(image_ids, cat_ids, label_set, next_id, next_z, plan.report,
                                          done, progress, cancel):
-                _insert(c, block, COLUMNS_INSERT_SQL)
+                db.insert_column_rows(block)
             touched = list(dict.fromkeys(touched + sorted(done)))
-        c.executemany(
-            "UPDATE images SET status='in_progress', updated_at=? WHERE id=? AND status='new'",
-            [(now, i) for i in touched],
-        )
-
-
-_INSERT_SQL = (
-    "INSERT INTO instances(image_id, frame, label_set, id, category_id, rle, y0, x0, h, w,"
-    " bbox_x, bbox_y, bbox_w, bbox_h, area, z, source, score, attributes, track_id, crowd, shape)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-)
-
-
-def _insert(c, rows, sql: str = _INSERT_SQL) -> None:
-    c.executemany(sql, rows)
+        db.mark_edited(touched, now)
 
 
 def resolve_inside(root: Path, rel: str, file: str | Path, where: str) -> Path:

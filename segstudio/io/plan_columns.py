@@ -26,14 +26,6 @@ from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.coco_blocks import PatchBlock
 from segstudio.io.reports import ImportReport
 
-# the instances table row of a column instance: 14 parameters (the bbox repeats the box,
-# frame 0, source 'import'); fewer bound values than the general insert (~20% faster)
-INSERT_SQL = (
-    "INSERT INTO instances(image_id, label_set, id, category_id, rle, y0, x0, h, w, bbox_x, bbox_y,"
-    " bbox_w, bbox_h, area, z, score, attributes, crowd, frame, source, track_id)"
-    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?7,?6,?9,?8,?10,?11,?12,?13,?14,0,'import',NULL)"
-)
-
 
 @dataclass
 class InstanceColumns:
@@ -83,7 +75,8 @@ class InstanceColumns:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> Iterator[Iterable[tuple]]:
-        """Parameter rows of INSERT_SQL, one iterable per block (for one `executemany` each);
+        """Rows in the store's `COLUMN_ROW` layout (`store.bulk`), one iterable per block (for
+        one `ImportWriter.insert_column_rows` each);
         instances of images not imported (`image_ids[i] is None`) are left out, empty masks
         skipped and reported, the others counted in `rep` (unless resolved) and their image ids
         added to `touched`.

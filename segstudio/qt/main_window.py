@@ -4,7 +4,6 @@ API feature modules use (see docs/canvas.md, "Extension API").  Behaviour lives 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from functools import partial
 from pathlib import Path
 
@@ -44,7 +43,7 @@ from segstudio.qt.session import Session
 from segstudio.qt.statusbar import StatusBar, pixel_under_pointer
 from segstudio.qt.welcome import WelcomeView
 from segstudio.qt.workers import Worker
-from segstudio.store import Project, ProjectError
+from segstudio.store import DatabaseError, Project, ProjectError
 from segstudio.store.project import ImageRecord
 from segstudio.store.status import is_unworked
 
@@ -136,7 +135,7 @@ class MainWindow(QMainWindow):
             return
         try:
             self._history.push(cmd)
-        except (sqlite3.Error, ProjectError) as e:  # not written: show what the database holds
+        except (DatabaseError, ProjectError) as e:  # not written: show what the database holds
             doc = self._document
             self.saving.revert([(doc.image_id, doc.frame, doc.label_set)] if doc else [], str(e))
 

@@ -24,6 +24,8 @@ from segstudio.store.leases import holders
 from segstudio.store.location import DatabaseLocation
 from segstudio.store.project import _IMAGE_COLS, DB_NAME, ImageRecord, status_counts
 
+Reader = sqlite3.Connection  # a connection that only reads (open_reader, or a project's own)
+
 # characters of ids parsed per numpy call (~0.3 ms), so a waiting GUI thread gets the GIL between them
 _PARSE_SLICE_CHARS = 64 * 1024
 _IN_CHUNK = 500  # ids per `id IN (...)` statement (well under SQLite's variable limit)

@@ -23,16 +23,9 @@ from segstudio.io.atomic import StagedOutput, atomic_file
 from segstudio.io.coco_blocks import export_block
 from segstudio.io.exporting import export_images, not_an_image, place_image, stem_names
 from segstudio.io.reports import ExportReport
+from segstudio.store.bulk import coco_row_blocks, instance_count_bound
 from segstudio.store.project import ImageRecord, Project
 
-# {crowd}: ignore regions are written as COCO writes them, iscrowd annotations (COCOeval
-# ignores those): "i.crowd", or 1 also for the ignore categories' instances
-_ROWS_SQL = (
-    "SELECT i.image_id, i.category_id, i.rle, i.y0, i.x0, i.h, i.w, i.area, {crowd},"
-    " i.score, i.attributes, m.height, m.width, i.shape FROM instances i JOIN images m ON m.id = i.image_id"
-    " WHERE i.label_set = ? AND i.frame = 0 AND m.kind = 'image' AND i.area > 0{split}"
-    " ORDER BY i.image_id, i.z"
-)
 # rows per block: RLE blocks are cheap per row, polygon blocks ~100x dearer (balance the workers)
 BLOCK = {"rle": 4096, "auto": 256, "polygons": 256}
 # below this many instances a worker pool costs more than it saves (start-up ~0.03-0.25 s)
@@ -67,8 +60,7 @@ def export(project: Project, dst: Path, options: dict, progress: ProgressFn | No
     cats = list(project.categories())
     cat_name = {c.id: c.name for c in cats}
     mode = options.get("segmentation", "auto")
-    # an upper bound of the instance count (no filter: the smallest index answers it)
-    estimate = project.conn.execute("SELECT COUNT(*) FROM instances").fetchone()[0]
+    estimate = instance_count_bound(project)
     workers = parallel.workers_for(estimate, POOL_THRESHOLD[mode])
     if workers:
         parallel.warm_up()  # the fork server starts while the file heads are built
@@ -171,19 +163,12 @@ def _tasks(project: Project, groups: dict, records: list, options: dict, mode: s
     read from SQLite lazily: the pool pulls the next block while workers convert earlier ones."""
     block = BLOCK[mode]
     for g, (split, recs) in enumerate(groups.items()):
-        where = " AND m.split = ?" if split else (" AND m.split IS NULL" if len(groups) > 1 else "")
-        args: tuple = (options.get("label_set", "gt"),) + ((split,) if split else ())
-        ignore = [c.id for c in project.categories() if c.ignore]
-        crowd = (f"CASE WHEN i.crowd <> 0 OR i.category_id IN ({','.join(map(str, ignore))}) THEN 1 ELSE 0 END"
-                 if ignore else "i.crowd")  # plain SQL: PostgreSQL runs it too
-        cur = project.conn.execute(_ROWS_SQL.format(split=where, crowd=crowd), args)
+        blocks = coco_row_blocks(project, options.get("label_set", "gt"), block,
+                                 by_split=bool(split) or len(groups) > 1, split=split or None)
         wanted = {r.id for r in recs}
         check = len(wanted) != len(records) or bool(options.get("split"))
         k = 0
-        while True:
-            rows = cur.fetchmany(block)
-            if not rows:
-                break
+        for rows in blocks:
             if check:
                 rows = [r for r in rows if r[0] in wanted]
                 if not rows:

@@ -52,6 +52,7 @@ from segstudio.io.formats._vector import VectorShape, vector_shape
 from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
+from segstudio.store.bulk import stored_rows
 
 CVAT_KINDS = frozenset({"polygon", "rectangle", "ellipse", "polyline", "points", "rotation"})
 SPLITS = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
@@ -303,10 +304,6 @@ def _size_from_image(xml: Path, im: cx.Image, path: Path) -> tuple[int, int]:
 
 
 # --------------------------------------------------------------------------- export
-_ROWS = ("SELECT image_id, id, category_id, rle, y0, x0, h, w, area, crowd, attributes, shape"
-         " FROM instances WHERE label_set=? AND frame=0 AND area>0 ORDER BY image_id, z")
-
-
 def export(project, dst: Path, options: dict, progress: ProgressFn | None,
            cancel: CancelToken | None) -> ExportReport:
     rep = ExportReport("cvat")
@@ -317,7 +314,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
     names = {c.id: c.name for c in cats}
     rows: dict[int, list] = {}
     wanted = {r.id for r in records}
-    for row in project.conn.execute(_ROWS, (options.get("label_set", "gt"),)):
+    for row in stored_rows(project, options.get("label_set", "gt")):
         if row[0] in wanted:
             rows.setdefault(row[0], []).append(row)
     writer = ShapeWriter(names, rep, float(options.get("tolerance") or 0.0))

@@ -41,6 +41,7 @@ from segstudio.io.formats.youtube_vis import VIDEO_KINDS, apply_with_tracks
 from segstudio.io.plan import ImportPlan, PlanImage
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ExportReport, ImportReport
+from segstudio.store.bulk import stored_video_rows
 
 MAX_FRAMES = 10_000_000
 
@@ -164,10 +165,6 @@ def import_video(src: Path, project, options: dict, progress, cancel) -> ImportR
 
 
 # --------------------------------------------------------------------------- export
-_ROWS = ("SELECT image_id, id, category_id, rle, y0, x0, h, w, area, crowd, attributes, shape, frame,"
-         " track_id FROM instances WHERE image_id=? AND label_set=? AND area>0 ORDER BY frame, z")
-
-
 def export_video(project, dst: Path, options: dict, progress: ProgressFn | None,
                  cancel: CancelToken | None) -> ExportReport:
     rep = ExportReport("cvat-video")
@@ -218,7 +215,7 @@ def _tracks_xml(project, rec, label_set: str, writer: ShapeWriter, rep: ExportRe
     z_of: dict[tuple[int, int], int] = {}  # (frame, instance id) -> z index within the frame
     loose = 0
     per_frame: dict[int, int] = {}
-    for row in project.conn.execute(_ROWS, (rec.id, label_set)):
+    for row in stored_video_rows(project, rec.id, label_set):
         frame, track = row[12], row[13]
         z_of[(frame, row[1])] = per_frame.get(frame, 0)
         per_frame[frame] = per_frame.get(frame, 0) + 1

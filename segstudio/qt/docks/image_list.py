@@ -9,7 +9,6 @@ replace the rows when they finish; a status change repaints one row and adjusts 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 from segstudio.core.tasks import Cancelled, CancelToken
 from segstudio.qt.docks.image_model import STATUS_COLORS, STATUS_TEXT, ImageListModel, status_icon
 from segstudio.qt.workers import Worker
-from segstudio.store import Project
+from segstudio.store import DatabaseError, Project
 from segstudio.store.image_query import (
     IdList,
     ImageFilter,
@@ -80,7 +79,7 @@ def _query_job(root, flt: ImageFilter, want_ids: bool, cancel: CancelToken, _pro
         with cancel.on_cancel(conn.interrupt):
             ids = query_ids(conn, flt, cancel.check) if want_ids else None
             counts = status_counts(conn)
-    except sqlite3.OperationalError:
+    except DatabaseError:
         if cancel.cancelled:  # interrupted because a newer query superseded this one
             raise Cancelled() from None
         raise

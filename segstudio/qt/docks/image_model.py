@@ -8,13 +8,13 @@ project of a million images costs one COUNT(*), and a status change repaints one
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections import OrderedDict
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
-from segstudio.store.image_query import IdList, fetch_records
+from segstudio.store.errors import DatabaseError
+from segstudio.store.image_query import IdList, Reader, fetch_records
 from segstudio.store.project import STATUSES, ImageRecord
 
 log = logging.getLogger(__name__)
@@ -60,13 +60,13 @@ class ImageListModel(QAbstractListModel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.conn: sqlite3.Connection | None = None  # the GUI thread's connection
+        self.conn: Reader | None = None  # the GUI thread's connection
         self.ids = IdList.dense(0, 0)
         self._pages: OrderedDict[int, dict[int, ImageRecord]] = OrderedDict()
         self.page_fetches = 0  # queries run for data(): read by tests and the bench
 
     # ------------------------------------------------------------------ contents
-    def set_ids(self, conn: sqlite3.Connection | None, ids: IdList) -> None:
+    def set_ids(self, conn: Reader | None, ids: IdList) -> None:
         self.beginResetModel()
         self.conn, self.ids = conn, ids
         self._pages.clear()
@@ -105,7 +105,7 @@ class ImageListModel(QAbstractListModel):
         if page is None:
             try:
                 page = fetch_records(self.conn, self.ids.ids(n * PAGE_ROWS, (n + 1) * PAGE_ROWS))
-            except sqlite3.Error as e:  # a closed or locked database: show the id only
+            except DatabaseError as e:  # a closed or locked database: show the id only
                 log.warning("image list: cannot read image records: %s", e)
                 return None
             self.page_fetches += 1

@@ -147,12 +147,13 @@ def test_invalid_json_reports_line_and_column(tmp_path):
 def test_failure_in_the_write_phase_rolls_everything_back(project, tmp_path, monkeypatch):
     registry.export("coco", project, tmp_path / "o.json", {"segmentation": "rle", "split": "train"})
     q = Project.create(tmp_path / "q")
-    from segstudio.io import plan as plan_mod
+    from segstudio.store.bulk import ImportWriter
 
-    def boom(c, rows):
+    def boom(self, rows):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(plan_mod, "_insert", boom)
+    monkeypatch.setattr(ImportWriter, "insert_rows", boom)
+    monkeypatch.setattr(ImportWriter, "insert_column_rows", boom)
     with pytest.raises(sqlite3.OperationalError):
         registry.import_into("coco", tmp_path / "o.json", q, {})
     assert q.image_count() == 0 and not list(q.categories())
