@@ -113,7 +113,7 @@ def run(args) -> dict:
     w.close_project()
     w.open_project(proj)
     w.close_project()
-    from segstudio.qt.session import Session
+    from segstudio.app.session import Session
     from segstudio.store import Project
 
     w.session = Session(Project.open(proj))

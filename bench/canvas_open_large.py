@@ -75,9 +75,9 @@ def main() -> int:
 
     from PySide6.QtWidgets import QApplication
 
+    from segstudio.app.session import Session
     from segstudio.io.images import load_image
     from segstudio.qt.main_window import MainWindow
-    from segstudio.qt.session import Session
     from segstudio.store import Project
 
     app = QApplication.instance() or QApplication([])

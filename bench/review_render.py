@@ -19,10 +19,10 @@ import time
 import numpy as np
 
 from segstudio.core.document import ImageDocument
+from segstudio.eval import review_layers as layers
 from segstudio.eval import synthetic
 from segstudio.eval.compare import EvalOptions
-from segstudio.qt.review import layers
-from segstudio.qt.review.items import evaluate_document
+from segstudio.eval.review_items import evaluate_document
 
 
 def best(fn, repeat: int) -> float:

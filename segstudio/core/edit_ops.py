@@ -146,3 +146,35 @@ def set_attributes(document: ImageDocument, iid: int, attributes: dict) -> EditC
     if inst is None or inst.attributes == attributes:
         return None
     return edit_instances(document, "Edit attributes", {iid: inst.with_(attributes=dict(attributes))})
+
+
+Z_MOVES = ("front", "back", "up", "down")
+
+
+def reordered(order: Iterable[int], ids: Iterable[int], how: str) -> tuple[int, ...]:
+    """The z-order (bottom -> top) after moving `ids` to the front or back, or one step up or
+    down (each past one unselected neighbour; a selected block moves together)."""
+    if how not in Z_MOVES:
+        raise ValueError(f"unknown z-order move {how!r}; expected one of {Z_MOVES}")
+    order = list(order)
+    chosen_set = set(ids)
+    chosen = [i for i in order if i in chosen_set]
+    rest = [i for i in order if i not in chosen_set]
+    if how == "front":
+        return tuple(rest + chosen)
+    if how == "back":
+        return tuple(chosen + rest)
+    new = order[:]
+    step = -1 if how == "down" else 1
+    for iid in chosen if how == "down" else reversed(chosen):
+        k = new.index(iid)
+        j = k + step
+        if 0 <= j < len(new) and new[j] not in chosen_set:
+            new[k], new[j] = new[j], new[k]
+    return tuple(new)
+
+
+def reorder(document: ImageDocument, ids: Iterable[int], how: str) -> EditCommand | None:
+    """The command moving `ids` in the z-order, or None when nothing moves."""
+    new = reordered(document.order, ids, how)
+    return edit_instances(document, "Change z-order", {}, new) if new != document.order else None

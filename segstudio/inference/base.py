@@ -17,36 +17,12 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from segstudio.core.masks import MaskPatch
+from segstudio.core.prompt import Click, Prompt  # noqa: F401  (the model protocols' prompt types)
 from segstudio.core.tasks import CancelToken, ProgressFn
 
 
 class ModelError(Exception):
     """A model file or card is missing, corrupt or does not fit: the message names the file."""
-
-
-@dataclass(frozen=True)
-class Click:
-    x: float
-    y: float
-    positive: bool = True
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """What the user has said so far about one object, in image pixel coordinates."""
-
-    clicks: tuple[Click, ...] = ()
-    box: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1
-    prev_mask: np.ndarray | None = None  # bool HxW: the previous result, refined by new clicks
-    # Multi-mask models: None = the model's own pick; n = the n-th best candidate (user cycling).
-    mask_choice: int | None = None
-
-    def with_click(self, click: Click) -> Prompt:
-        return Prompt(self.clicks + (click,), self.box, self.prev_mask)
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.clicks and self.box is None
 
 
 @dataclass(frozen=True)

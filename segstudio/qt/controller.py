@@ -118,27 +118,8 @@ class EditController:
 
     def reorder(self, how: str) -> None:
         sel = self._selection("Reorder")
-        if not sel:
-            return
-        doc, ids = sel
-        order = list(doc.order)
-        chosen = [i for i in order if i in set(ids)]
-        rest = [i for i in order if i not in set(ids)]
-        if how == "front":
-            new = rest + chosen
-        elif how == "back":
-            new = chosen + rest
-        else:
-            new = order[:]
-            seq = chosen if how == "down" else list(reversed(chosen))
-            step = -1 if how == "down" else 1
-            for iid in seq:
-                k = new.index(iid)
-                j = k + step
-                if 0 <= j < len(new) and new[j] not in set(ids):
-                    new[k], new[j] = new[j], new[k]
-        if tuple(new) != doc.order:
-            self._run(commands.reorder(doc, tuple(new), "Change z-order"))
+        if sel:
+            self._run(edit_ops.reorder(*sel, how))
 
     def accept_proposal(self) -> bool:
         doc = self.document()

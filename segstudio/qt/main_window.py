@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from segstudio.app.session import Session
 from segstudio.core.document import DocumentChange, ImageDocument
 from segstudio.core.history import Command, History
 from segstudio.core.tools import BUILTIN_TOOLS, BaseTool
@@ -39,7 +40,6 @@ from segstudio.qt.layout import (
 )
 from segstudio.qt.modes import TaskModes
 from segstudio.qt.save_state import SaveWatcher
-from segstudio.qt.session import Session
 from segstudio.qt.statusbar import StatusBar, pixel_under_pointer
 from segstudio.qt.welcome import WelcomeView
 from segstudio.qt.workers import Worker

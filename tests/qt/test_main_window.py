@@ -387,7 +387,7 @@ def test_brightness_and_contrast_sliders_move_the_window(qtbot, tmp_path):
 
 
 def test_big_non_jpeg_images_load_in_the_background(window, qtbot, monkeypatch, project_dir):
-    import segstudio.qt.session as session_mod
+    import segstudio.app.session as session_mod
 
     monkeypatch.setattr(session_mod, "BACKGROUND_MIN_PIXELS", 1000)  # the 80x60 PNGs count as big
     ids = window.images_panel.visible_ids()
@@ -412,7 +412,7 @@ def test_small_images_open_at_once(window, qtbot):
 
 
 def test_a_big_image_that_fails_to_load_in_the_background_is_named(window, qtbot, monkeypatch, project_dir):
-    import segstudio.qt.session as session_mod
+    import segstudio.app.session as session_mod
 
     monkeypatch.setattr(session_mod, "BACKGROUND_MIN_PIXELS", 1000)
     ids = window.images_panel.visible_ids()

@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from segstudio.qt.review import layers
+from segstudio.eval import review_layers as layers
 from tests.qt.test_review_flow import box, key, review, review_project  # noqa: F401  (fixtures)
 
 

@@ -8,7 +8,6 @@ wins)."""
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -21,11 +20,12 @@ from segstudio.core import commands
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
 from segstudio.core.proposal import Proposal
-from segstudio.qt.assist.prompt_tool import BoxPromptTool, PromptTool
+from segstudio.core.tools.prompt import BoxPromptTool, PromptTool
+from segstudio.inference.host import INTERACTIVE, ModelHost
 from segstudio.store.status import mark_prelabelled
 
 PREDICT, EMBED, PREFETCH, IMAGE = "assist-predict", "assist-embed", "assist-prefetch", "assist-image"
-LANE = "interactive"  # the worker lane of PREDICT, EMBED and PREFETCH
+LANE = INTERACTIVE  # the worker lane of PREDICT, EMBED and PREFETCH
 BATCH_LANE = "batch"  # ModelHost key of models used on the main inference thread (IMAGE)
 
 
@@ -39,53 +39,6 @@ class PredictOutcome:
     seconds: float
     prompt: Any
     final: bool = True  # False: a quick first answer; a better one is being computed
-
-
-class ModelHost:
-    """Model objects by (lane, card id), loaded on first use on the lane's thread.
-
-    Why keyed by lane: each lane is one thread, so a model object is never used from two
-    threads at once even if a card were used both for prompts and for whole images; the
-    wrappers keep per-image state (GrabCut's working image, SAM's embedding) that a second
-    thread would overwrite."""
-
-    def __init__(self) -> None:
-        self._models: dict[tuple[str, str], Any] = {}
-        self._image_key: dict[str, tuple[int, int]] = {}  # interactive lane only
-        self._lock = threading.Lock()
-        self._loading: dict[tuple[str, str], threading.Lock] = {}
-
-    def model(self, card, lane: str = LANE) -> Any:
-        from segstudio.inference import registry
-
-        key = (lane, card.id)
-        with self._lock:
-            m = self._models.get(key)
-            if m is not None:
-                return m
-            loading = self._loading.setdefault(key, threading.Lock())
-        with loading:  # one load per key even if asked twice
-            with self._lock:
-                m = self._models.get(key)
-            if m is None:
-                m = registry.load(card)
-                with self._lock:
-                    self._models[key] = m
-        return m
-
-    def ensure_image(self, card, key, rgb, cancel, progress) -> Any:
-        m = self.model(card, LANE)
-        if self._image_key.get(card.id) != key:
-            self._image_key.pop(card.id, None)  # a cancelled set_image leaves no stale key
-            m.set_image(rgb, cancel, progress)
-            self._image_key[card.id] = key
-        return m
-
-    def forget(self) -> None:
-        with self._lock:
-            self._models.clear()
-            self._image_key.clear()
-            self._loading.clear()
 
 
 class AssistController(QObject):

@@ -13,10 +13,10 @@ import math
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from segstudio.core.document import ImageDocument
+from segstudio.eval import review_layers as layers
 from segstudio.eval.compare import EvalOptions, EvalResult, ImageEval
 from segstudio.eval.queue import ReviewQueue
-from segstudio.qt.review import layers
-from segstudio.qt.review.items import (
+from segstudio.eval.review_items import (
     REVIEW_KEY,
     ReviewItem,
     accept_command,

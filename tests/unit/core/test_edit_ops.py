@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from segstudio.core import edit_ops
 from segstudio.core.document import ImageDocument
@@ -102,3 +103,17 @@ def test_combine_with_shape_and_attributes():
     run(doc, edit_ops.set_attributes(doc, 1, {"occluded": True}))
     assert doc.get(1).attributes == {"occluded": True}
     assert edit_ops.set_attributes(doc, 1, {"occluded": True}) is None
+
+
+def test_z_order_moves():
+    from segstudio.core.edit_ops import reordered
+
+    order = (1, 2, 3, 4, 5)  # bottom -> top
+    assert reordered(order, [2, 4], "front") == (1, 3, 5, 2, 4)
+    assert reordered(order, [2, 4], "back") == (2, 4, 1, 3, 5)
+    assert reordered(order, [2, 4], "up") == (1, 3, 2, 5, 4)
+    assert reordered(order, [2, 4], "down") == (2, 1, 4, 3, 5)
+    assert reordered(order, [4, 5], "up") == order  # already on top: the block stays
+    assert reordered(order, [1, 2], "down") == order
+    with pytest.raises(ValueError, match="z-order move"):
+        reordered(order, [1], "sideways")

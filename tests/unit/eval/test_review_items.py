@@ -8,9 +8,14 @@ from segstudio.core.document import ImageDocument
 from segstudio.core.history import History
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
+from segstudio.eval import review_layers as layers
 from segstudio.eval.compare import EvalOptions
-from segstudio.qt.review import layers
-from segstudio.qt.review.items import accept_command, evaluate_document, image_items, reject_command
+from segstudio.eval.review_items import (
+    accept_command,
+    evaluate_document,
+    image_items,
+    reject_command,
+)
 
 SHAPE = (20, 30)
 

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from segstudio.core.prompt import Click, Prompt
 from segstudio.core.tools.base import KEY_BACKSPACE, BaseTool, Buttons, Mods, PreviewShape
-from segstudio.inference.base import Click, Prompt
 
 RequestFn = Callable[[Prompt, int], None]  # (prompt, sequence number)
 DRAG_MIN = 3.0  # image pixels: a shorter drag is a click

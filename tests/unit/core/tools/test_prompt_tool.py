@@ -8,7 +8,7 @@ from segstudio.core.document import ImageDocument
 from segstudio.core.masks import MaskPatch
 from segstudio.core.proposal import Proposal
 from segstudio.core.tools.base import KEY_BACKSPACE, Buttons, Mods, SimpleContext
-from segstudio.qt.assist.prompt_tool import BoxPromptTool, PromptTool
+from segstudio.core.tools.prompt import BoxPromptTool, PromptTool
 
 
 def _tool(cls=PromptTool):

@@ -68,6 +68,8 @@ def evaluate_document(
     matching only, which stays instant on any image size; documents or instance snapshots."""
     if isinstance(gt_doc, ImageDocument):
         shape, image_id = gt_doc.image_shape, gt_doc.image_id
+    if shape is None:
+        raise ValueError("instance snapshots need the image's shape")
     img = EvalImage(image_id, "", shape, list(gt_doc), list(pred_doc))
     opts = EvalOptions(options.iou_threshold, options.per_class, options.score_threshold,
                        options.boundary_tolerance, compute_ap=False, pixel_metrics=pixel)
