@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from segstudio.core import rle
 from segstudio.core.categories import Category, CategorySet, color_hex, default_color, parse_color
@@ -75,10 +76,11 @@ _INSTANCE_COLS = (
 class Project:
     read_only = False  # a database role that may read but not write (PostgreSQL)
 
-    def __init__(self, root: Path, conn: sqlite3.Connection,
-                 location: DatabaseLocation | None = None) -> None:
+    def __init__(self, root: Path, conn: Any, location: DatabaseLocation | None = None) -> None:
         self.root = root  # the folder image paths are relative to
-        self.conn = conn
+        # sqlite3.Connection, or store.pg_conn.PgConnection (the same DB-API calls, the store's
+        # SQLite dialect translated)
+        self.conn: Any = conn
         self.location = location  # None: SQLite in `root`; else the shared database (PostgreSQL)
         self._loaded_revisions: dict[tuple[int, int, str], dict[int, int]] = {}
         self._tx_depth = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import Any
 
 from segstudio.store.orientation_fix import migrate_displayed_sizes
 
@@ -207,7 +208,7 @@ def migrate_shared(conn) -> int:
     return found
 
 
-def migrate(conn: sqlite3.Connection) -> int:
+def migrate(conn: Any) -> int:  # an sqlite3 connection or store.pg_conn.PgConnection
     """Bring the database to SCHEMA_VERSION; returns the version found before."""
     if getattr(conn, "dialect", "sqlite") == "postgresql":
         return migrate_shared(conn)
