@@ -1,4 +1,4 @@
-"""Embedding cache: a byte-bounded in-memory LRU keyed by (model id, image content hash), so
+"""Embedding cache: the byte-bounded LRU of `core.lru` keyed by (model id, image content hash), so
 going back to an image, or an image prefetched in the background, costs no second encoder run;
 with a disk folder, also kept on disk (`<folder>/<model id>/<image hash>.npz`, bounded, oldest
 used first out) so reopening a project next week costs no encoder run either.  The model id
@@ -11,11 +11,12 @@ import os
 import re
 import threading
 import uuid
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from segstudio.core.lru import ByteLRU
 
 
 def image_key(rgb: np.ndarray) -> str:
@@ -24,16 +25,6 @@ def image_key(rgb: np.ndarray) -> str:
     h.update(str((rgb.shape, rgb.dtype.str)).encode())
     h.update(np.ascontiguousarray(rgb).data)
     return h.hexdigest()
-
-
-def _nbytes(value: Any) -> int:
-    if isinstance(value, np.ndarray):
-        return value.nbytes
-    if isinstance(value, (tuple, list)):
-        return sum(_nbytes(v) for v in value)
-    if isinstance(value, dict):
-        return sum(_nbytes(v) for v in value.values())
-    return 64
 
 
 DISK_ENV = "SEGSTUDIO_EMBEDDING_CACHE"  # a folder, or "off"
@@ -58,15 +49,17 @@ class EmbeddingCache:
                  disk_max_bytes: int = 2 * 2**30) -> None:
         """`disk_dir`: a folder, True for the default folder (read when first used, so tests and
         users can point it elsewhere), None for memory only."""
-        self.max_bytes = max_bytes
+        self._memory: ByteLRU[tuple[str, str], Any] = ByteLRU(max_bytes)
         self._disk = disk_dir
         self.disk_max_bytes = disk_max_bytes
-        self.disk_hits = 0
-        self._items: OrderedDict[tuple[str, str], tuple[Any, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the counters
         self.hits = 0
         self.misses = 0
+        self.disk_hits = 0
+
+    @property
+    def max_bytes(self) -> int:
+        return self._memory.max_bytes
 
     def disk_dir(self) -> Path | None:
         return default_disk_dir() if self._disk is True else (self._disk or None)
@@ -76,25 +69,23 @@ class EmbeddingCache:
         return None if d is None else d / _safe(model_id) / f"{_safe(key)}.npz"
 
     def get(self, model_id: str, key: str) -> Any | None:
-        with self._lock:
-            item = self._items.get((model_id, key))
-            if item is not None:
-                self._items.move_to_end((model_id, key))
+        value = self._memory.get((model_id, key))
+        if value is not None:
+            with self._lock:
                 self.hits += 1
-                return item[0]
+            return value
         value = self._read_disk(model_id, key)
         with self._lock:
             if value is None:
                 self.misses += 1
                 return None
             self.disk_hits += 1
-        self._remember(model_id, key, value)
+        self._memory.put((model_id, key), value)
         return value
 
     def has(self, model_id: str, key: str) -> bool:
-        with self._lock:
-            if (model_id, key) in self._items:
-                return True
+        if (model_id, key) in self._memory:
+            return True
         p = self._disk_path(model_id, key)
         return p is not None and p.is_file()
 
@@ -137,35 +128,18 @@ class EmbeddingCache:
                 break
 
     def put(self, model_id: str, key: str, value: Any) -> None:
-        self._remember(model_id, key, value)
+        self._memory.put((model_id, key), value)
         self._write_disk(model_id, key, value)
 
-    def _remember(self, model_id: str, key: str, value: Any) -> None:
-        size = _nbytes(value)
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._items.pop((model_id, key), None)
-            if old is not None:
-                self._bytes -= old[1]
-            self._items[(model_id, key)] = (value, size)
-            self._bytes += size
-            while self._bytes > self.max_bytes and self._items:
-                _, (_, s) = self._items.popitem(last=False)
-                self._bytes -= s
-
     def __contains__(self, item: tuple[str, str]) -> bool:
-        with self._lock:
-            return item in self._items
+        return item in self._memory
 
     @property
     def nbytes(self) -> int:
-        return self._bytes
+        return self._memory.nbytes
 
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0
+        self._memory.clear()
 
 
 # One process-wide cache shared by all models (the GUI worker, the CLI), kept on disk too.

@@ -264,6 +264,22 @@ def _parse_anylabeling(path: Path, data: dict[str, Any], extra_dirs) -> ModelCar
     )
 
 
+def card_text(data: dict[str, Any]) -> str:
+    """A card's YAML, keys in the order given."""
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def write_card(data: dict[str, Any], path: str | Path) -> Path:
+    """Write a card atomically (a reader never sees half of one); returns its path."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(card_text(data), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
 def user_models_dir() -> Path:
     """The user's models folder: $SEGSTUDIO_MODELS or the XDG data folder."""
     env = os.environ.get("SEGSTUDIO_MODELS")

@@ -95,14 +95,13 @@ def _exclusive(root: Path, model_id: str) -> Iterator[None]:
 
 def _card_text(model_id: str, name: str, layout: str, files: dict[str, str], licence: str,
                description: str, extra: dict[str, object]) -> str:
-    import yaml
+    from segstudio.inference.cards import card_text
 
-    data = {
+    return card_text({
         "id": model_id, "name": name, "kind": "sam", "framework": "onnx", "layout": layout,
         "files": files, "licence": licence, "description": description, _MARK: "segstudio",
         **extra,
-    }
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    })
 
 
 def _publish(staging: Path, final: Path, card_text: str) -> Path:

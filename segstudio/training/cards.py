@@ -1,25 +1,29 @@
-"""Model cards for trained models: a small YAML file next to the weights saying what the
-network is, what it expects and what it outputs, so the model can be reloaded (or used by
-other tools through its ONNX export) without code.
+"""Model cards of trained models: the one card format of `segstudio.inference.cards` (read by
+`parse_card`, written by `write_card`), with what training knows beside it: the network's
+architecture, whether it is a multi-class or a foreground net (`mode`), the format of its
+weights, class colours and the training run.  The model layer's registry loads such a card
+like any other (its ONNX export when there is one); `TrainedCard` is the training side's view.
 
 Read-side checks name the file and the problem: a card is user-editable input.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from segstudio.inference.base import ModelError
+from segstudio.inference.cards import ModelCard, parse_card, write_card
 from segstudio.training.transforms import MEAN, STD
 
 CARD_NAME = "card.yaml"
 FORMATS = ("torch", "onnx", "torchscript")
+_FRAMEWORK = {"torch": "torch-state-dict", "onnx": "onnx", "torchscript": "torchscript"}
 
 
-class CardError(ValueError):
+class CardError(ModelError, ValueError):
     """A card is missing, malformed or points at files that are not there."""
 
 
@@ -57,93 +61,80 @@ class TrainedCard:
         elif self.format in ("onnx", "torchscript"):
             files["model"] = self.weights
         return {
-            "schema": 1,
+            "id": self.name,
             "name": self.name,
-            # The model layer (segstudio.inference.cards) knows `kind: semantic`; a one-class
-            # foreground net is a semantic net with one logit channel there.  `mode` keeps ours.
+            # the model layer knows `kind: semantic`; a one-class foreground net is a semantic
+            # net with one logit channel there, and `mode` keeps which it is
             "kind": "semantic",
-            "mode": self.kind,
-            "task": "semantic-segmentation" if self.kind == "semantic" else "foreground-segmentation",
-            "format": self.format,
+            "framework": "onnx" if self.onnx else _FRAMEWORK[self.format],
             "files": files,
-            "input": {
-                "size": [self.input_size, self.input_size],
-                "resize": "stretch",
-                "channels": "RGB",
-                "scale": 1 / 255,
-                "mean": list(self.mean),
-                "std": list(self.std),
-                "layout": "NCHW",
-            },
+            "input_size": [self.input_size, self.input_size],
+            "normalization": {"scale": 255, "mean": list(self.mean), "std": list(self.std)},
+            "class_names": self.class_names,
+            "licence": self.licence,
+            # what training knows (extra keys of a card: `ModelCard.options`)
+            "mode": self.kind,
+            "format": self.format,
             "output": self.output,
-            "classes": self.class_names,
             "class_colors": self.class_colors,
             "architecture": self.architecture,
-            "licence": self.licence,
             "training": self.training,
-            # the same facts under the keys of the built-in model cards (segstudio/resources/
-            # models/*.yaml), so one registry can list both kinds
-            "id": self.name,
-            "framework": "onnx" if self.onnx else
-            {"torch": "torch-state-dict", "onnx": "onnx", "torchscript": "torchscript"}[self.format],
-            "input_size": [self.input_size, self.input_size],
-            "normalization": {"scale": 255, "mean": list(self.mean), "std": list(self.std)},  # x / scale
-            "class_names": self.class_names,
         }
 
     def write(self, path: Path) -> Path:
-        path = Path(path)
-        tmp = path.with_suffix(".yaml.tmp")
-        tmp.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
-        tmp.replace(path)
-        self.path = path
-        return path
+        self.path = write_card(self.to_dict(), path)
+        return self.path
 
 
 def read_card(path: str | Path) -> TrainedCard:
+    """A trained model's card (also those written before 0.x with two key sets)."""
     path = Path(path)
     if path.is_dir():
         path = path / CARD_NAME
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CardError(f"{path}: model card not found") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise CardError(f"{path}: not a readable YAML model card ({e})") from None
-    if not isinstance(raw, dict):
-        raise CardError(f"{path}: a model card must be a YAML mapping")
+        card = parse_card(path)
+    except ModelError as e:
+        raise CardError(str(e)) from None
     try:
-        inp = raw["input"]
-        card = TrainedCard(
-            name=str(raw["name"]),
-            kind=str(raw.get("mode", raw["kind"])),
-            format=str(raw["format"]),
-            weights=str(raw["files"]["weights"]),
-            input_size=int(inp["size"][0]),
-            class_names=[str(c) for c in raw["classes"]],
-            architecture=dict(raw.get("architecture") or {}),
-            class_colors=[str(c) for c in raw.get("class_colors") or []],
-            mean=tuple(float(v) for v in inp.get("mean", MEAN)),
-            std=tuple(float(v) for v in inp.get("std", STD)),
-            output=str(raw.get("output", "logits")),
-            licence=str(raw.get("licence", "")),
-            training=dict(raw.get("training") or {}),
-            onnx=str(raw["files"]["model"]) if raw["files"].get("model") not in (None, raw["files"]["weights"]) else None,
-            path=path,
-        )
+        trained = _trained(card, path)
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise CardError(f"{path}: malformed model card (missing or invalid {e})") from None
-    if card.kind not in ("semantic", "foreground"):
-        raise CardError(f"{path}: unknown kind {card.kind!r} (semantic or foreground)")
-    if card.format not in FORMATS:
-        raise CardError(f"{path}: unknown format {card.format!r}; expected one of {', '.join(FORMATS)}")
-    if len(card.mean) != 3 or len(card.std) != 3 or any(s == 0 for s in card.std):
-        raise CardError(f"{path}: input mean/std must be three numbers, std non-zero")
-    if len(card.class_names) < 2:
+    if trained.kind not in ("semantic", "foreground"):
+        raise CardError(f"{path}: unknown kind {trained.kind!r} (semantic or foreground)")
+    if trained.format not in FORMATS:
+        raise CardError(f"{path}: unknown format {trained.format!r}; expected one of {', '.join(FORMATS)}")
+    if len(trained.class_names) < 2:
         raise CardError(f"{path}: a segmentation card needs at least two classes")
-    if not card.weights_path.is_file():
-        raise CardError(f"{path}: weights file {card.weights_path} not found")
-    return card
+    if not trained.weights_path.is_file():
+        raise CardError(f"{path}: weights file {trained.weights_path} not found")
+    return trained
+
+
+def _trained(card: ModelCard, path: Path) -> TrainedCard:
+    o = card.options
+    if card.input_size is None:
+        raise KeyError("input_size")
+    files = {role: os.path.relpath(p, path.parent) for role, p in card.files.items()}
+    fmt = str(o.get("format") or {v: k for k, v in _FRAMEWORK.items()}.get(card.framework, card.framework))
+    weights = files["weights"]
+    model = files.get("model")
+    return TrainedCard(
+        name=card.name or card.id,
+        kind=str(o.get("mode", card.kind)),
+        format=fmt,
+        weights=weights,
+        input_size=int(card.input_size[0]),
+        class_names=list(card.class_names),
+        architecture=dict(o.get("architecture") or {}),
+        class_colors=[str(c) for c in o.get("class_colors") or []],
+        mean=tuple(card.mean),
+        std=tuple(card.std),
+        output=str(o.get("output", "logits")),
+        licence=card.licence,
+        training=dict(o.get("training") or {}),
+        onnx=model if model not in (None, weights) else None,
+        path=path,
+    )
 
 
 def project_cards(project_root: Path) -> list[TrainedCard]:

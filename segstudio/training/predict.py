@@ -8,7 +8,6 @@ review queue.  torch / onnxruntime are imported lazily, on first use.
 from __future__ import annotations
 
 import threading
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import cv2
 import numpy as np
 
 from segstudio.core.tasks import CancelToken, ProgressFn, report
-from segstudio.inference.base import SegmentationResult
+from segstudio.inference.base import ModelError, SegmentationResult
 from segstudio.training.cards import CardError, TrainedCard, read_card
 from segstudio.training.transforms import normalise
 
@@ -54,27 +53,21 @@ class TrainedSegmenter:
 
     # ----------------------------------------------------------------- backends
     def _load(self):
-        fmt, path = self.card.format, self.card.weights_path
-        if fmt == "onnx":
-            import onnxruntime as ort
+        """The network as a function of the input batch, through the model layer's one loader
+        of user files (`inference.runtime`: safe loading, one-line errors naming the file)."""
+        from segstudio.inference import runtime
 
-            try:
-                sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-            except Exception as e:
-                raise CardError(f"{path}: not a loadable ONNX model ({e})") from None
-            name = sess.get_inputs()[0].name
-            return lambda x: sess.run(None, {name: x})[0]
+        fmt, path = self.card.format, self.card.weights_path
+        try:
+            if fmt == "onnx":
+                sess = runtime.onnx_session(path)
+                name = runtime.io_names(sess)[0][0]
+                return lambda x: sess.run(None, {name: x})[0]
+            net = runtime.torchscript_module(path) if fmt == "torchscript" else build_from_card(self.card)
+        except ModelError as e:
+            raise CardError(str(e)) from None
         import torch
 
-        if fmt == "torchscript":
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    net = torch.jit.load(str(path), map_location="cpu")
-            except Exception as e:
-                raise CardError(f"{path}: not a loadable TorchScript model ({e})") from None
-        else:
-            net = build_from_card(self.card)
         net.eval()
 
         def run(x: np.ndarray) -> np.ndarray:

@@ -55,12 +55,12 @@ def test_large_image_draws_a_coarse_level(qtbot):
     cv.set_document(ImageDocument((4096, 4096), [Instance(1, 1, MaskPatch.from_full(m))]))
     cv.fit()
     cv.viewport().grab()  # renders the viewport now
-    levels = {key[0] for key in cv.image_layer.cache._tiles}
+    levels = {key[0] for key in cv.image_layer.cache}
     assert levels and min(levels) >= 3  # ~1/14 zoom: 1/8 or 1/16 level, never full resolution
     assert len(cv.image_layer.cache) <= 4
     cv.set_zoom(2.0)
     cv.viewport().grab()
-    assert 0 in {key[0] for key in cv.image_layer.cache._tiles}
+    assert 0 in {key[0] for key in cv.image_layer.cache}
 
 
 def test_proposal_is_drawn_hatched(qtbot):

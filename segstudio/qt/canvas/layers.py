@@ -39,7 +39,7 @@ class SceneLayer(TiledLayer):
 
     def __init__(self, rgb8: np.ndarray) -> None:
         super().__init__(rgb8.shape[:2])
-        self.cache.budget = 384 * 1024 * 1024
+        self.cache.max_bytes = 384 * 1024 * 1024
         self.levels: list[np.ndarray | None] = [rgb8]
         self.preview_level = 0
         self.raster = LabelRaster(self.image_shape)

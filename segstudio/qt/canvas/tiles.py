@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections import OrderedDict
 
 import numpy as np
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from segstudio.core.lru import ByteLRU
 
 Box = tuple[int, int, int, int]
 TILE = 512  # level pixels per tile side
@@ -53,52 +54,23 @@ def level_for_scale(scale: float, max_level: int = MAX_LEVEL) -> int:
     return max(0, min(max_level, int(math.floor(math.log2(1.0 / scale) + 0.5))))
 
 
-class TileCache:
-    """LRU of tile images keyed by (level, tx, ty), bounded in bytes."""
+class TileCache(ByteLRU[tuple[int, int, int], QImage]):
+    """Tile images keyed by (level, tx, ty): the byte-bounded LRU of `core.lru` (the most
+    recent tile always stays)."""
 
     def __init__(self, budget_bytes: int = 192 * 1024 * 1024) -> None:
-        self.budget = budget_bytes
-        self._tiles: OrderedDict[tuple[int, int, int], QImage] = OrderedDict()
-        self._bytes = 0
-
-    def get(self, key: tuple[int, int, int]) -> QImage | None:
-        img = self._tiles.get(key)
-        if img is not None:
-            self._tiles.move_to_end(key)
-        return img
-
-    def put(self, key: tuple[int, int, int], img: QImage) -> None:
-        old = self._tiles.pop(key, None)
-        if old is not None:
-            self._bytes -= old.sizeInBytes()
-        self._tiles[key] = img
-        self._bytes += img.sizeInBytes()
-        while self._bytes > self.budget and len(self._tiles) > 1:
-            _, dropped = self._tiles.popitem(last=False)
-            self._bytes -= dropped.sizeInBytes()
+        super().__init__(budget_bytes, min_items=1, size_of=lambda img: int(img.sizeInBytes()))
 
     def invalidate(self, box: Box | None) -> None:
         if box is None:
             self.clear()
             return
         x0, y0, x1, y1 = box
-        for key in list(self._tiles):
+        for key in self.keys():
             level, tx, ty = key
             span = TILE << level
             if tx * span < x1 and (tx + 1) * span > x0 and ty * span < y1 and (ty + 1) * span > y0:
-                img = self._tiles.pop(key)
-                self._bytes -= img.sizeInBytes()
-
-    def clear(self) -> None:
-        self._tiles.clear()
-        self._bytes = 0
-
-    @property
-    def nbytes(self) -> int:
-        return self._bytes
-
-    def __len__(self) -> int:
-        return len(self._tiles)
+                self.pop(key)
 
 
 class TiledLayer(QGraphicsItem):

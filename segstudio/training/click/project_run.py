@@ -11,13 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from segstudio.inference.cards import write_card
 from segstudio.store import Project
+from segstudio.training.cards import CARD_NAME
 from segstudio.training.data import DataError, TrainingData
 from segstudio.training.runs import run_dir, update_run
-
-CARD_NAME = "card.yaml"
 
 
 def execute_click(project: Project, run, hp: dict[str, Any], data: TrainingData, folder: Path,
@@ -90,8 +88,4 @@ def write_click_card(project: Project, run_id: int, hp: dict[str, Any], data: Tr
                      "train_images": len(data.train_ids), "val_images": len(data.val_ids),
                      "data_fingerprint": data.fingerprint},
     }
-    path = folder / CARD_NAME
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(yaml.safe_dump(card, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_card(card, folder / CARD_NAME)

@@ -73,11 +73,9 @@ class ScribbleClassifier:
                            "l2": p.l2, "bins": p.bins},
             "licence": licence,
         }
-        path = folder / "card.yaml"
-        tmp = path.with_suffix(".yaml.tmp")
-        tmp.write_text(yaml.safe_dump(card, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        tmp.replace(path)
-        return path
+        from segstudio.inference.cards import write_card
+
+        return write_card(card, folder / "card.yaml")
 
     @classmethod
     def load(cls, path: str | Path) -> ScribbleClassifier:
