@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from segstudio.core.document import ImageDocument
+from segstudio.core.document import ChangeRefused, ImageDocument
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
 from segstudio.core.proposal import Proposal
@@ -36,10 +36,21 @@ class EditCommand:
         self.order_after = order_after
 
     def do(self) -> None:
-        self.document.apply(self.after, self.order_after, self.label, self.kind)
+        self._apply(self.after, self.order_after, self.label, self.before, self.order_before)
 
     def undo(self) -> None:
-        self.document.apply(self.before, self.order_before, "Undo " + self.label, self.kind)
+        self._apply(self.before, self.order_before, "Undo " + self.label, self.after, self.order_after)
+
+    def _apply(self, changes, order, label, back, back_order) -> None:
+        """All or nothing: if the store refuses the change, the document (and every view of it)
+        goes back to what it was, unsaved, and the refusal reaches the caller (the history
+        then records nothing)."""
+        try:
+            self.document.apply(changes, order, label, self.kind)
+        except ChangeRefused:
+            self.document.apply(back, back_order if order is not None else None, label, self.kind,
+                                persist=False)
+            raise
 
     @property
     def nbytes(self) -> int:

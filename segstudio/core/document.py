@@ -35,6 +35,11 @@ def instance_box(inst: Instance | None) -> Box | None:
     return (m.x0, m.y0, m.x1, m.y1)
 
 
+class ChangeRefused(Exception):
+    """A subscriber that must keep every change (the project store) could not keep this one;
+    the command that made it puts the document back (see `commands.EditCommand`)."""
+
+
 @dataclass(frozen=True)
 class DocumentChange:
     revision: int
@@ -45,6 +50,7 @@ class DocumentChange:
     dirty_box: Box | None = None
     label: str = ""
     kind: str = "edit"  # "edit": a person's work; "prelabel": a model's proposal of labels
+    persist: bool = True  # False: the document goes back to what the store holds (a refused change)
 
     @property
     def touched(self) -> frozenset[int]:
@@ -136,6 +142,7 @@ class ImageDocument:
         order: tuple[int, ...] | None = None,
         label: str = "",
         kind: str = "edit",
+        persist: bool = True,
     ) -> DocumentChange:
         """Put (instance) or delete (None) by id, then set the z-order; emits one change event."""
         added, removed, modified = set(), set(), set()
@@ -177,6 +184,7 @@ class ImageDocument:
             dirty,
             label,
             kind,
+            persist,
         )
         self.changed.emit(change)
         return change

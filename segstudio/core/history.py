@@ -61,7 +61,7 @@ class History:
 
     # ----------------------------------------------------------------- actions
     def push(self, command: Command) -> None:
-        command.do()
+        command.do()  # a command that raises is not recorded
         if self._macro is not None:
             self._macro.append(command)
             return
@@ -90,18 +90,18 @@ class History:
     def undo(self) -> bool:
         if not self.can_undo:
             return False
-        command = self._done.pop()
-        command.undo()
-        self._undone.append(command)
+        command = self._done[-1]
+        command.undo()  # raises, and stays the step to undo, if it could not be done
+        self._undone.append(self._done.pop())
         self.changed.emit()
         return True
 
     def redo(self) -> bool:
         if not self.can_redo:
             return False
-        command = self._undone.pop()
+        command = self._undone[-1]
         command.do()
-        self._done.append(command)
+        self._done.append(self._undone.pop())
         self.changed.emit()
         return True
 

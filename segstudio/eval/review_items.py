@@ -84,8 +84,15 @@ class CompoundCommand:
         self.commands = commands
 
     def do(self) -> None:
-        for c in self.commands:
-            c.do()
+        done: list[Command] = []
+        try:
+            for c in self.commands:
+                c.do()
+                done.append(c)
+        except Exception:  # one part refused (each part is all or nothing): take back the rest
+            for c in reversed(done):
+                c.undo()
+            raise
 
     def undo(self) -> None:
         for c in reversed(self.commands):

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from segstudio.app.session import Session
-from segstudio.core.document import DocumentChange, ImageDocument
+from segstudio.core.document import ChangeRefused, DocumentChange, ImageDocument
 from segstudio.core.history import Command, History
 from segstudio.core.tools import BUILTIN_TOOLS, BaseTool
 from segstudio.io.images import ImageLoadError, LoadedImage, display_window, to_rgb8
@@ -131,10 +131,23 @@ class MainWindow(QMainWindow):
         return self._history
 
     def push_command(self, cmd: Command) -> None:
+        self._history_step(lambda h: h.push(cmd))
+
+    def undo(self) -> None:
+        self._history_step(lambda h: h.undo())
+
+    def redo(self) -> None:
+        self._history_step(lambda h: h.redo())
+
+    def _history_step(self, step) -> None:
+        """One step of the current image's history, all or nothing: an edit the database
+        refuses is taken back (document, views and history as before) and the user told."""
         if self._history is None:
             return
         try:
-            self._history.push(cmd)
+            step(self._history)
+        except ChangeRefused as e:
+            self.saving.refused(str(e))
         except (DatabaseError, ProjectError) as e:  # not written: show what the database holds
             doc = self._document
             self.saving.revert([(doc.image_id, doc.frame, doc.label_set)] if doc else [], str(e))

@@ -93,6 +93,21 @@ class SaveWatcher(QObject):
         if self._close_when_idle:
             self.window.close()
 
+    def refused(self, why: str) -> None:
+        """An edit the database refused at once: the command has put the document back (the
+        history keeps every earlier step); only the user is left to tell."""
+        text = f"Your last edit was not saved and has been taken back: {why}"
+        log.warning(text)
+        self.window.status_bar.show_saved(False, "● Edit not saved")
+        self.window.status(text, 0)
+        self._tell("Edit not saved", text)
+
+    def _tell(self, title: str, text: str) -> None:
+        box = self.message_box = QMessageBox(QMessageBox.Icon.Warning, title, text,
+                                             QMessageBox.StandardButton.Ok, self.window)
+        box.setModal(False)  # tells; never blocks the window
+        box.show()
+
     def revert(self, keys: list[Hashable], why: str) -> None:
         """Show `keys` as the database holds them and tell the user why their edits went."""
         window, session = self.window, self.window.session
@@ -114,10 +129,7 @@ class SaveWatcher(QObject):
         log.warning(text)
         window.status_bar.show_saved(False, "● Edits not saved")
         window.status(text, 0)
-        box = self.message_box = QMessageBox(QMessageBox.Icon.Warning, "Edits not saved", text,
-                                             QMessageBox.StandardButton.Ok, window)
-        box.setModal(False)  # tells; never blocks the window
-        box.show()
+        self._tell("Edits not saved", text)
         if self._close_when_idle:
             window.close()
 

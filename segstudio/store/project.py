@@ -9,6 +9,7 @@ for FULL sync against power loss.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -22,12 +23,12 @@ from typing import Any
 
 from segstudio.core import rle
 from segstudio.core.categories import Category, CategorySet, color_hex, default_color, parse_color
-from segstudio.core.document import DocumentChange, ImageDocument
+from segstudio.core.document import ChangeRefused, DocumentChange, ImageDocument
 from segstudio.core.drawn import DrawnShape
 from segstudio.core.instance import Instance
 from segstudio.core.masks import MaskPatch
 from segstudio.store import remote, revisions
-from segstudio.store.errors import ProjectError
+from segstudio.store.errors import DatabaseError, ProjectError
 from segstudio.store.identity import user_name
 from segstudio.store.location import DatabaseLocation, is_database_url, parse_database_url
 from segstudio.store.locking import WaitReporter, begin_immediate, default_reporter, default_wait
@@ -232,12 +233,15 @@ class Project:
         self._tx_depth = 1
         try:
             yield self.conn
+            self._tx_depth = 0
+            self.conn.execute("COMMIT")  # a failed COMMIT (full disk) is rolled back too
         except BaseException:
             self._tx_depth = 0
-            self.conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (SQLITE_FULL, I/O errors): then ROLLBACK says
+            # "no transaction is active", which must not hide the error that matters
+            with contextlib.suppress(Exception):
+                self.conn.execute("ROLLBACK")
             raise
-        self._tx_depth = 0
-        self.conn.execute("COMMIT")
 
     def write_later(self, sql: str, params: tuple = ()) -> None:
         """A write inside a transaction whose result nobody reads: PostgreSQL sends it with the
@@ -612,12 +616,15 @@ WriteSink = Callable[[tuple[int, int, str], Write], None]  # (image, frame, labe
 
 class DocumentPersister:
     """Writes each document change to the store.  Without a sink the write happens in the call
-    that made the change (raising if it fails); a sink (the GUI's `WritePath`) may delay it
-    while another process holds the lock and reports a failure later.
+    that made the change; a sink (the GUI's `WritePath`) may delay it while another process
+    holds the lock and reports a failure later.  A write that fails at once raises
+    `ChangeRefused` (nothing written), so the command that made the change puts the document
+    back: document, history and database never disagree.
 
     Each write is conditional on the instance revisions the document was loaded with (then on
     the ones it wrote): an edit of an instance someone else changed meanwhile raises
-    `StaleWrite` and writes nothing (store.revisions)."""
+    `StaleWrite` and writes nothing (store.revisions); the window then shows the image as the
+    database holds it.  The image's status follows the rule of `store.status`."""
 
     def __init__(self, project: Project, document: ImageDocument, mark_in_progress: bool,
                  sink: WriteSink | None = None) -> None:
@@ -633,6 +640,8 @@ class DocumentPersister:
         self.document.changed.disconnect(self._on_change)
 
     def _on_change(self, change: DocumentChange) -> None:
+        if not change.persist:
+            return  # the document going back to what the store holds
         doc = self.document
         # Captured now: instances are immutable, so a delayed write stores this very change.
         upserts = [doc.get(i) for i in (change.added | change.modified) if i in doc]
@@ -656,7 +665,12 @@ class DocumentPersister:
                 revs.pop(iid, None)
             revs.update(new)
 
-        if self.sink is None:
-            write(self.project)
-        else:
-            self.sink((image_id, frame, label_set), write)
+        try:
+            if self.sink is None:
+                write(self.project)
+            else:
+                self.sink((image_id, frame, label_set), write)
+        except revisions.StaleWrite:
+            raise  # someone else's newer edit: the window shows the image as stored
+        except (DatabaseError, ProjectError) as e:  # nothing written: the edit must not stay
+            raise ChangeRefused(f"{self.project.address}: the change was not saved ({e})") from e

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from segstudio.core.document import ImageDocument
+from segstudio.core.document import ChangeRefused, ImageDocument
 from segstudio.core.instance import Instance
-from segstudio.store import Project
+from segstudio.store import DatabaseError, Project, ProjectError
 from segstudio.store.status import mark_edited
 from segstudio.store.tracks import Track, write_tracks
 
@@ -58,10 +58,10 @@ class VideoEdit:
         )
 
     def do(self) -> None:
-        self._apply(self.after, self.tracks_after)
+        self._apply(self.after, self.tracks_after, self.before)
 
     def undo(self) -> None:
-        self._apply(self.before, self.tracks_before)
+        self._apply(self.before, self.tracks_before, self.after)
 
     @property
     def nbytes(self) -> int:
@@ -71,24 +71,33 @@ class VideoEdit:
                 n += sum(i.nbytes for i in changes.values() if i is not None)
         return n
 
-    def _apply(self, frames: FrameChanges, tracks: Mapping[int, Track | None]) -> None:
-        with self.project.transaction():
-            write_tracks(self.project, tracks)
-            for frame, changes in sorted(frames.items()):
-                if not changes:
-                    continue
-                doc = self.documents(frame) if self.documents else None
-                if doc is not None and doc.image_id == self.image_id and doc.frame == frame \
-                        and doc.label_set == self.label_set:
-                    doc.apply(dict(changes), None, self.label)
-                    continue
-                upserts = [i for i in changes.values() if i is not None]
-                deletes = [iid for iid, i in changes.items() if i is None]
-                self.project.save_instances(
-                    self.image_id, upserts, deletes, frame=frame, label_set=self.label_set
-                )
-            if any(frames.values()) and self.label_set == "gt":
-                mark_edited(self.project, [self.image_id])
+    def _apply(self, frames: FrameChanges, tracks: Mapping[int, Track | None], back: FrameChanges) -> None:
+        """One transaction; all or nothing: if the store refuses, the open documents changed
+        so far go back (unsaved) and `ChangeRefused` says why."""
+        shown: list[tuple[ImageDocument, int]] = []
+        try:
+            with self.project.transaction():
+                write_tracks(self.project, tracks)
+                for frame, changes in sorted(frames.items()):
+                    if not changes:
+                        continue
+                    doc = self.documents(frame) if self.documents else None
+                    if doc is not None and doc.image_id == self.image_id and doc.frame == frame \
+                            and doc.label_set == self.label_set:
+                        shown.append((doc, frame))
+                        doc.apply(dict(changes), None, self.label)
+                        continue
+                    upserts = [i for i in changes.values() if i is not None]
+                    deletes = [iid for iid, i in changes.items() if i is None]
+                    self.project.save_instances(
+                        self.image_id, upserts, deletes, frame=frame, label_set=self.label_set
+                    )
+                if any(frames.values()) and self.label_set == "gt":
+                    mark_edited(self.project, [self.image_id])
+        except (ChangeRefused, DatabaseError, ProjectError) as e:
+            for doc, frame in shown:
+                doc.apply(dict(back.get(frame, {})), None, self.label, persist=False)
+            raise ChangeRefused(f"{self.project.address}: {self.label} was not saved ({e})") from e
 
 
 def live_document(get_current: Callable[[], ImageDocument | None]) -> DocumentLookup:
