@@ -124,7 +124,7 @@ elif mode == "gui":  # the real app: main window with every feature, offscreen
     out["seek_median_ms"] = 1000 * lat[len(lat) // 2]
     t = time.perf_counter()
     for _ in range(100):
-        w.video.step(1); app.processEvents()
+        w.features.video.step(1); app.processEvents()
     out["step_ms"] = 10 * (time.perf_counter() - t)
     out["features"] = w.feature_errors
     w.close()

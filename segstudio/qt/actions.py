@@ -110,8 +110,10 @@ CANVAS_BINDINGS = (
 )
 
 
-def build_actions(window: QMainWindow, slots: dict[str, Callable[..., object]]) -> dict[str, QAction]:
-    """Create the actions, put them in their menus, connect `slots[key]` when present."""
+def build_actions(window: QMainWindow, slots: dict[str, Callable[..., object]]
+                  ) -> tuple[dict[str, QAction], QActionGroup]:
+    """Create the actions, put them in their menus, connect `slots[key]` when present; returns
+    them and the group of the tool actions (features add their canvas tools to it)."""
     actions: dict[str, QAction] = {}
     for spec in SPECS:
         act = QAction(spec.text, window)
@@ -137,11 +139,10 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[..., object]]) 
         if key.startswith("tool_"):
             act.setProperty("tool_name", key.removeprefix("tool_"))
             tools.addAction(act)
-    window.tool_group = tools  # features add their canvas tools (MainWindow.add_tool_action)
     targets = QActionGroup(window)
     targets.addAction(actions["target_new"])
     targets.addAction(actions["target_selected"])
-    return actions
+    return actions, tools
 
 
 def shortcut_rows(window: QMainWindow) -> list[tuple[str, str, str]]:

@@ -40,7 +40,7 @@ def _prelabel_fresh_sample(window) -> None:
     """First opening of the sample: pre-label it with the built-in default model in the
     background (the batch dialog shows progress), so the app's main job is visible at once."""
     project = window.project
-    assist = getattr(window, "assist", None)
+    assist = window.features.assist
     if project is None or assist is None:
         return
     if not any(r.kind == "image" and r.status == "new" for r in project.images()):

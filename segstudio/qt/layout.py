@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QFrame, QLabel, QScrollArea, QSpinBox, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QLabel,
+    QMenu,
+    QScrollArea,
+    QSpinBox,
+    QToolBar,
+    QWidget,
+)
 
 from segstudio.qt.docks.categories import CategoryPanel
 from segstudio.qt.docks.display import DisplayPanel
@@ -24,37 +34,55 @@ MAX_PANEL_MIN_WIDTH = 280  # wider panels scroll sideways rather than widen the 
 ALL_MODES = ("annotate", "review", "cutout", "video", "train")
 
 
-def build_docks(w: MainWindow) -> None:
-    """The core panels and the task modes they show in ({mode: place}, see segstudio.qt.modes)."""
-    w.images_panel = ImageListPanel()
-    w.categories_panel = CategoryPanel()
-    w.instances_panel = InstancePanel()
-    w.properties_panel = PropertiesPanel()
-    w.display_panel = DisplayPanel()
-    w.add_dock(w.images_panel, "Images", LEFT, "dock_images", modes=dict.fromkeys(ALL_MODES, "left"))
-    w.add_dock(w.categories_panel, "Categories", RIGHT, "dock_categories",
+@dataclass
+class CorePanels:
+    images: ImageListPanel
+    categories: CategoryPanel
+    instances: InstancePanel
+    properties: PropertiesPanel
+    display: DisplayPanel
+
+
+@dataclass
+class Toolbars:
+    tools: QToolBar
+    main: QToolBar
+    operation_combo: QComboBox
+    brush_spin: QSpinBox
+    tolerance_spin: QSpinBox
+
+
+def build_docks(w: MainWindow) -> CorePanels:
+    """The core panels, docked in the task modes they show in ({mode: place}, see
+    segstudio.qt.modes)."""
+    p = CorePanels(ImageListPanel(), CategoryPanel(), InstancePanel(), PropertiesPanel(), DisplayPanel())
+    w.add_dock(p.images, "Images", LEFT, "dock_images", modes=dict.fromkeys(ALL_MODES, "left"))
+    w.add_dock(p.categories, "Categories", RIGHT, "dock_categories",
                modes={"annotate": "right", "video": "right", "train": "right", "review": "right-lower"})
-    w.add_dock(w.instances_panel, "Instances", RIGHT, "dock_instances",
+    w.add_dock(p.instances, "Instances", RIGHT, "dock_instances",
                modes={"annotate": "right-lower", "video": "right-lower", "review": "right-lower",
                       "cutout": "right", "train": "right"})
-    w.add_dock(w.properties_panel, "Properties", RIGHT, "dock_properties",
+    w.add_dock(p.properties, "Properties", RIGHT, "dock_properties",
                modes={"annotate": "right-lower", "video": "right-lower"})
-    w.add_dock(w.display_panel, "Display", RIGHT, "dock_display",
+    w.add_dock(p.display, "Display", RIGHT, "dock_display",
                modes={"annotate": "right", "video": "right", "cutout": "right"})
+    return p
 
 
-def build_view_menu(w: MainWindow) -> None:
-    """View > Task Mode, Reset Layout, Panels; the mode bar in the menu bar's corner."""
+def build_view_menu(w: MainWindow) -> tuple[QMenu, QWidget]:
+    """View > Task Mode, Reset Layout, Panels; the mode bar in the menu bar's corner.  Returns
+    the Panels menu and the mode bar (the window keeps both: PySide6 does not hand the corner
+    widget's ownership to the menu bar)."""
     view = w.menu("View")
     view.addSeparator()
     modes = view.addMenu("Task &Mode")
     for act in w.modes.actions.values():
         modes.addAction(act)
     view.addAction(w.modes.reset_action)
-    w._panels_menu = view.addMenu("&Panels")
-    # Kept on the window: PySide6 does not hand the corner widget's ownership to the menu bar.
-    w.mode_switcher = w.modes.switcher()
-    w.menuBar().setCornerWidget(w.mode_switcher, Qt.Corner.TopRightCorner)
+    panels = view.addMenu("&Panels")
+    switcher = w.modes.switcher()
+    w.menuBar().setCornerWidget(switcher, Qt.Corner.TopRightCorner)
+    return panels, switcher
 
 
 def scrollable(panel: QWidget) -> QScrollArea:
@@ -69,9 +97,10 @@ def scrollable(panel: QWidget) -> QScrollArea:
     return area
 
 
-def build_toolbars(w: MainWindow) -> None:
+def build_toolbars(w: MainWindow) -> Toolbars:
+    """The tool strip, the main toolbar and the tool options bar."""
     a = w.actions
-    w.tools_toolbar = tools = QToolBar("Tools")
+    tools = QToolBar("Tools")
     tools.setObjectName("toolbar_tools")
     tools.setOrientation(Qt.Orientation.Vertical)
     tools.setIconSize(QSize(22, 22))
@@ -82,7 +111,7 @@ def build_toolbars(w: MainWindow) -> None:
             act.setToolTip(f"{act.text().replace('&', '')} ({act.shortcut().toString()})")
             tools.addAction(act)
     w.addToolBar(Qt.ToolBarArea.LeftToolBarArea, tools)
-    w.main_toolbar = main = QToolBar("Main")
+    main = QToolBar("Main")
     main.setObjectName("toolbar_main")
     main.setIconSize(QSize(20, 20))
     # Icons only: buttons never move when a label changes ("Undo Accept proposal" is the tooltip).
@@ -105,20 +134,20 @@ def build_toolbars(w: MainWindow) -> None:
     a["target_selected"].setText("Edit selected")
     opts.addAction(a["target_new"])
     opts.addAction(a["target_selected"])
-    w.operation_combo = QComboBox(toolTip="How a shape combines with the selected instance")
+    operation_combo = QComboBox(toolTip="How a shape combines with the selected instance")
     for text, key in (("Add", "add"), ("Subtract", "subtract"), ("Intersect", "intersect")):
-        w.operation_combo.addItem(text, key)
-    opts.addWidget(w.operation_combo)
+        operation_combo.addItem(text, key)
+    opts.addWidget(operation_combo)
     a["exclusive"].setText("Exclusive")
     a["exclusive"].setToolTip("Exclusive painting (X): a stroke also removes its pixels from every other instance")
     opts.addAction(a["exclusive"])
     opts.addSeparator()
     opts.addWidget(_label("Brush"))
-    w.brush_spin = QSpinBox(suffix=" px", minimum=1, maximum=1000, value=15, toolTip="Brush diameter ([ and ], Ctrl+wheel)")
-    opts.addWidget(w.brush_spin)
+    brush_spin = QSpinBox(suffix=" px", minimum=1, maximum=1000, value=15, toolTip="Brush diameter ([ and ], Ctrl+wheel)")
+    opts.addWidget(brush_spin)
     opts.addWidget(_label("Tolerance"))
-    w.tolerance_spin = QSpinBox(minimum=0, maximum=65535, value=16, toolTip="Magic wand colour tolerance")
-    opts.addWidget(w.tolerance_spin)
+    tolerance_spin = QSpinBox(minimum=0, maximum=65535, value=16, toolTip="Magic wand colour tolerance")
+    opts.addWidget(tolerance_spin)
     w.addToolBar(Qt.ToolBarArea.TopToolBarArea, opts)
     for n in range(1, 10):
         act = QAction(f"Category {n}", w)
@@ -126,6 +155,7 @@ def build_toolbars(w: MainWindow) -> None:
         act.setShortcut(QKeySequence(str(n)))
         act.triggered.connect(lambda _c=False, k=n: w.categories_panel.pick_index(k))
         w.addAction(act)
+    return Toolbars(tools, main, operation_combo, brush_spin, tolerance_spin)
 
 
 def _label(text: str) -> QWidget:

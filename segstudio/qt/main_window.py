@@ -28,6 +28,7 @@ from segstudio.qt import _refcount_guard, window_slots, window_state
 from segstudio.qt import settings as prefs
 from segstudio.qt.actions import build_actions, shortcut_rows
 from segstudio.qt.canvas import CanvasView
+from segstudio.qt.context import Features
 from segstudio.qt.controller import EditController
 from segstudio.qt.dialogs import ShortcutsDialog
 from segstudio.qt.layout import (
@@ -74,6 +75,8 @@ class MainWindow(QMainWindow):
         self._shown_categories: tuple = ()  # (id, name, colour) of the categories on screen
         self._menus: dict[str, QMenu] = {}
         self.docks: dict[str, QDockWidget] = {}
+        self.features = Features()  # installed features, found here (segstudio.qt.context)
+        self.geometry_restored = False
         self.controller = EditController(self)
         self.saving = SaveWatcher(self)  # edits never wait on the GUI thread for another process
         self.canvas = CanvasView()
@@ -87,12 +90,19 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status_bar)
         for title in ("File", "Edit", "View", "Image", "Tools"):
             self.menu(title)
-        self.actions = build_actions(self, window_slots.slots(self))
+        self.actions, self.tool_group = build_actions(self, window_slots.slots(self))
         self.modes = TaskModes(self)
-        build_view_menu(self)
+        self._panels_menu, self.mode_switcher = build_view_menu(self)
         self.menu("Help")  # feature menus go between Tools and Help
-        build_docks(self)
-        build_toolbars(self)
+        panels = build_docks(self)
+        self.images_panel = panels.images
+        self.categories_panel = panels.categories
+        self.instances_panel = panels.instances
+        self.properties_panel = panels.properties
+        self.display_panel = panels.display
+        bars = build_toolbars(self)
+        self.tools_toolbar, self.main_toolbar = bars.tools, bars.main
+        self.operation_combo, self.brush_spin, self.tolerance_spin = bars.operation_combo, bars.brush_spin, bars.tolerance_spin
         self.tools: dict[str, BaseTool] = {cls.name: cls() for cls in BUILTIN_TOOLS}
         self._wire()
         self._restore_settings()
@@ -225,6 +235,12 @@ class MainWindow(QMainWindow):
 
     def status(self, msg: str, ms: int = 4000) -> None:
         self.statusBar().showMessage(msg, ms)
+
+    def refresh_categories(self) -> None:
+        """The categories changed in the store (an import, another panel): every view re-reads them."""
+        if self.project is not None:
+            self.categories_panel.set_project(self.project)
+        self._categories_changed()
 
     def refresh_image_list(self) -> None:
         self.images_panel.refresh()
@@ -484,7 +500,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("tool", name)
         self.status(f"{tool.label} tool", 2000)
 
-    def _delete(self) -> None:
+    def delete_selected(self) -> None:
+        """Delete: the vertex tool deletes its vertex, otherwise the selected instances go."""
         tool = self.canvas.tool
         if tool is not None and tool.key("Delete", 0):  # the vertex tool deletes its vertex
             return

@@ -35,7 +35,7 @@ def fit_to_screen(w: MainWindow, preferred: tuple[int, int] = (1600, 1000)) -> N
     if screen is None:
         return
     avail = screen.availableGeometry()
-    if not getattr(w, "geometry_restored", False):
+    if not w.geometry_restored:
         width, height = min(preferred[0], int(avail.width() * 0.92)), min(preferred[1], int(avail.height() * 0.92))
         w.resize(max(width, w.minimumSizeHint().width()), max(height, w.minimumSizeHint().height()))
         w.move(avail.center() - w.rect().center())

@@ -46,7 +46,7 @@ def assist(window, models_dir):
     from segstudio.qt.features.assist import install
 
     install(window)
-    feature = window.assist
+    feature = window.features.assist
     yield feature
     window.worker.wait(30000)
     if feature.dialog is not None:

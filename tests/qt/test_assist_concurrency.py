@@ -150,11 +150,11 @@ def assist(window, slow):
     from segstudio.qt.features.assist import install
 
     install(window)
-    yield window.assist
+    yield window.features.assist
     slow.batch.release.set()
     window.worker.wait(30000)
-    if window.assist.dialog is not None:
-        window.assist.dialog.close()
+    if window.features.assist.dialog is not None:
+        window.features.assist.dialog.close()
 
 
 def _start_batch(qtbot, assist):

@@ -43,7 +43,7 @@ def test_embedding_starts_on_open_and_a_click_waits_for_it(qtbot, window, sam2_m
 
     calls = sam2_model
     install(window)
-    feature = window.assist
+    feature = window.features.assist
     c = feature.controller
     texts = []
     c.preparing.connect(texts.append)

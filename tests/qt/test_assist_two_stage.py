@@ -53,7 +53,7 @@ def scripted(window):
     from segstudio.qt.features.assist import install
 
     install(window)
-    c = window.assist.controller
+    c = window.features.assist.controller
     c.set_model("grabcut-plain")
     model = ScriptedTwoStage()
     c.host._models[(LANE, "grabcut-plain")] = model  # the card's model object, already loaded

@@ -48,7 +48,7 @@ def test_install_from_the_dialog_then_click(qtbot, window, catalogue_site):
 
     _, models = catalogue_site
     install(window)
-    feature = window.assist
+    feature = window.features.assist
     feature.actions["get_models"].trigger()
     dialog = feature.get_models_dialog
     assert dialog.isVisible() and dialog.table.rowCount() == 2
@@ -82,7 +82,7 @@ def test_cancel_keeps_a_partial_file_and_resume_finishes(qtbot, window, catalogu
 
     server, models = catalogue_site
     install(window)
-    dialog = window.assist.show_get_models()
+    dialog = window.features.assist.show_get_models()
     server.truncate["/e.onnx"] = 1000  # the first attempt stops after 1000 bytes
     qtbot.mouseClick(dialog.buttons["tiny-sam2"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.busy(), timeout=30000)
@@ -96,5 +96,5 @@ def test_cancel_keeps_a_partial_file_and_resume_finishes(qtbot, window, catalogu
     assert dialog.buttons["tiny-sam2"].text() == "Remove"
     qtbot.mouseClick(dialog.buttons["tiny-sam2"], Qt.MouseButton.LeftButton)
     assert not (models / "tiny-sam2").exists()
-    assert window.assist.controller.card.id != "tiny-sam2"
+    assert window.features.assist.controller.card.id != "tiny-sam2"
     dialog.close()

@@ -20,7 +20,7 @@ def test_fresh_sample_is_prelabelled_in_the_background(qtbot, tmp_path, monkeypa
     w.show()
     assert w.open_project(root)
     _prelabel_fresh_sample(w)
-    dialog = w.assist.dialog
+    dialog = w.features.assist.dialog
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: not w.worker.busy(), timeout=180_000)
     with Project.open(root) as project:

@@ -51,7 +51,7 @@ def _start_review(w, qtbot) -> None:
 def _show_video(w) -> None:
     video = next(r for r in w.project.images() if r.kind != "image")
     assert w.go_to_image(video.id, 1)
-    assert w.video.actions["play"].isEnabled() and w.video.actions["propagate_fwd"].isEnabled()
+    assert w.features.video.actions["play"].isEnabled() and w.features.video.actions["propagate_fwd"].isEnabled()
 
 
 def test_no_clash_and_nothing_reserved_in_any_state(qtbot, full_window):

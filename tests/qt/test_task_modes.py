@@ -96,7 +96,7 @@ def test_a_feature_action_enters_the_mode_of_its_panel(full_window):
     w.modes.activate("annotate")
     w.findChild(QObject, "review_feature").actions["review_mode"].trigger()
     assert w.modes.current == "review" and _in_front(w.docks["dock_review"])
-    w.training_feature.actions["train_model"].trigger()
+    w.features.training.actions["train_model"].trigger()
     assert w.modes.current == "train" and _in_front(w.docks["dock_training"])
 
 
@@ -192,14 +192,14 @@ def test_window_starts_within_a_laptop_screen(qtbot):
 def test_the_tool_strip_shows_the_active_tool_the_ai_tools_included(full_window):
     w = full_window
     w.modes.activate("annotate")
-    ai = w.assist.actions["ai_click"]
+    ai = w.features.assist.actions["ai_click"]
     assert ai in w.tools_toolbar.actions() and not ai.icon().isNull()
     ai.trigger()
     assert ai.isChecked() and not w.actions["tool_brush"].isChecked()
     w.actions["tool_brush"].trigger()
     assert w.actions["tool_brush"].isChecked() and not ai.isChecked()
-    w.assist.controller.activate_tool("ai_box")  # from the AI Assist panel, not the strip
-    assert w.assist.actions["ai_box"].isChecked() and not w.actions["tool_brush"].isChecked()
+    w.features.assist.controller.activate_tool("ai_box")  # from the AI Assist panel, not the strip
+    assert w.features.assist.actions["ai_box"].isChecked() and not w.actions["tool_brush"].isChecked()
     w.canvas.set_tool(None)  # a tool without a button: nothing stays checked
     assert w.tool_group.checkedAction() is None
 

@@ -48,7 +48,7 @@ def train_window(qtbot, tmp_path):
     assert w.open_project(tmp_path / "proj")
     install(w)
     yield w
-    w.training_feature.training_panel.runner.shutdown()
+    w.features.training.training_panel.runner.shutdown()
     w.worker.wait(60000)
     w.close()
     assert not w.worker.busy()
@@ -57,9 +57,9 @@ def train_window(qtbot, tmp_path):
 @pytest.mark.slow
 def test_dialog_trains_cancels_resumes_and_prelabels(qtbot, train_window):
     w = train_window
-    w.training_feature.actions["train_model"].trigger()
-    dlg = w.training_feature.training_panel
-    assert w.modes.current == "train" and w.training_feature.training_dock.isVisible()
+    w.features.training.actions["train_model"].trigger()
+    dlg = w.features.training.training_panel
+    assert w.modes.current == "train" and w.features.training.training_dock.isVisible()
     qtbot.waitExposed(dlg)
     dlg.template_combo.setCurrentIndex(dlg.template_combo.findData("semantic"))
     form = dlg.form.widgets
@@ -112,8 +112,8 @@ def test_click_template_fine_tunes_and_the_card_joins_the_click_models(qtbot, tr
 
     w = train_window
     install_assist(w)
-    w.training_feature.actions["train_model"].trigger()
-    dlg = w.training_feature.training_panel
+    w.features.training.actions["train_model"].trigger()
+    dlg = w.features.training.training_panel
     qtbot.waitExposed(dlg)
     dlg.template_combo.setCurrentIndex(dlg.template_combo.findData("click"))
     assert not dlg.auto_prelabel.isEnabled()  # a click model pre-labels nothing
@@ -128,7 +128,7 @@ def test_click_template_fine_tunes_and_the_card_joins_the_click_models(qtbot, tr
     rec = list_runs(w.project)[-1]
     assert rec.template == "click" and rec.status == "done", rec.artefacts
     assert len(dlg.loss_plot.series()["train"]) == 1
-    picker_ids = [c.id for c in w.assist.controller.prompt_cards()]
+    picker_ids = [c.id for c in w.features.assist.controller.prompt_cards()]
     assert f"proj-run-{rec.id}" in picker_ids and "grabcut-interactive" in picker_ids
     assert w.project.counts_by_status().get("prelabelled", 0) == 0  # nothing was pre-labelled
 
@@ -139,7 +139,7 @@ def test_scribble_classifier_paints_previews_and_accepts(qtbot, window):
     from segstudio.qt.training.scribble_controller import LAYER
 
     install(window)
-    feature = window.training_feature
+    feature = window.features.training
     feature.actions["scribble"].trigger()
     panel = feature.panel
     assert window.canvas.tool is feature.scribble.tool and panel.enable_button.isChecked()

@@ -66,7 +66,7 @@ def key(qtbot, w, k, mods=Qt.KeyboardModifier.NoModifier):
 
 def test_keys_timeline_and_status(video_window, qtbot):
     w, vid, _ = video_window
-    ctl = w.video
+    ctl = w.features.video
     assert ctl.dock.isVisible() and ctl.actions["fwd1"].isEnabled()
     assert "frame 0 / 11" in ctl.status_label.text() and "0:00.000" in ctl.status_label.text()
     key(qtbot, w, Qt.Key.Key_Right)
@@ -96,7 +96,7 @@ def test_keys_timeline_and_status(video_window, qtbot):
 
 def test_propagate_forward_then_undo(video_window, qtbot):
     w, vid, masks = video_window
-    ctl = w.video
+    ctl = w.features.video
     doc = w.current_document()
     w.push_command(add_instance(doc, Instance(1, 1, MaskPatch.from_full(masks[0]))))
     w.select_instances([1])
@@ -126,7 +126,7 @@ def test_propagate_forward_then_undo(video_window, qtbot):
 
 def test_cancel_keeps_frames_done_so_far(video_window, qtbot):
     w, vid, masks = video_window
-    ctl = w.video
+    ctl = w.features.video
     w.push_command(add_instance(w.current_document(), Instance(1, 1, MaskPatch.from_full(masks[0]))))
     w.select_instances([1])
     ctl.propagate(1)
@@ -139,7 +139,7 @@ def test_cancel_keeps_frames_done_so_far(video_window, qtbot):
 
 def test_tracks_split_merge_and_interpolate(video_window, qtbot):
     w, vid, masks = video_window
-    ctl = w.video
+    ctl = w.features.video
     w.push_command(add_instance(w.current_document(), Instance(1, 1, MaskPatch.from_full(masks[0]))))
     w.select_instances([1])
     ctl.actions["new_track"].trigger()
@@ -176,8 +176,8 @@ def test_actions_are_disabled_on_still_images(qtbot, project_dir):
     install_all(w, ["video"])
     qtbot.addWidget(w)
     w.open_project(project_dir)
-    assert not w.video.actions["fwd1"].isEnabled()
-    assert not w.video.dock.isVisible()
+    assert not w.features.video.actions["fwd1"].isEnabled()
+    assert not w.features.video.dock.isVisible()
     w.close()
 
 
@@ -193,3 +193,42 @@ def test_extract_frames_from_the_menu(video_window, qtbot, tmp_path, monkeypatch
     qtbot.waitUntil(lambda: out.is_dir() and len(list(out.iterdir())) == 3, timeout=10000)
     w.io_worker.wait(5000)
     assert sorted(p.name for p in out.iterdir()) == [f"frame_{i:06d}.png" for i in (0, 5, 10)]
+
+
+def test_the_prompt_model_refiner_uses_the_click_model_chosen_in_ai_assist(video_window, qtbot, tmp_path,
+                                                                          monkeypatch):
+    """Was: the refiner asked the window for `prompt_model`, which nothing provided, so it
+    always fell back to the built-in model."""
+    from segstudio.inference import registry
+    from segstudio.inference.interactive import GrabCutInteractive
+    from segstudio.qt.features import install_all
+
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "counting.yaml").write_text("id: counting-clicks\nkind: sam\nfiles: {encoder: e.onnx, decoder: d.onnx}\n")
+    monkeypatch.setenv("SEGSTUDIO_MODELS", str(models))
+    prompts = []
+
+    class Counting(GrabCutInteractive):  # the chosen click model: answers like GrabCut, counts
+        model_id = "counting-clicks"
+
+        def predict(self, prompt, *args, **kwargs):
+            prompts.append(prompt)
+            return super().predict(prompt, *args, **kwargs)
+
+    real_load = registry.load
+    monkeypatch.setattr(registry, "load", lambda card: Counting() if card.id == "counting-clicks" else real_load(card))
+    w, vid, masks = video_window
+    assert install_all(w, ["assist"]) == {"assist": None}
+    w.features.assist.controller.set_model("counting-clicks")
+    qtbot.waitUntil(lambda: not w.worker.busy(), timeout=30000)  # its embedding of frame 0
+    prompts.clear()
+    ctl = w.features.video
+    w.push_command(add_instance(w.current_document(), Instance(1, 1, MaskPatch.from_full(masks[0]))))
+    w.select_instances([1])
+    ctl.panel.refiner.setCurrentIndex(ctl.panel.refiner.findData("interactive"))
+    ctl.panel.count_box.setValue(3)
+    ctl.propagate(1)
+    qtbot.waitUntil(lambda: ctl._job is None, timeout=30000)
+    assert w.project.annotated_frames(vid) == [0, 1, 2, 3]
+    assert len(prompts) == 3  # one refinement per propagated frame, by the chosen model

@@ -131,7 +131,7 @@ class AssistController(QObject):
         rec, data = self.window.current_image(), self.window.current_image_data()
         if rec is None or data is None:
             return None
-        key = (rec.id, int(getattr(self.window, "current_frame", lambda: 0)()))
+        key = (rec.id, self.window.current_frame())
         if self._rgb is None or self._rgb[0] != key or self._rgb[1].shape[:2] != data.data.shape[:2]:
             self._rgb = (key, np.ascontiguousarray(data.rgb8()))
         return self._rgb
@@ -193,8 +193,7 @@ class AssistController(QObject):
         if not tool.take_result(out.seq, out.mask):
             return  # an older prompt
         sel = self.window.selected_instance_ids()
-        target = sel[0] if len(sel) == 1 and getattr(self.window.canvas.tool_context, "options", None) is not None \
-            and self.window.canvas.tool_context.options.target == "selected" else None
+        target = sel[0] if len(sel) == 1 and self.window.controller.options.target == "selected" else None
         p = out.prompt
         doc.set_proposal(Proposal(
             MaskPatch.from_full(out.mask), out.score, None, self.card.id if self.card else "",
@@ -334,6 +333,14 @@ class AssistController(QObject):
             mark_prelabelled(project, [doc.image_id])
             self.window.refresh_image_list()
         self.window.status(f"{len(new)} instance(s) from {card.display_name}", 5000)
+
+    def prompt_model_source(self, lane: str):
+        """A function returning the chosen click model for another job's thread (loaded there on
+        first use, one instance per `lane`), or None when the chosen model answers no clicks."""
+        card = self.card
+        if card is None or not card.is_prompt:
+            return None
+        return lambda: self.host.model(card, lane)
 
     # ------------------------------------------------------------ worker results
     def _on_finished(self, job_id: int, kind: str, result: object) -> None:

@@ -159,7 +159,7 @@ class CutoutController(QObject):
                 canvas.set_tool(self.tool)
             self.window.status("Refine Edge Brush: paint over hair and fur; right button removes, Backspace undoes", 6000)
         elif canvas.tool is self.tool:
-            self.window.set_tool("select") if hasattr(self.window, "set_tool") else canvas.set_tool(None)
+            self.window.set_tool("select")
         if self.panel.refine_button.isChecked() != on:
             self.panel.refine_button.setChecked(on)
         self._show_region()

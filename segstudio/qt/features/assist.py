@@ -102,4 +102,4 @@ class AssistFeature:
 
 
 def install(window) -> None:
-    window.assist = AssistFeature(window)
+    window.features.assist = AssistFeature(window)

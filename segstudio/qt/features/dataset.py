@@ -179,11 +179,7 @@ class DatasetFeature(QObject):
 
     def _after_import(self, rep) -> None:
         w = self.window
-        refresh_categories = getattr(w, "refresh_categories", None)
-        if callable(refresh_categories):
-            refresh_categories()
-        elif hasattr(w, "categories_panel") and w.project is not None:
-            w.categories_panel.set_project(w.project)  # until the window offers refresh_categories()
+        w.refresh_categories()
         w.refresh_image_list()
         w.reload_document()
         w.status(f"Imported {rep.instances} instances into {rep.images} images")

@@ -62,7 +62,7 @@ class TrainingFeature:
 
     def _run_finished(self, event: dict) -> None:
         """A finished run may have written a click-model card: AI Assist lists it at once."""
-        assist = getattr(self.window, "assist", None)
+        assist = self.window.features.assist
         if assist is not None and event.get("type") == "finished" and event.get("status") != "cancelled":
             assist.reload()
 
@@ -128,4 +128,4 @@ class TrainingFeature:
 
 
 def install(window) -> None:
-    window.training_feature = TrainingFeature(window)
+    window.features.training = TrainingFeature(window)

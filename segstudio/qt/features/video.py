@@ -18,7 +18,7 @@ from segstudio.qt.video.controller import VIDEO_KINDS, VideoController
 
 def install(window) -> None:
     ctl = VideoController(window)
-    window.video = ctl  # for tests and other features
+    window.features.video = ctl
     ctl.dock = window.add_dock(ctl.panel, "Timeline", Qt.DockWidgetArea.BottomDockWidgetArea,
                                "dock_video_timeline", modes={"video": "bottom"})
     ctl.tracks_dock = window.add_dock(ctl.tracks_panel, "Tracks", Qt.DockWidgetArea.RightDockWidgetArea,

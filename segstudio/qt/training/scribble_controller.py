@@ -102,10 +102,7 @@ class ScribbleController(QObject):
                 self.reset()
             canvas.set_tool(self.tool)
         elif canvas.tool is self.tool:
-            if hasattr(self.window, "set_tool"):
-                self.window.set_tool("select")
-            else:
-                canvas.set_tool(None)
+            self.window.set_tool("select")
         if self.panel.enable_button.isChecked() != on:
             self.panel.enable_button.setChecked(on)
 

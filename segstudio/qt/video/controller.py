@@ -23,6 +23,7 @@ from segstudio.video.library import format_timestamp, video_fps
 
 VIDEO_KINDS = ("video", "frames")
 JOB_KIND = "video-propagate"
+REFINE_LANE = "video-refine"  # the model host's key of the refiner's model (the propagation's thread)
 
 ACTIONS = (  # name, text, shortcuts
     ("play", "Play", ("K",)),
@@ -222,9 +223,9 @@ class VideoController(QObject):
     def _document_for(self, frame: int):
         """The document the app holds for a frame of this video, if any (see module doc)."""
         rec = self.record
-        pages = getattr(getattr(self.window, "session", None), "pages", None)
-        if isinstance(pages, dict) and rec is not None:
-            page = pages.get((rec.id, frame, self.label_set))
+        session = self.window.session
+        if session is not None and rec is not None:
+            page = session.pages.get((rec.id, frame, self.label_set))
             if page is not None:
                 return page.document
         doc = self.window.current_document()
@@ -307,12 +308,12 @@ class VideoController(QObject):
         except T.TrackError as e:
             self.window.status(str(e), 6000)
             return
-        refiner = self._make_refiner()
+        make_refiner = self._refiner_factory()
         self._plan = plan
         self.set_playing(False)
 
-        def job(cancel, progress):
-            return run_plan(plan, refiner=refiner, cancel=cancel, progress=progress)
+        def job(cancel, progress):  # the refiner's model loads here, never on the GUI thread
+            return run_plan(plan, refiner=make_refiner(), cancel=cancel, progress=progress)
 
         self._job = self.window.worker.submit(JOB_KIND, job, supersede=False)
         last = self.frame_count - 1 if step > 0 else 0
@@ -322,20 +323,29 @@ class VideoController(QObject):
         self.panel.set_running(True)
         self.window.status("Propagating… (Cancel keeps the frames already done)")
 
-    def _make_refiner(self):
+    def _refiner_factory(self):
+        """What refines each propagated mask, as a function to call on the worker's thread.
+        "interactive" uses the click model chosen in AI Assist (its own instance: the
+        propagation's crops never disturb the image AI Assist holds), else the built-in one."""
         from segstudio.video.refine import GrabCutRefiner, NoRefiner, PromptModelRefiner
 
         kind = self.panel.refiner.currentData()
         if kind == "none":
-            return NoRefiner()
-        if kind == "interactive":
-            model = getattr(self.window, "prompt_model", None)  # a loaded model, if the app has one
+            return NoRefiner
+        if kind != "interactive":
+            return GrabCutRefiner
+        assist = self.window.features.assist
+        chosen = assist.controller.prompt_model_source(REFINE_LANE) if assist is not None else None
+
+        def make():
+            model = chosen() if chosen is not None else None
             if model is None:
                 from segstudio.inference.interactive import GrabCutInteractive
 
                 model = GrabCutInteractive()
             return PromptModelRefiner(model)
-        return GrabCutRefiner()
+
+        return make
 
     def cancel(self) -> None:
         if self._job is not None:
