@@ -21,7 +21,6 @@ machines mount the image folder at the same place.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -30,12 +29,18 @@ from typing import Any
 from segstudio.core.tasks import Cancelled, CancelToken, ProgressFn, report
 from segstudio.inference.base import ModelError
 from segstudio.inference.prelabel import (
+    PrelabelOptions,
     PrelabelReport,
-    _apply_result,
     _load_rgb,
-    _save_progress,
-    _unfinished_run,
+    apply_result,
     select_images,
+)
+from segstudio.store import Project
+from segstudio.store.model_runs import (
+    RunMetrics,
+    save_model_run,
+    start_model_run,
+    unfinished_model_run,
 )
 
 CHUNK = 8  # images per task: big enough to hide the task overhead, small enough to spread
@@ -105,7 +110,7 @@ def connect(address: str | None, num_cpus: int | None = None) -> Any:
 
 
 def prelabel_on_ray(
-    project: Any,
+    project: Project,
     model: str,
     models_dirs: Sequence[str] = (),
     *,
@@ -125,21 +130,17 @@ def prelabel_on_ray(
     ray = connect(address, num_cpus)
     spec = (model, tuple(str(p) for p in models_dirs))
     model_id = model_id or model
-    prior = _unfinished_run(project, model_id, scope) if resume and scope != "selected" else None
+    prior = unfinished_model_run(project, model_id, scope) if resume and scope != "selected" else None
     if prior is not None:
-        run_id, ids, done = prior
-        with project.transaction() as c:
-            c.execute("UPDATE model_runs SET status='running' WHERE id=?", (run_id,))
+        run_id, ids, metrics = prior.id, [int(i) for i in prior.params.get("image_ids", [])], prior.metrics
+        save_model_run(project, run_id, metrics, "running")
     else:
         ids = select_images(project, scope, selected)
-        done = set()
-        with project.transaction() as c:
-            cur = c.execute(
-                "INSERT INTO model_runs(model_id, kind, params, status, created_at) VALUES (?,?,?,?,?)",
-                (model_id, "prelabel", json.dumps({"scope": scope, "image_ids": ids, "engine": "ray"}),
-                 "running", time.time()))
-        run_id = int(cur.lastrowid)
+        metrics = RunMetrics()
+        run_id = start_model_run(project, model_id, {"scope": scope, "image_ids": ids, "engine": "ray"})
+    done = set(metrics.done)
     rep = PrelabelReport(run_id, resumed_from=len(done))
+    options = PrelabelOptions(tuple(background))
     todo = [i for i in ids if i not in done]
     total = len(ids)
     t0 = time.perf_counter()
@@ -154,7 +155,7 @@ def prelabel_on_ray(
                 cancel.check()
             ready, pending = ray.wait(pending, num_returns=1, timeout=0.5)
             for ref in ready:
-                _commit(project, run_id, ray.get(ref), done, rep, model_id, background)
+                _commit(project, run_id, ray.get(ref), done, rep, model_id, options, metrics)
                 eta = (time.perf_counter() - t0) / max(1, rep.done) * (total - len(done))
                 report(progress, len(done), total, f"{rep.done} images, ETA {eta:.0f} s")
     except (Cancelled, KeyboardInterrupt):
@@ -162,17 +163,18 @@ def prelabel_on_ray(
             ray.cancel(ref, force=True)
         rep.cancelled = True
         rep.seconds = time.perf_counter() - t0
-        _save_progress(project, run_id, done, "cancelled")
+        metrics.done, metrics.errors = sorted(done), rep.errors
+        save_model_run(project, run_id, metrics, "cancelled")
         return rep
     rep.seconds = time.perf_counter() - t0
-    _save_progress(project, run_id, done, "done", images_per_second=round(rep.images_per_second, 3),
-                   errors=rep.errors[:50], engine="ray")
+    metrics.done, metrics.errors, metrics.images_per_second = sorted(done), rep.errors, rep.images_per_second
+    save_model_run(project, run_id, metrics, "done")
     report(progress, total, total, "done")
     return rep
 
 
-def _commit(project: Any, run_id: int, results: list[tuple[int, Any]], done: set[int],
-            rep: PrelabelReport, model_id: str, background: Sequence[str]) -> None:
+def _commit(project: Project, run_id: int, results: list[tuple[int, Any]], done: set[int],
+            rep: PrelabelReport, model_id: str, options: PrelabelOptions, metrics: RunMetrics) -> None:
     """One chunk's results and its done marks, in one transaction."""
     with project.transaction():
         for image_id, res in results:
@@ -183,10 +185,11 @@ def _commit(project: Any, run_id: int, results: list[tuple[int, Any]], done: set
                 rep.skipped += 1
             else:
                 try:
-                    rep.instances += _apply_result(project, image_id, res, model_id, background)
+                    rep.instances += apply_result(project, image_id, res, model_id, options)
                     rep.done += 1
                 except ModelError as exc:
                     rep.errors.append(str(exc))
                     rep.skipped += 1
             done.add(image_id)
-        _save_progress(project, run_id, done)
+        metrics.done = sorted(done)
+        save_model_run(project, run_id, metrics)

@@ -236,12 +236,6 @@ class MainWindow(QMainWindow):
     def status(self, msg: str, ms: int = 4000) -> None:
         self.statusBar().showMessage(msg, ms)
 
-    def refresh_categories(self) -> None:
-        """The categories changed in the store (an import, another panel): every view re-reads them."""
-        if self.project is not None:
-            self.categories_panel.set_project(self.project)
-        self._categories_changed()
-
     def refresh_image_list(self) -> None:
         self.images_panel.refresh()
         self.sync_categories()  # a batch job that changed images may have added categories

@@ -117,7 +117,7 @@ def _read_one(f: Path, data, confine: Confined, plan: ImportPlan) -> None:
         pts = _tamed(f, s, stype, finite(s.get("points", list), f, s.child_path("points"), columns=2),
                      shape, rep)
         patch = MaskPatch.empty(shape) if pts is None else _shape_patch(f, s, stype, pts, canvas, rep)
-        if patch.is_empty:
+        if pts is None or patch.is_empty:
             rep.skip(f"{f.name} {s.path} ({label})", "shape covers no pixel")
             continue
         drawn = _drawn(stype, pts, patch)

@@ -179,7 +179,7 @@ class DatasetFeature(QObject):
 
     def _after_import(self, rep) -> None:
         w = self.window
-        w.refresh_categories()
+        w.sync_categories()
         w.refresh_image_list()
         w.reload_document()
         w.status(f"Imported {rep.instances} instances into {rep.images} images")

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from segstudio.video.source import open_source
 
 from segstudio.core.masks import MaskPatch
 from segstudio.video import refine
 from segstudio.video.propagate import propagate
 from segstudio.video.refine import GrabCutRefiner, NoRefiner
-from segstudio.video.source import open_source
 
 SAMPLE = Path(__file__).resolve().parents[3] / "segstudio" / "resources" / "samples" / "astronaut.jpg"
 
