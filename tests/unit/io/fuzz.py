@@ -303,8 +303,7 @@ def run_case(case_dir: Path, fmt: str, arg: str) -> dict:
 
 def _followup(project_dir: Path, case_dir: Path) -> list[str]:
     """Problems an accepted import left for later steps."""
-    from segstudio.io.image_header import HeaderError, read_header
-
+    from segstudio.core.image_header import HeaderError, read_header
     from segstudio.io import registry
     from segstudio.store.project import Project
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from segstudio.video.source import open_source
 
 from segstudio.core.masks import MaskPatch
+from segstudio.io.video_source import open_source
 from segstudio.video import refine
 from segstudio.video.propagate import propagate
 from segstudio.video.refine import GrabCutRefiner, NoRefiner
