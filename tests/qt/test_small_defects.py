@@ -11,10 +11,10 @@ from tests.qt.test_video import video_window  # noqa: F401  (fixture)
 
 def test_title_frame_matches_the_timeline(video_window):  # noqa: F811
     w, vid, _ = video_window
-    w.video.go(3)
-    assert w.current_frame() == 3 and w.video.panel.frame_box.value() == 3
+    w.features.video.go(3)
+    assert w.current_frame() == 3 and w.features.video.panel.frame_box.value() == 3
     assert "(frame 3)" in w.windowTitle()
-    assert "frame 3 /" in w.video.status_label.text()
+    assert "frame 3 /" in w.features.video.status_label.text()
 
 
 def _channels(text: str) -> list[int]:
