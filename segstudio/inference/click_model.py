@@ -24,6 +24,7 @@ import numpy as np
 
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.inference import click_geometry as geo
+from segstudio.inference import runtime
 from segstudio.inference.base import ModelError, Prompt, PromptResult
 
 MODEL_ID = "clicknet"
@@ -192,28 +193,10 @@ class LearnedClickSegmenter:
 
 
 def _session(path: Path) -> Any:
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    # idle intra-op threads sleep instead of spinning: they would starve the GUI thread
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    return runtime.onnx_session(path, threads=0)
 
 
 def _run_ort(sess: Any, batch: np.ndarray, cancel: CancelToken | None) -> np.ndarray:
-    if cancel is None:
-        return sess.run(None, {"input": batch})[0]
-    import onnxruntime as ort
+    return runtime.run_onnx(sess, {"input": batch}, cancel)[0]
 
-    opts = ort.RunOptions()
 
-    def stop() -> None:
-        opts.terminate = True
-
-    with cancel.on_cancel(stop):
-        try:
-            return sess.run(None, {"input": batch}, opts)[0]
-        except Exception:
-            cancel.check()
-            raise

@@ -179,6 +179,18 @@ def _loaded(project: Project, ids: Sequence[int], pool: ThreadPoolExecutor) -> I
             yield i, exc
 
 
+def open_run(project: Project, model_id: str, scope: str, selected: Sequence[int], resume: bool,
+             params: dict[str, Any] | None = None) -> tuple[int, list[int], RunMetrics]:
+    """(run id, the images of the run, its metrics so far): an unfinished run of `model_id` over
+    `scope`, running again, when `resume`; else a new run over the images of `scope`."""
+    prior = unfinished_model_run(project, model_id, scope) if resume and scope != "selected" else None
+    if prior is not None:
+        save_model_run(project, prior.id, prior.metrics, "running")
+        return prior.id, [int(i) for i in prior.params.get("image_ids", [])], prior.metrics
+    ids = select_images(project, scope, selected)
+    return start_model_run(project, model_id, {"scope": scope, "image_ids": ids, **(params or {})}), ids, RunMetrics()
+
+
 def prelabel_project(
     project: Project,
     model: Any,
@@ -202,14 +214,7 @@ def prelabel_project(
     model_id = getattr(model, "model_id", type(model).__name__)
     options = PrelabelOptions(tuple(background), max(1, min_area), split_parts)
     measured = getattr(model, "segment_with_uncertainty", None)
-    prior = unfinished_model_run(project, model_id, scope) if resume and scope != "selected" else None
-    if prior is not None:
-        run_id, ids, metrics = prior.id, [int(i) for i in prior.params.get("image_ids", [])], prior.metrics
-        save_model_run(project, run_id, metrics, "running")
-    else:
-        ids = select_images(project, scope, selected)
-        metrics = RunMetrics()
-        run_id = start_model_run(project, model_id, {"scope": scope, "image_ids": ids, **(params or {})})
+    run_id, ids, metrics = open_run(project, model_id, scope, selected, resume, params)
     done = set(metrics.done)
     rep = PrelabelReport(run_id, resumed_from=len(done), uncertainty=metrics.uncertainty)
     todo = [i for i in ids if i not in done]

@@ -33,14 +33,12 @@ from segstudio.inference.prelabel import (
     PrelabelReport,
     _load_rgb,
     apply_result,
-    select_images,
+    open_run,
 )
 from segstudio.store import Project
 from segstudio.store.model_runs import (
     RunMetrics,
     save_model_run,
-    start_model_run,
-    unfinished_model_run,
 )
 
 CHUNK = 8  # images per task: big enough to hide the task overhead, small enough to spread
@@ -130,14 +128,7 @@ def prelabel_on_ray(
     ray = connect(address, num_cpus)
     spec = (model, tuple(str(p) for p in models_dirs))
     model_id = model_id or model
-    prior = unfinished_model_run(project, model_id, scope) if resume and scope != "selected" else None
-    if prior is not None:
-        run_id, ids, metrics = prior.id, [int(i) for i in prior.params.get("image_ids", [])], prior.metrics
-        save_model_run(project, run_id, metrics, "running")
-    else:
-        ids = select_images(project, scope, selected)
-        metrics = RunMetrics()
-        run_id = start_model_run(project, model_id, {"scope": scope, "image_ids": ids, "engine": "ray"})
+    run_id, ids, metrics = open_run(project, model_id, scope, selected, resume, {"engine": "ray"})
     done = set(metrics.done)
     rep = PrelabelReport(run_id, resumed_from=len(done))
     options = PrelabelOptions(tuple(background))

@@ -13,19 +13,22 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from segstudio.core.tasks import CancelToken
 from segstudio.inference.base import ModelError
 
 
 def onnx_session(path: Path, threads: int | None = None) -> Any:
+    """An onnxruntime session on the CPU; `threads` intra-op threads (None: up to 4; 0:
+    onnxruntime's own choice, one per physical core)."""
     import onnxruntime as ort
 
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: ONNX model file not found")
     opts = ort.SessionOptions()
-    n = threads or min(4, os.cpu_count() or 1)
-    opts.intra_op_num_threads = n
-    opts.inter_op_num_threads = 1
+    if threads != 0:
+        opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     # idle intra-op threads sleep instead of spinning: they would starve the GUI thread
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -34,6 +37,26 @@ def onnx_session(path: Path, threads: int | None = None) -> Any:
     except Exception as exc:  # onnxruntime raises its own exception types
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"{path}: not a loadable ONNX model ({msg})") from exc
+
+
+def run_onnx(sess: Any, feeds: dict[str, Any], cancel: CancelToken | None = None) -> list[Any]:
+    """One run; a cancel stops it between layers (a click superseded by the next one must not
+    hold its thread for the rest of a pass) and raises Cancelled, not an onnxruntime error."""
+    if cancel is None:
+        return sess.run(None, feeds)
+    import onnxruntime as ort
+
+    opts = ort.RunOptions()
+
+    def stop() -> None:
+        opts.terminate = True
+
+    with cancel.on_cancel(stop):
+        try:
+            return sess.run(None, feeds, opts)
+        except Exception:
+            cancel.check()  # terminated on purpose: Cancelled
+            raise
 
 
 def torchscript_module(path: Path) -> Any:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from segstudio.core.tasks import CancelToken, ProgressFn, report
+from segstudio.inference import runtime
 
 INPUT_SIZE = 320
 MEAN = (0.485, 0.456, 0.406)
@@ -275,7 +276,6 @@ class SalientSegmenter:
         try:
             import hashlib
 
-            import onnxruntime as ort
 
             if self._model is not None:  # an in-memory (e.g. fine-tuned) module: export it as is
                 import io
@@ -292,11 +292,7 @@ class SalientSegmenter:
             with _EXPORT_LOCK:
                 if not path.is_file():
                     export_onnx(self._net(), path)
-            opts = ort.SessionOptions()
-            opts.log_severity_level = 3
-            # idle intra-op threads sleep instead of spinning: they would starve the GUI thread
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            self._session = runtime.onnx_session(path, threads=0)
         except Exception:
             if self._backend == "onnx":
                 raise
@@ -324,23 +320,8 @@ class SalientSegmenter:
 
     @staticmethod
     def _run_ort(sess: Any, batch: np.ndarray, cancel: CancelToken | None) -> np.ndarray:
-        """One forward pass; a cancel stops it between layers (a click superseded by the next
-        one must not hold the click thread for the rest of a ~0.3 s pass)."""
-        if cancel is None:
-            return sess.run(None, {"image": batch})[0]
-        import onnxruntime as ort
-
-        opts = ort.RunOptions()
-
-        def stop() -> None:
-            opts.terminate = True
-
-        with cancel.on_cancel(stop):
-            try:
-                return sess.run(None, {"image": batch}, opts)[0]
-            except Exception:
-                cancel.check()  # terminated on purpose: Cancelled, not an error
-                raise
+        """One forward pass; a cancel stops it between layers."""
+        return runtime.run_onnx(sess, {"image": batch}, cancel)[0]
 
     def saliency(
         self,
