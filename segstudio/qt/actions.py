@@ -6,11 +6,11 @@ the real key bindings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QMenu
 
 from segstudio.qt.icons import icon
 
@@ -143,6 +143,24 @@ def build_actions(window: QMainWindow, slots: dict[str, Callable[..., object]]
     targets.addAction(actions["target_new"])
     targets.addAction(actions["target_selected"])
     return actions, tools
+
+
+def feature_action(window: QMainWindow, key: str, text: str, shortcuts: Iterable[str] = (),
+                   slot: Callable[[], object] | None = None, *, menu: QMenu | None = None,
+                   checkable: bool = False) -> QAction:
+    """One action of a feature: named `key` (shortcut listings and tests find it), in `menu`,
+    its keys working wherever the focus is in the window; `slot` runs when it is triggered
+    (never with Qt's `checked` flag as an argument)."""
+    act = QAction(text, window)
+    act.setObjectName(key)
+    act.setShortcuts([QKeySequence(k) for k in shortcuts if k])
+    act.setCheckable(checkable)
+    if slot is not None:
+        act.triggered.connect(lambda _checked=False, s=slot: s())
+    if menu is not None:
+        menu.addAction(act)
+    window.addAction(act)
+    return act
 
 
 def shortcut_rows(window: QMainWindow) -> list[tuple[str, str, str]]:

@@ -4,8 +4,9 @@ batch pre-labelling.  See segstudio.qt.assist and docs/models.md."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 
+from segstudio.qt.actions import feature_action
 from segstudio.qt.assist.batch import BatchPrelabelDialog
 from segstudio.qt.assist.controller import AssistController
 from segstudio.qt.assist.picker import ModelPicker
@@ -47,14 +48,7 @@ class AssistFeature:
             ("assist_panel", "AI &Assist Panel", "", self.show_panel),
             ("get_models", "&Get Models…", "", self.show_get_models),
         ):
-            act = QAction(text, window)
-            act.setObjectName(key)
-            if shortcut:
-                act.setShortcut(QKeySequence(shortcut))
-            act.triggered.connect(lambda _c=False, s=slot: s())
-            menu.addAction(act)
-            window.addAction(act)
-            self.actions[key] = act
+            self.actions[key] = feature_action(window, key, text, [shortcut], slot, menu=menu)
         for key in ("ai_click", "ai_box"):
             act = self.actions[key]
             act.setIcon(icon(key))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
+from segstudio.qt.actions import feature_action
 from segstudio.qt.cutout.batch_dialog import BatchDialog
 from segstudio.qt.cutout.controller import CutoutController
 from segstudio.qt.cutout.panel import CutoutPanel
@@ -56,16 +57,7 @@ def install(window) -> None:
     ]
     actions: dict[str, QAction] = {}
     for key, text, shortcut, slot, checkable in entries:
-        act = QAction(text, window)
-        act.setObjectName(key)
-        if shortcut:
-            act.setShortcut(QKeySequence(shortcut))
-        if checkable:
-            act.setCheckable(True)
-        if slot is not None:
-            act.triggered.connect(lambda _checked=False, s=slot: s())
-        menu.addAction(act)
-        actions[key] = act
+        actions[key] = feature_action(window, key, text, [shortcut], slot, menu=menu, checkable=checkable)
     refine = actions["cutout_refine"]
     refine.toggled.connect(refine_brush)
     panel.refine_button.toggled.connect(lambda on: refine.setChecked(on) if refine.isChecked() != on else None)

@@ -10,9 +10,10 @@ Arriving on an image selects its first disagreement; accept and reject move on t
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
+from segstudio.qt.actions import feature_action
 from segstudio.qt.review.controller import ReviewController
 from segstudio.qt.review.dashboard import Dashboard
 from segstudio.qt.review.divider import SplitDivider
@@ -64,16 +65,8 @@ class ReviewFeature(QObject):
             if key is None:
                 menu.addSeparator()
                 continue
-            act = QAction(text, window)
-            act.setObjectName(f"review_{key}")
-            if shortcut:
-                act.setShortcut(QKeySequence(shortcut))
-            # Not connect(getattr(self, slot)): triggered(checked) would land in the slot's first
-            # parameter (import_predictions(options) got False and crashed).
-            act.triggered.connect(lambda _checked=False, name=slot: getattr(self, name)())
+            act = feature_action(window, f"review_{key}", text, [shortcut], getattr(self, slot), menu=menu)
             act.setProperty("needs_active", needs_active)
-            menu.addAction(act)
-            window.addAction(act)  # shortcuts work while a dock has the focus
             self.actions[key] = act
         self.actions["toggle_pred"].setCheckable(True)
         self.actions["toggle_pred"].setChecked(True)

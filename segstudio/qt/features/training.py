@@ -4,8 +4,9 @@ certain next) and the Scribble Classifier dock.  See segstudio.qt.training."""
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 
+from segstudio.qt.actions import feature_action
 from segstudio.qt.training.panel import TrainingPanel
 from segstudio.qt.training.prelabel import JOB as PRELABEL_JOB
 from segstudio.qt.training.prelabel import latest_card, prelabel_job
@@ -37,13 +38,7 @@ class TrainingFeature:
             ("least_certain", "Go to &Least Certain Image", "Ctrl+Shift+U", self.go_least_certain),
             ("scribble", "&Scribble Classifier", "Ctrl+Shift+B", self.show_scribble),
         ):
-            act = QAction(text, window)
-            act.setObjectName(key)
-            if shortcut:
-                act.setShortcut(QKeySequence(shortcut))
-            act.triggered.connect(lambda _c=False, s=slot: s())
-            menu.addAction(act)
-            self.actions[key] = act
+            self.actions[key] = feature_action(window, key, text, [shortcut], slot, menu=menu)
         window.project_opened.connect(self._project_opened)
         window.categories_changed.connect(lambda _cats: self._project_opened(window.project))
         window.worker.finished.connect(self._job_done)

@@ -11,10 +11,11 @@ from that frame); they change documents the app already holds through those docu
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from segstudio.core.categories import default_color
+from segstudio.qt.actions import feature_action
 from segstudio.qt.video.panel import TracksPanel, VideoPanel
 from segstudio.qt.video.timeline import TrackRow
 from segstudio.store.tracks import list_tracks, track_frames
@@ -54,11 +55,7 @@ class VideoController(QObject):
         self.label_set = "gt"
         self.actions: dict[str, QAction] = {}
         for name, text, keys in ACTIONS:
-            act = QAction(text, window)
-            act.setShortcuts([QKeySequence(k) for k in keys])
-            act.setObjectName(f"video_{name}")
-            window.addAction(act)  # shortcuts work wherever the focus is in the window
-            self.actions[name] = act
+            self.actions[name] = feature_action(window, f"video_{name}", text, keys)
         self.actions["play"].setCheckable(True)
         self.panel = VideoPanel(self.actions)
         self.tracks_panel = TracksPanel(self.actions)
