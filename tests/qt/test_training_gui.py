@@ -105,6 +105,7 @@ def test_dialog_trains_cancels_resumes_and_prelabels(qtbot, train_window):
     assert all(i.source == "model" for i in w.current_document())
 
 
+@pytest.mark.slow
 def test_click_template_fine_tunes_and_the_card_joins_the_click_models(qtbot, train_window):
     """The click template in the same dialog: trains the real click network in the background
     process (1 epoch on the 6 discs, no validation: a few seconds) and AI Assist lists the result."""

@@ -124,6 +124,7 @@ def test_box_prompt_uses_the_box_as_the_previous_mask(copy_model):
         copy_model.predict(Prompt((Click(1, 1),), None, np.zeros((5, 5), bool)))
 
 
+@pytest.mark.slow
 def test_the_real_network_starts_as_the_saliency_model_and_exports(tmp_path, monkeypatch):
     import onnxruntime as ort
 
