@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,9 @@ from segstudio.store.leases import holders
 from segstudio.store.location import DatabaseLocation
 from segstudio.store.project import _IMAGE_COLS, DB_NAME, ImageRecord, status_counts
 
-Reader = sqlite3.Connection  # a connection that only reads (open_reader, or a project's own)
+# a connection that only reads (open_reader, or a project's own): sqlite3.Connection, or
+# store.pg_conn.PgConnection for a shared project (the same DB-API calls)
+Reader = Any
 
 # characters of ids parsed per numpy call (~0.3 ms), so a waiting GUI thread gets the GIL between them
 _PARSE_SLICE_CHARS = 64 * 1024
@@ -92,7 +95,7 @@ class IdList:
         return self.ids().tolist()
 
 
-def open_reader(root: str | Path | DatabaseLocation) -> sqlite3.Connection:
+def open_reader(root: str | Path | DatabaseLocation) -> Reader:
     """A read-only connection for queries on another thread (WAL: readers never block the
     writer, and see the last committed state).  A shared project's location (PostgreSQL)
     gives a connection of its own there, read-only too."""
@@ -101,11 +104,11 @@ def open_reader(root: str | Path | DatabaseLocation) -> sqlite3.Connection:
 
         conn = PgConnection.connect(root.conninfo, root.schema, application_name="segstudio-list")
         conn.raw.execute("SET default_transaction_read_only = on")
-        return conn  # type: ignore[return-value]
+        return conn
     uri = (Path(root) / DB_NAME).resolve().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30.0)
-    conn.execute("PRAGMA query_only=ON")
-    return conn
+    lite = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30.0)
+    lite.execute("PRAGMA query_only=ON")
+    return lite
 
 
 def dense_ids(conn: sqlite3.Connection, count: int | None = None) -> IdList | None:

@@ -95,7 +95,7 @@ def _jpeg_frames(project, rec) -> list[Path] | None:
     """The frame files of a frames folder when they are all JPEGs (linked as they are)."""
     if rec.kind != "frames":
         return None
-    from segstudio.video.source import list_frame_files
+    from segstudio.io.video_source import list_frame_files
 
     path = project.image_path(rec)
     files = list_frame_files(path) if path.is_dir() else []
