@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from segstudio.core.history import Command, History
     from segstudio.qt.canvas import CanvasView
     from segstudio.qt.controller import EditController
+    from segstudio.qt.docks.image_list import ImageListPanel
     from segstudio.qt.features.assist import AssistFeature
+    from segstudio.qt.features.team import TeamFeature
     from segstudio.qt.features.training import TrainingFeature
     from segstudio.qt.modes import TaskModes
     from segstudio.qt.video.controller import VideoController
@@ -39,6 +41,7 @@ class Features:
     assist: AssistFeature | None = None
     video: VideoController | None = None
     training: TrainingFeature | None = None
+    team: TeamFeature | None = None
 
 
 class FeatureHost(Protocol):
@@ -60,6 +63,7 @@ class FeatureHost(Protocol):
     # the parts of the window a feature works with
     canvas: CanvasView
     controller: EditController  # the edit operations and the tool options
+    images_panel: ImageListPanel
     worker: Worker
     io_worker: Worker
     modes: TaskModes

@@ -31,7 +31,7 @@ def test_window_on_a_shared_project(qtbot, shared):
     url, folder = shared
     w = MainWindow()
     qtbot.addWidget(w)
-    assert w.team.open_shared(url, str(folder))
+    assert w.features.team.open_shared(url, str(folder))
     project = w.session.project
     assert project.shared and w.current_image().id == 1
     assert "segstudio" in w.windowTitle().lower() and project.location.schema in w.windowTitle()

@@ -176,8 +176,8 @@ class TeamFeature(QObject):
 
     def _on_remote_change(self, table: str, image_id: int) -> None:
         project = self._project()
-        panel = getattr(self.window, "images_panel", None)
-        if project is None or panel is None:
+        panel = self.window.images_panel
+        if project is None:
             return
         try:
             rec = project.image(image_id)
@@ -201,4 +201,4 @@ class TeamFeature(QObject):
 
 
 def install(window) -> None:
-    window.team = TeamFeature(window)
+    window.features.team = TeamFeature(window)
