@@ -62,5 +62,5 @@ def test_a_sample_with_only_a_new_video_shows_no_prelabel_dialog(qtbot, tmp_path
     qtbot.addWidget(w)
     assert w.open_project(root)
     _prelabel_fresh_sample(w)
-    assert w.assist.dialog is None or not w.assist.dialog.isVisible()
+    assert w.features.assist.dialog is None or not w.features.assist.dialog.isVisible()
     w.close()

@@ -84,7 +84,7 @@ def run_images(args: argparse.Namespace) -> int:
 
 
 def run_add_urls(args: argparse.Namespace) -> int:
-    from segstudio.io.image_header import HeaderError, read_header
+    from segstudio.core.image_header import HeaderError, read_header
     from segstudio.store.remote import RemoteImageError, is_remote, local_copy
 
     urls = list(args.urls)
