@@ -33,6 +33,7 @@ class PromptResult:
     logits: np.ndarray | None = None
     choice: int = 0  # which of the model's candidate masks this is
     n_choices: int = 1  # how many candidates the model gave (cycle with Prompt.mask_choice)
+    rank: int = 0  # its place among the candidates, best score first: the mask_choice that picks it
 
 
 @runtime_checkable

@@ -73,6 +73,7 @@ class PromptOnnxModel:
         self._embedding: Any = None
         self._shape: tuple[int, int] = (0, 0)
         self._last_logits: np.ndarray | None = None
+        self._fed_logits: np.ndarray | None = None  # what the last new prompt was fed (re-picks)
 
     # ----------------------------------------------------------------- embedding
     def _encode(self, rgb: np.ndarray) -> Any:
@@ -106,7 +107,7 @@ class PromptOnnxModel:
         with self._lock:
             self._embedding = emb
             self._shape = rgb.shape[:2]
-            self._last_logits = None
+            self._last_logits = self._fed_logits = None
         report(progress, 1, 1, "image embedding")
 
     # ----------------------------------------------------------------- prompts
@@ -119,8 +120,15 @@ class PromptOnnxModel:
             return PromptResult(np.zeros((h, w), bool), 0.0)
         if cancel is not None:
             cancel.check()
-        use_prev = self.feeds_back_masks and prompt.prev_mask is not None and last is not None
-        out = self._decode(emb, prompt, h, w, last if use_prev else None)
+        use_prev = self.feeds_back_masks and prompt.prev_mask is not None
+        if prompt.mask_choice is None:  # a new prompt: remember what it was fed
+            with self._lock:
+                self._fed_logits = last if use_prev else None
+            fed = last if use_prev else None
+        else:  # another candidate of the same prompt: feed what that prompt was fed, not the
+            with self._lock:  # candidate shown meanwhile (its logits are `last` by now)
+                fed = self._fed_logits if use_prev else None
+        out = self._decode(emb, prompt, h, w, fed)
         k = choose_mask(out.scores, out.n_points, prompt.mask_choice)
         logits = out.masks[k]
         if logits.shape != (h, w):
@@ -129,7 +137,8 @@ class PromptOnnxModel:
         with self._lock:
             self._last_logits = low
         score = float(out.scores[k]) if len(out.scores) else 1.0
-        return PromptResult(logits > 0.0, score, low, k, len(out.scores))
+        rank = int(np.flatnonzero(np.argsort(-out.scores, kind="stable") == k)[0]) if len(out.scores) else 0
+        return PromptResult(logits > 0.0, score, low, k, len(out.scores), rank)
 
 
 def input_dtype(session: Any, name: str) -> type:

@@ -8,6 +8,7 @@ wins)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -39,6 +40,28 @@ class PredictOutcome:
     seconds: float
     prompt: Any
     final: bool = True  # False: a quick first answer; a better one is being computed
+    rank: int = 0  # which of the model's candidate masks, best score first (Prompt.mask_choice)
+    n_choices: int = 1  # how many candidates the model gave for this prompt
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The candidate masks of the proposal on show: `rank` (0 = best score) of `count`."""
+
+    rank: int = 0
+    count: int = 0  # 0: no model proposal on show
+    score: float = 0.0
+
+    @property
+    def cyclable(self) -> bool:
+        return self.count > 1
+
+    def describe(self) -> str:
+        if self.count == 0:
+            return ""
+        if self.count == 1:
+            return f"one mask, score {self.score:.2f}"
+        return f"mask {self.rank + 1}/{self.count}, score {self.score:.2f}"
 
 
 class AssistController(QObject):
@@ -46,6 +69,7 @@ class AssistController(QObject):
     latency = Signal(float)  # seconds of the last click-to-proposal
     busy_changed = Signal(bool)
     preparing = Signal(str)  # "preparing <model> for this image… N s", "" once ready
+    candidates_changed = Signal(object)  # Candidates of the proposal on show
 
     def __init__(self, window) -> None:
         super().__init__(window)
@@ -60,6 +84,10 @@ class AssistController(QObject):
         self._doc = None
         self._sent_at: dict[int, float] = {}
         self._closing = False  # the window is closing: start no new model work
+        # the prompt answer on show (cycling re-runs its prompt) and the proposal made from it
+        self._shown: tuple[PredictOutcome, Proposal] | None = None
+        self._cycle_to: tuple[int, int] | None = None  # (seq, rank) asked for, not shown yet
+        self.candidates = Candidates()
         # prompts get a thread of their own: a click never waits for a batch pre-label
         window.worker.add_lane(LANE, (PREDICT, EMBED, PREFETCH), foreground=True)
         window.worker.finished.connect(self._on_finished)
@@ -103,6 +131,7 @@ class AssistController(QObject):
         self.card = card
         for tool in (self.click_tool, self.box_tool):
             tool.reset()
+        self._set_shown(None)
         self.model_changed.emit(card)
         if card is not None and card.is_prompt:
             self._prepare_current()
@@ -165,7 +194,8 @@ class AssistController(QObject):
         staged = hasattr(model, "predict_fast") and hasattr(model, "predict_refined")
         res = model.predict_fast(prompt, cancel) if staged else model.predict(prompt, cancel)
         return PredictOutcome(key, seq, tool_name, res.mask, float(res.score),
-                              time.perf_counter() - t0, prompt, final=not staged)
+                              time.perf_counter() - t0, prompt, final=not staged,
+                              rank=res.rank, n_choices=res.n_choices)
 
     def _refine_job(self, card, out: PredictOutcome, rgb, cancel, progress) -> PredictOutcome | None:
         t0 = time.perf_counter()
@@ -195,16 +225,53 @@ class AssistController(QObject):
         sel = self.window.selected_instance_ids()
         target = sel[0] if len(sel) == 1 and self.window.controller.options.target == "selected" else None
         p = out.prompt
-        doc.set_proposal(Proposal(
+        proposal = Proposal(
             MaskPatch.from_full(out.mask), out.score, None, self.card.id if self.card else "",
             target, None,
-            {"clicks": [(c.x, c.y, c.positive) for c in p.clicks], "box": p.box}, job_id,
-        ))
+            {"clicks": [(c.x, c.y, c.positive) for c in p.clicks], "box": p.box,
+             "mask_choice": out.rank, "mask_choices": out.n_choices}, job_id,
+        )
+        self._shown = (out, proposal)  # before set_proposal: its signal must find it ours
+        doc.set_proposal(proposal)
+        self._set_shown((out, proposal))
         sent = self._sent_at.pop(job_id, None)
         if sent is not None:
             self.latency.emit(time.perf_counter() - sent)
         if not out.final:
             self._follow_up(out)
+
+    # ------------------------------------------------------------ candidate masks
+    def cycle_candidate(self, step: int = 1) -> None:
+        """Show the next (step 1) or previous (-1) of the model's candidate masks for the prompt
+        on show, best score first, wrapping around; the next click refines the one shown."""
+        shown = self._shown
+        if shown is None or shown[0].n_choices < 2:
+            self.window.status("The proposal on show has no other candidate masks" if shown
+                               else "No AI proposal to cycle: click with the AI tool first", 4000)
+            return
+        out = shown[0]
+        cur = self._current_rgb()
+        if self._closing or self.card is None or cur is None or cur[0] != out.key:
+            return
+        # quick presses add up: count from the candidate asked for last, not the one on show
+        base = self._cycle_to[1] if self._cycle_to is not None and self._cycle_to[0] == out.seq else out.rank
+        rank = (base + step) % out.n_choices
+        self._cycle_to = (out.seq, rank)
+        prompt = dataclasses.replace(out.prompt, mask_choice=rank)
+        job = partial(self._predict_job, self.card, out.key, cur[1], prompt, out.seq, out.tool)
+        job_id = self.window.worker.submit(PREDICT, job)
+        self._sent_at = {job_id: time.perf_counter()}
+        self.busy_changed.emit(True)
+
+    def _set_shown(self, shown: tuple[PredictOutcome, Proposal] | None) -> None:
+        self._shown = shown
+        out = shown[0] if shown is not None else None
+        if out is None or (out.seq, out.rank) == self._cycle_to:
+            self._cycle_to = None
+        cands = Candidates(out.rank, out.n_choices, out.score) if out is not None else Candidates()
+        if cands != self.candidates:
+            self.candidates = cands
+            self.candidates_changed.emit(cands)
 
     # ------------------------------------------------------------ images
     def _on_image_changed(self, rec) -> None:
@@ -216,10 +283,13 @@ class AssistController(QObject):
             self._doc.proposal_changed.connect(self._on_proposal_changed)
         for tool in (self.click_tool, self.box_tool):
             tool.reset()
+        self._set_shown(None)
         self._rgb = None
         self._prepare_current()
 
     def _on_proposal_changed(self, proposal) -> None:
+        if self._shown is not None and proposal is not self._shown[1]:
+            self._set_shown(None)  # accepted, discarded or replaced by another tool's proposal
         if proposal is None:  # accepted or discarded: the next click starts a new object
             for tool in (self.click_tool, self.box_tool):
                 if tool.clicks or tool.box is not None:
@@ -357,6 +427,8 @@ class AssistController(QObject):
     def _on_failed(self, error) -> None:
         if error.kind == EMBED:
             self._embed_done(error.job_id)
+        if error.kind == PREDICT:
+            self._cycle_to = None
         if error.kind in (PREDICT, IMAGE, EMBED, PREFETCH):
             self.busy_changed.emit(False)
             if error.kind == PREFETCH:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -21,6 +21,7 @@ class ModelPicker(QWidget):
     prelabel_image = Signal()
     prelabel_project = Signal()
     reload_requested = Signal()
+    cycle_requested = Signal(int)  # +1 next candidate mask, -1 previous
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,11 +36,31 @@ class ModelPicker(QWidget):
         self.image_button = QPushButton("Pre-label image")
         self.project_button = QPushButton("Pre-label project…")
         self.reload_button = QPushButton("Reload models")
+        # SAM-family models answer a click with several masks (part, object, whole): pick one
+        self.candidate_label = QLabel("")
+        self.candidate_label.setObjectName("assist_candidates")
+        self.prev_mask_button = QPushButton("◀")
+        self.prev_mask_button.setObjectName("assist_prev_mask")
+        self.prev_mask_button.setToolTip("Previous candidate mask of this click (Shift+S)")
+        self.next_mask_button = QPushButton("Next mask (S)")
+        self.next_mask_button.setObjectName("assist_next_mask")
+        self.next_mask_button.setToolTip("Show the model's next candidate mask for this click, best score "
+                                         "first (S; Shift+S goes back). Enabled when the model gave several.")
+        for b in (self.prev_mask_button, self.next_mask_button):
+            b.setEnabled(False)
+        # the keyboard stays with the canvas: Enter accepts and Esc discards right after a press
+        for b in (self.prev_mask_button, self.next_mask_button, self.click_button, self.box_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.prev_mask_button.setMaximumWidth(self.prev_mask_button.sizeHint().height() * 2)
         self.state = QLabel("idle")
         self.state.setObjectName("assist_state")
         tools = QHBoxLayout()
         tools.addWidget(self.click_button)
         tools.addWidget(self.box_button)
+        masks = QHBoxLayout()
+        masks.addWidget(self.prev_mask_button)
+        masks.addWidget(self.next_mask_button)
+        masks.addWidget(self.candidate_label, 1)
         pre = QHBoxLayout()
         pre.addWidget(self.image_button)
         pre.addWidget(self.project_button)
@@ -48,6 +69,7 @@ class ModelPicker(QWidget):
         lay.addWidget(self.combo)
         lay.addWidget(self.details)
         lay.addLayout(tools)
+        lay.addLayout(masks)
         lay.addLayout(pre)
         lay.addWidget(self.reload_button)
         lay.addWidget(self.state)
@@ -58,6 +80,8 @@ class ModelPicker(QWidget):
         self.image_button.clicked.connect(self.prelabel_image.emit)
         self.project_button.clicked.connect(self.prelabel_project.emit)
         self.reload_button.clicked.connect(self.reload_requested.emit)
+        self.next_mask_button.clicked.connect(lambda: self.cycle_requested.emit(1))
+        self.prev_mask_button.clicked.connect(lambda: self.cycle_requested.emit(-1))
         self._cards: dict[str, object] = {}
         self._filling = False
 
@@ -80,6 +104,13 @@ class ModelPicker(QWidget):
         if problems:
             self.state.setText("Broken model cards (the others work):\n" + "\n".join(problems))
         self.show_card(self._cards.get(self.combo.currentData()))
+
+    def show_candidates(self, candidates) -> None:
+        """'mask 2/4, score 0.87' for the proposal on show; the buttons work when there are
+        several candidates."""
+        self.candidate_label.setText(candidates.describe())
+        for b in (self.prev_mask_button, self.next_mask_button):
+            b.setEnabled(candidates.cyclable)
 
     def show_card(self, card) -> None:
         if card is None:

@@ -31,6 +31,7 @@ class AssistFeature:
         p.prelabel_image.connect(c.prelabel_current)
         p.prelabel_project.connect(self.show_batch)
         p.reload_requested.connect(self.reload)
+        p.cycle_requested.connect(c.cycle_candidate)
         c.model_changed.connect(p.show_card)
         c.latency.connect(lambda s: p.state.setText(f"last proposal in {s * 1000:.0f} ms"))
         self._last_latency = ""
@@ -45,6 +46,8 @@ class AssistFeature:
             ("ai_box", "AI &Box Tool", "Shift+I", lambda: c.activate_tool("ai_box")),
             ("prelabel_image", "&Pre-label Current Image", "Ctrl+L", c.prelabel_current),
             ("prelabel_project", "Pre-label &Project…", "Ctrl+Shift+L", self.show_batch),
+            ("next_mask", "&Next Candidate Mask", "S", lambda: c.cycle_candidate(1)),
+            ("prev_mask", "Pre&vious Candidate Mask", "Shift+S", lambda: c.cycle_candidate(-1)),
             ("assist_panel", "AI &Assist Panel", "", self.show_panel),
             ("get_models", "&Get Models…", "", self.show_get_models),
         ):
@@ -54,7 +57,17 @@ class AssistFeature:
             act.setIcon(icon(key))
             act.setToolTip(f"{act.text().replace('&', '')} ({act.shortcut().toString()}): click or drag a box, the model proposes")
             window.add_tool_action(act, key)
+        for key in ("next_mask", "prev_mask"):  # only while the proposal on show has several
+            self.actions[key].setEnabled(False)
+        c.candidates_changed.connect(self._show_candidates)
         window.project_opened.connect(lambda _project: self.reload())
+
+    def _show_candidates(self, candidates) -> None:
+        self.picker.show_candidates(candidates)
+        for key in ("next_mask", "prev_mask"):
+            self.actions[key].setEnabled(candidates.cyclable)
+        if candidates.cyclable:
+            self.window.status(f"AI proposal: {candidates.describe()} (S: next mask, Shift+S: previous)", 5000)
 
     def _show_preparing(self, text: str) -> None:
         """'preparing <model> for this image… N s' while the embedding runs; clicks queue."""

@@ -135,3 +135,42 @@ def test_click_frame_mask_feedback_and_candidate_cycling(tmp_path):
     assert second.choice == 0 and second.score == pytest.approx(0.9)  # 0.7 + 0.2 * has_mask_input
     scores = [m.predict(Prompt((Click(10, 10),), mask_choice=c)).score for c in range(4)]
     assert scores == pytest.approx([0.8, 0.7, 0.5, 0.3])
+
+
+def test_another_candidate_of_the_same_prompt_is_fed_what_that_prompt_was_fed():
+    """Cycling re-runs the shown prompt with mask_choice: it must get the low-res logits the
+    prompt got the first time, not those of the candidate shown since; the rank says which
+    mask_choice picks the shown candidate."""
+    from segstudio.inference.prompt_onnx import Decoded, PromptOnnxModel
+
+    class Recorder(PromptOnnxModel):
+        feeds_back_masks = True
+
+        def __init__(self):
+            super().__init__("rec", None, None, cache=EmbeddingCache())
+            self.fed: list[float | None] = []
+            self.calls = 0
+
+        def _encode(self, rgb):
+            return np.zeros(1, np.float32)
+
+        def _decode(self, emb, prompt, h, w, last):
+            self.fed.append(None if last is None else float(last.mean()))
+            self.calls += 1
+            masks = np.stack([np.full((h, w), float(v)) for v in (1, 2, 3)])  # logits differ
+            low = self.calls * 10 + np.arange(3, dtype=np.float32)[:, None, None, None] * np.ones((3, 1, 4, 4))
+            return Decoded(masks, np.array([0.2, 0.9, 0.5]), low, 1)
+
+    m = Recorder()
+    m.set_image(np.zeros((8, 8, 3), np.uint8))
+    first = m.predict(Prompt((Click(1, 1),)))
+    assert (first.choice, first.rank, first.n_choices) == (1, 0, 3)  # best score 0.9
+    m.predict(Prompt((Click(1, 1), Click(2, 2)), None, first.mask))
+    assert m.fed[-1] == pytest.approx(11.0)  # the first answer's logits (call 1, candidate 1)
+    for choice, expect in ((1, 2), (2, 0), (0, 1)):
+        res = m.predict(Prompt((Click(1, 1), Click(2, 2)), None,
+                               first.mask, mask_choice=choice))
+        assert res.choice == expect and res.rank == choice
+        assert m.fed[-1] == pytest.approx(11.0)  # not the candidate shown by the last re-pick
+    m.predict(Prompt((Click(1, 1), Click(2, 2), Click(3, 3)), None, first.mask))
+    assert m.fed[-1] == pytest.approx(51.0)  # a new click refines the candidate last shown (call 5)
