@@ -8,7 +8,7 @@ made from them), inserted straight into the store.  Each round times, interleave
 
 * CVAT export (`segstudio export cvat`), and the same instances as COCO polygons
   (`segmentation=auto`, which writes the drawn polygons too): the same-run baseline;
-* CVAT import (parse, pycocotools rasterisation, one transaction), the COCO import of the
+* CVAT import (parse, rasterisation exactly as pycocotools, one transaction), the COCO import of the
   COCO file, and a plain ElementTree reader that only parses the XML and the point lists
   (the floor of "reading a CVAT file" in Python).
 

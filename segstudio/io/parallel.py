@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 WORKERS_ENV = "SEGSTUDIO_IO_WORKERS"
 MAX_WORKERS = 8  # beyond this the callers' serial part dominates anyway
 # imported once by the fork server, so each worker starts with them loaded
-PRELOAD = ["numpy", "segstudio.io.rle_batch", "segstudio.io.coco_blocks"]
+PRELOAD = ["numpy", "segstudio.io.rle_batch", "segstudio.io.coco_blocks", "segstudio.io.polygon_blocks"]
 
 M = TypeVar("M")
 R = TypeVar("R")

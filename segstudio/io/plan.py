@@ -461,7 +461,7 @@ def _write(project, plan, images, new_cats, cats, cat_ids, mode, label_set, prog
             done: set[int] = set()
             for block in cols.row_blocks(image_ids, cat_ids, label_set, next_id, next_z, plan.report,
                                          done, progress, cancel):
-                db.insert_column_rows(block)
+                cols.insert(db, block)
             touched = list(dict.fromkeys(touched + sorted(done)))
         db.mark_edited(touched, now)
 

@@ -23,9 +23,12 @@ from typing import cast
 import numpy as np
 
 from segstudio.core.tasks import CancelToken, ProgressFn, report
-from segstudio.io.coco_blocks import PatchBlock
 from segstudio.io.reports import ImportReport
+from segstudio.store.bulk import ImportWriter
 
+# a block of consecutive instances: y0, x0, h, w, area, box-local RLE counts (`coco_blocks.
+# PatchBlock`), and for `shaped` columns a 7th list, the shape each was drawn as (JSON or None)
+ColumnBlock = tuple[list, ...]
 
 @dataclass
 class InstanceColumns:
@@ -34,10 +37,19 @@ class InstanceColumns:
     crowd: list[int]
     score: list[float | None]
     attributes: list[str]  # JSON text ("{}" when none)
-    blocks: Iterator[PatchBlock]  # the masks, in instance order
+    blocks: Iterator[ColumnBlock]  # the masks, in instance order
     where: Callable[[int], str]  # names instance k in messages
     close: Callable[[], None] = field(default=lambda: None)  # stops the producer early
     resolved: bool = False
+    shaped: bool = False  # blocks carry drawn shapes (a 7th list)
+    empty_reason: str = "empty mask"  # how a skipped empty mask is reported
+
+    def insert(self, db: ImportWriter, rows: Iterable[tuple]) -> None:
+        """Insert one iterable of `row_blocks` (the row layout depends on `shaped`)."""
+        if self.shaped:
+            db.insert_shaped_column_rows(rows)
+        else:
+            db.insert_column_rows(rows)
 
     def __len__(self) -> int:
         return len(self.image)
@@ -46,21 +58,21 @@ class InstanceColumns:
         """Compute every mask now; drop (and report) the empty ones."""
         if self.resolved:
             return
-        cols: list[list] = [[] for _ in range(6)]
+        cols: list[list] = [[] for _ in range(7 if self.shaped else 6)]
         for block in self.blocks:
-            for k in range(6):
-                cols[k].extend(block[k])
+            for c, part in zip(cols, block):
+                c.extend(part)
         self.close()
         keep = [k for k, a in enumerate(cols[4]) if a]
         if len(keep) < len(cols[4]):
             for k, a in enumerate(cols[4]):
                 if not a:
-                    rep.skip(self.where(k), "empty mask")
+                    rep.skip(self.where(k), self.empty_reason)
             for name in ("image", "category", "crowd", "score", "attributes"):
                 v = getattr(self, name)
                 setattr(self, name, [v[k] for k in keep])
             cols = [[c[k] for k in keep] for c in cols]
-        self.blocks = iter([(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5])])
+        self.blocks = iter([tuple(cols)])
         self.resolved = True
 
     def row_blocks(
@@ -87,13 +99,15 @@ class InstanceColumns:
         counts: Counter[str] = Counter()
         k0 = 0
         total = len(self.image)
-        for y0, x0, h, w, area, enc in self.blocks:
+        for block in self.blocks:
+            y0, x0, h, w, area, enc = block[:6]
+            extra = block[6:7]  # the drawn shapes, if any
             k1 = k0 + len(enc)
             iids = [image_ids[i] for i in self.image[k0:k1]]
             cats = self.category[k0:k1]
             if None in iids or 0 in area:
                 yield list(self._rows_one_by_one(k0, iids, cat_ids, label_set, next_id, next_z,
-                                                 rep, touched, counts, (y0, x0, h, w, area, enc)))
+                                                 rep, touched, counts, block))
             else:
                 known = cast(list[int], iids)  # no None in this branch
                 nids, nzs = _number(known, next_id, next_z)
@@ -101,7 +115,7 @@ class InstanceColumns:
                 counts.update(cats)
                 yield zip(iids, repeat(label_set), nids, [cat_ids[c] for c in cats], enc,
                           y0, x0, h, w, area, nzs, self.score[k0:k1],
-                          self.attributes[k0:k1], self.crowd[k0:k1])
+                          self.attributes[k0:k1], self.crowd[k0:k1], *extra)
             k0 = k1
             report(progress, k0, total, "writing")
             if cancel is not None:
@@ -112,13 +126,14 @@ class InstanceColumns:
 
     def _rows_one_by_one(self, k0, iids, cat_ids, label_set, next_id, next_z, rep, touched,
                          counts, block) -> Iterator[tuple]:
-        y0, x0, h, w, area, enc = block
+        y0, x0, h, w, area, enc = block[:6]
+        shapes = block[6] if len(block) > 6 else None
         for j, iid in enumerate(iids):
             k = k0 + j
             if iid is None:
                 continue
             if not area[j]:
-                rep.skip(self.where(k), "empty mask")
+                rep.skip(self.where(k), self.empty_reason)
                 continue
             cat = self.category[k]
             counts[cat] += 1
@@ -127,8 +142,9 @@ class InstanceColumns:
             next_id[iid] = nid + 1
             next_z[iid] = nz + 1
             touched.add(iid)
-            yield (iid, label_set, nid, cat_ids[cat], enc[j], y0[j], x0[j], h[j], w[j], area[j],
+            row = (iid, label_set, nid, cat_ids[cat], enc[j], y0[j], x0[j], h[j], w[j], area[j],
                    nz, self.score[k], self.attributes[k], self.crowd[k])
+            yield row if shapes is None else (*row, shapes[j])
 
     def categories(self, selected: list[bool]) -> set[str]:
         """Names used by instances of selected plan images."""

@@ -374,6 +374,35 @@ def image_to_patches(runs: Runs, H: np.ndarray, W: np.ndarray) -> tuple[Boxes, R
     return Boxes(y0, x0, h, w, area), patch
 
 
+def column_runs_to_patches(fo: np.ndarray, col: np.ndarray, r0: np.ndarray, r1: np.ndarray
+                           ) -> tuple[Boxes, list[str]]:
+    """Tight boxes and box-local compressed strings of masks given as column runs (mask i owns
+    runs fo[i]:fo[i+1], rows [r0, r1) of column col, sorted, disjoint: what
+    `core.coco_polygons` draws).  An empty mask gets a zero box and an empty string."""
+    n = fo.size - 1
+    nr = fo[1:] - fo[:-1]
+    has = nr > 0
+    z = np.zeros(n, np.int64)
+    x0, x1, y0, y1 = z.copy(), z.copy(), z.copy(), z.copy()
+    if col.size:
+        seg = fo[:-1][has]
+        x0[has] = col[seg]
+        x1[has] = col[fo[1:][has] - 1] + 1
+        y0[has] = np.minimum.reduceat(r0, seg)
+        y1[has] = np.maximum.reduceat(r1, seg)
+    h, w = y1 - y0, x1 - x0
+    length = r1 - r0
+    area = _per_rle_sum(length, fo)
+    s = (col - np.repeat(x0, nr)) * np.repeat(h, nr)
+    s += r0
+    s -= np.repeat(y0, nr)
+    patch = _assemble(fo, s, s + length, h * w)
+    strings = encode_strings(patch)
+    if not has.all():
+        strings = [t if k else "" for t, k in zip(strings, has.tolist())]
+    return Boxes(y0, x0, h, w, area), strings
+
+
 def patches_to_image(
     runs: Runs, y0: np.ndarray, x0: np.ndarray, h: np.ndarray, H: np.ndarray, W: np.ndarray
 ) -> Runs:

@@ -25,7 +25,7 @@ from segstudio.core.drawn import DrawnShape
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import parallel
 from segstudio.io import rle_batch as rb
-from segstudio.io.coco_blocks import import_block
+from segstudio.io.coco_blocks import PatchBlock, import_block
 from segstudio.io.confine import TRUST_HINT, Confined, dataset_root_of, exists
 from segstudio.io.coords import check_image_size
 from segstudio.io.errors import (
@@ -39,7 +39,7 @@ from segstudio.io.errors import (
 from segstudio.io.formats._coco_export import export
 from segstudio.io.formats._polygons import checked_polygons, polygons_to_patch
 from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance
-from segstudio.io.plan_columns import InstanceColumns, PatchBlock
+from segstudio.io.plan_columns import InstanceColumns
 from segstudio.io.registry import FormatSpec, Option
 from segstudio.io.reports import ImportReport
 

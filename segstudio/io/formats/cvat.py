@@ -48,6 +48,7 @@ from segstudio.io.coords import (
 from segstudio.io.errors import FormatError
 from segstudio.io.exporting import IMAGE_PLACEMENTS, export_images, image_refs
 from segstudio.io.formats import _cvat_xml as cx
+from segstudio.io.formats._cvat_polygons import PolygonColumns
 from segstudio.io.formats._vector import VectorShape, vector_shape
 from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance
 from segstudio.io.registry import FormatSpec, Option
@@ -131,17 +132,7 @@ class ShapeReader:
         if s.tag in ("skeleton", "cuboid"):
             rep.skip(f"{where} line {s.line}", f"{s.tag}s are not segmentation shapes")
             return None
-        spec = self.specs.get(label, {})
-        attrs: dict = {}
-        for name, value in s.attributes:
-            attrs[name] = cx.typed(value, spec.get(name))
-        crowd = bool(attrs.pop("is_crowd", False) is True or attrs.pop("iscrowd", False) is True)
-        if s.attrs.get("occluded") == "1":
-            attrs["occluded"] = True
-        if s.attrs.get("group_id") not in (None, "", "0"):
-            attrs["group_id"] = cx.integer(s.attrs, "group_id", path, s.line)
-        if s.attrs.get("source") not in (None, "", "manual"):
-            attrs["source"] = s.attrs["source"]
+        attrs, crowd = self.attributes(s, label)
         inst = PlanInstance(self.plan.category(label), attributes=attrs, crowd=crowd)
         H, W = shape_hw
         if s.tag == "polygon":
@@ -186,6 +177,22 @@ class ShapeReader:
             rep.skip(f"{where} line {s.line}", f"unsupported shape <{s.tag}>")
             return None
         return inst
+
+    def attributes(self, s: cx.Shape, label: str) -> tuple[dict, bool]:
+        """The instance attributes of a shape (typed as its label declares them) and whether it
+        is a crowd region."""
+        spec = self.specs.get(label, {})
+        attrs: dict = {}
+        for name, value in s.attributes:
+            attrs[name] = cx.typed(value, spec.get(name))
+        crowd = bool(attrs.pop("is_crowd", False) is True or attrs.pop("iscrowd", False) is True)
+        if s.attrs.get("occluded") == "1":
+            attrs["occluded"] = True
+        if s.attrs.get("group_id") not in (None, "", "0"):
+            attrs["group_id"] = cx.integer(s.attrs, "group_id", self.path, s.line)
+        if s.attrs.get("source") not in (None, "", "manual"):
+            attrs["source"] = s.attrs["source"]
+        return attrs, crowd
 
     def finish(self) -> None:
         """Rasterise every polygon read, as pycocotools does, image by image in one call."""
@@ -253,6 +260,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     confine = Confined(dataset_root_of(xml), xml, bool(options.get("trust_paths")),
                        also=(options.get("images_root"),))
     reader = ShapeReader(xml, plan, specs)
+    polygons = PolygonColumns(xml, plan, reader.attributes)
     ordered: list[tuple[PlanImage, list[tuple[int, int, PlanInstance]]]] = []
     for k, im in enumerate(doc.images):
         name = im.attrs.get("name") or ""
@@ -270,13 +278,16 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
         if im.tags:
             plan.report.lose("image-level tags not kept", f"{name} ({', '.join(t.attrs.get('label', '') for t in im.tags)})",
                              len(im.tags))
-        insts = []
-        for order, s in enumerate(im.shapes):
-            inst = reader.instance(s, s.attrs.get("label", ""), (h, w), name)
-            if inst is not None:
-                z = cx.integer(s.attrs, "z_order", xml, s.line, default=0)
-                insts.append((z, order, inst))
-        ordered.append((pim, insts))
+        if im.shapes and all(s.tag == "polygon" for s in im.shapes):
+            polygons.add(len(plan.images), pim, im.shapes)  # the common case: as columns
+        else:
+            insts = []
+            for order, s in enumerate(im.shapes):
+                inst = reader.instance(s, s.attrs.get("label", ""), (h, w), name)
+                if inst is not None:
+                    z = cx.integer(s.attrs, "z_order", xml, s.line, default=0)
+                    insts.append((z, order, inst))
+            ordered.append((pim, insts))
         plan.images.append(pim)
         if cancel is not None and k % 500 == 0:
             cancel.check()
@@ -289,6 +300,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
                 plan.report.skip(f"{pim.ref} ({inst.category})", "shape covers no pixel")
                 continue
             pim.instances.append(inst)
+    plan.columns = polygons.columns()
     return plan
 
 
