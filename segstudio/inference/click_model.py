@@ -80,13 +80,9 @@ class LearnedClickSegmenter:
             return self._session
         try:
             from segstudio.inference.click_net import export_onnx
-            from segstudio.inference.u2net import _EXPORT_LOCK, _cache_dir
 
             digest = hashlib.sha1(self._weights.read_bytes()).hexdigest()[:16]
-            path = _cache_dir() / f"clicknet-{digest}.onnx"
-            with _EXPORT_LOCK:
-                if not path.is_file():
-                    export_onnx(self._torch_net(), path)
+            path = runtime.cached_onnx("clicknet", digest, lambda p: export_onnx(self._torch_net(), p))
             self._session = _session(path)
         except ModelError:
             raise

@@ -146,20 +146,7 @@ def load_click_net(path: str | Path) -> Any:
 
 def export_onnx(net: Any, path: Path) -> Path:
     """ONNX export (opset 17, dynamic batch) of the eval-mode network for onnxruntime."""
-    import warnings
-
-    import torch
-
     from segstudio.inference.click_geometry import VIEW
+    from segstudio.inference.runtime import export_onnx as export
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            net.eval(), (torch.zeros(1, IN_CHANNELS, VIEW, VIEW),), str(tmp),
-            input_names=["input"], output_names=["logits"], opset_version=17,
-            dynamic_axes={"input": {0: "n"}, "logits": {0: "n"}}, dynamo=False,
-        )
-    tmp.replace(path)
-    return path
+    return export(net, (1, IN_CHANNELS, VIEW, VIEW), path, "input", "logits")

@@ -9,7 +9,9 @@ weights go through `torch.load(weights_only=True)`.
 from __future__ import annotations
 
 import os
+import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,43 @@ def onnx_session(path: Path, threads: int | None = None) -> Any:
     except Exception as exc:  # onnxruntime raises its own exception types
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"{path}: not a loadable ONNX model ({msg})") from exc
+
+
+_EXPORT_LOCK = threading.Lock()  # two threads exporting one network would race on the file
+
+
+def onnx_cache_dir() -> Path:
+    """Where built-in networks' ONNX exports are cached (~/.cache/segstudio/onnx)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "segstudio" / "onnx"
+
+
+def cached_onnx(name: str, digest: str, export: Callable[[Path], Any]) -> Path:
+    """The cached ONNX export `<name>-<digest>.onnx`, made by `export(path)` on first use.
+    `digest` names the weights, so new weights never meet an old export."""
+    path = onnx_cache_dir() / f"{name}-{digest}.onnx"
+    with _EXPORT_LOCK:
+        if not path.is_file():
+            export(path)
+    return path
+
+
+def export_onnx(net: Any, input_shape: tuple[int, ...], path: Path, input_name: str, output_name: str) -> Path:
+    """ONNX export (opset 17, dynamic batch) of the eval-mode torch network; written beside
+    and renamed into place, so a concurrent reader never sees half a file."""
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net.eval(), (torch.zeros(*input_shape),), str(tmp),
+            input_names=[input_name], output_names=[output_name], opset_version=17,
+            dynamic_axes={input_name: {0: "n"}, output_name: {0: "n"}}, dynamo=False,
+        )
+    tmp.replace(path)
+    return path
 
 
 def run_onnx(sess: Any, feeds: dict[str, Any], cancel: CancelToken | None = None) -> list[Any]:

@@ -31,7 +31,6 @@ MODEL_ID = "u2netp-salient"
 # One export at a time per process: the interactive model's saliency seed and a batch
 # pre-label each own a SalientSegmenter and may export the same cache file (same .tmp path)
 # on two threads at once.
-_EXPORT_LOCK = threading.Lock()
 
 
 def _classes() -> dict[str, Any]:
@@ -214,30 +213,9 @@ def preprocess(rgb: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
-def _cache_dir() -> Path:
-    import os
-
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "segstudio" / "onnx"
-
-
 def export_onnx(model: Any, path: Path) -> Path:
     """Export U²-Netp (eval mode, dynamic batch) to ONNX for onnxruntime inference."""
-    import warnings
-
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model.eval(), (torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE),), str(tmp),
-            input_names=["image"], output_names=["saliency"], opset_version=17,
-            dynamic_axes={"image": {0: "n"}, "saliency": {0: "n"}}, dynamo=False,
-        )
-    tmp.replace(path)  # atomic: a concurrent reader never sees half a file
-    return path
+    return runtime.export_onnx(model, (1, 3, INPUT_SIZE, INPUT_SIZE), path, "image", "saliency")
 
 
 class SalientSegmenter:
@@ -288,10 +266,7 @@ class SalientSegmenter:
             else:
                 src = self._weights if self._weights is not None else BUILTIN_WEIGHTS
                 digest = hashlib.sha1(Path(src).read_bytes()).hexdigest()[:16]
-            path = _cache_dir() / f"u2netp-{digest}.onnx"
-            with _EXPORT_LOCK:
-                if not path.is_file():
-                    export_onnx(self._net(), path)
+            path = runtime.cached_onnx("u2netp", digest, lambda p: export_onnx(self._net(), p))
             self._session = runtime.onnx_session(path, threads=0)
         except Exception:
             if self._backend == "onnx":
