@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from segstudio.cli.commands._project_arg import open_project
 from segstudio.cli.main import CliError
 
 
@@ -31,15 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from segstudio.cli.progress import ProgressBar
     from segstudio.io.video_source import FrameError, open_source
-    from segstudio.store import Project, ProjectError
     from segstudio.video.library import add_video, extract_frames, format_timestamp
 
     if args.stride < 1:
         raise CliError("--stride must be at least 1")
-    try:
-        project = Project.open(args.project)
-    except ProjectError as e:
-        raise CliError(str(e)) from None
+    project = open_project(args.project)
     failed = 0
     with project:
         for path in args.paths:

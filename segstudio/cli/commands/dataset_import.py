@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from segstudio.cli.commands._project_arg import open_project
 from segstudio.cli.main import CliError
 
 FORMATS_HELP = "coco, labelme, voc, yolo, labelmap, cutout (export only) and any plug-in format"
@@ -54,17 +55,6 @@ def segmentation_opts(spec, args: argparse.Namespace) -> dict[str, Any]:
     if "shapes" in names:
         return {"shapes": "mask" if args.rle else "polygon"}
     raise CliError(f"--rle/--polygons do not apply to format {spec.name}")
-
-
-def open_project(path: Path, create: bool = False):
-    from segstudio.store import Project, ProjectError
-
-    try:
-        if create and not Project.is_project(path):
-            return Project.create(path)
-        return Project.open(path)
-    except ProjectError as e:
-        raise CliError(str(e)) from None
 
 
 def print_report(rep, as_json: bool) -> None:

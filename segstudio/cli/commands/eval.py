@@ -13,6 +13,7 @@ import math
 import sys
 from pathlib import Path
 
+from segstudio.cli.commands._project_arg import open_project
 from segstudio.cli.main import CliError
 
 
@@ -118,12 +119,8 @@ def run(args: argparse.Namespace) -> int:
 def _project_eval(args, options, bar):
     from segstudio.eval.predictions import import_predictions
     from segstudio.eval.project_eval import LabelSetError, compare_label_sets, iter_eval_images
-    from segstudio.store import Project, ProjectError
 
-    try:
-        project = Project.open(args.project)
-    except ProjectError as e:
-        raise CliError(str(e)) from None
+    project = open_project(args.project)
     with project:
         if args.import_pred:
             if not args.pred:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from segstudio.cli.commands._project_arg import open_project
 from segstudio.cli.commands.dataset_import import (
     FORMATS_HELP,
     add_option_args,
     get_spec,
-    open_project,
     parse_opts,
     print_report,
     run_guarded,

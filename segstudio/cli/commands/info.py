@@ -6,8 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from segstudio.cli.main import CliError
-from segstudio.store import Project, ProjectError
+from segstudio.cli.commands._project_arg import open_project
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,10 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        project = Project.open(args.project)
-    except ProjectError as e:
-        raise CliError(str(e)) from None
+    project = open_project(args.project)
     with project:
         by_status = project.counts_by_status()
         cats = project.categories()

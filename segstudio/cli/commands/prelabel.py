@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from segstudio.cli.commands._model_args import add_model_args, load_model
+from segstudio.cli.commands._project_arg import open_project
 from segstudio.cli.main import CliError
 
 
@@ -35,12 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from segstudio.cli.progress import ProgressBar
     from segstudio.inference.prelabel import prelabel_project
-    from segstudio.store import Project, ProjectError
 
-    try:
-        project = Project.open(args.project)
-    except ProjectError as e:
-        raise CliError(str(e)) from None
+    project = open_project(args.project)
     card, model = load_model(args)
     if card.is_prompt:
         raise CliError(f"model {card.id} is a click/box model; pre-labelling needs an image model")

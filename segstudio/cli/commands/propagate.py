@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from segstudio.cli.commands._model_args import add_model_args, load_model
+from segstudio.cli.commands._project_arg import open_project
 from segstudio.cli.main import CliError
 
 
@@ -60,16 +61,12 @@ def find_video(project, ref: str):
 def run(args: argparse.Namespace) -> int:
     from segstudio.cli.progress import ProgressBar
     from segstudio.io.video_source import FrameError
-    from segstudio.store import Project, ProjectError
     from segstudio.video.ops import plan_propagation, propagation_edit, run_plan
     from segstudio.video.propagate import PropagationSettings
     from segstudio.video.refine import GrabCutRefiner, NoRefiner, PromptModelRefiner
     from segstudio.video.tracks import TrackError
 
-    try:
-        project = Project.open(args.project)
-    except ProjectError as e:
-        raise CliError(str(e)) from None
+    project = open_project(args.project)
     with project:
         rec = find_video(project, args.video)
         step = -1 if args.backward or (args.to is not None and args.to < args.frame) else 1

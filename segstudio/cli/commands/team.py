@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from segstudio.cli.commands._project_arg import open_project
 from segstudio.cli.main import CliError
-from segstudio.store import Project, ProjectError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,10 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from segstudio.store import team
 
-    try:
-        project = Project.open(args.project)
-    except ProjectError as e:
-        raise CliError(str(e)) from None
+    project = open_project(args.project)
     with project:
         try:
             return _act(project, team, args)
