@@ -18,7 +18,7 @@ from segstudio.core.tasks import CancelToken
 from segstudio.store import Project
 from segstudio.training import data as data_mod
 from segstudio.training.cards import CARD_NAME, TrainedCard
-from segstudio.training.runs import RunError, create_run, get_run, run_dir, update_run
+from segstudio.training.runs import RunError, RunRecorder, create_run, get_run, run_dir, update_run
 from segstudio.training.templates import get_template
 
 EventFn = Callable[[dict[str, Any]], None]
@@ -92,40 +92,22 @@ def _execute(project: Project, run, resume: bool, cancel, emit: EventFn, device)
     emit({"type": "loading", "images": len(data.train_ids) + len(data.val_ids)})
     train_pairs = data_mod.load_pairs(project, data, data.train_ids, short)
     val_pairs = data_mod.load_pairs(project, data, data.val_ids, short)
-    history: list[dict[str, Any]] = []
     from segstudio.training import loop  # torch: only once the data is known to be readable
 
-    def on_event(event: dict[str, Any]) -> None:
-        if event["type"] == "epoch":
-            history.append({k: v for k, v in event.items() if k != "type"})
-            update_run(project, run.id, metrics=history,
-                       artefacts={"checkpoint": str((folder / loop.LAST).relative_to(project.root))})
-        emit(event)
-
-    if resume:
-        history.extend(get_run(project, run.id).metrics)
+    record = RunRecorder(project, run.id, folder, emit, resume)
     result = loop.train(train_pairs, val_pairs, data, template, hp, folder, resume=resume,
-                        cancel=cancel, on_event=on_event, device=device)
-    history[:] = result.history
-    artefacts: dict[str, Any] = {"checkpoint": str(result.checkpoint.relative_to(project.root)),
-                                 "best_epoch": result.best_epoch}
-    if result.status == "cancelled":
-        update_run(project, run.id, status="cancelled", metrics=history, artefacts=artefacts)
-        return {"type": "finished", "status": "cancelled", "run_id": run.id, "epochs": len(history)}
-    card = write_card(project, run.id, template.name, template.mode, hp, data, history, result.best_epoch)
+                        cancel=cancel, on_event=record.on_event, device=device)
+    stopped = record.stopped(result)
+    if stopped is not None:
+        return stopped
+    card = write_card(project, run.id, template.name, template.mode, hp, data, record.history, result.best_epoch)
     from segstudio.training.export import ExportError, add_onnx
 
     try:
         add_onnx(card)  # the model layer's registry loads trained models through ONNX
     except ExportError as e:
         emit({"type": "warning", "message": f"the model works, but no ONNX copy: {e}"})
-    artefacts |= {"weights": str(result.best.relative_to(project.root)),
-                  "card": str(card.relative_to(project.root))}
-    update_run(project, run.id, status=result.status, metrics=history, artefacts=artefacts, finished=True)
-    best = history[result.best_epoch - 1] if result.best_epoch > 0 else {}
-    return {"type": "finished", "status": result.status, "run_id": run.id, "epochs": len(history),
-            "best_epoch": result.best_epoch, "card": str(card),
-            "best": {k: v for k, v in best.items() if not isinstance(v, dict)}}
+    return record.finished(result, card)
 
 
 def write_card(project: Project, run_id: int, template: str, kind: str, hp: dict[str, Any],

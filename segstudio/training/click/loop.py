@@ -34,9 +34,8 @@ from segstudio.core.tasks import CancelToken
 from segstudio.inference import click_geometry as geo
 from segstudio.training.click import simulate as sim
 from segstudio.training.click.data import ClickObject, augment
-
-EventFn = Callable[[dict[str, Any]], None]
-LAST, BEST = "last.pt", "best.pt"
+from segstudio.training.loop import BEST, LAST, EventFn, lr_at
+from segstudio.training.loop import TrainResult as ClickTrainResult  # its status: done | cancelled
 
 DEFAULTS: dict[str, Any] = {
     "epochs": 30, "lr": 3e-4, "schedule": "cosine", "warmup_epochs": 1, "weight_decay": 1e-4,
@@ -44,23 +43,6 @@ DEFAULTS: dict[str, Any] = {
     "val_every": 1, "val_max_clicks": 20, "workers": 0, "bf16": True, "aux_weight": 0.4,
     "prompt_lr_mult": 10.0,
 }
-
-
-@dataclass
-class ClickTrainResult:
-    status: str  # "done" | "cancelled"
-    epochs_run: int
-    best_epoch: int
-    best_metric: float
-    history: list[dict[str, Any]]
-    checkpoint: Path
-    best: Path
-
-
-def lr_at(step: int, steps_per_epoch: int, hp: dict[str, Any]) -> float:
-    from segstudio.training.loop import lr_at as shared
-
-    return shared(step, steps_per_epoch, hp)
 
 
 # ----------------------------------------------------------------------------- batches

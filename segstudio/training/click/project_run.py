@@ -15,7 +15,7 @@ from segstudio.inference.cards import write_card
 from segstudio.store import Project
 from segstudio.training.cards import CARD_NAME
 from segstudio.training.data import DataError, TrainingData
-from segstudio.training.runs import run_dir, update_run
+from segstudio.training.runs import RunRecorder, run_dir
 
 
 def execute_click(project: Project, run, hp: dict[str, Any], data: TrainingData, folder: Path,
@@ -36,34 +36,14 @@ def execute_click(project: Project, run, hp: dict[str, Any], data: TrainingData,
             raise DataError(f"{BUILTIN_CLICK_WEIGHTS}: the built-in click model is not installed; "
                             "set start=saliency")
         init = BUILTIN_CLICK_WEIGHTS
-    history: list[dict[str, Any]] = []
-    if resume:
-        from segstudio.training.runs import get_run
-
-        history.extend(get_run(project, run.id).metrics)
-
-    def on_event(event: dict[str, Any]) -> None:
-        if event["type"] == "epoch":
-            history.append({k: v for k, v in event.items() if k != "type"})
-            update_run(project, run.id, metrics=history,
-                       artefacts={"checkpoint": str((folder / "last.pt").relative_to(project.root))})
-        emit(event)
-
-    result = train_click(train, val, hp, folder, init=init, resume=resume, cancel=cancel, on_event=on_event)
-    history[:] = result.history
-    artefacts: dict[str, Any] = {"checkpoint": str(result.checkpoint.relative_to(project.root)),
-                                 "best_epoch": result.best_epoch}
-    if result.status == "cancelled":
-        update_run(project, run.id, status="cancelled", metrics=history, artefacts=artefacts)
-        return {"type": "finished", "status": "cancelled", "run_id": run.id, "epochs": len(history)}
-    best = history[result.best_epoch - 1] if 0 < result.best_epoch <= len(history) else {}
-    card = write_click_card(project, run.id, hp, data, len(train), len(val), result.best_epoch, best)
-    artefacts |= {"weights": str(result.best.relative_to(project.root)),
-                  "card": str(card.relative_to(project.root))}
-    update_run(project, run.id, status=result.status, metrics=history, artefacts=artefacts, finished=True)
-    return {"type": "finished", "status": result.status, "run_id": run.id, "epochs": len(history),
-            "best_epoch": result.best_epoch, "card": str(card),
-            "best": {k: v for k, v in best.items() if not isinstance(v, dict)}}
+    record = RunRecorder(project, run.id, folder, emit, resume)
+    result = train_click(train, val, hp, folder, init=init, resume=resume, cancel=cancel, on_event=record.on_event)
+    stopped = record.stopped(result)
+    if stopped is not None:
+        return stopped
+    card = write_click_card(project, run.id, hp, data, len(train), len(val), result.best_epoch,
+                            record.best(result.best_epoch))
+    return record.finished(result, card)
 
 
 def write_click_card(project: Project, run_id: int, hp: dict[str, Any], data: TrainingData,
