@@ -59,13 +59,18 @@ def stem_names(records: list[ImageRecord]) -> dict[int, str]:
         if counts[stem] > 1:
             parts = [p for p in Path(r.path).with_suffix("").parts if p not in ("..", ".")]
             stem = "__".join(parts[-3:])
-        base, n = stem, 1
-        while stem in taken:
-            n += 1
-            stem = f"{base}_{n}"
-        taken.add(stem)
-        out[r.id] = stem
+        out[r.id] = unique_name(stem, taken)
     return out
+
+
+def unique_name(base: str, taken: set[str]) -> str:
+    """`base`, or `base_2`, `base_3`... the first not in `taken`; added to `taken`."""
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name)
+    return name
 
 
 def not_an_image(src: Path) -> str | None:
@@ -102,6 +107,19 @@ def place_image(src: Path, target: Path, how: str, rep: ExportReport | None = No
     else:
         raise ValueError(f"unknown image placement {how!r}")
     return True
+
+
+def place_record_image(project: Project, rec: ImageRecord, out, rel_stem: str, how: str,
+                       rep: ExportReport) -> None:
+    """`rec`'s image file into the staged export `out` as `<rel_stem><suffix>` (`how`: copy,
+    link or none); a missing file is a warning that names the image, and the export goes on."""
+    if how == "none":
+        return
+    src = project.image_path(rec)
+    if not src.exists():
+        rep.warn(f"{rec.name}: image file missing, not {'copied' if how == 'copy' else 'linked'}")
+        return
+    place_image(src, out.path(f"{rel_stem}{src.suffix.lower()}"), how, rep)
 
 
 IMAGE_PLACEMENTS = ("reference", "copy", "link")

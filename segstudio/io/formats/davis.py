@@ -27,7 +27,7 @@ from segstudio.core.tasks import report
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.confine import Confined
 from segstudio.io.errors import FormatError, load_json, read_file
-from segstudio.io.exporting import place_image
+from segstudio.io.exporting import place_image, unique_name
 from segstudio.io.formats._maps import split_ids
 from segstudio.io.formats.youtube_vis import (
     apply_with_tracks,
@@ -174,12 +174,7 @@ def _sequence_names(recs) -> dict[int, str]:
     out, taken = {}, set()
     for r in recs:
         base = Path(r.path).stem if r.kind == "video" else Path(r.path).name
-        name, k = base or f"video{r.id}", 1
-        while name in taken:
-            k += 1
-            name = f"{base}_{k}"
-        taken.add(name)
-        out[r.id] = name
+        out[r.id] = unique_name(base or f"video{r.id}", taken)
     return out
 
 

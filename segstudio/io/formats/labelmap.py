@@ -24,7 +24,7 @@ from segstudio.io.exporting import (
     category_names,
     export_images,
     iter_images,
-    place_image,
+    place_record_image,
     stem_names,
 )
 from segstudio.io.formats._maps import flatten, majority, paired_maps, split_ids
@@ -68,9 +68,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
             if kind in ("instance", "both"):
                 ids = flatten(instances, rec.shape, lambda k, i: k + 1, np.uint16, rep=rep, item=rec.name)
                 out.write_bytes(f"instances/{stem}.png", _png(ids))
-            src_img = project.image_path(rec)
-            if how != "none" and src_img.exists():
-                place_image(src_img, out.path(f"images/{stem}{src_img.suffix.lower()}"), how, rep)
+            place_record_image(project, rec, out, f"images/{stem}", how, rep)
         rep.files = [str(dst / p) for p in out.written]
     return rep
 

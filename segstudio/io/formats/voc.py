@@ -25,7 +25,7 @@ from segstudio.io.exporting import (
     category_names,
     export_images,
     iter_images,
-    place_image,
+    place_record_image,
     stem_names,
 )
 from segstudio.io.formats._maps import flatten, majority, paired_maps, split_ids
@@ -151,12 +151,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
                           rep=rep, item=item)
             out.write_bytes(f"SegmentationClass/{stem}.png", encode_indexed(cls.astype("uint8")))
             out.write_bytes(f"SegmentationObject/{stem}.png", encode_indexed(obj.astype("uint8")))
-            src_img = project.image_path(rec)
-            if how != "none":
-                if src_img.exists():
-                    place_image(src_img, out.path(f"JPEGImages/{stem}{src_img.suffix.lower()}"), how, rep)
-                else:
-                    rep.warn(f"{item}: image file missing, not copied")
+            place_record_image(project, rec, out, f"JPEGImages/{stem}", how, rep)
             sets.setdefault(rec.split or "train", []).append(stem)
         for split, ss in sets.items():
             out.write_text(f"ImageSets/Segmentation/{split}.txt", "\n".join(ss) + "\n")

@@ -28,7 +28,7 @@ from segstudio.io.exporting import (
     category_names,
     export_images,
     iter_images,
-    place_image,
+    place_record_image,
     stem_names,
 )
 from segstudio.io.formats._polygons import fill_holes, polygons_to_patch
@@ -245,12 +245,7 @@ def export(project, dst: Path, options: dict, progress: ProgressFn | None,
                 lines.extend(_instance_lines(inst, index[inst.category_id], rec, rep, parts_mode,
                                              float(options.get("tolerance") or 0.0)))
             out.write_text(f"labels/{split}/{stem}.txt", "\n".join(lines) + ("\n" if lines else ""))
-            src_img = project.image_path(rec)
-            if how != "none":
-                if src_img.exists():
-                    place_image(src_img, out.path(f"images/{split}/{stem}{src_img.suffix.lower()}"), how, rep)
-                else:
-                    rep.warn(f"{rec.name}: image file missing, not copied")
+            place_record_image(project, rec, out, f"images/{split}/{stem}", how, rep)
         doc: dict[str, Any] = {"path": ".", "train": "images/train"}
         if "val" in used_splits:
             doc["val"] = "images/val"

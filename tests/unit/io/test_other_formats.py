@@ -72,6 +72,19 @@ def test_overlaps_are_flattened_and_reported_exactly(tmp_path, fmt):
     assert rep.losses.get("instances partly hidden by overlaps (flattened)", 0) == expected
 
 
+@pytest.mark.parametrize("fmt", ["voc", "labelmap", "yolo"])
+def test_an_image_file_gone_from_disk_is_a_warning_and_the_rest_is_exported(tmp_path, fmt):
+    """The formats that place images beside the masks say which image they could not place
+    (labelmap skipped it silently before)."""
+    p = make_project(tmp_path, n_images=2, per_image=1)
+    gone = p.images()[0]
+    p.image_path(gone).unlink()
+    rep = registry.export(fmt, p, tmp_path / "out", {"images": "copy"})
+    assert any(gone.name in w and "image file missing" in w for w in rep.warnings)
+    placed = [f for f in (tmp_path / "out").rglob("img*.png") if f.parent.name in ("images", "JPEGImages", "train")]
+    assert [f.name for f in placed] == [p.images()[1].name]
+
+
 def test_yolo_round_trip_and_hole_report(tmp_path):
     p = make_project(tmp_path, n_images=3, per_image=4, seed=1, splits=("train", "val"))
     rep = registry.export("yolo", p, tmp_path / "y")
