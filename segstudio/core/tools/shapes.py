@@ -151,16 +151,33 @@ class EllipseTool(_BoxTool):
     name, label, kind = "ellipse", "Ellipse", "ellipse"
 
 
-class LassoTool(BaseTool):
-    """Freehand outline while the button is held; closes on release."""
-
-    name, label = "lasso", "Lasso"
-    min_step = 0.75  # image pixels between recorded points
+class _OutlineTool(BaseTool):
+    """A tool that collects an outline's points and commits the closed polygon."""
 
     def __init__(self) -> None:
         super().__init__()
         self._pts: list[tuple[float, float]] = []
         self._op: str | None = None
+
+    def _commit_outline(self) -> None:
+        """Commit the points gathered so far as a polygon (three at least) and start afresh."""
+        pts, op = np.array(self._pts), self._op
+        self.cancel()
+        doc = self._document()
+        if doc is not None and self.ctx is not None and len(pts) >= 3:
+            mask, drawn = drawn_polygon(pts, doc.image_shape)
+            commit_shape(self.ctx, mask, self.label, op, drawn)
+
+    def cancel(self) -> None:
+        self._pts = []
+        self._notify()
+
+
+class LassoTool(_OutlineTool):
+    """Freehand outline while the button is held; closes on release."""
+
+    name, label = "lasso", "Lasso"
+    min_step = 0.75  # image pixels between recorded points
 
     def press(self, x, y, buttons, modifiers) -> bool:
         if self._document() is None or not (buttons & (Buttons.LEFT | Buttons.RIGHT)):
@@ -182,18 +199,8 @@ class LassoTool(BaseTool):
         if not self._pts:
             return False
         self._pts.append((x, y))
-        pts, op = np.array(self._pts), self._op
-        self._pts = []
-        self._notify()
-        doc = self._document()
-        if doc is not None and self.ctx is not None and len(pts) >= 3:
-            mask, drawn = drawn_polygon(pts, doc.image_shape)
-            commit_shape(self.ctx, mask, self.label, op, drawn)
+        self._commit_outline()
         return True
-
-    def cancel(self) -> None:
-        self._pts = []
-        self._notify()
 
     def preview(self) -> list[PreviewShape]:
         if len(self._pts) < 2:
@@ -202,7 +209,7 @@ class LassoTool(BaseTool):
         return [PreviewShape("polyline", np.array(self._pts), role)]
 
 
-class PolygonTool(BaseTool):
+class PolygonTool(_OutlineTool):
     """Click vertices; close by clicking the first vertex, double-click or Enter.
     Backspace removes the last vertex, Esc abandons; Alt on the first click subtracts (cuts holes)."""
 
@@ -211,9 +218,7 @@ class PolygonTool(BaseTool):
 
     def __init__(self) -> None:
         super().__init__()
-        self._pts: list[tuple[float, float]] = []
         self._hover: tuple[float, float] | None = None
-        self._op: str | None = None
 
     @property
     def drawing(self) -> bool:
@@ -257,19 +262,8 @@ class PolygonTool(BaseTool):
         return False
 
     def finish(self) -> bool:
-        pts, op = np.array(self._pts), self._op
-        self._pts = []
-        self._notify()
-        doc = self._document()
-        if doc is None or self.ctx is None or len(pts) < 3:
-            return True
-        mask, drawn = drawn_polygon(pts, doc.image_shape)
-        commit_shape(self.ctx, mask, self.label, op, drawn)
+        self._commit_outline()
         return True
-
-    def cancel(self) -> None:
-        self._pts = []
-        self._notify()
 
     def preview(self) -> list[PreviewShape]:
         if not self._pts:
