@@ -123,15 +123,9 @@ def save_click_net(net: Any, path: str | Path, meta: dict[str, Any] | None = Non
 
 def load_click_net(path: str | Path) -> Any:
     """A ClickNet with weights from `path`, in eval mode; a clear error names a wrong file."""
-    import torch
+    from segstudio.inference.runtime import torch_weights
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: click-model weights not found")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"{path}: not a readable torch weights file ({exc})") from exc
+    blob = torch_weights(path, "click-model weights")
     if isinstance(blob, dict) and "model" in blob and isinstance(blob["model"], dict):
         blob = {"format": FORMAT, "state_dict": blob["model"]}  # a training checkpoint
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:

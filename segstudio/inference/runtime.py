@@ -114,5 +114,20 @@ def torchscript_module(path: Path) -> Any:
     return m
 
 
+def torch_weights(path: Path, what: str = "weights file") -> Any:
+    """A torch weights file (a state dict or a checkpoint) read with `weights_only=True`:
+    tensors and plain containers, never pickled objects of arbitrary classes.  A missing file
+    is a FileNotFoundError, an unreadable one a ValueError; both name the file."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {what} not found")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt file, a pickle with code, another format
+        raise ValueError(f"{path}: not a readable torch weights file ({exc})") from exc
+
+
 def io_names(sess: Any) -> tuple[list[str], list[str]]:
     return [i.name for i in sess.get_inputs()], [o.name for o in sess.get_outputs()]

@@ -160,15 +160,7 @@ def build_u2netp(in_ch: int = 3, out_ch: int = 1) -> Any:
 
 def load_u2netp(path: str | Path) -> Any:
     """U²-Netp with weights from a state-dict file, loaded without unpickling arbitrary objects."""
-    import torch
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: weights file not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt file, pickle with code, wrong format
-        raise ValueError(f"{path}: not a readable torch state dict ({exc})") from exc
+    state = runtime.torch_weights(path)
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     model = build_u2netp()

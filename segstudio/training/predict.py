@@ -116,8 +116,7 @@ class TrainedSegmenter:
 
 def build_from_card(card: TrainedCard) -> Any:
     """The torch network of a `format: torch` card with its weights (weights_only loading)."""
-    import torch
-
+    from segstudio.inference import runtime
     from segstudio.training.templates import TemplateError, build_model, get_template
 
     arch = card.architecture
@@ -127,7 +126,7 @@ def build_from_card(card: TrainedCard) -> Any:
     except (TemplateError, KeyError, TypeError, ValueError) as e:
         raise CardError(f"{card.path}: cannot build the network described ({e})") from None
     try:
-        state = torch.load(card.weights_path, map_location="cpu", weights_only=True)
+        state = runtime.torch_weights(card.weights_path)
         if isinstance(state, dict) and "model" in state:
             state = state["model"]
         net.load_state_dict(state)

@@ -171,7 +171,8 @@ def _open(project, rec):
 
 
 def _sequence_names(recs) -> dict[int, str]:
-    out, taken = {}, set()
+    out: dict[int, str] = {}
+    taken: set[str] = set()
     for r in recs:
         base = Path(r.path).stem if r.kind == "video" else Path(r.path).name
         out[r.id] = unique_name(base or f"video{r.id}", taken)
