@@ -47,9 +47,11 @@ def _prelabel_fresh_sample(window) -> None:
         # Done before (an interrupted run resumes: only the images still new).  Videos and frame
         # folders added to the sample are not pre-labelled: they showed an empty dialog.
         return
-    dialog = assist.show_batch()
+    # shown without taking the keyboard (the user's first keys go to the canvas), and closed by
+    # itself once done: it stayed over the canvas and took every key of a first session
+    dialog = assist.show_batch(activate=False)
     if dialog.scope() == "unlabelled":
-        dialog.start()
+        dialog.start(close_when_done=True)
 
 
 def warn_missing_system_libs() -> None:

@@ -158,6 +158,7 @@ def test_batch_prelabel_dialog_runs_the_project(qtbot, window, assist):
     qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dlg.job_id is None, timeout=60000)
     assert "Done: 3 images" in dlg.info.text()
+    assert dlg.isVisible()  # a run the user started keeps its dialog open with the result
     statuses = {r.status for r in window.project.images()}
     assert statuses == {"prelabelled"}
     # the current document was re-read: the pre-labels are visible without navigating

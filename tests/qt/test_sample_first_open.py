@@ -4,6 +4,7 @@ default model in the background on first opening (the batch dialog shows the pro
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from segstudio.qt.app import _prelabel_fresh_sample, resolve_project
 from segstudio.store import Project
@@ -22,7 +23,12 @@ def test_fresh_sample_is_prelabelled_in_the_background(qtbot, tmp_path, monkeypa
     _prelabel_fresh_sample(w)
     dialog = w.features.assist.dialog
     assert dialog is not None and dialog.isVisible()
+    # shown without taking the keyboard: a first session's keys go to the window, not the dialog
+    assert QApplication.activeWindow() is not dialog
     qtbot.waitUntil(lambda: not w.worker.busy(), timeout=180_000)
+    # and gone once done (it stayed over the canvas), the result said in the status bar
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
+    assert w.statusBar().currentMessage().startswith("Pre-labelled the sample: Done: 4 images")
     with Project.open(root) as project:
         counts = project.counts_by_status()
         assert counts["new"] == 0 and counts["prelabelled"] == project.image_count()

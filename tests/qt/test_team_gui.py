@@ -78,3 +78,47 @@ def test_window_on_a_shared_project(qtbot, shared):
     finally:
         other.close()
         w.close()
+
+
+def test_a_killed_apps_lease_is_taken_over_and_a_left_image_becomes_editable(qtbot, sample_dir):
+    """A lease left by an app of this machine that was killed kept the first image read-only
+    (seen in the real-window rounds: "Read-only: root has astronaut.jpg open"); an image shown
+    read-only became editable only after opening another image and coming back."""
+    import socket
+    import subprocess
+    import sys
+
+    from tests.qt.conftest import close_full_window, make_full_window
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with Project.open(sample_dir) as p:
+        first, second = p.image_ids()[:2]
+        assert leases.take(p, first, session=f"{socket.gethostname()}:{dead.pid}:gone") is None
+        assert leases.take(p, second, session="elsewhere:1:busy", seconds=1.5) is None
+    w = make_full_window(qtbot)
+    try:
+        assert w.open_project(sample_dir)
+        assert w.current_image().id == first
+        assert not w.statusBar().currentMessage().startswith("Read-only")
+        with Project.open(sample_dir) as p:
+            assert leases.holder(p, first).session == leases.SESSION
+        w.go_to_image(second)  # someone else's, for 1.5 s more
+        assert w.statusBar().currentMessage().startswith("Read-only")
+        doc = w.current_document()
+        n0 = len(doc)
+        w.push_command(C.add_instance(doc, Instance(doc.allocate_id(), 1, MaskPatch.from_full(
+            np.ones(doc.image_shape, bool)))))
+        assert len(w.current_document()) == n0  # taken back: read-only
+        qtbot.wait(1700)
+        w.features.team.renew.timeout.emit()  # the renewal tick: the holder has gone
+        assert "is free now" in w.statusBar().currentMessage()
+        doc = w.current_document()
+        before = len(doc)
+        w.push_command(C.add_instance(doc, Instance(doc.allocate_id(), 1, MaskPatch.from_full(
+            np.ones(doc.image_shape, bool)))))
+        assert len(w.current_document()) == before + 1
+        with Project.open(sample_dir) as p:
+            assert len(p.load_instances(second)) == before + 1
+    finally:
+        close_full_window(w)

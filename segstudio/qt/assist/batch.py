@@ -89,6 +89,7 @@ class BatchPrelabelDialog(QDialog):
         self.job_id: int | None = None
         self._t0 = 0.0
         self._start_done = 0
+        self._close_when_done = False
         self.model = QComboBox()
         for c in controller.image_cards():
             self.model.addItem(c.display_name, c.id)
@@ -143,7 +144,10 @@ class BatchPrelabelDialog(QDialog):
     def scope(self) -> str:
         return next(k for k, b in self.scope_buttons.items() if b.isChecked())
 
-    def start(self) -> None:
+    def start(self, close_when_done: bool = False) -> None:
+        """Run the batch; `close_when_done`: a run nobody asked for (the sample's first
+        opening) closes its dialog once it finished cleanly and says so in the status bar."""
+        self._close_when_done = close_when_done
         project = self.main_window.project
         if project is None:
             self.info.setText("Open a project first")
@@ -189,6 +193,7 @@ class BatchPrelabelDialog(QDialog):
 
     def _finish(self, text: str) -> None:
         self.job_id = None
+        self._close_when_done = False
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.info.setText(text)
@@ -206,7 +211,11 @@ class BatchPrelabelDialog(QDialog):
             msg = f"Cancelled after {rep.done} images; Start resumes the run"
         if rep.errors:
             msg += f"; {len(rep.errors)} image(s) failed: {rep.errors[0]}"
+        close = self._close_when_done and not rep.cancelled and not rep.errors
         self._finish(msg)
+        if close:
+            self.close()
+            self.main_window.status(f"Pre-labelled the sample: {msg}", 8000)
 
     def _on_failed(self, error) -> None:
         if error.job_id == self.job_id:

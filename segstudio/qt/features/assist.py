@@ -100,11 +100,18 @@ class AssistFeature:
             self.controller.set_model(model_id)
             self.picker.show_card(self.controller.card)
 
-    def show_batch(self) -> BatchPrelabelDialog:
+    def show_batch(self, activate: bool = True) -> BatchPrelabelDialog:
+        """The batch dialog; `activate=False` shows it without taking the keyboard from the
+        canvas (the first opening of the sample runs it by itself)."""
         if self.dialog is None:
             self.dialog = BatchPrelabelDialog(self.window, self.controller)
+        self.dialog.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, not activate)
         self.dialog.show()
-        self.dialog.raise_()
+        if activate:
+            self.dialog.raise_()
+            self.dialog.activateWindow()
+        else:
+            self.window.activateWindow()
         return self.dialog
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
@@ -140,6 +142,10 @@ class TeamFeature(QObject):
             return
         try:
             holder = leases.take(project, rec.id)
+            if holder is not None and _dead_here(holder.session):
+                # a lease left by an app on this machine that was killed: nobody has the image
+                leases.release(project, rec.id, session=holder.session)
+                holder = leases.take(project, rec.id)
         except Exception as e:  # noqa: BLE001 - a lease is advice: never block the image
             log.warning("lease on image %s not taken: %s", rec.id, e)
             return
@@ -156,6 +162,8 @@ class TeamFeature(QObject):
 
     def _renew(self) -> None:
         project = self._project()
+        if project is not None and self.read_only is not None:
+            self._retake(project, self.read_only)
         if project is None or self.leased is None:
             return
         try:
@@ -166,6 +174,23 @@ class TeamFeature(QObject):
                 self.leased = None
         except Exception as e:  # noqa: BLE001 - the next renewal tries again
             log.warning("lease renewal failed: %s", e)
+
+    def _retake(self, project, image_id: int) -> None:
+        """The image shown read-only: editable as soon as its holder has left it (released, or
+        their lease lapsed), without the user having to open another image and come back."""
+        rec = self.window.current_image()
+        if rec is None or rec.id != image_id:
+            return
+        try:
+            if leases.take(project, image_id) is not None:
+                return  # still theirs
+        except Exception as e:  # noqa: BLE001 - the next renewal tries again
+            log.warning("lease on image %s not taken: %s", image_id, e)
+            return
+        self.leased, self.read_only = image_id, None
+        if self.window.saving.path is not None:
+            self.window.saving.path.set_read_only(image_id, None)
+        self.window.status(f"{rec.name} is free now: your edits are saved again", 6000)
 
     def _release(self, project, image_id: int) -> None:
         try:
@@ -198,6 +223,25 @@ class TeamFeature(QObject):
         if project is not None and self.leased is not None:
             self._release(project, self.leased)
         self.leased = None
+
+
+def _dead_here(session: str) -> bool:
+    """Whether a lease's session ("host:pid:tag") is an app on this machine that no longer runs
+    (killed, crashed: its lease would keep the image read-only until it lapses)."""
+    host, _, rest = session.partition(":")
+    pid_text = rest.partition(":")[0]
+    if os.name != "posix" or host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
 
 
 def install(window) -> None:
