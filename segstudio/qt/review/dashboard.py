@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -22,6 +24,8 @@ from segstudio.eval.compare import EvalResult
 from segstudio.eval.report import present_classes
 from segstudio.qt.review.charts import BarChart, HeatmapChart, HistogramChart
 
+WIDE = 620  # px of room: below it the charts stack in one column, the tables one above the other
+TABLE_ROWS = 5  # rows the metric tables show without scrolling
 CLASS_COLUMNS = ("class", "GT", "pred", "TP", "FP", "FN", "precision", "recall", "IoU", "Dice", "boundary F", "AP", "AP50")
 
 
@@ -50,23 +54,49 @@ class Dashboard(QWidget):
         self.export_csv = QPushButton("Export CSV…")
         self.export_html.clicked.connect(lambda: self._export("html"))
         self.export_csv.clicked.connect(lambda: self._export("csv"))
-        grid = QGridLayout()
-        grid.addWidget(self.iou_bars, 0, 0)
-        grid.addWidget(self.heatmap, 0, 1)
-        grid.addWidget(self.bf_bars, 1, 0)
-        grid.addWidget(self.histogram, 1, 1)
+        for t in (self.summary, self.classes):
+            rows = t.verticalHeader().defaultSectionSize() * TABLE_ROWS
+            t.setMinimumHeight(rows + t.horizontalHeader().sizeHint().height() + 2 * t.frameWidth())
+        self.grid = QGridLayout()
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.export_html)
         buttons.addWidget(self.export_csv)
         lay = QVBoxLayout(self)
-        lay.addLayout(grid, 3)
-        tables = QHBoxLayout()
-        tables.addWidget(self.summary, 1)
-        tables.addWidget(self.classes, 3)
-        lay.addLayout(tables, 2)
+        lay.addLayout(self.grid, 3)
+        self.tables = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.tables.addWidget(self.summary, 1)
+        self.tables.addWidget(self.classes, 3)
+        lay.addLayout(self.tables, 2)
         lay.addLayout(buttons)
+        self.narrow: bool | None = None
+        self._arrange(narrow=False)
         self.set_result(None)
+
+    def _arrange(self, narrow: bool) -> None:
+        """Two columns of charts and the tables side by side where there is room; one column in a
+        side panel (1366x768: the charts were cut off and scrolled sideways, one table row showed)."""
+        if narrow == self.narrow:
+            return
+        self.narrow = narrow
+        charts = (self.iou_bars, self.heatmap, self.bf_bars, self.histogram)
+        for k, chart in enumerate(charts):
+            self.grid.removeWidget(chart)
+            row, col = (k, 0) if narrow else divmod(k, 2)
+            self.grid.addWidget(chart, row, col)
+        self.tables.setDirection(QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ParentChange and self.parentWidget() is not None:
+            self.parentWidget().installEventFilter(self)  # put in a dock's scroll area
+        return super().event(event)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        # the room is the parent's (a scroll area's viewport): our own width never drops below
+        # the two-column minimum, so it cannot tell that a side panel is too narrow for it
+        if event.type() == QEvent.Type.Resize and obj is self.parentWidget():
+            self._arrange(narrow=obj.width() < WIDE)
+        return False
 
     def set_result(self, result: EvalResult | None) -> None:
         self.result = result
