@@ -29,6 +29,7 @@ from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.coords import check_image_size
 from segstudio.io.errors import FormatError
+from segstudio.io.exporting import unique_name
 from segstudio.io.formats import _cvat_xml as cx
 from segstudio.io.formats.cvat import (
     ShapeReader,
@@ -186,7 +187,7 @@ def export_video(project, dst: Path, options: dict, progress: ProgressFn | None,
         for n, rec in enumerate(recs):
             if cancel is not None:
                 cancel.check()
-            name = dst.name if single else _unique(Path(rec.path).stem, used) + ".xml"
+            name = dst.name if single else unique_name(Path(rec.path).stem, used) + ".xml"
             body = _tracks_xml(project, rec, label_set, writer, rep)
             src = Path(os.path.relpath(project.image_path(rec), out_dir)).as_posix()
             head = _head(project, rec, cats, writer.attribute_values, src)
@@ -198,15 +199,6 @@ def export_video(project, dst: Path, options: dict, progress: ProgressFn | None,
             rep.images += 1
             report(progress, n + 1, len(recs), rec.name)
     return rep
-
-
-def _unique(stem: str, used: set[str]) -> str:
-    name, k = stem, 1
-    while name in used:
-        k += 1
-        name = f"{stem}_{k}"
-    used.add(name)
-    return name
 
 
 def _tracks_xml(project, rec, label_set: str, writer: ShapeWriter, rep: ExportReport) -> list[str]:
