@@ -155,3 +155,13 @@ def test_datumaro_reads_our_tracks(video, tmp_path):
     assert got[2] == [("cat", "bbox", 0), ("dog", "polygon", 1)]
     assert {a[2] for f in (0, 1, 2, 4) for a in got[f] if a[0] == "cat"} == {0}
     _ = json
+
+
+def test_two_videos_with_one_name_get_one_file_each(tmp_path):
+    p = Project.create(tmp_path / "p")
+    for folder in ("a", "b"):
+        add_video(p, frames(tmp_path / folder / "clip"))
+    rep = registry.export("cvat-video", p, tmp_path / "out")
+    assert sorted(Path(f).name for f in rep.files) == ["clip.xml", "clip_2.xml"]
+    assert all(Path(f).is_file() for f in rep.files)
+    p.close()
