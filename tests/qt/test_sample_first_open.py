@@ -28,7 +28,7 @@ def test_fresh_sample_is_prelabelled_in_the_background(qtbot, tmp_path, monkeypa
     qtbot.waitUntil(lambda: not w.worker.busy(), timeout=180_000)
     # and gone once done (it stayed over the canvas), the result said in the status bar
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
-    assert w.statusBar().currentMessage().startswith("Pre-labelled the sample: Done: 4 images")
+    assert w.statusBar().currentMessage().startswith("Sample pre-labelled: 4 images, 4 instances in ")
     with Project.open(root) as project:
         counts = project.counts_by_status()
         assert counts["new"] == 0 and counts["prelabelled"] == project.image_count()

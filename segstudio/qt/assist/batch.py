@@ -215,7 +215,8 @@ class BatchPrelabelDialog(QDialog):
         self._finish(msg)
         if close:
             self.close()
-            self.main_window.status(f"Pre-labelled the sample: {msg}", 8000)
+            self.main_window.status(f"Sample pre-labelled: {rep.done} images, {rep.instances} instances "
+                                    f"in {rep.seconds:.1f} s", 8000)
 
     def _on_failed(self, error) -> None:
         if error.job_id == self.job_id:
