@@ -49,9 +49,10 @@ def test_install_from_the_dialog_then_click(qtbot, window, catalogue_site):
     _, models = catalogue_site
     install(window)
     feature = window.features.assist
-    feature.actions["get_models"].trigger()
+    # from the AI Assist panel, where a model is chosen: the panel's button, then Install
+    qtbot.mouseClick(feature.picker.get_models_button, Qt.MouseButton.LeftButton)
     dialog = feature.get_models_dialog
-    assert dialog.isVisible() and dialog.table.rowCount() == 2
+    assert dialog is not None and dialog.isVisible() and dialog.table.rowCount() == 2
     assert dialog.table.item(0, 3).text() == "~2.5 s/image, 70 ms/click"
     qtbot.mouseClick(dialog.buttons["tiny-sam2"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.busy(), timeout=30000)

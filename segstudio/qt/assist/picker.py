@@ -22,6 +22,7 @@ class ModelPicker(QWidget):
     prelabel_project = Signal()
     reload_requested = Signal()
     cycle_requested = Signal(int)  # +1 next candidate mask, -1 previous
+    get_models_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,6 +37,11 @@ class ModelPicker(QWidget):
         self.image_button = QPushButton("Pre-label image")
         self.project_button = QPushButton("Pre-label project…")
         self.reload_button = QPushButton("Reload models")
+        # the catalogue one click away from where a model is chosen (was only in the Model menu)
+        self.get_models_button = QPushButton("Get models…")
+        self.get_models_button.setObjectName("assist_get_models")
+        self.get_models_button.setToolTip("Download a SAM-family click model (SAM, MobileSAM, EfficientSAM, "
+                                          "SAM 2): size, licence and speed listed; checksum verified")
         # SAM-family models answer a click with several masks (part, object, whole): pick one
         self.candidate_label = QLabel("")
         self.candidate_label.setObjectName("assist_candidates")
@@ -71,7 +77,10 @@ class ModelPicker(QWidget):
         lay.addLayout(tools)
         lay.addLayout(masks)
         lay.addLayout(pre)
-        lay.addWidget(self.reload_button)
+        models = QHBoxLayout()
+        models.addWidget(self.get_models_button)
+        models.addWidget(self.reload_button)
+        lay.addLayout(models)
         lay.addWidget(self.state)
         lay.addStretch(1)
         self.combo.currentIndexChanged.connect(self._chosen)
@@ -80,6 +89,7 @@ class ModelPicker(QWidget):
         self.image_button.clicked.connect(self.prelabel_image.emit)
         self.project_button.clicked.connect(self.prelabel_project.emit)
         self.reload_button.clicked.connect(self.reload_requested.emit)
+        self.get_models_button.clicked.connect(self.get_models_requested.emit)
         self.next_mask_button.clicked.connect(lambda: self.cycle_requested.emit(1))
         self.prev_mask_button.clicked.connect(lambda: self.cycle_requested.emit(-1))
         self._cards: dict[str, object] = {}

@@ -32,6 +32,7 @@ class AssistFeature:
         p.prelabel_project.connect(self.show_batch)
         p.reload_requested.connect(self.reload)
         p.cycle_requested.connect(c.cycle_candidate)
+        p.get_models_requested.connect(self.show_get_models)
         c.model_changed.connect(p.show_card)
         c.latency.connect(lambda s: p.state.setText(f"last proposal in {s * 1000:.0f} ms"))
         self._last_latency = ""
