@@ -224,7 +224,8 @@ def _select_images(project: Project, plan: ImportPlan, dry_run: bool, require_im
                 im.path = _materialise(project, im, written)
         rel = rel_of(im.path)
         iid = existing.get(rel)
-        if iid is None and im.embedded is None and not listing.exists(im.path):
+        on_disk = False  # asked once, only where it matters
+        if iid is None and im.embedded is None and not (on_disk := listing.exists(im.path)):
             same = by_name.get(im.path.name, [])
             if not same and stem_match:
                 same = by_stem.get(im.path.stem, [])
@@ -236,7 +237,7 @@ def _select_images(project: Project, plan: ImportPlan, dry_run: bool, require_im
                 continue
         if iid is not None:
             _check_size(im, sizes[rel][1:], "the project's image", rep)
-        elif not checked and (im.embedded is not None or listing.exists(im.path)):
+        elif not checked and (im.embedded is not None or on_disk):
             problem = check_image_file(im, rep)
             if problem:
                 rep.skip(im.ref or str(im.path), problem)
@@ -296,6 +297,8 @@ class _Listing:
             try:
                 with os.scandir(folder) as it:
                     self.dirs[folder] = {e.name: e.is_symlink() for e in it}
+            except (FileNotFoundError, NotADirectoryError):
+                self.dirs[folder] = {}  # no such folder: nothing in it exists (no stat per file)
             except OSError:
                 self.dirs[folder] = None
         return self.dirs[folder]

@@ -56,19 +56,20 @@ _REPR: dict[str, str] = {}  # a number's text in the file -> repr of its float
 _REPR_LIMIT = 1 << 20  # entries (~100 MB at most); then it starts again
 
 
-def reprs(tokens: list[str], values: list[float]) -> list[str]:
-    """repr of each value, looked up by the text it was read from: files repeat coordinates
-    (a 1024-pixel image has ~100,000 two-decimal ones), and formatting a float costs ~0.2 us."""
+def reprs(tokens: list[str]) -> list[str]:
+    """repr of the float of each token, looked up by its text: files repeat coordinates (a
+    1024-pixel image has ~100,000 two-decimal ones), and formatting a float costs ~0.2 us.
+    The texts not seen yet are found with one set difference (no Python loop over tokens);
+    one that is not a number (a polygon the caller refuses) maps to "nan"."""
     if len(_REPR) > _REPR_LIMIT:
         _REPR.clear()
-    out = list(map(_REPR.get, tokens))
-    if None in out:
-        for k, (t, r) in enumerate(zip(tokens, out)):
-            if r is None:
-                r = out[k] = repr(values[k])
-                if len(t) <= 24:
-                    _REPR[t] = r
-    return out  # type: ignore[return-value]
+    new = set(tokens).difference(_REPR)
+    for t in new:
+        try:
+            _REPR[t] = repr(float(t))
+        except ValueError:
+            _REPR[t] = "nan"
+    return list(map(_REPR.__getitem__, tokens))
 
 
 def polygon_block(values: list[float], counts: list[int], parsed: np.ndarray, H, W,
@@ -100,8 +101,10 @@ def polygon_block(values: list[float], counts: list[int], parsed: np.ndarray, H,
     cols = [b.tolist() for b in (boxes.y0, boxes.x0, boxes.h, boxes.w, boxes.area)]
     if bad.any():  # not proven exact here (never seen): pycocotools on the whole image
         _redraw(np.flatnonzero(bad), xy, ring_off, H[ok], W[ok], cols, strings)
-    flat = values if isinstance(values, list) else v.tolist()
-    text = reprs(tokens, flat) if tokens is not None else list(map(repr, flat))
+    if tokens is not None:
+        text = reprs(tokens)
+    else:
+        text = list(map(repr, values if isinstance(values, list) else v.tolist()))
     bounds = np.cumsum(cnt).tolist()
     shapes = [f'{SHAPE_HEAD}[{",".join(text[bounds[i] - counts[i]:bounds[i]])}]],"area":{a}}}' if a else None
               for i, a in zip(ok.tolist(), cols[4])]

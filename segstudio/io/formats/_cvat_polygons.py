@@ -35,6 +35,18 @@ SUB_BLOCK = 512  # polygons per kernel call inside a task (arrays stay cache-siz
 # a pool starts only for this many polygons (~0.03-0.25 s to start; a polygon costs ~15 us)
 POOL_THRESHOLD = 20000
 IMPORT_WORKERS = 2  # the parent parses and inserts; see coco.IMPORT_WORKERS
+WARM_UP_BYTES = 5_000_000  # ~POOL_THRESHOLD polygons of ~15 vertices
+
+
+def warm_up(xml: Path) -> None:
+    """Start the fork server now (it takes ~0.25 s) when the file is large enough to want a
+    pool: it then starts while the XML is parsed, not after."""
+    try:
+        big = xml.stat().st_size >= WARM_UP_BYTES
+    except OSError:
+        return
+    if big and parallel.workers_for(POOL_THRESHOLD, POOL_THRESHOLD, IMPORT_WORKERS):
+        parallel.warm_up()
 PLAIN_ATTRS = (None, "", "0")
 
 

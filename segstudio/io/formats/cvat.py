@@ -48,7 +48,7 @@ from segstudio.io.coords import (
 from segstudio.io.errors import FormatError
 from segstudio.io.exporting import IMAGE_PLACEMENTS, export_images, image_refs
 from segstudio.io.formats import _cvat_xml as cx
-from segstudio.io.formats._cvat_polygons import PolygonColumns
+from segstudio.io.formats._cvat_polygons import PolygonColumns, warm_up
 from segstudio.io.formats._vector import VectorShape, vector_shape
 from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance
 from segstudio.io.registry import FormatSpec, Option
@@ -246,6 +246,7 @@ def _empty(inst: PlanInstance) -> bool:
 
 def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelToken | None) -> ImportPlan:
     xml = annotation_file(src)
+    warm_up(xml)
     doc = cx.parse(xml)
     if doc.tracks and not doc.images:
         raise FormatError(xml, "this is a CVAT for video file (<track> elements); import it as cvat-video")
