@@ -73,11 +73,45 @@ def worker_cpu_seconds() -> float:
 def _context():
     import multiprocessing
 
+    _stop_helpers_at_exit()
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)  # no effect once the server runs; harmless then
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+_stop_registered = False
+
+
+def _stop_helpers_at_exit() -> None:
+    """Stop the helpers when this process exits normally (once registered)."""
+    global _stop_registered
+    if _stop_registered:
+        return
+    _stop_registered = True
+    from multiprocessing import util
+
+    # a multiprocessing finalizer run after the others (semaphores unregistering from the
+    # resource tracker would start a new one) but before multiprocessing's temporary folder,
+    # which holds the fork server's socket, is removed (priority -100)
+    util.Finalize(None, stop_helpers, exitpriority=-99)
+
+
+def stop_helpers() -> None:
+    """Stop the fork server and the resource tracker this process started, and wait for them.
+
+    Both exit by themselves once this process has gone (they read end-of-file from it), but
+    only a moment later: a command that returned would leave processes of ours running.  Runs
+    at exit once a pool has been used; harmless when they never started."""
+    from multiprocessing import forkserver, resource_tracker
+
+    # private stdlib helpers: never fail an exit over them
+    for name, helper in (("fork server", forkserver._forkserver), ("resource tracker", resource_tracker._resource_tracker)):
+        try:
+            helper._stop()  # closes its lifeline and waits for it to exit
+        except Exception:
+            log.debug("stopping the %s failed", name, exc_info=True)
 
 
 def warm_up() -> None:
