@@ -101,8 +101,9 @@ def rasterise(xy: np.ndarray, ring_off: np.ndarray, owner: np.ndarray, H: np.nda
     sizes = np.diff(ring_off)
     bad_ring = sizes < 3
     if R:
-        far = ~(np.abs(xy).max(axis=1, initial=0.0) < (COORD_LIMIT - 1) / SCALE)  # NaN too
-        if far.any():
+        limit = (COORD_LIMIT - 1) / SCALE
+        if not np.abs(xy).max(initial=0.0) < limit:  # some vertex is far or NaN: which rings
+            far = ~(np.abs(xy).max(axis=1, initial=0.0) < limit)
             bad_ring |= np.bincount(np.repeat(np.arange(R), sizes), weights=far, minlength=R) > 0
         bad_ring |= (H[owner] < 1) | (W[owner] < 1) | (H[owner] * W[owner] >= 1 << 31)
     good = np.flatnonzero(~bad_ring)
