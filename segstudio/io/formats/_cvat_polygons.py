@@ -35,6 +35,7 @@ SUB_BLOCK = 512  # polygons per kernel call inside a task (arrays stay cache-siz
 # a pool starts only for this many polygons (~0.03-0.25 s to start; a polygon costs ~15 us)
 POOL_THRESHOLD = 20000
 IMPORT_WORKERS = 2  # the parent parses and inserts; see coco.IMPORT_WORKERS
+AHEAD = 24  # blocks converted ahead of the inserts (see coco.AHEAD): ~50,000 polygons
 WARM_UP_BYTES = 5_000_000  # ~POOL_THRESHOLD polygons of ~15 vertices
 
 
@@ -124,7 +125,7 @@ class PolygonColumns:
         texts = self.texts
         tasks = ((a, (texts[a:a + BLOCK], H[a:a + BLOCK], W[a:a + BLOCK], SUB_BLOCK))
                  for a in range(0, len(texts), BLOCK))
-        results = pool.imap(cvat_block, tasks)
+        results = pool.imap(cvat_block, tasks, ahead=AHEAD)
 
         def blocks() -> Generator[ColumnBlock, None, None]:
             finished = False

@@ -50,6 +50,9 @@ POOL_THRESHOLD = 30000
 # long, so more than two workers would only wait (on 2 cores two beat one by ~5% wall time,
 # for ~10% more CPU)
 IMPORT_WORKERS = 2
+# blocks converted ahead of the inserts: the workers keep converting while this process
+# reads the rest of the file and matches the images (~100,000 annotations, ~60 MB of results)
+AHEAD = 24
 WARM_UP_BYTES = 8_000_000  # ~POOL_THRESHOLD annotations of compressed RLE
 
 HINT = f"widen it with the option dataset_root=FOLDER, or {TRUST_HINT}"
@@ -206,7 +209,7 @@ def _patch_blocks(src: Path, counts: list[str], H: np.ndarray, W: np.ndarray,
     pool = parallel.ChunkPool(workers).__enter__()
     tasks = ((None, (a, counts[a:a + BLOCK], H[a:a + BLOCK], W[a:a + BLOCK]))
              for a in range(0, len(counts), BLOCK))
-    results = pool.imap(import_block, tasks)
+    results = pool.imap(import_block, tasks, ahead=AHEAD)
 
     def blocks() -> Generator[PatchBlock, None, None]:
         finished = False
