@@ -107,7 +107,9 @@ def stop_helpers() -> None:
     from multiprocessing import forkserver, resource_tracker
 
     # private stdlib helpers: never fail an exit over them
-    for name, helper in (("fork server", forkserver._forkserver), ("resource tracker", resource_tracker._resource_tracker)):
+    helpers: tuple[tuple[str, Any], ...] = (("fork server", forkserver._forkserver),
+                                            ("resource tracker", resource_tracker._resource_tracker))
+    for name, helper in helpers:
         try:
             helper._stop()  # closes its lifeline and waits for it to exit
         except Exception:
