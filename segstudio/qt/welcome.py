@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from segstudio.store.location import is_database_url
+
 
 class WelcomeView(QWidget):
     open_folder = Signal()
@@ -67,9 +69,10 @@ class WelcomeView(QWidget):
     def set_recent(self, paths: list[str]) -> None:
         self.recent.clear()
         for p in paths:
-            item = QListWidgetItem(f"{Path(p).name}  —  {p}")
+            shared = is_database_url(p)  # a shared project: its server is asked when opened
+            item = QListWidgetItem(f"{p.rsplit('/', 1)[-1].split('?')[0] if shared else Path(p).name}  —  {p}")
             item.setData(Qt.ItemDataRole.UserRole, p)
-            if not Path(p).exists():
+            if not shared and not Path(p).exists():
                 item.setToolTip("missing")
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.recent.addItem(item)

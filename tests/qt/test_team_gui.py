@@ -122,3 +122,35 @@ def test_a_killed_apps_lease_is_taken_over_and_a_left_image_becomes_editable(qtb
             assert len(p.load_instances(second)) == before + 1
     finally:
         close_full_window(w)
+
+
+def test_open_shared_from_the_menu_and_again_from_the_welcome_list(qtbot, shared, monkeypatch, tmp_path):
+    """File > Open Shared Project… asks for the URL (and, on a machine that has not mapped the
+    project's images yet, their folder); once closed, the project is in the welcome view's
+    recent list, enabled, and activating it opens it again."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from segstudio.qt.main_window import MainWindow
+
+    url, folder = shared
+    monkeypatch.setenv("SEGSTUDIO_CONFIG_DIR", str(tmp_path / "a-new-machine"))  # no mapped root
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (asked.append("url"), (f" {url} ", True))[1])
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        lambda *a, **k: (asked.append("folder"), str(folder))[1])
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.actions["open_shared"].trigger()
+    assert asked == ["url", "folder"]
+    assert w.session is not None and w.session.project.location.schema in url
+    assert w.current_image().id == 1
+    w.close_project()
+    assert w.stack.currentWidget() is w.welcome
+    items = [w.welcome.recent.item(k) for k in range(w.welcome.recent.count())]
+    mine = [it for it in items if it.data(Qt.ItemDataRole.UserRole) == url]
+    assert mine and mine[0].flags() & Qt.ItemFlag.ItemIsEnabled
+    w.welcome.recent.itemActivated.emit(mine[0])
+    assert w.session is not None and w.session.project.shared and w.current_image().id == 1
+    assert asked == ["url", "folder"]  # the folder is remembered on this machine
+    w.close()

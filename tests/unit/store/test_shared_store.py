@@ -219,3 +219,69 @@ def test_a_write_that_fails_at_commit_takes_the_whole_gesture_back(new_project, 
         assert p.load_instances(1) == [] and p.meta("k") is None
         p.save_instances(1, [Instance(1, 1, square())])
         assert len(p.load_instances(1)) == 1
+
+
+def test_read_only_role_from_the_command_line_exports_and_refuses_each_write(pg_server, pg_url, tmp_path,
+                                                                              capsys):
+    """Through the commands a person runs: browse and export work; each write is one line
+    saying the role may not change the project (no traceback), and nothing changes."""
+    import json
+
+    import cv2
+
+    from segstudio.cli.main import main
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((30, 40, 3), 90, np.uint8))
+    with Project.create(pg_url, image_root=folder) as p:
+        p.add_folder(folder)
+        cat = p.add_category("cat")
+        p.save_instances(1, [Instance(1, cat.id, square())])
+        schema = p.location.schema
+    role = f"viewer_{secrets.token_hex(3)}"
+    with pg_server.admin("segstudio_tests") as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'v-pw-{role}'")
+        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}')
+        admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}')
+    pg_server.add_password(role, f"v-pw-{role}")
+    url = f"postgresql://{role}@127.0.0.1:{pg_server.port}/segstudio_tests/{schema}"
+    assert main(["project", "images", url, str(folder)]) == 0  # this machine's image folder
+    capsys.readouterr()
+    assert main(["info", url]) == 0
+    assert main(["export", "coco", url, str(tmp_path / "out")]) == 0
+    exported = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
+    assert len(exported["annotations"]) == 1
+    coco = tmp_path / "in.json"
+    coco.write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.png", "width": 40, "height": 30}],
+        "categories": [{"id": 1, "name": "dog"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5],
+                         "segmentation": [[1, 1, 6, 1, 6, 6, 1, 6]], "area": 25, "iscrowd": 0}]}))
+    capsys.readouterr()
+    writes = [["import", "coco", str(coco), url],
+              ["--user", role, "team", url, "role", role, "manager"],
+              ["prelabel", url, "--model", "u2netp-salient"]]
+    for argv in writes:
+        code = main(argv)
+        err = capsys.readouterr().err.strip()
+        assert code != 0, argv
+        assert "may not change the project" in err, (argv, err)
+        assert "Traceback" not in err and len(err.splitlines()) == 1, (argv, err)
+    with Project.open(pg_url, image_root=folder) as p:
+        assert [c.name for c in p.categories()] == ["cat"]
+        assert [i.id for i in p.load_instances(1)] == [1]
+        assert p.image(1).status == "new"
+        assert p.conn.execute("SELECT COUNT(*) FROM model_runs").fetchone()[0] == 0
+
+
+def test_tls_options_reach_libpq(pg_database, tmp_path):
+    """The URL's query goes to libpq unchanged: this test server has no TLS, so asking for it
+    is refused by libpq itself - the option was passed through, not dropped."""
+    url = f"{pg_database}/p_{secrets.token_hex(4)}"
+    Project.create(url, image_root=tmp_path).close()
+    with pytest.raises(ProjectError, match="(?i)ssl") as refused:
+        Project.open(f"{url}?sslmode=require", image_root=tmp_path)
+    assert "\n" not in str(refused.value)
+    with Project.open(f"{url}?sslmode=disable&connect_timeout=5", image_root=tmp_path) as p:
+        assert p.conn.raw.info.get_parameters().get("sslmode") == "disable"
