@@ -21,6 +21,19 @@ class ProgressBar:
         self.done = 0
         self._start = time.monotonic()
         self._last = 0.0
+        self._first: tuple[float, int] | None = None  # (when, done) at the first report
+
+    def eta(self) -> float | None:
+        """Seconds left at this run's own rate, or None before there is one.  Counted from
+        the first report, so a resumed job's earlier images (and start-up before the first
+        report, such as a cluster's) do not make the estimate look shorter than it is."""
+        if self._first is None or self.done >= self.total:
+            return None
+        since, first_done = self._first
+        made = self.done - first_done
+        if made <= 0:
+            return None
+        return (time.monotonic() - since) / made * (self.total - self.done)
 
     def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
         """Usable directly as a progress callback: (done, total, message)."""
@@ -28,6 +41,8 @@ class ProgressBar:
             self.total = total
         self.done = done
         now = time.monotonic()
+        if self._first is None:
+            self._first = (now, done)
         if self.lines_every > 0:
             if now - self._last >= self.lines_every or done >= self.total:
                 self._last = now
@@ -39,7 +54,8 @@ class ProgressBar:
     def _line(self, message: str) -> None:
         elapsed = time.monotonic() - self._start
         frac = self.done / self.total if self.total else 1.0
-        eta = f", ETA {elapsed / frac - elapsed:.0f} s" if 0 < frac < 1 else ""
+        left = self.eta()
+        eta = f", ETA {left:.0f} s" if left is not None else ""
         self.stream.write(f"{self.label}: {self.done}/{self.total} ({frac:.0%}) {elapsed:.0f} s{eta} {message}\n")
         self.stream.flush()
 
@@ -51,11 +67,11 @@ class ProgressBar:
         frac = min(1.0, self.done / total)
         width = 30
         filled = int(frac * width)
-        elapsed = time.monotonic() - self._start
-        eta = elapsed / frac - elapsed if frac > 0 else 0.0
+        left = self.eta()
+        eta = f"ETA {left:5.1f}s" if left is not None else "ETA   ...."
         bar = "#" * filled + "-" * (width - filled)
         self.stream.write(
-            f"\r{self.label} [{bar}] {self.done}/{self.total} {frac:4.0%} ETA {eta:5.1f}s {message[:30]:<30}"
+            f"\r{self.label} [{bar}] {self.done}/{self.total} {frac:4.0%} {eta} {message[:30]:<30}"
         )
         if self.done >= self.total:
             self.stream.write("\n")

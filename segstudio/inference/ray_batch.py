@@ -147,8 +147,7 @@ def prelabel_on_ray(
             ready, pending = ray.wait(pending, num_returns=1, timeout=0.5)
             for ref in ready:
                 _commit(project, run_id, ray.get(ref), done, rep, model_id, options, metrics)
-                eta = (time.perf_counter() - t0) / max(1, rep.done) * (total - len(done))
-                report(progress, len(done), total, f"{rep.done} images, ETA {eta:.0f} s")
+                report(progress, len(done), total, f"{rep.done} this run")  # the bar adds the ETA
     except (Cancelled, KeyboardInterrupt):
         for ref in pending:
             ray.cancel(ref, force=True)
@@ -166,21 +165,28 @@ def prelabel_on_ray(
 
 def _commit(project: Project, run_id: int, results: list[tuple[int, Any]], done: set[int],
             rep: PrelabelReport, model_id: str, options: PrelabelOptions, metrics: RunMetrics) -> None:
-    """One chunk's results and its done marks, in one transaction."""
+    """One chunk's results and its done marks, in one transaction.  `done` and `rep` change
+    only once it has committed: a chunk interrupted mid-way (Ctrl+C, a refused write) leaves
+    its images to do, so a cancelled run never marks an image done that holds no result."""
+    written: list[int] = []
+    errors: list[str] = []
+    instances = 0
     with project.transaction():
         for image_id, res in results:
-            if image_id in done:
+            if image_id in done or image_id in written:
                 continue  # a chunk run twice (a lost worker) is written once
             if isinstance(res, str):
-                rep.errors.append(res)
-                rep.skipped += 1
+                errors.append(res)
             else:
                 try:
-                    rep.instances += apply_result(project, image_id, res, model_id, options)
-                    rep.done += 1
+                    instances += apply_result(project, image_id, res, model_id, options)
                 except ModelError as exc:
-                    rep.errors.append(str(exc))
-                    rep.skipped += 1
-            done.add(image_id)
-        metrics.done = sorted(done)
+                    errors.append(str(exc))
+            written.append(image_id)
+        metrics.done = sorted(done.union(written))
         save_model_run(project, run_id, metrics)
+    done.update(written)
+    rep.errors += errors
+    rep.skipped += len(errors)
+    rep.done += len(written) - len(errors)
+    rep.instances += instances

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from segstudio.cli.commands._model_args import add_model_args, load_model
@@ -62,6 +63,11 @@ def run(args: argparse.Namespace) -> int:
                                    batch=args.batch, background=card.background, progress=bar)
     if rep.resumed_from:
         print(f"resumed run {rep.run_id} after {rep.resumed_from} images")
+    if rep.cancelled:  # Ctrl+C on a Ray job: what was committed stays, the rest can resume
+        print(f"segstudio prelabel: cancelled after {rep.done} images this run "
+              f"({rep.instances} instances committed); run the same command again to resume",
+              file=sys.stderr)
+        return 130
     print(f"pre-labelled {rep.done} images ({rep.instances} instances) in {rep.seconds:.1f} s "
           f"({rep.images_per_second:.2f} images/s); {rep.skipped} skipped")
     for e in rep.errors:

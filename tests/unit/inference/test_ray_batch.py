@@ -114,3 +114,73 @@ def test_cutouts_on_ray_are_the_local_ones_byte_for_byte(tmp_path, cluster, caps
     capsys.readouterr()
     assert main(["cutout", str(tmp_path / "imgs"), str(tmp_path / "ray"), "--ray"]) == 0
     assert "0 written, 4 skipped" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_ray_job_says_so_and_the_job_resumes(tmp_path, cluster, capsys, monkeypatch):
+    """`prelabel --ray` shows its progress with an ETA; a real SIGINT (Ctrl+C) after the first
+    committed chunk ends it with exit 130 and says how to resume; run again, it resumes and
+    every image ends with exactly the local path's instances."""
+    import signal as sig
+
+    from segstudio.cli import progress
+    from segstudio.cli.main import main
+
+    _images(tmp_path / "imgs", n=12)
+    for root in (tmp_path / "local", tmp_path / "onray"):
+        with Project.create(root) as p:
+            p.add_folder(tmp_path / "imgs")
+    expected, _ = _local_reference(tmp_path / "local")
+    real_call, fired = progress.ProgressBar.__call__, []
+
+    def ctrl_c_after_the_first_commit(self, done, total=None, message=""):
+        real_call(self, done, total, message)
+        if done and not fired:
+            fired.append(done)
+            sig.raise_signal(sig.SIGINT)
+
+    monkeypatch.setattr(progress.ProgressBar, "__call__", ctrl_c_after_the_first_commit)
+    args = ["prelabel", str(tmp_path / "onray"), "--model", MODEL, "--ray"]
+    capsys.readouterr()
+    assert main(args) == 130
+    err = capsys.readouterr().err
+    assert "cancelled after" in err and "run the same command again to resume" in err
+    with Project.open(tmp_path / "onray") as p:
+        status, = p.conn.execute("SELECT status FROM model_runs").fetchone()
+        assert status == "cancelled" and 0 < p.conn.execute(
+            "SELECT COUNT(DISTINCT image_id) FROM instances").fetchone()[0] < 12
+    monkeypatch.setattr(progress.ProgressBar, "__call__", real_call)
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert f"resumed run 1 after {fired[0]} images" in out
+    assert "ETA" in err  # the progress lines on a non-terminal stderr carry an estimate
+    with Project.open(tmp_path / "onray") as p:
+        assert p.conn.execute(ROWS).fetchall() == expected
+
+
+def test_a_chunk_interrupted_mid_commit_marks_none_of_its_images_done(tmp_path, cluster, monkeypatch):
+    """Ctrl+C while a chunk's results are being written: the transaction is rolled back, and
+    none of the chunk's images may be recorded as done (the resumed run would skip them and
+    they would never get a pre-label)."""
+    from segstudio.inference import ray_batch
+
+    _images(tmp_path / "imgs", n=6)
+    with Project.create(tmp_path / "p") as p:
+        p.add_folder(tmp_path / "imgs")
+    real_apply, calls = ray_batch.apply_result, []
+
+    def interrupted_on_the_second_image(*args, **kwargs):
+        calls.append(args[1])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(ray_batch, "apply_result", interrupted_on_the_second_image)
+    with Project.open(tmp_path / "p") as p:
+        first = ray_batch.prelabel_on_ray(p, MODEL, chunk=6)
+        assert first.cancelled and first.done == 0
+        assert p.conn.execute("SELECT COUNT(*) FROM instances").fetchone()[0] == 0
+        monkeypatch.setattr(ray_batch, "apply_result", real_apply)
+        second = ray_batch.prelabel_on_ray(p, MODEL, chunk=6)
+        assert second.resumed_from == 0 and second.done == 6
+        assert p.conn.execute("SELECT COUNT(DISTINCT image_id) FROM instances").fetchone()[0] == 6
