@@ -154,3 +154,44 @@ def test_open_shared_from_the_menu_and_again_from_the_welcome_list(qtbot, shared
     assert w.session is not None and w.session.project.shared and w.current_image().id == 1
     assert asked == ["url", "folder"]  # the folder is remembered on this machine
     w.close()
+
+
+def test_a_stale_edit_in_the_window_is_refused_and_the_fresh_state_shown(qtbot, shared, monkeypatch):
+    """Someone else changes an instance the window has open (a lease is advice: a script or
+    the command line can still write): the window's next edit of it is refused, never
+    last-writer-wins; the image shows what the database now holds and the user is told who."""
+    from segstudio.core.history import History
+    from segstudio.qt.main_window import MainWindow
+    from segstudio.store import identity
+
+    url, folder = shared
+    with Project.open(url) as p:
+        p.save_instances(1, [Instance(1, 1, MaskPatch.from_full(np.pad(np.ones((5, 5), bool),
+                                                                       ((2, 23), (2, 33)))))])
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.features.team.open_shared(url, str(folder))
+    doc = w.current_document()
+    assert list(doc.order) == [1]
+    other = Project.open(url)
+    try:
+        monkeypatch.setattr(identity, "_user", "bob")
+        theirs = other.load_document(1)
+        other.attach(theirs)
+        bobs = MaskPatch.from_full(np.pad(np.ones((9, 9), bool), ((10, 11), (20, 11))))
+        History().push(C.replace_mask(theirs, 1, bobs))
+        monkeypatch.setattr(identity, "_user", "ann")
+        mine = MaskPatch.from_full(np.ones((30, 40), bool))
+        w.push_command(C.replace_mask(doc, 1, mine))
+        qtbot.waitUntil(lambda: w.current_document().get(1) is not None
+                        and w.current_document().get(1).mask.equals(bobs), timeout=3000)
+        assert other.load_instances(1)[0].mask.equals(bobs)  # bob's edit stands
+        said = w.statusBar().currentMessage() + " " + (w.saving.message_box.text() if w.saving.message_box else "")
+        assert "changed by bob" in said and "not saved" in said
+        assert not w.actions["undo"].isEnabled()
+        # the fresh state is the window's base now: the next edit is saved
+        w.push_command(C.replace_mask(w.current_document(), 1, mine))
+        assert other.load_instances(1)[0].mask.equals(mine)
+    finally:
+        other.close()
+        w.close()

@@ -121,3 +121,21 @@ def test_batched_models_get_batches_and_bad_images_are_reported(project, tmp_pat
     rep = prelabel_project(project, model, "all", batch=2)
     assert rep.done == 4 and rep.skipped == 1 and model.batches == 2
     assert "im0.png" in rep.errors[0]
+
+
+def test_the_local_path_imports_neither_ray_nor_the_postgresql_driver(tmp_path):
+    """Without --ray nothing of Ray is loaded (an optional extra, and seconds of start-up),
+    and a folder project never loads psycopg."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((24, 32, 3), 200, np.uint8))
+    with Project.create(folder) as p:
+        p.add_folder(folder)
+    code = ("import sys\nfrom segstudio.cli.main import main\n"
+            f"rc = main(['prelabel', {str(folder)!r}, '--model', 'u2netp-salient'])\n"
+            "print('RESULT', rc, sorted(m for m in ('ray', 'psycopg') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "RESULT 0 []" in out.stdout, out.stdout + out.stderr

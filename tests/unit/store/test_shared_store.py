@@ -222,7 +222,7 @@ def test_a_write_that_fails_at_commit_takes_the_whole_gesture_back(new_project, 
 
 
 def test_read_only_role_from_the_command_line_exports_and_refuses_each_write(pg_server, pg_url, tmp_path,
-                                                                              capsys):
+                                                                              capsys, monkeypatch):
     """Through the commands a person runs: browse and export work; each write is one line
     saying the role may not change the project (no traceback), and nothing changes."""
     import json
@@ -230,7 +230,9 @@ def test_read_only_role_from_the_command_line_exports_and_refuses_each_write(pg_
     import cv2
 
     from segstudio.cli.main import main
+    from segstudio.store import identity
 
+    monkeypatch.setattr(identity, "_user", identity._user)  # `--user` below: put back after
     folder = tmp_path / "imgs"
     folder.mkdir()
     cv2.imwrite(str(folder / "a.png"), np.full((30, 40, 3), 90, np.uint8))
