@@ -76,3 +76,57 @@ def test_copy_into_an_existing_project_is_refused(tmp_path, pg_url, capsys):
     assert main(["project", "copy", str(src), pg_url]) == 0
     assert main(["project", "copy", str(src), pg_url]) != 0
     assert "already a SegStudio project" in capsys.readouterr().err
+
+
+def test_a_team_project_made_on_postgresql_goes_to_sqlite_and_back_unchanged(tmp_path, pg_database, capsys,
+                                                                             monkeypatch):
+    """The other direction, with what only a team has: roles, assignments, a rejected and an
+    accepted review, who changed what and when, revisions.  PostgreSQL -> SQLite ->
+    PostgreSQL keeps every row of every table and exports the same bytes."""
+    import secrets
+
+    from segstudio.store import identity, team
+    from segstudio.store.copy import columns, tables
+
+    imgs = tmp_path / "images"
+    imgs.mkdir()
+    for n in range(3):
+        cv2.imwrite(str(imgs / f"im{n}.png"), np.full((30, 40, 3), 40 * n, np.uint8))
+    first, second = (f"{pg_database}/p_{secrets.token_hex(5)}" for _ in range(2))
+    monkeypatch.setattr(identity, "_user", "mia")
+    with Project.create(first, image_root=imgs) as p:
+        p.add_folder(imgs)
+        cat = p.add_category("cat", (10, 20, 30))
+        m = np.zeros((30, 40), bool)
+        m[3:20, 4:30] = True
+        p.save_instances(1, [Instance(1, cat.id, MaskPatch.from_full(m), "model", 0.25, {"k": "ü"})])
+        team.set_role(p, "mia", "manager")
+        team.set_role(p, "ann", "annotator")
+        team.set_role(p, "rex", "reviewer")
+        team.assign(p, [1, 2], "ann")
+        monkeypatch.setattr(identity, "_user", "ann")
+        team.submit(p, 1)
+        team.submit(p, 2)
+        monkeypatch.setattr(identity, "_user", "rex")
+        team.review(p, 1, "rejected", "the tail")
+        team.review(p, 2, "accepted")
+    assert main(["project", "copy", first, str(tmp_path / "offline")]) == 0
+    assert main(["project", "copy", str(tmp_path / "offline"), second]) == 0
+    with Project.open(first) as a, Project.open(tmp_path / "offline") as b, Project.open(second) as c:
+        names = tables(a)
+        assert {"members", "reviews"} <= set(names) and names == tables(c)
+        for table in names:
+            cols = ", ".join(columns(a, table))
+
+            def row(x, r, table=table):  # an image's path is relative to its project's folder: the file it names
+                return tuple(str((x.root / v).resolve()) if table == "images" and k == "path" else v
+                             for k, v in zip(columns(a, table), r, strict=True))
+
+            rows = [sorted((row(x, r) for r in x.conn.execute(f"SELECT {cols} FROM {table}").fetchall()
+                            if not (table == "meta" and r[0] == "name")),  # a copy records the name
+                           key=repr) for x in (a, b, c)]
+            assert rows[0] == rows[1] == rows[2], table
+        assert a.name == b.name == c.name
+        assert [q.comment for q in team.queue(c, "ann")] == ["the tail"]
+    assert _export(first, tmp_path / "x") == _export(tmp_path / "offline", tmp_path / "y") \
+        == _export(second, tmp_path / "z")
