@@ -212,12 +212,20 @@ class _Bridge(QObject):
         self._deliver_busy(message)
 
 
-def _project_busy(exc: BaseException) -> bool:
-    """Another process held the project's write lock: an outcome to tell, not a crash.  The
-    write was rolled back (or never began), so nothing on screen claims it happened."""
+def _refused_write(exc: BaseException) -> str | None:
+    """What to tell the user when the project refused a write - an outcome, not a crash: the
+    write was rolled back (or never began), so nothing on screen claims it happened.  Another
+    process held the write lock, or the database role may only read (a shared project).
+    None for anything else."""
     from segstudio.store.locking import ProjectLocked, is_locked_error
+    from segstudio.store.pg_conn import ProjectReadOnly
 
-    return isinstance(exc, ProjectLocked) or is_locked_error(exc)
+    if isinstance(exc, ProjectReadOnly):
+        return f"That change was not saved: {exc}"
+    if isinstance(exc, ProjectLocked) or is_locked_error(exc):
+        return ("That change was not saved: another SegStudio process is writing to the project. "
+                f"Try again when it has finished.\n\n{exc}")
+    return None
 
 
 class CrashHandler:
@@ -339,9 +347,10 @@ class CrashHandler:
 
         A repeat of an earlier traceback (a bug in a paint event fires at every repaint) is only
         counted in the app log: no new file, no new dialog text. Returns None for a repeat."""
-        if _project_busy(exc):
-            log.warning("not saved, the project is busy (%s): %s", thread_name, exc)
-            self._bridge.busy.emit(str(exc))
+        refused = _refused_write(exc)
+        if refused is not None:
+            log.warning("not saved, the project refused the write (%s): %s", thread_name, exc)
+            self._bridge.busy.emit(refused)
             return None
         text = format_traceback(exc_type, exc, tb)
         title = f"{exc_type.__name__}: {exc}".strip().rstrip(":")
@@ -385,14 +394,13 @@ class CrashHandler:
             log.error("cannot write the crash report to %s: %s", path, e)
             return None
 
-    def _show_busy(self, message: str) -> None:
-        """One line, non-modal: the change was not saved because another process was writing."""
-        text = ("That change was not saved: another SegStudio process is writing to the project. "
-                f"Try again when it has finished.\n\n{message}")
+    def _show_busy(self, text: str) -> None:
+        """One line, non-modal: the change was not saved (another process was writing, or the
+        database role may only read)."""
         if self.busy_box is not None and shiboken6.isValid(self.busy_box) and self.busy_box.isVisible():
             self.busy_box.setText(text)
             return
-        self.busy_box = QMessageBox(QMessageBox.Icon.Warning, "Project busy", text,
+        self.busy_box = QMessageBox(QMessageBox.Icon.Warning, "Not saved", text,
                                     QMessageBox.StandardButton.Ok, self.app.activeWindow())
         self.busy_box.setModal(False)
         self.busy_box.show()

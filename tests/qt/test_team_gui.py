@@ -195,3 +195,58 @@ def test_a_stale_edit_in_the_window_is_refused_and_the_fresh_state_shown(qtbot, 
     finally:
         other.close()
         w.close()
+
+
+def test_a_read_only_database_role_browses_and_every_write_is_refused_in_one_line(
+        qtbot, qapp, shared, pg_server, tmp_path):
+    """A role with SELECT only: the window opens the project and shows its images; an edit,
+    a status change and a new category are each refused with the role's reason in a
+    non-modal message - never a crash report - and the database is unchanged."""
+    import secrets
+
+    from PySide6.QtCore import QTimer
+
+    from segstudio.qt import crash
+    from segstudio.qt.main_window import MainWindow
+
+    url, folder = shared
+    with Project.open(url) as p:
+        schema = p.location.schema
+    role = f"viewer_{secrets.token_hex(3)}"
+    with pg_server.admin("segstudio_tests") as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'v-pw-{role}'")
+        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}')
+        admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}')
+    pg_server.add_password(role, f"v-pw-{role}")
+    viewer = f"postgresql://{role}@127.0.0.1:{pg_server.port}/segstudio_tests/{schema}"
+    handler = crash.install_crash_handler(qapp, tmp_path / "logs")
+    w = MainWindow()
+    qtbot.addWidget(w)
+    try:
+        assert w.features.team.open_shared(viewer, str(folder))
+        assert w.session.project.read_only and w.current_image().id == 1
+        assert "read-only for your database role" in w.statusBar().currentMessage()
+        doc = w.current_document()
+        w.push_command(C.add_instance(doc, Instance(doc.allocate_id(), 1, MaskPatch.from_full(
+            np.ones((30, 40), bool)))))
+        assert len(w.current_document()) == 0
+        assert "may not change the project" in w.saving.message_box.text()
+        w.saving.message_box.close()
+        for write in (lambda: w.set_image_status("done"), lambda: w.categories_panel.add("bird")):
+            QTimer.singleShot(0, write)
+            qtbot.waitUntil(lambda: handler.busy_box is not None and handler.busy_box.isVisible(),
+                            timeout=5000)
+            assert "may not change the project" in handler.busy_box.text()
+            assert "another SegStudio process" not in handler.busy_box.text()
+            handler.busy_box.close()
+        assert handler.dialog is None and not list((tmp_path / "logs").glob("crash-*.log"))
+        assert w.images_panel.model.record(1).status == "new"
+        assert w.categories_panel.list.count() == 1
+        with Project.open(url) as p:
+            assert p.image(1).status == "new" and [c.name for c in p.categories()] == ["cat"]
+            assert p.load_instances(1) == []
+        w.go_to_image(2)  # browsing still works
+        assert w.current_image().id == 2
+    finally:
+        w.close()
+        handler.uninstall()
