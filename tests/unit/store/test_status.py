@@ -26,14 +26,13 @@ PRELABEL = {"new": "prelabelled", "prelabelled": "prelabelled", "in_progress": "
 
 
 @pytest.fixture
-def project(tmp_path):
-    p = Project.create(tmp_path / "p")
-    p.add_images((tmp_path / f"{s}.png", 8, 8) for s in STATUSES)
+def project(tmp_path, new_project):  # SQLite and PostgreSQL: one rule, written once for both
+    p = new_project(tmp_path / "p")
+    p.add_images((tmp_path / "p" / f"{s}.png", 8, 8) for s in STATUSES)
     for rec, status in zip(p.images(), STATUSES):
         p.set_status(rec.id, status)
     p.add_category("cat")
-    yield p
-    p.close()
+    return p
 
 
 def _statuses(project: Project) -> dict[str, str]:
