@@ -34,6 +34,14 @@ class QueueItem:
 
 
 @dataclass(frozen=True)
+class Review:
+    reviewer: str
+    decision: str
+    comment: str
+    at: float
+
+
+@dataclass(frozen=True)
 class Progress:
     user: str
     role: str | None
@@ -142,6 +150,14 @@ def review(project, image_id: int, decision: str, comment: str = "") -> None:
                                       time.time()))
         project.set_status(image_id, "done" if decision == "accepted" else "in_progress")
         project.set_review_status(image_id, decision)
+
+
+def last_review(project, image_id: int) -> Review | None:
+    """The image's latest review decision (who, which, the comment, when), if any."""
+    row = project.conn.execute(
+        "SELECT reviewer, decision, comment, created_at FROM reviews WHERE image_id=?"
+        " ORDER BY id DESC LIMIT 1", (image_id,)).fetchone()
+    return Review(row[0], row[1], row[2] or "", float(row[3])) if row is not None else None
 
 
 def progress(project) -> list[Progress]:

@@ -250,3 +250,58 @@ def test_a_read_only_database_role_browses_and_every_write_is_refused_in_one_lin
     finally:
         w.close()
         handler.uninstall()
+
+
+def test_the_review_loop_from_the_team_menu(qtbot, project_dir, monkeypatch):
+    """An annotator submits from the Team menu, a reviewer rejects with a comment (asked in a
+    dialog), the annotator's My Queue lists the image first with that comment and opens it,
+    the status bar says who rejected it and why; resubmitted and accepted, it is done.  A
+    role that may not do something is told so and nothing changes."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    from segstudio.qt.main_window import MainWindow
+    from segstudio.store import identity, team
+
+    with Project.open(project_dir) as p:
+        monkeypatch.setattr(identity, "_user", "mia")
+        team.set_role(p, "mia", "manager")
+        team.set_role(p, "ann", "annotator")
+        team.set_role(p, "rex", "reviewer")
+        team.assign(p, [1, 2, 3], "ann")
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _w, _t, text, *a, **k: warned.append(text))
+    monkeypatch.setattr(QInputDialog, "getMultiLineText", lambda *a, **k: ("the tail is missing", True))
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.open_project(project_dir)
+    w.go_to_image(2)
+    monkeypatch.setattr(identity, "_user", "ann")
+    w.actions["team_accept"].trigger()  # an annotator may not accept
+    assert warned and "needs the role" in warned[-1]
+    w.actions["team_submit"].trigger()
+    assert w.images_panel.model.record(1).status == "in_review"  # row 1 is image 2
+
+    monkeypatch.setattr(identity, "_user", "rex")
+    w.actions["team_reject"].trigger()
+    assert w.project.image(2).status == "in_progress" and w.project.image(2).review_status == "rejected"
+    assert "rejected" in w.statusBar().currentMessage()
+
+    monkeypatch.setattr(identity, "_user", "ann")
+    w.go_to_image(1)
+    w.actions["team_queue"].trigger()
+    listing = w.features.team.review.queue_list
+    first = listing.item(0)
+    assert first.data(Qt.ItemDataRole.UserRole) == 2 and "the tail is missing" in first.text()
+    listing.itemActivated.emit(first)
+    assert w.current_image().id == 2 and not w.features.team.review.queue_dialog.isVisible()
+    assert w.statusBar().currentMessage().startswith("Rejected by rex")
+    assert "the tail is missing" in w.statusBar().currentMessage()
+    w.actions["team_submit"].trigger()
+    monkeypatch.setattr(identity, "_user", "rex")
+    w.actions["team_accept"].trigger()
+    with Project.open(project_dir) as p:
+        assert (p.image(2).status, p.image(2).review_status) == ("done", "accepted")
+        assert [q.image_id for q in team.queue(p, "ann")] == [1, 3]
+        assert [r.comment for r in [team.last_review(p, 2)]] == [""]
+    w.close()

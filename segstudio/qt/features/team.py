@@ -5,6 +5,7 @@
 - The image shown is leased to this session (renewed every `RENEW_S`, released when another
   image opens or the project closes); when someone else holds it, it opens read-only: the
   status bar says who has it, and every edit is taken back with that reason.
+- Team > My Queue…, Submit for Review, Accept Image, Reject Image… (`_team_review`).
 - Others' status, image and lease changes arrive by LISTEN/NOTIFY (`store.changes`) and
   repaint the affected rows of the image list, within a second, without polling.
 """
@@ -20,6 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox
 
+from segstudio.qt.features._team_review import TeamReview
 from segstudio.store import ProjectError, identity, leases
 from segstudio.store.changes import ChangeListener
 from segstudio.store.location import is_database_url, parse_database_url
@@ -62,6 +64,7 @@ class TeamFeature(QObject):
         window.project_closing.connect(lambda _project: self._stop())
         window.image_changed.connect(self._on_image)
         window.destroyed.connect(lambda *_: self._stop())
+        self.review = TeamReview(window)  # the Team menu: queue, submit, accept, reject
 
     # ------------------------------------------------------------ user actions
     def ask_open_shared(self) -> bool:
