@@ -94,7 +94,7 @@ def test_newer_schema_is_refused(pg_url, tmp_path):
         Project.open(pg_url, image_root=tmp_path)
 
 
-def test_password_is_in_no_table_of_the_project(pg_server, pg_database, tmp_path):
+def test_password_is_in_no_table_of_the_project(pg_server, pg_database, tmp_path, monkeypatch, caplog):
     pg_server.add_password("ann", "pw-ann-1234")
     with pg_server.admin("segstudio_tests") as admin:
         admin.execute("DO $$BEGIN CREATE ROLE ann LOGIN PASSWORD 'pw-ann-1234'; "
@@ -108,6 +108,23 @@ def test_password_is_in_no_table_of_the_project(pg_server, pg_database, tmp_path
         dump = p.conn.raw.execute(
             "SELECT string_agg(t::text, ' ') FROM (SELECT * FROM meta) t").fetchone()[0]
         assert "pw-ann" not in (dump or "")
+    # nor in what this machine remembers (the image folder per project) or logs, nor in a
+    # one-line error about the project
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("SEGSTUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    from segstudio.cli.main import main
+
+    (tmp_path / "here").mkdir()
+    assert main(["project", "images", url, str(tmp_path / "here")]) == 0
+    with Project.open(url):  # the folder was remembered, under the address without the password
+        pass
+    with pytest.raises(ProjectError) as missing:
+        Project.open(url.rsplit("/", 1)[0] + "/not_a_project", image_root=tmp_path)
+    remembered = "".join(f.read_text() for f in (tmp_path / "config").rglob("*") if f.is_file())
+    assert remembered and "pw-ann" not in remembered
+    assert "pw-ann" not in caplog.text and "pw-ann" not in str(missing.value)
 
 
 def test_read_only_role_browses_but_every_write_is_refused(pg_server, pg_url, tmp_path):
