@@ -59,3 +59,24 @@ def test_init_adds_videos_when_asked(tmp_path, capsys):
     assert "added video clip.avi: 5 frames at 10 fps" in capsys.readouterr().out
     assert main(["info", str(folder), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["images"] == 2
+
+
+def test_progress_eta_is_this_runs_own_rate_on_a_resumed_job(monkeypatch):
+    """A job resumed at 90 of 100 that does 5 images in 10 s has 5 left: ETA 10 s (counting
+    the 90 done before as this run's work said under a second)."""
+    import io
+
+    from segstudio.cli import progress
+
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    out = io.StringIO()
+    bar = progress.ProgressBar(0, "prelabel", stream=out, lines_every=1.0)
+    clock[0] += 30  # start-up before the first report (a cluster starting) is not work
+    bar(90, 100, "resumed")
+    assert bar.eta() is None  # no rate yet
+    clock[0] += 10
+    bar(95, 100)
+    assert bar.eta() == pytest.approx(10.0)
+    assert out.getvalue().splitlines()[-1].startswith("prelabel: 95/100 (95%)")
+    assert "ETA 10 s" in out.getvalue()
