@@ -13,6 +13,7 @@ from segstudio.qt.system_libs import install_hint, missing_packages, uses_xcb
 from segstudio.qt.theme import apply_dark_theme
 from segstudio.qt.window_state import fit_to_screen
 from segstudio.store import Project, ProjectError
+from segstudio.store.location import is_database_url
 from segstudio.store.project import DB_NAME
 from segstudio.store.sample import ensure_sample_project
 
@@ -104,7 +105,10 @@ def run_app(
     window = MainWindow()
     try:
         root = resolve_project(path, sample)
-        if root is not None:
+        team = window.features.team
+        if root is not None and is_database_url(root) and team is not None:
+            team.open_shared(str(root))  # asks for the image folder on a machine new to it
+        elif root is not None:
             window.open_project(root)
     except (ProjectError, OSError) as e:
         QMessageBox.critical(window, "SegStudio", str(e))

@@ -305,3 +305,27 @@ def test_the_review_loop_from_the_team_menu(qtbot, project_dir, monkeypatch):
         assert [q.image_id for q in team.queue(p, "ann")] == [1, 3]
         assert [r.comment for r in [team.last_review(p, 2)]] == [""]
     w.close()
+
+
+def test_segstudio_open_url_on_a_machine_new_to_the_project_asks_for_its_images(
+        qtbot, shared, monkeypatch, tmp_path):
+    """`segstudio open postgresql://…` where this machine has not mapped the project's image
+    folder: the window asks for it (once; remembered) and opens the project - it showed an
+    error telling to pass --images, which `open` does not take."""
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from segstudio.cli.main import main
+    from segstudio.store.location import parse_database_url
+    from segstudio.store.roots import mapped_root
+
+    url, folder = shared
+    monkeypatch.setenv("SEGSTUDIO_CONFIG_DIR", str(tmp_path / "a-new-machine"))
+    errors, asked = [], []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _w, _t, text, *a, **k: errors.append(text))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        lambda *a, **k: (asked.append(a[1] if len(a) > 1 else ""), str(folder))[1])
+    shot = tmp_path / "window.png"
+    assert main(["open", url, "--screenshot", str(shot)]) == 0
+    assert errors == [] and len(asked) == 1 and "images" in asked[0]
+    assert mapped_root(parse_database_url(url).display) == folder.resolve()
+    assert shot.is_file()
