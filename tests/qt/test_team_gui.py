@@ -329,3 +329,57 @@ def test_segstudio_open_url_on_a_machine_new_to_the_project_asks_for_its_images(
     assert errors == [] and len(asked) == 1 and "images" in asked[0]
     assert mapped_root(parse_database_url(url).display) == folder.resolve()
     assert shot.is_file()
+
+
+def test_a_manager_assigns_from_the_team_menu_and_sees_progress_per_person(qtbot, project_dir, monkeypatch):
+    """Team > Assign Images…: the image shown, or a batch of unassigned images of a status,
+    to a member (an annotator may not: told in one line); Team > Progress by Person… shows
+    the counts per person."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from segstudio.qt.main_window import MainWindow
+    from segstudio.store import identity, team
+
+    with Project.open(project_dir) as p:
+        monkeypatch.setattr(identity, "_user", "mia")
+        team.set_role(p, "mia", "manager")
+        team.set_role(p, "ann", "annotator")
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _w, _t, text, *a, **k: warned.append(text))
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.open_project(project_dir)
+    w.go_to_image(2)
+    review = w.features.team.review
+
+    w.actions["team_assign"].trigger()
+    person, this, batch, status, limit, buttons = review.assign_widgets
+    assert [person.itemText(k) for k in range(person.count())] == ["ann", "mia"]
+    assert this.isChecked()
+    person.setCurrentText("ann")
+    buttons.accepted.emit()
+    assert not review.assign_dialog.isVisible() and "Assigned 1 image to ann" in w.statusBar().currentMessage()
+
+    w.actions["team_assign"].trigger()
+    person, this, batch, status, limit, buttons = review.assign_widgets
+    person.setCurrentText("ann")
+    batch.setChecked(True)
+    limit.setValue(1)
+    buttons.accepted.emit()
+    with Project.open(project_dir) as p:
+        assert [q.image_id for q in team.queue(p, "ann")] == [1, 2]  # image 2, then the first unassigned
+
+    monkeypatch.setattr(identity, "_user", "ann")
+    w.actions["team_assign"].trigger()
+    person, this, batch, status, limit, buttons = review.assign_widgets
+    person.setCurrentText("ann")
+    buttons.accepted.emit()
+    assert warned and "this needs the role manager" in warned[-1] and review.assign_dialog.isVisible()
+    review.assign_dialog.close()
+
+    w.actions["team_progress"].trigger()
+    table = review.progress_table
+    rows = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(1, 6)]
+            for r in range(table.rowCount())}
+    assert rows == {"ann": ["annotator", "2", "0", "0", "0"], "mia": ["manager", "0", "0", "0", "0"]}
+    w.close()

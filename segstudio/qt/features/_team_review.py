@@ -1,7 +1,8 @@
-"""The team's review loop in the window (store/team.py has the rules): a Team menu with
-My Queue…, Submit for Review, Accept Image and Reject Image…, and the reviewer's comment on
-a rejected image shown when it opens.  What the command line's `segstudio team` does for a
-person at the keyboard; roles are still given with `segstudio team PROJECT role ...`.
+"""The team in the window (store/team.py has the rules): a Team menu with My Queue…, Submit
+for Review, Accept Image and Reject Image… (the reviewer's comment on a rejected image is
+shown when it opens), and for managers Assign Images… and Progress by Person….  What the
+command line's `segstudio team` does, for a person at the keyboard; roles are still given
+with `segstudio team PROJECT role ...`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,19 @@ import time
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QRadioButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
 )
 
@@ -33,7 +40,13 @@ class TeamReview(QObject):
         for key, text, slot in (("team_queue", "My &Queue…", self.show_queue),
                                 ("team_submit", "&Submit for Review", self.submit),
                                 ("team_accept", "&Accept Image", self.accept),
-                                ("team_reject", "&Reject Image…", self.ask_reject)):
+                                ("team_reject", "&Reject Image…", self.ask_reject),
+                                (None, None, None),
+                                ("team_assign", "Assi&gn Images…", self.show_assign),
+                                ("team_progress", "&Progress by Person…", self.show_progress)):
+            if key is None:
+                menu.addSeparator()
+                continue
             action = QAction(text, self)
             action.triggered.connect(slot)
             menu.addAction(action)
@@ -101,6 +114,91 @@ class TeamReview(QObject):
         dialog.setModal(False)
         dialog.show()
         self.queue_dialog, self.queue_list = dialog, listing
+        return dialog
+
+    def show_progress(self) -> QDialog | None:
+        """Per person: role, images assigned, done, in review, rejected (to redo)."""
+        project = self.window.project
+        if project is None:
+            return None
+        try:
+            rows = team.progress(project)
+        except ProjectError as e:
+            QMessageBox.warning(self.window, "Progress by Person", str(e))
+            return None
+        dialog = QDialog(self.window)
+        dialog.setWindowTitle("Progress by Person")
+        layout = QVBoxLayout(dialog)
+        table = QTableWidget(len(rows), 6)
+        table.setHorizontalHeaderLabels(["Person", "Role", "Assigned", "Done", "In review", "Rejected"])
+        for r, row in enumerate(rows):
+            for c, value in enumerate((row.user, row.role or "—", row.assigned, row.done,
+                                       row.in_review, row.rejected)):
+                item = QTableWidgetItem(str(value))
+                if c >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                table.setItem(r, c, item)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.resizeColumnsToContents()
+        layout.addWidget(table if rows else QLabel("Nobody has a role or an assignment here yet."))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout.addWidget(buttons)
+        dialog.resize(560, 320)
+        dialog.setModal(False)
+        dialog.show()
+        self.progress_dialog, self.progress_table = dialog, table
+        return dialog
+
+    def show_assign(self) -> QDialog | None:
+        """Assign the image shown, or up to N unassigned images of a status, to a member."""
+        project, rec = self.window.project, self.window.current_image()
+        if project is None:
+            return None
+        dialog = QDialog(self.window)
+        dialog.setWindowTitle("Assign Images")
+        form = QFormLayout(dialog)
+        person = QComboBox()
+        person.setEditable(True)
+        person.addItems(sorted(team.members(project)))
+        form.addRow("To:", person)
+        this = QRadioButton(f"The image shown ({rec.name})" if rec else "The image shown")
+        this.setEnabled(rec is not None)
+        batch = QRadioButton("Unassigned images with status")
+        (this if rec is not None else batch).setChecked(True)
+        status = QComboBox()
+        status.addItems(["new", "prelabelled", "in_progress"])
+        limit = QSpinBox()
+        limit.setRange(1, 1_000_000)
+        limit.setValue(50)
+        form.addRow(this)
+        form.addRow(batch, status)
+        form.addRow("At most:", limit)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.rejected.connect(dialog.reject)
+
+        def assign() -> None:
+            user = person.currentText().strip()
+            if not user:
+                QMessageBox.warning(dialog, "Assign Images", "Whom to? Choose or type a member's name.")
+                return
+            try:
+                ids = [rec.id] if this.isChecked() and rec is not None else \
+                    team.unassigned(project, status.currentText())[:limit.value()]
+                n = team.assign(project, ids, user)
+            except (ProjectError, ValueError) as e:
+                QMessageBox.warning(dialog, "Assign Images", str(e))
+                return
+            dialog.accept()
+            self.window.refresh_image_list()
+            self.window.status(f"Assigned {n} image{'s' if n != 1 else ''} to {user}", 8000)
+
+        buttons.accepted.connect(assign)
+        form.addRow(buttons)
+        dialog.setModal(False)
+        dialog.show()
+        self.assign_dialog = dialog
+        self.assign_widgets = (person, this, batch, status, limit, buttons)
         return dialog
 
     # ------------------------------------------------------------ internals
