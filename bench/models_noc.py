@@ -9,7 +9,9 @@ them.  Prints NoC@85/90, mIoU@1/3/5/10, the images that never reach 0.90, ms per
 per-image set-up; `--csv PREFIX` writes eval-interactive's per-image rows for each model.
 `--baseline` adds plain GrabCut (no saliency seed, no local refinement).
 `--box` measures box prompts instead: the object's tight ground-truth box, one answer, its IoU
-(mean and the share of images at >= 0.90).
+(mean and the share of images at >= 0.90).  `--subject` measures the cutout's Select Subject:
+the U²-Netp subject mask as the cutout panel makes it, against that mask's box handed to each
+click model as a box prompt.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ def main() -> int:
     ap.add_argument("--work-side", type=int, default=GrabCutParams().work_side)
     ap.add_argument("--csv", help="write per-image rows to PREFIX-<model>.csv")
     ap.add_argument("--box", action="store_true", help="box prompts with the tight ground-truth box")
+    ap.add_argument("--subject", action="store_true", help="Select Subject: saliency mask vs its box to each model")
     args = ap.parse_args()
 
     from segstudio.io.images import load_image
@@ -77,7 +80,7 @@ def main() -> int:
         names.append("grabcut-plain-baseline")
     models = {n: _model(n, args.work_side) for n in names}
     runs: dict[str, list[noc.ImageRun]] = {n: [] for n in names}
-    if args.box:
+    if args.box or args.subject:
         return box_prompts(args, samples, models)
     loads = [os.getloadavg()[0]]
     t0 = time.perf_counter()
@@ -116,15 +119,32 @@ def box_prompts(args, samples, models) -> int:
     from segstudio.inference.base import Prompt
     from segstudio.io.images import load_image
 
+    subject = None
+    if args.subject:
+        from segstudio.cutout.saliency import load_saliency
+
+        subject = load_saliency()
+        models = {"u2netp subject (Select Subject today)": None, **models}
     ious: dict[str, list[float]] = {n: [] for n in models}
     secs: dict[str, list[float]] = {n: [] for n in models}
     loads = [os.getloadavg()[0]]
     for s in samples:
         gt, ignore = noc.load_mask(s)
         rgb, gt, ignore = noc.reduce(load_image(s.image).rgb8(), gt, ignore, args.max_side)
-        ys, xs = np.nonzero(gt)
+        ref = gt
+        if subject is not None:
+            t = time.perf_counter()
+            ref = subject(rgb) >= 0.5
+            first = next(iter(models))
+            secs[first].append(time.perf_counter() - t)
+            ious[first].append(noc.iou(ref, gt, ignore))
+            if not ref.any():
+                ref = np.ones_like(gt)
+        ys, xs = np.nonzero(ref)
         box = (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
         for n, model in models.items():
+            if model is None:
+                continue
             model.set_image(rgb)
             t = time.perf_counter()
             mask = model.predict(Prompt((), box)).mask
@@ -134,7 +154,8 @@ def box_prompts(args, samples, models) -> int:
     load_txt = f"load average {min(loads):.1f}-{max(loads):.1f}"
     for n in models:
         v = np.array(ious[n])
-        print(f"{args.dataset.name} {n} box prompt (tight GT box): mean IoU {v.mean():.3f}, "
+        what = "Select Subject" if args.subject else "box prompt (tight GT box)"
+        print(f"{args.dataset.name} {n} {what}: mean IoU {v.mean():.3f}, "
               f">= 0.90 on {(v >= 0.9).mean():.0%} of {len(v)} images, "
               f"{1000 * float(np.median(secs[n])):.0f} ms median ({load_txt})")
     return 0

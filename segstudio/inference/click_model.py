@@ -42,6 +42,7 @@ class LearnedClickSegmenter:
         onnx: str | Path | None = None,
         backend: str = "auto",
         model_id: str = MODEL_ID,
+        enforce_clicks: bool = True,
     ) -> None:
         """`weights`: a clicknet .pt file (default: the built-in one); `net`: an in-memory
         ClickNet (training); `onnx`: an exported network to run as it is (validation)."""
@@ -50,6 +51,7 @@ class LearnedClickSegmenter:
         from segstudio.inference.click_net import BUILTIN_CLICK_WEIGHTS
 
         self.model_id = model_id
+        self.enforce_clicks = enforce_clicks
         self._weights = Path(weights) if weights is not None else BUILTIN_CLICK_WEIGHTS
         self._net = net
         self._backend = "torch" if net is not None and backend == "auto" else backend
@@ -185,7 +187,29 @@ class LearnedClickSegmenter:
             geo.view_clicks(clicks, view),
         )
         logits = self.run_net(x[None], cancel)[0]
-        return geo.paste(logits, view, base)
+        mask = geo.paste(logits, view, base)
+        if self.enforce_clicks:
+            enforce_clicks(mask, clicks, view)
+        return mask
+
+
+def enforce_clicks(mask: np.ndarray, clicks, view: geo.View) -> None:
+    """Every click holds its label on a small disk around it (a third of the disk the network
+    was shown), later clicks winning: a click the network overlooked is still answered, so the
+    next correction does not land on the same spot again."""
+    import cv2
+
+    r = max(1, int(round(geo.CLICK_RADIUS / geo.VIEW * view.side / 3)))
+    h, w = mask.shape
+    for x, y, positive in clicks:
+        cx, cy = int(round(x)), int(round(y))
+        if not (0 <= cx < w and 0 <= cy < h):
+            continue
+        x0, y0 = max(0, cx - r), max(0, cy - r)
+        patch = np.zeros((min(h, cy + r + 1) - y0, min(w, cx + r + 1) - x0), np.uint8)
+        cv2.circle(patch, (cx - x0, cy - y0), r, 1, -1)
+        region = mask[y0 : y0 + patch.shape[0], x0 : x0 + patch.shape[1]]
+        region[patch.astype(bool)] = positive
 
 
 def _session(path: Path) -> Any:

@@ -98,6 +98,9 @@ class TrainingPanel(QWidget):
         self.iou_plot = CurvePlot("validation IoU", (0.0, 1.0))
         self.iou_plot.add_series("mIoU", "#20a050")
         self.iou_plot.add_series("fg IoU", "#a020a0")
+        # click runs: the NoC protocol's IoU after 1 and 3 clicks on the validation objects
+        self.iou_plot.add_series("1 click", "#a020a0")
+        self.iou_plot.add_series("3 clicks", "#20a050")
         self.log = QListWidget(objectName="log")
         self.log.setMaximumHeight(80)
         rv.addWidget(self.progress)
@@ -232,7 +235,10 @@ class TrainingPanel(QWidget):
     def _plot_epoch(self, e: dict) -> None:
         self.loss_plot.append("train", e["epoch"], e.get("train_loss"))
         self.loss_plot.append("val", e["epoch"], e.get("val_loss"))
-        # click runs: val_miou / val_fg_iou are the mean IoU after 3 clicks / 1 click
+        if "val_noc90" in e:
+            self.iou_plot.append("1 click", e["epoch"], e.get("val_miou1"))
+            self.iou_plot.append("3 clicks", e["epoch"], e.get("val_miou3"))
+            return
         self.iou_plot.append("mIoU", e["epoch"], e.get("val_miou"))
         self.iou_plot.append("fg IoU", e["epoch"], e.get("val_fg_iou"))
 

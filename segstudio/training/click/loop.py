@@ -32,6 +32,7 @@ from torch.nn import functional as F  # noqa: N812
 
 from segstudio.core.tasks import CancelToken
 from segstudio.inference import click_geometry as geo
+from segstudio.inference.click_model import enforce_clicks
 from segstudio.training.click import simulate as sim
 from segstudio.training.click.data import ClickObject, augment
 from segstudio.training.loop import BEST, LAST, EventFn, lr_at
@@ -41,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "epochs": 30, "lr": 3e-4, "schedule": "cosine", "warmup_epochs": 1, "weight_decay": 1e-4,
     "batch_size": 4, "seed": 0, "iterative_p": 0.6, "box_p": 0.1, "paste_p": 0.15,
     "val_every": 1, "val_max_clicks": 20, "workers": 0, "bf16": True, "aux_weight": 0.4,
-    "prompt_lr_mult": 10.0,
+    "prompt_lr_mult": 10.0, "error_weight": 4.0, "prev_dropout": 0.15,
 }
 
 
@@ -109,6 +110,7 @@ def make_batch(
                     for st, v, lg in zip(states, views, logits):
                         base = st.prev if st.prev is not None and not _is_box_only(st) else np.zeros_like(st.gt)
                         st.prev = geo.paste(lg, v, base)
+                        enforce_clicks(st.prev, st.clicks, v)  # as LearnedClickSegmenter answers
                         if rng.random() < 0.85:
                             c = sim.error_click(st.prev, st.gt, rng)
                             if c is not None:
@@ -131,8 +133,20 @@ def make_batch(
                 st.prev = prev
     views = [_view(st, rng) for st in states]
     x = _inputs(states, views)
+    for k, st in enumerate(states):
+        # sometimes hide the previous mask of a refinement: the clicks and the image must do
+        # the work (a network shown the mask learns to copy it long before it learns clicks)
+        if hp["prev_dropout"] and st.prev is not None and st.clicks and rng.random() < hp["prev_dropout"]:
+            x[k, 3] = 0.0
     y = np.stack([geo.crop(st.gt.astype(np.float32), v) for st, v in zip(states, views)])
     return x, (y > 0.5).astype(np.float32)
+
+
+def error_weights(x: np.ndarray, y: np.ndarray, weight: float) -> np.ndarray:
+    """Per-pixel loss weights: 1, plus `weight` where the previous mask (the box of a box
+    prompt, nothing for a first click) disagrees with the target, i.e. where the answer must
+    change.  Copying the previous mask then costs what it should."""
+    return 1.0 + weight * ((x[:, 3] > 0.5) != (y > 0.5)).astype(np.float32)
 
 
 def _is_box_only(st: _State) -> bool:
@@ -140,12 +154,16 @@ def _is_box_only(st: _State) -> bool:
     return not st.clicks
 
 
-def click_loss(outs: Sequence[torch.Tensor], y: torch.Tensor, aux_weight: float) -> torch.Tensor:
-    """BCE + soft IoU on the fused map, plus BCE on the side maps (deep supervision)."""
+def click_loss(outs: Sequence[torch.Tensor], y: torch.Tensor, aux_weight: float,
+               w: torch.Tensor | None = None) -> torch.Tensor:
+    """BCE (weighted by `w`, normalised to mean 1) + soft IoU on the fused map, plus BCE on
+    the side maps (deep supervision)."""
     y = y[:, None]
+    if w is not None:
+        w = (w / w.mean())[:, None]
 
     def bce(o: torch.Tensor) -> torch.Tensor:
-        return F.binary_cross_entropy_with_logits(o.float(), y)
+        return F.binary_cross_entropy_with_logits(o.float(), y, weight=w)
 
     p = torch.sigmoid(outs[0].float())
     inter = (p * y).sum((1, 2, 3))
@@ -275,7 +293,8 @@ def train_click(
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, steps, hp) * g["mult"]
             opt.zero_grad(set_to_none=True)
-            loss = click_loss(_forward(model, x, hp["bf16"]), torch.from_numpy(y), hp["aux_weight"])
+            w = torch.from_numpy(error_weights(x, y, float(hp["error_weight"])))
+            loss = click_loss(_forward(model, x, hp["bf16"]), torch.from_numpy(y), hp["aux_weight"], w)
             loss.backward()
             opt.step()
             loss_sum += float(loss.detach())

@@ -124,6 +124,26 @@ def test_box_prompt_uses_the_box_as_the_previous_mask(copy_model):
         copy_model.predict(Prompt((Click(1, 1),), None, np.zeros((5, 5), bool)))
 
 
+def test_clicks_hold_their_label_even_when_the_network_overlooks_them():
+    from segstudio.inference.click_model import LearnedClickSegmenter
+
+    class Nothing(torch.nn.Module):
+        def forward(self, x):
+            return torch.full_like(x[:, :1], -10.0)
+
+    seg = LearnedClickSegmenter(net=Nothing())
+    seg.set_image(np.zeros((300, 500, 3), np.uint8))
+    out = seg.predict(Prompt((Click(100, 200, True),))).mask
+    assert out[200, 100] and 1 <= out.sum() < 60  # a small disk, not the network's whole disk
+    prev = np.ones((300, 500), bool)
+    out = LearnedClickSegmenter(net=CopyNet(), enforce_clicks=True)
+    out.set_image(np.zeros((300, 500, 3), np.uint8))
+    kept = out.predict(Prompt((Click(50, 60, False),), None, prev)).mask
+    assert not kept[60, 50] and kept[0, 0]
+    seg.enforce_clicks = False
+    assert not seg.predict(Prompt((Click(100, 200, True),))).mask.any()
+
+
 @pytest.mark.slow
 def test_the_real_network_starts_as_the_saliency_model_and_exports(tmp_path, monkeypatch):
     import onnxruntime as ort
