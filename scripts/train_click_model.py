@@ -3,6 +3,9 @@
     nice -n 10 .venv/bin/python scripts/train_click_model.py DATA_DIR --run-dir runs/click \
         [--epochs 30] [--seed 0] [--set key=value ...] [--resume] [--out PATH]
 
+`--set stop_after=N` ends the run after epoch N while the learning-rate schedule still spans
+`--epochs` (how the shipped weights were made on a shared 2-core machine).
+
 DATA_DIR is a folder of image/mask pairs in a NoC layout (img/+gt/; the shipped weights come
 from coco_mval_train694).  Every 12th object (sorted by name) is held out for validation NoC.
 The run directory gets checkpoints (last.pt, best.pt: resume with --resume), events.jsonl (every

@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     # clicks hold their label on a small disk in the simulated answers and in validation, as the
     # app's LearnedClickSegmenter answers (the shipped weights were trained before this: false)
     "enforce_clicks": True,
+    # end the run after this epoch (0: after `epochs`); the schedule still spans `epochs`, so a
+    # run stopped early on a slow machine is reproducible without changing its learning rate
+    "stop_after": 0,
 }
 
 
@@ -315,7 +318,8 @@ def train_click(
         record: dict[str, Any] = {"epoch": epoch + 1, "train_loss": loss_sum / max(done, 1),
                                   "lr": opt.param_groups[0]["lr"], "train_seconds": train_time,
                                   "images_per_s": n / max(train_time, 1e-9)}
-        last_epoch = epoch + 1 == hp["epochs"]
+        stop_after = int(hp["stop_after"])
+        last_epoch = epoch + 1 == hp["epochs"] or (stop_after > 0 and epoch + 1 >= stop_after)
         if val_objs and ((epoch + 1) % max(1, int(hp["val_every"])) == 0 or last_epoch):
             t_val = time.monotonic()
             record |= validate(model, val_objs, int(hp["val_max_clicks"]), run_dir / "val.onnx",
@@ -334,6 +338,8 @@ def train_click(
         _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
                       "history": history, "best_metric": best_metric, "best_epoch": best_epoch}, last)
         emit({"type": "epoch", **record, "best_epoch": best_epoch, "improved": improved})
+        if last_epoch:
+            break
     if status == "done" and best_epoch == 0:  # validation never ran: keep the last weights
         save_click_net(model, best, {"epoch": len(history), "seed": hp["seed"]})
         best_epoch = len(history)

@@ -115,6 +115,18 @@ def test_loop_checkpoints_and_resumes_to_the_same_weights(tiny_net, tmp_path):
     assert isinstance(load_click_net(full.best), TinyClickNet)
 
 
+def test_a_run_stopped_after_an_epoch_keeps_the_full_schedule(tiny_net, tmp_path):
+    objs = _objects()
+    hp = {"epochs": 3, "batch_size": 3, "bf16": False, "val_max_clicks": 2, "seed": 3, "workers": 1}
+    full = train_click(objs[:4], objs[4:], hp, tmp_path / "a")
+    short = train_click(objs[:4], objs[4:], hp | {"stop_after": 2}, tmp_path / "b")
+    assert short.status == "done" and short.epochs_run == 2 and full.epochs_run == 3
+    assert "val_noc90" in short.history[-1]  # the last epoch run is validated
+    # same learning rates as the first two epochs of the full run: the schedule spans 3 epochs
+    assert [h["lr"] for h in short.history] == [h["lr"] for h in full.history[:2]]
+    assert short.history[-1]["train_loss"] == full.history[1]["train_loss"]
+
+
 def test_click_template_trains_on_project_instances_and_adds_a_picker_card(tiny_net, tmp_path, monkeypatch):
     from segstudio.inference import registry
     from segstudio.inference.base import Click, Prompt
