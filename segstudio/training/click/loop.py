@@ -285,7 +285,8 @@ def train_click(
     emit({"type": "start", "epochs": hp["epochs"], "steps_per_epoch": steps, "train_images": n,
           "val_images": len(val_objs), "device": "cpu", "start_epoch": start_epoch})
     t_start, seen, status = time.monotonic(), 0, "done"
-    for epoch in range(start_epoch, hp["epochs"]):
+    end = min(int(hp["stop_after"]) or int(hp["epochs"]), int(hp["epochs"]))
+    for epoch in range(start_epoch, end):
         rng = np.random.default_rng([int(hp["seed"]), epoch])
         torch.manual_seed(int(hp["seed"]) * 7919 + epoch)
         order = rng.permutation(n)
@@ -318,8 +319,7 @@ def train_click(
         record: dict[str, Any] = {"epoch": epoch + 1, "train_loss": loss_sum / max(done, 1),
                                   "lr": opt.param_groups[0]["lr"], "train_seconds": train_time,
                                   "images_per_s": n / max(train_time, 1e-9)}
-        stop_after = int(hp["stop_after"])
-        last_epoch = epoch + 1 == hp["epochs"] or (stop_after > 0 and epoch + 1 >= stop_after)
+        last_epoch = epoch + 1 == end
         if val_objs and ((epoch + 1) % max(1, int(hp["val_every"])) == 0 or last_epoch):
             t_val = time.monotonic()
             record |= validate(model, val_objs, int(hp["val_max_clicks"]), run_dir / "val.onnx",
@@ -338,8 +338,6 @@ def train_click(
         _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
                       "history": history, "best_metric": best_metric, "best_epoch": best_epoch}, last)
         emit({"type": "epoch", **record, "best_epoch": best_epoch, "improved": improved})
-        if last_epoch:
-            break
     if status == "done" and best_epoch == 0:  # validation never ran: keep the last weights
         save_click_net(model, best, {"epoch": len(history), "seed": hp["seed"]})
         best_epoch = len(history)

@@ -125,6 +125,8 @@ def test_a_run_stopped_after_an_epoch_keeps_the_full_schedule(tiny_net, tmp_path
     # same learning rates as the first two epochs of the full run: the schedule spans 3 epochs
     assert [h["lr"] for h in short.history] == [h["lr"] for h in full.history[:2]]
     assert short.history[-1]["train_loss"] == full.history[1]["train_loss"]
+    again = train_click(objs[:4], objs[4:], hp | {"stop_after": 2}, tmp_path / "b", resume=True)
+    assert again.epochs_run == 2  # resuming a run that already reached its stop trains nothing
 
 
 def test_click_template_trains_on_project_instances_and_adds_a_picker_card(tiny_net, tmp_path, monkeypatch):
