@@ -103,7 +103,10 @@ def main() -> int:
         blob = torch.load(result.best, map_location="cpu", weights_only=True)
         digest = hashlib.sha1("".join(sorted(o.name for o in objects)).encode()).hexdigest()[:12]
         blob["meta"] |= {"data": args.data.name, "objects": len(objects), "objects_sha1": digest,
-                         "hp": hp, "best_epoch": result.best_epoch, "wall_hours": round(wall / 3600, 2),
+                         "hp": hp, "best_epoch": result.best_epoch,
+                         # summed over the epochs, so a resumed run states its whole cost
+                         "train_hours": round(sum(h.get("train_seconds", 0) + h.get("val_seconds", 0)
+                                                  for h in result.history) / 3600, 2),
                          "history": result.history}
         assert blob["format"] == FORMAT
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,10 @@ from segstudio.inference.cards import parse_card, user_models_dir
 def test_builtin_cards_are_listed(tmp_path):
     cards, problems = registry.discover(user_dir=tmp_path)
     ids = [c.id for c in cards]
-    assert ids[:3] == ["grabcut-interactive", "grabcut-plain", "u2netp-salient"] and not problems
+    assert ids[:4] == ["grabcut-interactive", "grabcut-plain", "clicknet", "u2netp-salient"] and not problems
+    click = registry.find("clicknet", user_dir=tmp_path)
+    assert click.is_prompt and click.framework == "clicknet" and click.file("model").is_file()
+    assert "CC BY 4.0" in click.licence
     sal = registry.find("u2netp-salient", user_dir=tmp_path)
     assert sal.kind == "salient" and sal.files["weights"].is_file() and sal.scale == 0.0
     assert "Apache" in sal.licence
