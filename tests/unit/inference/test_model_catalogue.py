@@ -19,7 +19,7 @@ def test_the_shipped_catalogue_has_the_models_the_issue_names():
     cat = load_catalogue()
     assert cat.problems == []
     ids = {e.id for e in cat.entries}
-    assert {"sam-vit-b-quant", "sam-vit-l-quant", "sam-vit-h-quant", "mobile-sam",
+    assert {"sam-vit-b", "sam-vit-l", "sam-vit-b-quant", "sam-vit-l-quant", "sam-vit-h-quant", "mobile-sam",
             "efficientsam-vitt", "efficientsam-vits", "sam2.1-tiny", "sam2.1-small"} <= ids
     assert {e.layout for e in cat.entries} == set(LAYOUTS)
     for e in cat.entries:
