@@ -23,6 +23,7 @@ from segstudio.core.masks import MaskPatch
 from segstudio.core.proposal import Proposal
 from segstudio.core.tools.prompt import BoxPromptTool, PromptTool
 from segstudio.inference.host import INTERACTIVE, ModelHost
+from segstudio.qt.assist.embed_estimate import EmbeddingEstimates, preparing_state
 from segstudio.store.status import mark_prelabelled
 
 PREDICT, EMBED, PREFETCH, IMAGE = "assist-predict", "assist-embed", "assist-prefetch", "assist-image"
@@ -68,7 +69,9 @@ class AssistController(QObject):
     model_changed = Signal(object)  # ModelCard | None
     latency = Signal(float)  # seconds of the last click-to-proposal
     busy_changed = Signal(bool)
-    preparing = Signal(str)  # "preparing <model> for this image… N s", "" once ready
+    preparing = Signal(str)  # "preparing <model> for this image… N s of ~M s", "" once ready
+    # estimated percent of that embedding (capped below 100 until done); -1: no estimate known
+    preparing_percent = Signal(int)
     candidates_changed = Signal(object)  # Candidates of the proposal on show
 
     def __init__(self, window) -> None:
@@ -95,6 +98,9 @@ class AssistController(QObject):
         window.worker.cancelled.connect(lambda job_id, _kind: self._embed_done(job_id))
         # the embedding of the current image: job id and start, and a 1 s tick for the message
         self._embed_job: tuple[int, float] | None = None
+        # its expected duration: last measured here for this model, else the catalogue's figure
+        self.estimates = EmbeddingEstimates()
+        self._embed_expected: float | None = None
         self._embed_timer = QTimer(self)
         self._embed_timer.setInterval(250)
         self._embed_timer.timeout.connect(self._tick_preparing)
@@ -318,13 +324,20 @@ class AssistController(QObject):
         key, rgb = cur
         card = self.card
         job_id = self.window.worker.submit(
-            EMBED, lambda cancel, progress: self.host.ensure_image(card, key, rgb, cancel, progress) and None,
-            priority=-1)
+            EMBED, partial(self._embed_job_run, card, key, rgb), priority=-1)
         self._embed_job = (job_id, time.perf_counter())
+        self._embed_expected = self.estimates.expected(card.id)
         self._embed_timer.start()
         nxt = self._next_image_path()
         if nxt is not None:
             self.window.worker.submit(PREFETCH, partial(self._prefetch_job, card, nxt), priority=-2)
+
+    def _embed_job_run(self, card, key, rgb, cancel, progress) -> tuple[str, float]:
+        """The embedding job (worker thread): returns the model id and the seconds the model
+        itself took, queue wait excluded, for the next estimate."""
+        started = time.perf_counter()
+        self.host.ensure_image(card, key, rgb, cancel, progress)
+        return card.id, time.perf_counter() - started
 
     def _tick_preparing(self) -> None:
         if self._embed_job is None:
@@ -332,7 +345,9 @@ class AssistController(QObject):
             return
         waited = time.perf_counter() - self._embed_job[1]
         if waited >= 0.3 and self.card is not None:  # a cached embedding is not worth a word
-            self.preparing.emit(f"preparing {self.card.display_name} for this image… {waited:.0f} s")
+            state = preparing_state(self.card.display_name, waited, self._embed_expected)
+            self.preparing.emit(state.text)
+            self.preparing_percent.emit(-1 if state.percent is None else state.percent)
 
     def _embed_done(self, job_id: int) -> None:
         if self._embed_job is not None and self._embed_job[0] == job_id:
@@ -415,6 +430,8 @@ class AssistController(QObject):
     # ------------------------------------------------------------ worker results
     def _on_finished(self, job_id: int, kind: str, result: object) -> None:
         if kind == EMBED:
+            if isinstance(result, tuple):
+                self.estimates.record(*result)
             self._embed_done(job_id)
         elif kind == PREDICT:
             self.busy_changed.emit(False)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -60,6 +61,15 @@ class ModelPicker(QWidget):
         self.prev_mask_button.setMaximumWidth(self.prev_mask_button.sizeHint().height() * 2)
         self.state = QLabel("idle")
         self.state.setObjectName("assist_state")
+        # the image embedding's estimated progress (one encoder call: no real progress exists)
+        self.preparing_bar = QProgressBar()
+        self.preparing_bar.setObjectName("assist_preparing_bar")
+        self.preparing_bar.setRange(0, 100)
+        self.preparing_bar.setTextVisible(False)
+        self.preparing_bar.setMaximumHeight(self.state.sizeHint().height())
+        self.preparing_bar.setToolTip("Estimated from the last embedding time of this model here "
+                                      "(or the catalogue's figure); stays below 100 % until done")
+        self.preparing_bar.hide()
         tools = QHBoxLayout()
         tools.addWidget(self.click_button)
         tools.addWidget(self.box_button)
@@ -82,6 +92,7 @@ class ModelPicker(QWidget):
         models.addWidget(self.reload_button)
         lay.addLayout(models)
         lay.addWidget(self.state)
+        lay.addWidget(self.preparing_bar)
         lay.addStretch(1)
         self.combo.currentIndexChanged.connect(self._chosen)
         self.click_button.clicked.connect(lambda: self.tool_requested.emit("ai_click"))
@@ -94,6 +105,15 @@ class ModelPicker(QWidget):
         self.prev_mask_button.clicked.connect(lambda: self.cycle_requested.emit(-1))
         self._cards: dict[str, object] = {}
         self._filling = False
+
+    def show_preparing_percent(self, percent: int) -> None:
+        """Estimated percent of the embedding under way; -1: no estimate yet (a busy bar)."""
+        if percent < 0:
+            self.preparing_bar.setRange(0, 0)
+        else:
+            self.preparing_bar.setRange(0, 100)
+            self.preparing_bar.setValue(percent)
+        self.preparing_bar.show()
 
     def set_cards(self, cards: list, current_id: str | None, problems: list[str] = ()) -> None:
         self._filling = True

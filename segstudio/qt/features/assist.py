@@ -40,6 +40,7 @@ class AssistFeature:
         # "working…" while a model runs, then back to the last answer's time (was left on forever)
         c.busy_changed.connect(lambda busy: p.state.setText("working…" if busy else self._last_latency))
         c.preparing.connect(self._show_preparing)
+        c.preparing_percent.connect(p.show_preparing_percent)
         menu = window.menu(MENU)
         self.actions: dict[str, QAction] = {}
         for key, text, shortcut, slot in (
@@ -73,6 +74,8 @@ class AssistFeature:
     def _show_preparing(self, text: str) -> None:
         """'preparing <model> for this image… N s' while the embedding runs; clicks queue."""
         self.picker.state.setText(text or "model ready for this image")
+        if not text:
+            self.picker.preparing_bar.hide()
         self.window.status(text or "Model ready for this image", 0 if text else 3000)
 
     def show_panel(self) -> None:
