@@ -46,7 +46,7 @@ class LearnedClickSegmenter:
     ) -> None:
         """`weights`: a clicknet .pt file (default: the built-in one); `net`: an in-memory
         ClickNet (training); `onnx`: an exported network to run as it is (validation)."""
-        if backend not in ("auto", "torch", "onnx"):
+        if backend not in runtime.OnnxOrTorch.BACKENDS:
             raise ValueError(f"unknown backend {backend!r}")
         from segstudio.inference.click_net import BUILTIN_CLICK_WEIGHTS
 
@@ -54,15 +54,15 @@ class LearnedClickSegmenter:
         self.enforce_clicks = enforce_clicks
         self._weights = Path(weights) if weights is not None else BUILTIN_CLICK_WEIGHTS
         self._net = net
-        self._backend = "torch" if net is not None and backend == "auto" else backend
-        self._session: Any = None
         self._lock = threading.Lock()
         self._image: np.ndarray | None = None
         if onnx is not None:
-            self._session = _session(Path(onnx))
-            self._backend = "onnx"
-        elif net is None and not self._weights.is_file():
-            raise ModelError(f"{self._weights}: click-model weights not found")
+            self._runtime = runtime.OnnxOrTorch("onnx", _session(Path(onnx)))
+        else:
+            self._runtime = runtime.OnnxOrTorch("torch" if net is not None and backend == "auto" else backend)
+            if net is None and not self._weights.is_file():
+                raise ModelError(f"{self._weights}: click-model weights not found")
+        self._backend = self._runtime.backend
 
     # ----------------------------------------------------------------- runtime
     def _torch_net(self) -> Any:
@@ -76,24 +76,14 @@ class LearnedClickSegmenter:
         return self._net
 
     def _ort(self) -> Any:
-        if self._backend == "torch" or self._session is False:
-            return None
-        if self._session is not None:
-            return self._session
-        try:
+        def make() -> Any:
             from segstudio.inference.click_net import export_onnx
 
             digest = hashlib.sha1(self._weights.read_bytes()).hexdigest()[:16]
             path = runtime.cached_onnx("clicknet", digest, lambda p: export_onnx(self._torch_net(), p))
-            self._session = _session(path)
-        except ModelError:
-            raise
-        except Exception:
-            if self._backend == "onnx":
-                raise
-            self._session = False
-            return None
-        return self._session
+            return _session(path)
+
+        return self._runtime.session(make, fatal=(ModelError,))
 
     def run_net(self, batch: np.ndarray, cancel: CancelToken | None = None) -> np.ndarray:
         """N x 6 x VIEW x VIEW inputs -> N x VIEW x VIEW logits."""

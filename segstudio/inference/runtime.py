@@ -78,6 +78,38 @@ def export_onnx(net: Any, input_shape: tuple[int, ...], path: Path, input_name: 
     return path
 
 
+class OnnxOrTorch:
+    """Which runtime a built-in network runs on: the ONNX session, made on first use, or None
+    for torch.  backend "torch" never makes one; "onnx" raises what making it raised; "auto"
+    falls back to torch for good when the session cannot be made (no onnxruntime, no writable
+    cache, a failed export), except for the `fatal` errors, which always reach the caller."""
+
+    BACKENDS = ("auto", "torch", "onnx")
+
+    def __init__(self, backend: str, session: Any = None) -> None:
+        if backend not in self.BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}")
+        self.backend = backend
+        self._session: Any = session  # None: not tried yet; False: tried, torch it is
+
+    def session(
+        self, make: Callable[[], Any], fatal: tuple[type[BaseException], ...] = ()
+    ) -> Any:
+        if self.backend == "torch" or self._session is False:
+            return None
+        if self._session is None:
+            try:
+                self._session = make()
+            except fatal:
+                raise
+            except Exception:
+                if self.backend == "onnx":
+                    raise
+                self._session = False
+                return None
+        return self._session
+
+
 def run_onnx(sess: Any, feeds: dict[str, Any], cancel: CancelToken | None = None) -> list[Any]:
     """One run; a cancel stops it between layers (a click superseded by the next one must not
     hold its thread for the rest of a pass) and raises Cancelled, not an onnxruntime error."""

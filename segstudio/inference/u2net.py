@@ -222,13 +222,10 @@ class SalientSegmenter:
     model_id = MODEL_ID
 
     def __init__(self, model: Any = None, weights: str | Path | None = None, backend: str = "auto") -> None:
-        if backend not in ("auto", "torch", "onnx"):
-            raise ValueError(f"unknown backend {backend!r}")
+        self._runtime = runtime.OnnxOrTorch(backend)  # raises ValueError on an unknown backend
         self._model = model
         self._weights = Path(weights) if weights is not None else None
         self._lock = threading.Lock()
-        self._backend = backend
-        self._session: Any = None
 
     def _net(self) -> Any:
         if self._model is None:
@@ -239,13 +236,9 @@ class SalientSegmenter:
 
     def _ort(self) -> Any:
         """An onnxruntime session for the current weights, or None (torch then)."""
-        if self._backend == "torch" or self._session is False:
-            return None
-        if self._session is not None:
-            return self._session
-        try:
-            import hashlib
 
+        def make() -> Any:
+            import hashlib
 
             if self._model is not None:  # an in-memory (e.g. fine-tuned) module: export it as is
                 import io
@@ -259,13 +252,10 @@ class SalientSegmenter:
                 src = self._weights if self._weights is not None else BUILTIN_WEIGHTS
                 digest = hashlib.sha1(Path(src).read_bytes()).hexdigest()[:16]
             path = runtime.cached_onnx("u2netp", digest, lambda p: export_onnx(self._net(), p))
-            self._session = runtime.onnx_session(path, threads=0)
-        except Exception:
-            if self._backend == "onnx":
-                raise
-            self._session = False  # no onnxruntime or no writable cache: torch it is
-            return None
-        return self._session
+            return runtime.onnx_session(path, threads=0)
+
+        # no onnxruntime or no writable cache: torch it is
+        return self._runtime.session(make)
 
     def saliency_small(
         self, images: list[np.ndarray], cancel: CancelToken | None = None

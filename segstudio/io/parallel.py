@@ -26,7 +26,7 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ PRELOAD = ["numpy", "segstudio.io.rle_batch", "segstudio.io.coco_blocks", "segst
 
 M = TypeVar("M")
 R = TypeVar("R")
+T = TypeVar("T")
 
 _worker_cpu_total = 0.0  # CPU seconds of the workers of closed pools
 
@@ -253,3 +254,32 @@ class _Ordered:
                 result = self.fn(payload)
         self._fill()
         return meta, result
+
+
+def pooled_blocks(
+    fn: Callable[[Any], R], tasks: Iterable[tuple[M, Any]], workers: int, ahead: int,
+    take: Callable[[M, R], T],
+) -> tuple[Iterator[T], Callable[[], None]]:
+    """`take(meta, fn(payload))` for each task, in order, computed by `workers` processes (0:
+    inline), and a function stopping early.  The first `ahead` tasks are submitted right here,
+    so the workers run while the caller goes on.  The pool closes when the blocks end; when they
+    fail (in a worker or in `take`) or are stopped, the tasks still queued are cancelled."""
+    pool = ChunkPool(workers).__enter__()
+    results = pool.imap(fn, tasks, ahead=ahead)
+
+    def blocks() -> Generator[T, None, None]:
+        finished = False
+        try:
+            for meta, result in results:
+                yield take(meta, result)
+            finished = True
+        finally:
+            pool.close(cancel=not finished)
+
+    gen = blocks()
+
+    def stop() -> None:
+        gen.close()
+        pool.close(cancel=True)
+
+    return gen, stop

@@ -16,7 +16,7 @@ line, exactly as `cvat.ShapeReader` does for the other images.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -121,30 +121,17 @@ class PolygonColumns:
 
     def _blocks(self, H: np.ndarray, W: np.ndarray, workers: int
                 ) -> tuple[Iterator[ColumnBlock], Callable[[], None]]:
-        pool = parallel.ChunkPool(workers).__enter__()
         texts = self.texts
         tasks = ((a, (texts[a:a + BLOCK], H[a:a + BLOCK], W[a:a + BLOCK], SUB_BLOCK))
                  for a in range(0, len(texts), BLOCK))
-        results = pool.imap(cvat_block, tasks, ahead=AHEAD)
 
-        def blocks() -> Generator[ColumnBlock, None, None]:
-            finished = False
-            try:
-                for a, (block, odd) in results:
-                    for j in odd:
-                        self._odd(a + j, block, j)
-                    yield block
-                finished = True
-            finally:
-                pool.close(cancel=not finished)
+        def take(a: int, result: tuple[ColumnBlock, list[int]]) -> ColumnBlock:
+            block, odd = result
+            for j in odd:
+                self._odd(a + j, block, j)
+            return block
 
-        gen = blocks()
-
-        def stop() -> None:
-            gen.close()
-            pool.close(cancel=True)
-
-        return gen, stop
+        return parallel.pooled_blocks(cvat_block, tasks, workers, AHEAD, take)
 
     def _odd(self, k: int, block: ColumnBlock, j: int) -> None:
         """Polygon k (entry j of its block), which the block could not take as it is: refused

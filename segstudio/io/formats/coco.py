@@ -206,29 +206,17 @@ def _patch_blocks(src: Path, counts: list[str], H: np.ndarray, W: np.ndarray,
     With workers the first blocks are submitted right here, so the conversion runs while the
     caller goes on (the rest of reading, then apply_plan's image and category rows).
     """
-    pool = parallel.ChunkPool(workers).__enter__()
     tasks = ((None, (a, counts[a:a + BLOCK], H[a:a + BLOCK], W[a:a + BLOCK]))
              for a in range(0, len(counts), BLOCK))
-    results = pool.imap(import_block, tasks, ahead=AHEAD)
+    pooled, stop = parallel.pooled_blocks(import_block, tasks, workers, AHEAD, lambda _, block: block)
 
     def blocks() -> Generator[PatchBlock, None, None]:
-        finished = False
         try:
-            for _, block in results:
-                yield block
-            finished = True
+            yield from pooled  # closing these blocks closes the pooled ones, and so the pool
         except rb.RleStringError as e:
             raise FormatError(src, str(e), f"annotations[{e.index}].segmentation.counts") from None
-        finally:
-            pool.close(cancel=not finished)
 
-    gen = blocks()
-
-    def stop() -> None:
-        gen.close()
-        pool.close(cancel=True)
-
-    return gen, stop
+    return blocks(), stop
 
 
 def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:

@@ -133,6 +133,40 @@ def test_chunk_pool_keeps_order_and_raises_in_order():
         assert [r for _, r in pool.imap(_square_or_fail, tasks)] == [k * k for k in range(40)]
 
 
+@pytest.mark.parametrize("workers", [0, 2])
+def test_pooled_blocks_take_in_order_and_close_the_pool(monkeypatch, workers):
+    closed: list[bool] = []
+    real_close = parallel.ChunkPool.close
+
+    def close(self, cancel=False):
+        if self._ex is not None or workers == 0:
+            closed.append(cancel)
+        real_close(self, cancel)
+
+    monkeypatch.setattr(parallel.ChunkPool, "close", close)
+    tasks = [(k, k) for k in range(20)]
+    blocks, _ = parallel.pooled_blocks(_square_or_fail, tasks, workers, 3, lambda m, r: (m, r))
+    assert list(blocks) == [(k, k * k) for k in range(20)]
+    assert closed[0] is False  # ran to the end: nothing to cancel
+
+    def take(meta, result):
+        if meta == 5:
+            raise RuntimeError("block 5 refused")
+        return result
+
+    closed.clear()
+    blocks, _ = parallel.pooled_blocks(_square_or_fail, tasks, workers, 3, take)
+    with pytest.raises(RuntimeError, match="block 5"):
+        list(blocks)
+    assert closed[0] is True  # failed in take: the queued tasks are cancelled
+
+    closed.clear()
+    blocks, stop = parallel.pooled_blocks(_square_or_fail, tasks, workers, 3, take)
+    assert next(blocks) == 0
+    stop()
+    assert closed[0] is True and list(blocks) == []
+
+
 def test_small_jobs_stay_inline(monkeypatch):
     monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
     assert parallel.workers_for(10, 100) == 0
