@@ -13,6 +13,12 @@ from segstudio.io.reports import ExportReport
 from segstudio.store.project import ImageRecord, Project
 
 
+def export_file(dst: Path, suffix: str, default_name: str) -> Path:
+    """The one file a single-file export writes: `dst` itself when it names one (by its
+    `suffix`, e.g. ".xml"), else `default_name` inside the folder `dst`."""
+    return dst if dst.suffix.lower() == suffix else dst / default_name
+
+
 def export_images(project: Project, options: dict) -> list[ImageRecord]:
     """Still images of the export (videos are the video formats' business)."""
     split = options.get("split")

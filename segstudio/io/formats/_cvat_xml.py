@@ -11,6 +11,7 @@ row by row, starting with a run of background (possibly 0).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
@@ -18,6 +19,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
+from segstudio import __version__
+from segstudio.core.categories import color_hex
 from segstudio.io.errors import FormatError
 
 SHAPE_TAGS = ("box", "polygon", "polyline", "points", "ellipse", "mask", "skeleton", "cuboid")
@@ -338,3 +341,48 @@ def typed(value: str, kind: str | None):
             return value
         return int(f) if f == int(f) and "." not in value and "e" not in value.lower() else f
     return value
+
+
+# --------------------------------------------------------------------------- export header
+def header(task_id: int, name: str, size: int, mode: str, labels: str, *,
+           before_labels: str = "", after_labels: str = "", after_task: str = "") -> str:
+    """The XML declaration, <annotations> and <meta> of a CVAT 1.1 export, up to the first
+    <image> or <track>; the video form adds its frame range, frame size and source."""
+    now = time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime())
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n'
+        f"  <meta>\n    <task>\n      <id>{task_id}</id>\n      <name>{text(name)}</name>\n"
+        f"      <size>{size}</size>\n      <mode>{mode}</mode>\n      <overlap>0</overlap>\n"
+        f"      <created>{now}</created>\n      <updated>{now}</updated>\n"
+        f"{before_labels}      <labels>\n{labels}      </labels>\n{after_labels}    </task>\n"
+        f"    <dumped>{now}</dumped>\n{after_task}"
+        f"    <exported_by>SegStudio {text(__version__)}</exported_by>\n  </meta>\n"
+    )
+
+
+def labels_xml(cats, attribute_values: dict[str, dict[str, list]], *, tracks: bool) -> str:
+    """The <label> elements of the export header, with the attributes each category's shapes
+    carry.  `tracks` (CVAT for video): attributes are mutable along a track, with no default
+    or value list; for images they are fixed, with the first value seen as default and, for a
+    checkbox, its two values."""
+    labels = []
+    for c in cats:
+        attrs = ""
+        for key, values in attribute_values.get(c.name, {}).items():
+            kind = input_type(values)
+            if tracks:
+                mutable, default, vals = "True", "", ""
+            else:
+                distinct = list(dict.fromkeys(attribute_value(v) for v in values))
+                mutable = "False"
+                default = "false" if kind == "checkbox" else (distinct[0] if distinct else "")
+                vals = "true\nfalse" if kind == "checkbox" else ""
+            attrs += (f"          <attribute>\n            <name>{text(key)}</name>\n"
+                      f"            <mutable>{mutable}</mutable>\n            <input_type>{kind}</input_type>\n"
+                      f"            <default_value>{text(default)}</default_value>\n"
+                      f"            <values>{text(vals)}</values>\n          </attribute>\n")
+        labels.append(
+            f"        <label>\n          <name>{text(c.name)}</name>\n"
+            f"          <color>{color_hex(c.color)}</color>\n          <type>any</type>\n"
+            f"          <attributes>\n{attrs}          </attributes>\n        </label>\n")
+    return "".join(labels)

@@ -22,14 +22,11 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 
 import numpy as np
 
-from segstudio import __version__
 from segstudio.core import rle as core_rle
-from segstudio.core.categories import color_hex
 from segstudio.core.drawn import DrawnShape
 from segstudio.core.masks import MaskPatch
 from segstudio.core.shape_raster import box_patch, ellipse_patch
@@ -46,7 +43,7 @@ from segstudio.io.coords import (
     within,
 )
 from segstudio.io.errors import FormatError
-from segstudio.io.exporting import IMAGE_PLACEMENTS, export_images, image_refs
+from segstudio.io.exporting import IMAGE_PLACEMENTS, export_file, export_images, image_refs
 from segstudio.io.formats import _cvat_xml as cx
 from segstudio.io.formats._cvat_polygons import PolygonColumns, warm_up
 from segstudio.io.formats._vector import VectorShape, vector_shape
@@ -320,7 +317,7 @@ def _size_from_image(xml: Path, im: cx.Image, path: Path) -> tuple[int, int]:
 def export(project, dst: Path, options: dict, progress: ProgressFn | None,
            cancel: CancelToken | None) -> ExportReport:
     rep = ExportReport("cvat")
-    xml = dst if dst.suffix.lower() == ".xml" else dst / "annotations.xml"
+    xml = export_file(dst, ".xml", "annotations.xml")
     out_dir = xml.parent
     records = export_images(project, options)
     cats = list(project.categories())
@@ -465,32 +462,8 @@ def _decode(enc, y0, x0, h, w, hw) -> MaskPatch:
 
 
 def _head(project, cats, attribute_values: dict[str, dict[str, list]], size: int) -> str:
-    now = time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime())
-    labels = []
-    for c in cats:
-        attrs = ""
-        for key, values in attribute_values.get(c.name, {}).items():
-            kind = cx.input_type(values)
-            distinct = list(dict.fromkeys(cx.attribute_value(v) for v in values))
-            default = "false" if kind == "checkbox" else (distinct[0] if distinct else "")
-            vals = "true\nfalse" if kind == "checkbox" else ""
-            attrs += (f"          <attribute>\n            <name>{cx.text(key)}</name>\n"
-                      f"            <mutable>False</mutable>\n            <input_type>{kind}</input_type>\n"
-                      f"            <default_value>{cx.text(default)}</default_value>\n"
-                      f"            <values>{cx.text(vals)}</values>\n          </attribute>\n")
-        labels.append(
-            f"        <label>\n          <name>{cx.text(c.name)}</name>\n"
-            f"          <color>{color_hex(c.color)}</color>\n          <type>any</type>\n"
-            f"          <attributes>\n{attrs}          </attributes>\n        </label>\n")
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n'
-        f"  <meta>\n    <task>\n      <id>0</id>\n      <name>{cx.text(project.name)}</name>\n"
-        f"      <size>{size}</size>\n      <mode>annotation</mode>\n      <overlap>0</overlap>\n"
-        f"      <created>{now}</created>\n      <updated>{now}</updated>\n"
-        f"      <labels>\n{''.join(labels)}      </labels>\n    </task>\n"
-        f"    <dumped>{now}</dumped>\n    <exported_by>SegStudio {cx.text(__version__)}</exported_by>\n"
-        "  </meta>\n"
-    )
+    labels = cx.labels_xml(cats, attribute_values, tracks=False)
+    return cx.header(0, project.name, size, "annotation", labels)
 
 
 FORMAT = FormatSpec(

@@ -20,11 +20,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from pathlib import Path
 
-from segstudio import __version__
-from segstudio.core.categories import color_hex
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.coords import check_image_size
@@ -248,30 +245,14 @@ def names_of(writer: ShapeWriter, cid: int) -> str:
 
 
 def _head(project, rec, cats, attribute_values, source: str) -> str:
-    now = time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime())
-    labels = []
-    for c in cats:
-        attrs = ""
-        for key, values in attribute_values.get(c.name, {}).items():
-            kind = cx.input_type(values)
-            attrs += (f"          <attribute>\n            <name>{cx.text(key)}</name>\n"
-                      f"            <mutable>True</mutable>\n            <input_type>{kind}</input_type>\n"
-                      "            <default_value></default_value>\n            <values></values>\n"
-                      "          </attribute>\n")
-        labels.append(f"        <label>\n          <name>{cx.text(c.name)}</name>\n"
-                      f"          <color>{color_hex(c.color)}</color>\n          <type>any</type>\n"
-                      f"          <attributes>\n{attrs}          </attributes>\n        </label>\n")
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n'
-        f"  <meta>\n    <task>\n      <id>{rec.id}</id>\n      <name>{cx.text(Path(rec.path).stem)}</name>\n"
-        f"      <size>{rec.frame_count}</size>\n      <mode>interpolation</mode>\n"
-        f"      <overlap>0</overlap>\n      <created>{now}</created>\n      <updated>{now}</updated>\n"
-        f"      <start_frame>0</start_frame>\n      <stop_frame>{rec.frame_count - 1}</stop_frame>\n"
-        f"      <frame_filter></frame_filter>\n      <labels>\n{''.join(labels)}      </labels>\n"
-        f"      <original_size>\n        <width>{rec.width}</width>\n        <height>{rec.height}</height>\n"
-        f"      </original_size>\n    </task>\n    <dumped>{now}</dumped>\n"
-        f"    <source>{cx.text(source)}</source>\n"
-        f"    <exported_by>SegStudio {cx.text(__version__)}</exported_by>\n  </meta>\n"
+    labels = cx.labels_xml(cats, attribute_values, tracks=True)
+    return cx.header(
+        rec.id, Path(rec.path).stem, rec.frame_count, "interpolation", labels,
+        before_labels=(f"      <start_frame>0</start_frame>\n      <stop_frame>{rec.frame_count - 1}</stop_frame>\n"
+                       "      <frame_filter></frame_filter>\n"),
+        after_labels=(f"      <original_size>\n        <width>{rec.width}</width>\n"
+                      f"        <height>{rec.height}</height>\n      </original_size>\n"),
+        after_task=f"    <source>{cx.text(source)}</source>\n",
     )
 
 

@@ -36,7 +36,13 @@ from segstudio.io.atomic import StagedOutput
 from segstudio.io.confine import Confined, dataset_root_of, exists
 from segstudio.io.coords import REACHES_OUTSIDE, check_image_size, reaches_outside, tame_polygon
 from segstudio.io.errors import FormatError, JsonReader, load_json
-from segstudio.io.exporting import IMAGE_PLACEMENTS, export_images, image_refs
+from segstudio.io.exporting import (
+    IMAGE_PLACEMENTS,
+    category_names,
+    export_file,
+    export_images,
+    image_refs,
+)
 from segstudio.io.formats import _ls_rle
 from segstudio.io.formats._polygons import polygons_to_patch
 from segstudio.io.formats._vector import vector_shape
@@ -230,10 +236,10 @@ def _instance(path: Path, r: JsonReader, hw: tuple[int, int], plan: ImportPlan, 
 def export(project, dst: Path, options: dict, progress: ProgressFn | None,
            cancel: CancelToken | None) -> ExportReport:
     rep = ExportReport("label-studio")
-    path = dst if dst.suffix.lower() == ".json" else dst / "tasks.json"
+    path = export_file(dst, ".json", "tasks.json")
     out_dir = path.parent
     records = export_images(project, options)
-    names = {c.id: c.name for c in project.categories()}
+    names = category_names(project)
     label_set = options.get("label_set", "gt")
     tolerance = float(options.get("tolerance") or 0.0)
     prefix = options.get("url_prefix") or ""

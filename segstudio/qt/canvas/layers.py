@@ -101,27 +101,21 @@ class SceneLayer(TiledLayer):
         return sum(int(a.nbytes) for a in self.levels[1:] if a is not None) + self.cache.nbytes + int(self.raster.labels.nbytes)
 
 
-class HoverLayer(QGraphicsItem):
-    """A light tint over the instance under the pointer (a small patch, so hovering never
-    re-renders the big tiles)."""
+class PatchLayer(QGraphicsItem):
+    """An ARGB image drawn over one rectangle of the image (hover tint, proposal): a small
+    patch, so changing it never re-renders the big tiles."""
 
-    def __init__(self) -> None:
+    def __init__(self, z: float) -> None:
         super().__init__()
         self._img: QImage | None = None
         self._rect = QRectF()
-        self.setZValue(1)
+        self.setZValue(z)
 
-    def set_mask(self, patch: MaskPatch | None, rgb: tuple[int, int, int] = (255, 255, 255), step: int = 1) -> None:
-        """Tint `patch`, sampled every `step` pixels (the view's level: big objects stay cheap)."""
+    def _show(self, argb: np.ndarray | None = None, rect: QRectF | None = None) -> None:
+        """Draw `argb` over `rect` (scene pixels) from now on; None: draw nothing."""
         self.prepareGeometryChange()
-        self._img, self._rect = None, QRectF()
-        if patch is not None and not patch.is_empty:
-            m = patch.tight()
-            while m.data.size // (step * step) > 4_000_000:
-                step *= 2
-            img = compose_mask(m.data, (0, 0, m.width, m.height), rgb, 0.22, step)
-            self._img = qimage_from_argb(img)
-            self._rect = QRectF(m.x0, m.y0, img.shape[1] * step, img.shape[0] * step)
+        self._img = qimage_from_argb(argb) if argb is not None else None
+        self._rect = QRectF(rect) if argb is not None and rect is not None else QRectF()
         self.update()
 
     def boundingRect(self) -> QRectF:
@@ -130,6 +124,24 @@ class HoverLayer(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if self._img is not None:
             painter.drawImage(self._rect, self._img)
+
+
+class HoverLayer(PatchLayer):
+    """A light tint over the instance under the pointer."""
+
+    def __init__(self) -> None:
+        super().__init__(z=1)
+
+    def set_mask(self, patch: MaskPatch | None, rgb: tuple[int, int, int] = (255, 255, 255), step: int = 1) -> None:
+        """Tint `patch`, sampled every `step` pixels (the view's level: big objects stay cheap)."""
+        if patch is None or patch.is_empty:
+            self._show()
+            return
+        m = patch.tight()
+        while m.data.size // (step * step) > 4_000_000:
+            step *= 2
+        img = compose_mask(m.data, (0, 0, m.width, m.height), rgb, 0.22, step)
+        self._show(img, QRectF(m.x0, m.y0, img.shape[1] * step, img.shape[0] * step))
 
 
 class LiveMaskLayer(QGraphicsItem):
@@ -164,33 +176,20 @@ class LiveMaskLayer(QGraphicsItem):
         painter.drawImage(QRectF(x0, y0, img.width() * s, img.height() * s), img)
 
 
-class ProposalLayer(QGraphicsItem):
+class ProposalLayer(PatchLayer):
     """The current proposal: hatched cyan with a solid outline, unmistakably not yet accepted."""
 
     def __init__(self, shape: tuple[int, int]) -> None:
-        super().__init__()
+        super().__init__(z=3)
         self.image_shape = shape  # not `shape`: QGraphicsItem.shape() is a Qt virtual
-        self._img: QImage | None = None
-        self._rect = QRectF()
-        self.setZValue(3)
 
     def set_proposal(self, proposal: Proposal | None) -> None:
-        self.prepareGeometryChange()
-        self._img = None
-        self._rect = QRectF()
-        if proposal is not None and not proposal.mask.is_empty:
-            m = proposal.mask.tight()
-            img = compose_mask(m.data, (0, 0, m.width, m.height), PROPOSAL_RGB, 0.5, stripes=True)
-            self._img = qimage_from_argb(img)
-            self._rect = QRectF(m.x0, m.y0, m.width, m.height)
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(self._rect)
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        if self._img is not None:
-            painter.drawImage(self._rect, self._img)
+        if proposal is None or proposal.mask.is_empty:
+            self._show()
+            return
+        m = proposal.mask.tight()
+        img = compose_mask(m.data, (0, 0, m.width, m.height), PROPOSAL_RGB, 0.5, stripes=True)
+        self._show(img, QRectF(m.x0, m.y0, m.width, m.height))
 
 
 class ExtraLayer(QGraphicsItem):
