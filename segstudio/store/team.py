@@ -83,12 +83,23 @@ def set_role(project, user: str, role: str | None) -> None:
         elif role != "manager":
             raise NotAllowed(f"{project.address}: the first member must be a manager "
                              f"(segstudio team PROJECT role {user_name()} manager)")
+        if has_manager and role != "manager" and _is_last_manager(project, user):
+            # members without a manager could never be given roles again (but anyone could
+            # make themselves the "first" manager): a manager hands the role on first
+            raise NotAllowed(f"{project.address}: {user} is the last manager here; make "
+                             "someone else a manager first")
         if role is None:
             project.conn.execute("DELETE FROM members WHERE user_name=?", (user,))
         else:
             project.conn.execute(
                 "INSERT INTO members(user_name, role, added_at) VALUES (?,?,?)"
                 " ON CONFLICT(user_name) DO UPDATE SET role=excluded.role", (user, role, time.time()))
+
+
+def _is_last_manager(project, user: str) -> bool:
+    managers = [r[0] for r in project.conn.execute("SELECT user_name FROM members WHERE role='manager'")]
+    others = project.conn.execute("SELECT 1 FROM members WHERE user_name<>? LIMIT 1", (user,)).fetchone()
+    return managers == [user] and others is not None
 
 
 def assign(project, image_ids, user: str | None) -> int:

@@ -1,8 +1,8 @@
 """The team in the window (store/team.py has the rules): a Team menu with My Queue…, Submit
 for Review, Accept Image and Reject Image… (the reviewer's comment on a rejected image is
-shown when it opens), and for managers Assign Images… and Progress by Person….  What the
-command line's `segstudio team` does, for a person at the keyboard; roles are still given
-with `segstudio team PROJECT role ...`.
+shown when it opens), and for managers Assign Images…, Progress by Person… and Members and
+Roles… (`_team_members`).  What the command line's `segstudio team` does, for a person at the
+keyboard.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from segstudio.qt.features._team_members import show_members
 from segstudio.store import ProjectError, identity, team
 
 
@@ -36,6 +37,7 @@ class TeamReview(QObject):
         super().__init__(window)
         self.window = window
         self.queue_dialog: QDialog | None = None
+        self.members_dialog: QDialog | None = None
         menu = window.menu("Te&am")  # Alt+A: T is Tools
         for key, text, slot in (("team_queue", "My &Queue…", self.show_queue),
                                 ("team_submit", "&Submit for Review", self.submit),
@@ -43,7 +45,8 @@ class TeamReview(QObject):
                                 ("team_reject", "&Reject Image…", self.ask_reject),
                                 (None, None, None),
                                 ("team_assign", "Assi&gn Images…", self.show_assign),
-                                ("team_progress", "&Progress by Person…", self.show_progress)):
+                                ("team_progress", "&Progress by Person…", self.show_progress),
+                                ("team_members", "&Members and Roles…", self.show_members)):
             if key is None:
                 menu.addSeparator()
                 continue
@@ -200,6 +203,11 @@ class TeamReview(QObject):
         self.assign_dialog = dialog
         self.assign_widgets = (person, this, batch, status, limit, buttons)
         return dialog
+
+    def show_members(self) -> QDialog | None:
+        """Team > Members and Roles… (`_team_members`), for managers."""
+        self.members_dialog = show_members(self.window)
+        return self.members_dialog
 
     # ------------------------------------------------------------ internals
     def _decide(self, change, done: str) -> bool:

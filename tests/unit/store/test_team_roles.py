@@ -68,3 +68,23 @@ def test_the_team_command(project, capsys, monkeypatch):
     assert main(["team", addr, "progress"]) == 0
     out = capsys.readouterr().out
     assert "ann" in out and "annotator" in out and " 4 " in out
+
+
+def test_the_last_manager_cannot_leave_the_members_without_one(project, monkeypatch):
+    """Members without a manager could never be given roles again, while anyone could make
+    themselves the 'first' manager: the last manager is neither removed nor demoted until
+    someone else manages; alone, they may leave (the project has no roles again)."""
+    as_user(monkeypatch, "mia")
+    team.set_role(project, "mia", "manager")
+    team.set_role(project, "ann", "annotator")
+    for role in (None, "reviewer"):
+        with pytest.raises(team.NotAllowed, match="mia is the last manager here"):
+            team.set_role(project, "mia", role)
+    assert team.members(project) == {"ann": "annotator", "mia": "manager"}
+    team.set_role(project, "ann", "manager")
+    team.set_role(project, "mia", "reviewer")  # ann manages now
+    as_user(monkeypatch, "ann")
+    team.set_role(project, "mia", None)
+    assert team.members(project) == {"ann": "manager"}
+    team.set_role(project, "ann", None)  # alone: the project has no roles again
+    assert team.members(project) == {}
