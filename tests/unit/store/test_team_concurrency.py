@@ -1,13 +1,16 @@
 """8 annotator processes on overlapping images through the real store API: zero lost committed
 edits, zero silent overwrites (every refused stale write counted), integrity after; then the
-same with random SIGKILLs.  Short here (the 60-s run with figures: bench/team_commits.py)."""
+same with random SIGKILLs.  6 s per run while iterating; CI runs the issue's 60 s
+(SEGSTUDIO_TEAM_SECONDS=60 in .ci/run; the figures: bench/team_commits.py)."""
+
+import os
 
 import pytest
 
 from segstudio.store import Project
 from tests.team_annotators import check, make_project, run_team
 
-SECONDS = 6
+SECONDS = float(os.environ.get("SEGSTUDIO_TEAM_SECONDS", "6"))
 
 
 @pytest.mark.slow
