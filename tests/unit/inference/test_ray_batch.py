@@ -54,6 +54,7 @@ def _local_reference(root):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # CI's 200 images take ~2.5 min on a loaded 2-core machine
 def test_ray_prelabel_matches_local_survives_a_killed_worker_and_resumes(tmp_path, cluster, monkeypatch):
     from segstudio.inference.ray_batch import prelabel_on_ray
 
