@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "here; no ADDRESS: a local cluster on this machine's CPUs). Needs "
                    "'segstudio[cluster]'; resumable like the local run (docs/scale.md)")
     p.add_argument("--ray-cpus", type=int, metavar="N", help="CPUs of the local Ray cluster")
+    p.add_argument("--ray-chunk", type=int, metavar="N",
+                   help="images per Ray task and per commit (default 8; smaller commits more often)")
     p.set_defaults(func=run)
 
 
@@ -46,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     with project:
         bar = ProgressBar(0, f"prelabel {card.id}")
         if args.ray is not None:
+            if args.ray_chunk is not None and args.ray_chunk < 1:
+                raise CliError(f"--ray-chunk must be at least 1 (got {args.ray_chunk})")
             bar.lines_every = 0.0 if bar.stream.isatty() else 5.0  # a cluster job's log gets lines
             from segstudio.inference.base import ModelError
             from segstudio.inference.ray_batch import prelabel_on_ray
@@ -55,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
                     project, args.model, [str(d) for d in args.models_dir], scope=scope,
                     selected=args.image, resume=not args.restart, background=card.background,
                     model_id=getattr(model, "model_id", type(model).__name__),
-                    address=args.ray or None, num_cpus=args.ray_cpus, progress=bar)
+                    address=args.ray or None, num_cpus=args.ray_cpus, progress=bar,
+                    **({"chunk": args.ray_chunk} if args.ray_chunk else {}))
             except ModelError as e:
                 raise CliError(str(e)) from None
         else:

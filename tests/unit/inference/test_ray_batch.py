@@ -144,7 +144,9 @@ def test_ctrl_c_on_a_ray_job_says_so_and_the_job_resumes(tmp_path, cluster, caps
             sig.raise_signal(sig.SIGINT)
 
     monkeypatch.setattr(progress.ProgressBar, "__call__", ctrl_c_after_the_first_commit)
-    args = ["prelabel", str(tmp_path / "onray"), "--model", MODEL, "--ray"]
+    # one image per task and commit: the Ctrl+C after the first commit lands with 11 to go,
+    # however fast the cluster (8 per chunk raced the second chunk on a busy machine)
+    args = ["prelabel", str(tmp_path / "onray"), "--model", MODEL, "--ray", "--ray-chunk", "1"]
     capsys.readouterr()
     assert main(args) == 130
     err = capsys.readouterr().err
