@@ -71,6 +71,17 @@ def _index_gt(path: Path) -> tuple[JsonReader, dict[int, dict[str, Any]], list[t
     return root, images, sorted(cats)
 
 
+def _image_and_mask(r: JsonReader, images: dict[int, dict[str, Any]], missing: str
+                    ) -> tuple[dict[str, Any], MaskPatch]:
+    """The ground-truth image an annotation or result names (`image_id <id> <missing>` when
+    `images` lacks it) and its decoded segmentation."""
+    iid = r.get("image_id", int)
+    if iid not in images:
+        raise r.error(f"image_id {iid} {missing}")
+    im = images[iid]
+    return im, decode_segmentation(r.child("segmentation"), im["shape"])
+
+
 def load_coco_pair(gt_path: str | Path, results_path: str | Path) -> tuple[list[EvalImage], list[tuple[int, str]]]:
     """EvalImages (sorted by image id) and categories from a COCO dataset and a results file.
 
@@ -79,11 +90,7 @@ def load_coco_pair(gt_path: str | Path, results_path: str | Path) -> tuple[list[
     gt_path, results_path = Path(gt_path), Path(results_path)
     root, images, cats = _index_gt(gt_path)
     for r in root.items("annotations"):
-        iid = r.get("image_id", int)
-        if iid not in images:
-            raise r.error(f"image_id {iid} is not in the file's images")
-        im = images[iid]
-        mask = decode_segmentation(r.child("segmentation"), im["shape"])
+        im, mask = _image_and_mask(r, images, "is not in the file's images")
         crowd = bool(r.get("iscrowd", int, bool, default=0))
         ann_id = r.get("id", int)
         im["gt"].append(Instance(ann_id, r.get("category_id", int), mask, "import", crowd=crowd))
@@ -92,11 +99,7 @@ def load_coco_pair(gt_path: str | Path, results_path: str | Path) -> tuple[list[
     items = res.items("annotations") if isinstance(res.value, dict) else res.items()
     for k, r in enumerate(items, start=1):
         r.expect(dict)
-        iid = r.get("image_id", int)
-        if iid not in images:
-            raise r.error(f"image_id {iid} is not an image of {gt_path.name}")
-        im = images[iid]
-        mask = decode_segmentation(r.child("segmentation"), im["shape"])
+        im, mask = _image_and_mask(r, images, f"is not an image of {gt_path.name}")
         score = float(r.get("score", int, float, default=1.0))
         im["pred"].append(Instance(k, r.get("category_id", int), mask, "model", score))
     out = [

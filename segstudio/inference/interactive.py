@@ -273,14 +273,12 @@ class GrabCutInteractive:
 
     def _refine(self, image, work, scale, prev: np.ndarray, clicks, cancel) -> np.ndarray:
         """A click on an error of the previous mask: a global re-run for a large error, a local
-        correction for a small one."""
+        correction for a small one (`_local`, which also answers a click that is no error)."""
         p = self.params
-        H, W = prev.shape
         hit = _click_on_error(prev, clicks[-1])
-        if hit is None:
-            return prev.copy()  # nothing to correct
-        cx, cy, want = hit
-        if p.refine == "hybrid":
+        if hit is not None and p.refine == "hybrid":
+            H, W = prev.shape
+            cx, cy, want = hit
             d = self._distance_to_label(prev, cx, cy, want, cap=0.5 * max(H, W))
             if d > p.global_above * max(H, W):
                 return self._global_prev(work, scale, prev, clicks, d, cancel)

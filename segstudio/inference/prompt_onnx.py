@@ -20,6 +20,8 @@ import numpy as np
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.inference.base import Prompt, PromptResult
 from segstudio.inference.cache import SHARED, EmbeddingCache, image_key
+from segstudio.inference.cards import ModelCard
+from segstudio.inference.runtime import onnx_session
 
 
 @dataclass
@@ -53,6 +55,26 @@ def weights_key(model_id: str, *paths: Path) -> str:
         except OSError:
             h.update(str(p).encode())
     return f"{model_id}-{h.hexdigest()}"
+
+
+@dataclass(frozen=True)
+class OnnxPair:
+    """A model card's encoder and decoder sessions, as a layout's constructor takes them."""
+
+    encoder: Any
+    decoder: Any
+    input_size: int  # the card's input side, 1024 when it names none
+    names: tuple[str, str]  # the two files, for error messages
+    weights_id: str  # weights_key of the pair (the disk cache's key)
+
+
+def open_pair(card: ModelCard) -> OnnxPair:
+    """Open a card's `encoder` and `decoder` files (the encoder first: its problems are named
+    first)."""
+    enc, dec = card.file("encoder"), card.file("decoder")
+    size = card.input_size[1] if card.input_size else 1024
+    return OnnxPair(onnx_session(enc), onnx_session(dec), size, (str(enc), str(dec)),
+                    weights_key(card.id, enc, dec))
 
 
 class PromptOnnxModel:
@@ -152,3 +174,43 @@ def input_dtype(session: Any, name: str) -> type:
 def run_named(session: Any, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     names = [o.name for o in session.get_outputs()]
     return dict(zip(names, session.run(None, feeds)))
+
+
+def prompt_points(prompt: Prompt) -> tuple[list[tuple[float, float]], list[float]]:
+    """The prompt as SAM-family decoder points, in image pixels: clicks labelled 1 (positive) or
+    0 (negative), then a box's top-left and bottom-right corners labelled 2 and 3."""
+    coords = [(c.x, c.y) for c in prompt.clicks]
+    labels = [1.0 if c.positive else 0.0 for c in prompt.clicks]
+    if prompt.box is not None:
+        x0, y0, x1, y1 = prompt.box
+        coords += [(min(x0, x1), min(y0, y1)), (max(x0, x1), max(y0, y1))]
+        labels += [2.0, 3.0]
+    return coords, labels
+
+
+def mask_input_side(decoder: Any, default: int = 256) -> int:
+    """The side of a decoder's square `mask_input` (the fed-back logits), `default` when the
+    export leaves it open."""
+    for i in decoder.get_inputs():
+        if i.name == "mask_input" and isinstance(i.shape[-1], int):
+            return int(i.shape[-1])
+    return default
+
+
+def mask_feeds(last: np.ndarray | None, side: int) -> dict[str, np.ndarray]:
+    """`mask_input` and `has_mask_input` of a SAM / SAM 2 decoder: the last answer's
+    low-resolution logits, or zeros and a 0 flag on the first click."""
+    return {
+        "mask_input": (last if last is not None else np.zeros((1, 1, side, side))).astype(np.float32),
+        "has_mask_input": np.asarray([1.0 if last is not None else 0.0], np.float32),
+    }
+
+
+def sam_outputs(outs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(masks [K,H,W], scores [K], low-resolution logits [K,1,s,s] or None) of a SAM / SAM 2
+    decoder's first batch item; scores are all 1 when the export has no `iou_predictions`."""
+    masks = outs.get("masks", next(iter(outs.values())))[0]
+    ious = outs.get("iou_predictions")
+    scores = ious[0].astype(np.float32) if ious is not None else np.ones(len(masks), np.float32)
+    low = outs.get("low_res_masks")
+    return masks, scores, None if low is None else low[0][:, None]

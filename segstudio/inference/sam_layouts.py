@@ -34,23 +34,17 @@ from segstudio.inference.prompt_onnx import (
     Decoded,
     PromptOnnxModel,
     input_dtype,
+    mask_feeds,
+    mask_input_side,
+    open_pair,
+    prompt_points,
     run_named,
-    weights_key,
+    sam_outputs,
 )
-from segstudio.inference.runtime import io_names, onnx_session
+from segstudio.inference.runtime import io_names
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-def _points(prompt: Prompt) -> tuple[list[tuple[float, float]], list[float]]:
-    coords = [(c.x, c.y) for c in prompt.clicks]
-    labels = [1.0 if c.positive else 0.0 for c in prompt.clicks]
-    if prompt.box is not None:
-        x0, y0, x1, y1 = prompt.box
-        coords += [(min(x0, x1), min(y0, y1)), (max(x0, x1), max(y0, y1))]
-        labels += [2.0, 3.0]
-    return coords, labels
 
 
 def _square_input_side(session: Any, default: int, where: str) -> int:
@@ -88,10 +82,9 @@ class EfficientSamOnnx(PromptOnnxModel):
 
     @classmethod
     def from_card(cls, card: ModelCard, cache: EmbeddingCache | None = None) -> EfficientSamOnnx:
-        enc, dec = card.file("encoder"), card.file("decoder")
-        size = card.input_size[1] if card.input_size else 1024
-        return cls(card.id, onnx_session(enc), onnx_session(dec), size, cache,
-                   (str(enc), str(dec)), weights_key(card.id, enc, dec))
+        pair = open_pair(card)
+        return cls(card.id, pair.encoder, pair.decoder, pair.input_size, cache, pair.names,
+                   pair.weights_id)
 
     def _encode(self, rgb: np.ndarray) -> np.ndarray:
         x = cv2.resize(rgb, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
@@ -100,7 +93,7 @@ class EfficientSamOnnx(PromptOnnxModel):
         return np.asarray(out, np.float32)
 
     def _decode(self, emb, prompt: Prompt, h: int, w: int, last) -> Decoded:
-        coords, labels = _points(prompt)
+        coords, labels = prompt_points(prompt)
         feeds = {
             "image_embeddings": emb,
             "batched_point_coords": np.asarray(coords, np.float32)[None, None],
@@ -140,15 +133,13 @@ class Sam2Onnx(PromptOnnxModel):
         if self._emb_out is None or len(self._high_out) != 2:
             raise ModelError(f"{names[0]}: not a SAM 2 encoder (outputs {', '.join(enc_out)})")
         self._orig_dtype = input_dtype(decoder, "orig_im_size")
-        self._mask_side = next((int(i.shape[-1]) for i in decoder.get_inputs()
-                                if i.name == "mask_input" and isinstance(i.shape[-1], int)), 256)
+        self._mask_side = mask_input_side(decoder)
 
     @classmethod
     def from_card(cls, card: ModelCard, cache: EmbeddingCache | None = None) -> Sam2Onnx:
-        enc, dec = card.file("encoder"), card.file("decoder")
-        size = card.input_size[1] if card.input_size else 1024
-        return cls(card.id, onnx_session(enc), onnx_session(dec), size, IMAGENET_MEAN, IMAGENET_STD, cache,
-                   (str(enc), str(dec)), weights_key(card.id, enc, dec))
+        pair = open_pair(card)
+        return cls(card.id, pair.encoder, pair.decoder, pair.input_size, IMAGENET_MEAN, IMAGENET_STD,
+                   cache, pair.names, pair.weights_id)
 
     def _encode(self, rgb: np.ndarray) -> dict[str, np.ndarray]:
         x = cv2.resize(rgb, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
@@ -161,24 +152,17 @@ class Sam2Onnx(PromptOnnxModel):
         }
 
     def _decode(self, emb, prompt: Prompt, h: int, w: int, last) -> Decoded:
-        coords, labels = _points(prompt)
+        coords, labels = prompt_points(prompt)
         pc = np.asarray(coords, np.float32) * np.float32([self.size / w, self.size / h])
-        side = self._mask_side
         feeds = {
             self._emb_in: emb["embed"],
             self._high_in[0]: emb["high0"],
             self._high_in[1]: emb["high1"],
             "point_coords": pc[None],
             "point_labels": np.asarray(labels, np.float32)[None],
-            "mask_input": (last if last is not None else np.zeros((1, 1, side, side))).astype(np.float32),
-            "has_mask_input": np.asarray([1.0 if last is not None else 0.0], np.float32),
+            **mask_feeds(last, self._mask_side),
             "orig_im_size": np.asarray([h, w], self._orig_dtype),
         }
-        outs = run_named(self._dec, feeds)
-        masks = outs.get("masks", next(iter(outs.values())))[0]
-        ious = outs.get("iou_predictions")
-        scores = ious[0].astype(np.float32) if ious is not None else np.ones(len(masks), np.float32)
-        low = outs.get("low_res_masks")
+        masks, scores, low = sam_outputs(run_named(self._dec, feeds))
         # the decoder adds its own padding point: count it for the mask-choice rule
-        return Decoded(masks.astype(np.float32), scores,
-                       None if low is None else low[0][:, None], len(labels) + 1)
+        return Decoded(masks.astype(np.float32), scores, low, len(labels) + 1)

@@ -27,10 +27,14 @@ from segstudio.inference.prompt_onnx import (
     Decoded,
     PromptOnnxModel,
     input_dtype,
+    mask_feeds,
+    mask_input_side,
+    open_pair,
+    prompt_points,
     run_named,
-    weights_key,
+    sam_outputs,
 )
-from segstudio.inference.runtime import io_names, onnx_session
+from segstudio.inference.runtime import io_names
 
 SAM_MEAN = (123.675, 116.28, 103.53)
 SAM_STD = (58.395, 57.12, 57.375)
@@ -72,7 +76,7 @@ class SamOnnx(PromptOnnxModel):
             raise ModelError(
                 f"{names[1]}: not a segment-anything ONNX decoder (missing inputs {', '.join(missing)})"
             )
-        self._mask_side = self._mask_input_side()
+        self._mask_side = mask_input_side(self._dec)
         self._orig_dtype = input_dtype(self._dec, "orig_im_size")
         shape = self._enc_input.shape
         # an HWC export traced at one size: the image is scaled into that canvas
@@ -81,20 +85,11 @@ class SamOnnx(PromptOnnxModel):
 
     @classmethod
     def from_card(cls, card: ModelCard, cache: EmbeddingCache | None = None) -> SamOnnx:
-        enc_path, dec_path = card.file("encoder"), card.file("decoder")
-        size = card.input_size[1] if card.input_size else 1024
+        pair = open_pair(card)
         mean = card.mean if any(card.mean) else SAM_MEAN
         std = card.std if card.std != (1.0, 1.0, 1.0) else SAM_STD
-        return cls(
-            card.id, onnx_session(enc_path), onnx_session(dec_path), size, mean, std, cache,
-            (str(enc_path), str(dec_path)), weights_key(card.id, enc_path, dec_path),
-        )
-
-    def _mask_input_side(self) -> int:
-        for i in self._dec.get_inputs():
-            if i.name == "mask_input" and isinstance(i.shape[-1], int):
-                return int(i.shape[-1])
-        return 256
+        return cls(card.id, pair.encoder, pair.decoder, pair.input_size, mean, std, cache, pair.names,
+                   pair.weights_id)
 
     # ----------------------------------------------------------------- geometry
     def _frame(self, h: int, w: int) -> tuple[float, int, int]:
@@ -128,31 +123,19 @@ class SamOnnx(PromptOnnxModel):
 
     def _decode(self, emb, prompt: Prompt, h: int, w: int, last) -> Decoded:
         s, oh, ow = self._frame(h, w)
-        coords = [(c.x, c.y) for c in prompt.clicks]
-        labels = [1.0 if c.positive else 0.0 for c in prompt.clicks]
-        if prompt.box is not None:
-            x0, y0, x1, y1 = prompt.box
-            coords += [(min(x0, x1), min(y0, y1)), (max(x0, x1), max(y0, y1))]
-            labels += [2.0, 3.0]
-        else:  # the reference predictor pads with a (0, 0) point labelled -1 when there is no box
+        coords, labels = prompt_points(prompt)
+        if prompt.box is None:  # the reference predictor pads with a (0, 0) point labelled -1
             coords.append((0.0, 0.0))
             labels.append(-1.0)
-        side = self._mask_side
         feeds = {
             "image_embeddings": emb,
             "point_coords": (np.asarray(coords, np.float32) * s)[None],
             "point_labels": np.asarray(labels, np.float32)[None],
-            "mask_input": (last if last is not None else np.zeros((1, 1, side, side))).astype(np.float32),
-            "has_mask_input": np.asarray([1.0 if last is not None else 0.0], np.float32),
+            **mask_feeds(last, self._mask_side),
             "orig_im_size": np.asarray([oh, ow], self._orig_dtype),
         }
-        outs = run_named(self._dec, feeds)
-        masks = outs.get("masks", next(iter(outs.values())))[0]
+        masks, scores, low = sam_outputs(run_named(self._dec, feeds))
         if self._canvas is not None:  # cut the image's part out of the canvas
             pre = min(oh / h, ow / w)
             masks = masks[:, : max(1, round(h * pre)), : max(1, round(w * pre))]
-        ious = outs.get("iou_predictions")
-        scores = ious[0].astype(np.float32) if ious is not None else np.ones(len(masks), np.float32)
-        low = outs.get("low_res_masks")
-        return Decoded(masks.astype(np.float32), scores, None if low is None else low[0][:, None],
-                       len(labels))
+        return Decoded(masks.astype(np.float32), scores, low, len(labels))

@@ -43,6 +43,42 @@ class TrainResult:
     best: Path
 
 
+class RunProgress:
+    """The progress events of a training run, one schema for every loop: `start` (emitted on
+    construction), then per step the loss, learning rate, images per second since the start
+    and the time left over the steps to go (`step`), and the timing fields of each epoch's
+    record (`epoch_record`)."""
+
+    def __init__(self, emit: EventFn, epochs: int, steps: int, train_images: int, val_images: int,
+                 device: str, start_epoch: int) -> None:
+        self.emit = emit
+        self.steps = steps  # per epoch
+        self.total_steps = epochs * steps
+        self.start_epoch = start_epoch
+        emit({"type": "start", "epochs": epochs, "steps_per_epoch": steps, "train_images": train_images,
+              "val_images": val_images, "device": device, "start_epoch": start_epoch})
+        self.t_start = self.t_epoch = time.monotonic()
+        self.seen = 0  # images trained on since the start (of this process)
+
+    def epoch_started(self) -> None:
+        self.t_epoch = time.monotonic()
+
+    def step(self, epoch: int, s: int, images: int, loss: float, lr: float) -> None:
+        """Step `s` (0-based) of `epoch` (0-based) trained on `images` images."""
+        self.seen += images
+        step = epoch * self.steps + s
+        elapsed = time.monotonic() - self.t_start
+        eta = elapsed / (step + 1 - self.start_epoch * self.steps) * (self.total_steps - step - 1)
+        self.emit({"type": "step", "epoch": epoch + 1, "step": s + 1, "steps": self.steps, "loss": loss,
+                   "lr": lr, "images_per_s": self.seen / max(elapsed, 1e-9), "eta_s": eta})
+
+    def epoch_record(self, epoch: int, train_loss: float, lr: float, images: int) -> dict[str, Any]:
+        """The start of epoch `epoch`'s (0-based) history record: loss, rate and timing."""
+        train_time = time.monotonic() - self.t_epoch
+        return {"epoch": epoch + 1, "train_loss": train_loss, "lr": lr, "train_seconds": train_time,
+                "images_per_s": images / max(train_time, 1e-9)}
+
+
 def lr_at(step: int, steps_per_epoch: int, hp: dict[str, Any]) -> float:
     """Linear warm-up, then constant / cosine / step (x0.1 at 60 % and 85 %) / poly(0.9)."""
     total = max(1, hp["epochs"] * steps_per_epoch)
@@ -122,17 +158,15 @@ def train(
     n = len(pairs_train)
     bs = int(hp["batch_size"])
     steps = max(1, math.ceil(n / bs))
-    total_steps = hp["epochs"] * steps
-    emit({"type": "start", "epochs": hp["epochs"], "steps_per_epoch": steps, "train_images": n,
-          "val_images": len(pairs_val), "device": str(dev), "start_epoch": start_epoch})
-    t_start, seen = time.monotonic(), 0
+    pace = RunProgress(emit, hp["epochs"], steps, n, len(pairs_val), str(dev), start_epoch)
     status = "done"
     for epoch in range(start_epoch, hp["epochs"]):
         rng = np.random.default_rng([int(hp["seed"]), epoch])
         torch.manual_seed(int(hp["seed"]) * 7919 + epoch)
         model.train()
         order = rng.permutation(n)
-        t_epoch, loss_sum = time.monotonic(), 0.0
+        pace.epoch_started()
+        loss_sum = 0.0
         for s in range(steps):
             if cancel is not None and cancel.cancelled:
                 status = "cancelled"
@@ -149,19 +183,10 @@ def train(
             loss.backward()
             opt.step()
             loss_sum += float(loss.detach())
-            seen += len(idx)
-            elapsed = time.monotonic() - t_start
-            done_steps = step + 1 - start_epoch * steps
-            eta = elapsed / done_steps * (total_steps - step - 1)
-            emit({"type": "step", "epoch": epoch + 1, "step": s + 1, "steps": steps,
-                  "loss": float(loss.detach()), "lr": opt.param_groups[0]["lr"],
-                  "images_per_s": seen / max(elapsed, 1e-9), "eta_s": eta})
+            pace.step(epoch, s, len(idx), float(loss.detach()), opt.param_groups[0]["lr"])
         if status == "cancelled":
             break
-        train_time = time.monotonic() - t_epoch
-        record: dict[str, Any] = {"epoch": epoch + 1, "train_loss": loss_sum / steps,
-                                  "lr": opt.param_groups[0]["lr"], "train_seconds": train_time,
-                                  "images_per_s": n / max(train_time, 1e-9)}
+        record = pace.epoch_record(epoch, loss_sum / steps, opt.param_groups[0]["lr"], n)
         record |= evaluate(model, pairs_val, data.class_names, int(hp["input_size"]), loss_fn, dev)
         criterion = record["val_miou"] if pairs_val else -record["train_loss"]
         improved = criterion > best_metric

@@ -261,11 +261,7 @@ def import_ytvis(src: Path, project, options: dict, progress, cancel) -> ImportR
 
 
 def read_ytvis(src: Path, options: dict, progress=None, cancel=None):
-    data = load_json(src)
-    top = JsonReader(src, data)
-    top.expect(dict)
-    plan = ImportPlan(ImportReport("youtube-vis"))
-    cat_name = _categories(src, top, plan)
+    top, plan, cat_name = _read_json(src, "youtube-vis")
     videos_r = top.items("videos")
     names = [n.expect(str) for v in videos_r if v.has("file_names") for n in v.items("file_names")[:1]]
     root = _images_root(src, names, options.get("images_root"))
@@ -311,6 +307,15 @@ def read_ytvis(src: Path, options: dict, progress=None, cancel=None):
     return plan, tracks
 
 
+def _read_json(src: Path, fmt: str) -> tuple[JsonReader, ImportPlan, dict[int, str]]:
+    """The file's top object, a new plan reporting as `fmt`, and its categories (id -> name,
+    each added to the plan)."""
+    top = JsonReader(src, load_json(src))
+    top.expect(dict)
+    plan = ImportPlan(ImportReport(fmt))
+    return top, plan, _categories(src, top, plan)
+
+
 def _categories(src: Path, top: JsonReader, plan: ImportPlan) -> dict[int, str]:
     out = {}
     for c in top.items("categories", default_empty=True):
@@ -330,21 +335,13 @@ def _rle(patch: MaskPatch) -> dict:
 def export_ytvis(project: Project, dst: Path, options: dict, progress, cancel) -> ExportReport:
     rep = ExportReport("youtube-vis")
     base = dst.parent
-    cats = project.categories()
-    cat_names = {c.id: c.name for c in cats}
-    out: dict[str, Any] = {"info": {"description": "exported by SegStudio"}, "videos": [], "annotations": [],
-           "categories": [{"id": c.id, "name": c.name, "supercategory": c.supercategory or ""}
-                          for c in cats]}
+    out, cat_names = _export_json(project, "videos", "annotations")
     recs = video_records(project, options, rep)
     for n, rec in enumerate(recs):
         if cancel is not None:
             cancel.check()
         names, video_rel = frame_names(project, rec, base)
-        entry = {"id": rec.id, "width": rec.width, "height": rec.height,
-                 "length": rec.frame_count, "file_names": names, "name": Path(rec.path).stem}
-        if video_rel is not None:
-            entry["segstudio_video"] = video_rel
-        out["videos"].append(entry)
+        out["videos"].append(_video_entry(rec, video_rel, file_names=names))
         rep.images += 1
         tracks, tcats = video_tracks(project, rec, options["label_set"], rep)
         tnames = track_names(project, rec.id)
@@ -364,10 +361,34 @@ def export_ytvis(project: Project, dst: Path, options: dict, progress, cancel) -
         if options.get("write_frames") and video_rel is not None:
             _write_frames(project, rec, base, names, rep, cancel)
         report(progress, n + 1, len(recs), rec.name)
+    _write_json(dst, out, rep)
+    return rep
+
+
+def _export_json(project: Project, *lists: str) -> tuple[dict[str, Any], dict[int, str]]:
+    """The start of a video JSON export: info, the empty `lists` and the project's categories;
+    plus category id -> name for the report."""
+    cats = project.categories()
+    out: dict[str, Any] = {"info": {"description": "exported by SegStudio"}, **{k: [] for k in lists},
+                           "categories": [{"id": c.id, "name": c.name, "supercategory": c.supercategory or ""}
+                                          for c in cats]}
+    return out, {c.id: c.name for c in cats}
+
+
+def _video_entry(rec: ImageRecord, video_rel: str | None, **extra: Any) -> dict[str, Any]:
+    """A `videos` entry; a video file's relative path goes in `segstudio_video` (re-import
+    onto the file itself)."""
+    entry = {"id": rec.id, "name": Path(rec.path).stem, "width": rec.width, "height": rec.height,
+             "length": rec.frame_count, **extra}
+    if video_rel is not None:
+        entry["segstudio_video"] = video_rel
+    return entry
+
+
+def _write_json(dst: Path, out: dict[str, Any], rep: ExportReport) -> None:
     with atomic_file(dst, "w") as f:
         json.dump(out, f, separators=(",", ":"))
     rep.files.append(str(dst))
-    return rep
 
 
 def _write_frames(project: Project, rec: ImageRecord, base: Path, names: list[str],
@@ -393,20 +414,12 @@ def _write_frames(project: Project, rec: ImageRecord, base: Path, names: list[st
 def export_coco_video(project: Project, dst: Path, options: dict, progress, cancel) -> ExportReport:
     rep = ExportReport("coco-video")
     base = dst.parent
-    cats = project.categories()
-    cat_names = {c.id: c.name for c in cats}
-    out: dict[str, Any] = {"info": {"description": "exported by SegStudio"}, "videos": [], "images": [],
-           "annotations": [], "categories": [{"id": c.id, "name": c.name,
-                                              "supercategory": c.supercategory or ""} for c in cats]}
+    out, cat_names = _export_json(project, "videos", "images", "annotations")
     recs = video_records(project, options, rep)
     next_instance = 1
     for n, rec in enumerate(recs):
         names, video_rel = frame_names(project, rec, base)
-        v = {"id": rec.id, "name": Path(rec.path).stem, "width": rec.width, "height": rec.height,
-             "length": rec.frame_count}
-        if video_rel is not None:
-            v["segstudio_video"] = video_rel
-        out["videos"].append(v)
+        out["videos"].append(_video_entry(rec, video_rel))
         rep.images += 1
         tracks, _ = video_tracks(project, rec, options["label_set"], rep)
         frames = range(rec.frame_count) if options.get("all_frames") else sorted(
@@ -429,18 +442,12 @@ def export_coco_video(project: Project, dst: Path, options: dict, progress, canc
         report(progress, n + 1, len(recs), rec.name)
         if cancel is not None:
             cancel.check()
-    with atomic_file(dst, "w") as f:
-        json.dump(out, f, separators=(",", ":"))
-    rep.files.append(str(dst))
+    _write_json(dst, out, rep)
     return rep
 
 
 def import_coco_video(src: Path, project, options: dict, progress, cancel) -> ImportReport:
-    data = load_json(src)
-    top = JsonReader(src, data)
-    top.expect(dict)
-    plan = ImportPlan(ImportReport("coco-video"))
-    cat_name = _categories(src, top, plan)
+    top, plan, cat_name = _read_json(src, "coco-video")
     videos_r = top.items("videos")
     images_r = top.items("images")
     root = _images_root(src, [i.get("file_name", str) for i in images_r[:20]], options.get("images_root"))

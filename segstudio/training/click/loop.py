@@ -35,7 +35,7 @@ from segstudio.inference import click_geometry as geo
 from segstudio.inference.click_model import enforce_clicks
 from segstudio.training.click import simulate as sim
 from segstudio.training.click.data import ClickObject, augment
-from segstudio.training.loop import BEST, LAST, EventFn, lr_at
+from segstudio.training.loop import BEST, LAST, EventFn, RunProgress, lr_at
 from segstudio.training.loop import TrainResult as ClickTrainResult  # its status: done | cancelled
 
 DEFAULTS: dict[str, Any] = {
@@ -281,16 +281,15 @@ def train_click(
     if n == 0:
         raise ValueError("no training objects")
     steps = max(1, math.ceil(n / bs))
-    total_steps = hp["epochs"] * steps
-    emit({"type": "start", "epochs": hp["epochs"], "steps_per_epoch": steps, "train_images": n,
-          "val_images": len(val_objs), "device": "cpu", "start_epoch": start_epoch})
-    t_start, seen, status = time.monotonic(), 0, "done"
+    pace = RunProgress(emit, hp["epochs"], steps, n, len(val_objs), "cpu", start_epoch)
+    status = "done"
     end = min(int(hp["stop_after"]) or int(hp["epochs"]), int(hp["epochs"]))
     for epoch in range(start_epoch, end):
         rng = np.random.default_rng([int(hp["seed"]), epoch])
         torch.manual_seed(int(hp["seed"]) * 7919 + epoch)
         order = rng.permutation(n)
-        t_epoch, loss_sum, done = time.monotonic(), 0.0, 0
+        pace.epoch_started()
+        loss_sum, done = 0.0, 0
         for s in range(steps):
             if cancel is not None and cancel.cancelled:
                 status = "cancelled"
@@ -307,18 +306,10 @@ def train_click(
             opt.step()
             loss_sum += float(loss.detach())
             done += 1
-            seen += len(idx)
-            elapsed = time.monotonic() - t_start
-            eta = elapsed / (step + 1 - start_epoch * steps) * (total_steps - step - 1)
-            emit({"type": "step", "epoch": epoch + 1, "step": s + 1, "steps": steps,
-                  "loss": float(loss.detach()), "lr": opt.param_groups[0]["lr"],
-                  "images_per_s": seen / max(elapsed, 1e-9), "eta_s": eta})
+            pace.step(epoch, s, len(idx), float(loss.detach()), opt.param_groups[0]["lr"])
         if status == "cancelled":
             break
-        train_time = time.monotonic() - t_epoch
-        record: dict[str, Any] = {"epoch": epoch + 1, "train_loss": loss_sum / max(done, 1),
-                                  "lr": opt.param_groups[0]["lr"], "train_seconds": train_time,
-                                  "images_per_s": n / max(train_time, 1e-9)}
+        record = pace.epoch_record(epoch, loss_sum / max(done, 1), opt.param_groups[0]["lr"], n)
         last_epoch = epoch + 1 == end
         if val_objs and ((epoch + 1) % max(1, int(hp["val_every"])) == 0 or last_epoch):
             t_val = time.monotonic()

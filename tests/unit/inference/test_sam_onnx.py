@@ -174,3 +174,18 @@ def test_another_candidate_of_the_same_prompt_is_fed_what_that_prompt_was_fed():
         assert m.fed[-1] == pytest.approx(11.0)  # not the candidate shown by the last re-pick
     m.predict(Prompt((Click(1, 1), Click(2, 2), Click(3, 3)), None, first.mask))
     assert m.fed[-1] == pytest.approx(51.0)  # a new click refines the candidate last shown (call 5)
+
+
+def test_every_layout_reads_a_prompt_and_feeds_back_a_mask_the_same_way():
+    from segstudio.inference.prompt_onnx import mask_feeds, prompt_points
+
+    coords, labels = prompt_points(Prompt((Click(5, 6, True), Click(7, 8, False)), box=(30, 20, 10, 40)))
+    assert coords == [(5, 6), (7, 8), (10, 20), (30, 40)]  # the box's corners in order
+    assert labels == [1.0, 0.0, 2.0, 3.0]
+    first = mask_feeds(None, 4)
+    assert first["mask_input"].shape == (1, 1, 4, 4) and not first["mask_input"].any()
+    assert first["has_mask_input"].tolist() == [0.0]
+    last = np.full((1, 1, 4, 4), 2.5)
+    again = mask_feeds(last, 4)
+    assert again["mask_input"].dtype == np.float32 and (again["mask_input"] == 2.5).all()
+    assert again["has_mask_input"].tolist() == [1.0]
