@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from segstudio.store.project import Project, inserted_id
+from segstudio.store.project import Project
+from segstudio.store.rows import inserted_id
 from segstudio.store.status import mark_edited
 
 _INSERT = (

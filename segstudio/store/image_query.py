@@ -23,7 +23,8 @@ import numpy as np
 from segstudio.store.identity import SESSION
 from segstudio.store.leases import holders
 from segstudio.store.location import DatabaseLocation
-from segstudio.store.project import _IMAGE_COLS, DB_NAME, ImageRecord, status_counts
+from segstudio.store.project import DB_NAME, ImageRecord
+from segstudio.store.rows import IMAGE_COLS, status_counts
 
 # a connection that only reads (open_reader, or a project's own): sqlite3.Connection, or
 # store.pg_conn.PgConnection for a shared project (the same DB-API calls)
@@ -175,13 +176,13 @@ def fetch_records(conn: sqlite3.Connection, ids: Sequence[int] | np.ndarray) -> 
         return {}
     lo, hi = int(ids[0]), int(ids[-1])
     if hi - lo + 1 == len(ids):
-        rows = conn.execute(f"SELECT {_IMAGE_COLS} FROM images WHERE id BETWEEN ? AND ?", (lo, hi)).fetchall()
+        rows = conn.execute(f"SELECT {IMAGE_COLS} FROM images WHERE id BETWEEN ? AND ?", (lo, hi)).fetchall()
     else:
         rows = []
         for k in range(0, len(ids), _IN_CHUNK):
             chunk = ids[k : k + _IN_CHUNK].tolist()
             marks = ",".join("?" * len(chunk))
-            rows += conn.execute(f"SELECT {_IMAGE_COLS} FROM images WHERE id IN ({marks})", chunk).fetchall()
+            rows += conn.execute(f"SELECT {IMAGE_COLS} FROM images WHERE id IN ({marks})", chunk).fetchall()
     records = {row[0]: ImageRecord(*row) for row in rows}
     # who else has these images open now (live leases: one indexed look-up per page)
     for image_id, user in holders(conn, list(records), others_than=SESSION).items():

@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from segstudio.store.project import Project, inserted_id
+from segstudio.store.project import Project
+from segstudio.store.rows import inserted_id
 
 PRELABEL = "prelabel"
 UNCERTAINTY_KEYS = ("entropy", "margin")

@@ -5,6 +5,9 @@ most the gesture in flight, and readers (the CLI while the GUI is open) see
 consistent snapshots.  `synchronous=NORMAL` in WAL is durable against process
 crashes (the data is in the OS cache when COMMIT returns); set `durable=True`
 for FULL sync against power loss.
+
+Beside it: opening the database (store.opening), rows as records (store.rows) and the write
+path of an open document (store.persister).
 """
 
 from __future__ import annotations
@@ -15,31 +18,37 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from segstudio.core import rle
 from segstudio.core.categories import Category, CategorySet, color_hex, default_color, parse_color
-from segstudio.core.document import ChangeRefused, DocumentChange, ImageDocument
-from segstudio.core.drawn import DrawnShape
+from segstudio.core.document import ImageDocument
 from segstudio.core.instance import Instance
-from segstudio.core.masks import MaskPatch
 from segstudio.store import remote, revisions
-from segstudio.store.errors import DatabaseError, ProjectError
+from segstudio.store.errors import ProjectError
 from segstudio.store.identity import user_name
-from segstudio.store.location import DatabaseLocation, is_database_url, parse_database_url
+from segstudio.store.location import DatabaseLocation, is_database_url
 from segstudio.store.locking import WaitReporter, begin_immediate, default_reporter, default_wait
+from segstudio.store.opening import DB_NAME, SHARED_ROOTS, connect_shared, connect_sqlite
+from segstudio.store.persister import DocumentPersister, Write, WriteSink
+from segstudio.store.rows import (
+    IMAGE_COLS,
+    INSTANCE_COLS,
+    inserted_id,
+    row_to_instance,
+    status_counts,
+)
 from segstudio.store.scan import ScanReport, scan_folder
-from segstudio.store.schema import migrate
-from segstudio.store.status import STATUSES, check_status, mark_edited, mark_prelabelled
+from segstudio.store.status import STATUSES, check_status
 
-DB_NAME = "segstudio.db"
+# the names other modules take from here (some defined in the modules beside this one)
+__all__ = ["DB_NAME", "SPLITS", "STATUSES", "DocumentPersister", "ImageRecord", "Project", "ProjectError",
+           "Write", "WriteSink", "inserted_id", "status_counts"]
+
 SPLITS = ("train", "val", "test")
-
-
 
 
 @dataclass(frozen=True)
@@ -62,16 +71,6 @@ class ImageRecord:
     @property
     def name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
-
-
-# image folder -> the shared project this process opened with it: `Project.open(project.root)`
-# (how threads and features open their own connection) reopens that project
-_SHARED_ROOTS: dict[Path, DatabaseLocation] = {}
-
-_IMAGE_COLS = "id, path, width, height, status, split, kind, frame_count, review_status"
-_INSTANCE_COLS = (
-    "id, category_id, rle, y0, x0, h, w, source, score, attributes, track_id, crowd, shape"
-)
 
 
 class Project:
@@ -120,22 +119,10 @@ class Project:
     @classmethod
     def _open_shared(cls, url: str, location: DatabaseLocation | None, *, create: bool,
                      image_root: str | Path | None) -> Project:
-        from segstudio.store.pg_project import may_write, open_database
-        from segstudio.store.roots import map_root, mapped_root
-
-        location = location or parse_database_url(url)
-        if image_root is None:
-            image_root = mapped_root(location.display)
-        elif create:
-            map_root(location.display, image_root)
-        if image_root is None:
-            raise ProjectError(
-                f"{location.display}: this machine does not know where the project's images are; "
-                "say it once with --images FOLDER (remembered per project)")
-        conn = open_database(location, create=create)
-        project = cls(Path(image_root), conn, location)
-        project.read_only = not may_write(conn)
-        _SHARED_ROOTS[Path(image_root).resolve()] = location  # in memory only
+        root, conn, location, read_only = connect_shared(url, location, create=create,
+                                                         image_root=image_root)
+        project = cls(root, conn, location)
+        project.read_only = read_only
         if create:
             project.set_meta("created_at", str(time.time()))
         return project
@@ -162,29 +149,10 @@ class Project:
              image_root: str | Path | None = None) -> Project:
         if is_database_url(root):
             return cls._open_shared(str(root), None, create=create, image_root=image_root)
-        shared = _SHARED_ROOTS.get(Path(root).resolve()) if not create else None
+        shared = SHARED_ROOTS.get(Path(root).resolve()) if not create else None
         if shared is not None and not (Path(root) / DB_NAME).is_file():
             return cls._open_shared(shared.conninfo, shared, create=False, image_root=root)
-        root = Path(root)
-        db = root / DB_NAME
-        if not create and not db.is_file():
-            if not root.exists():
-                raise ProjectError(f"{root}: no such folder")
-            raise ProjectError(f"{root}: not a SegStudio project (no {DB_NAME}; use 'segstudio init')")
-        try:
-            # A statement outside `transaction()` waits inside SQLite as long as a transaction
-            # would wait for the lock, then fails with OperationalError ('database is locked').
-            conn = sqlite3.connect(db, isolation_level=None, timeout=default_wait(),
-                                   check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            conn.execute("PRAGMA foreign_keys=ON")
-            migrate(conn)
-        except sqlite3.DatabaseError as e:
-            raise ProjectError(f"{db}: not a readable SegStudio database ({e})") from None
-        except RuntimeError as e:
-            raise ProjectError(f"{db}: {e}") from None
-        return cls(root, conn)
+        return cls(Path(root), connect_sqlite(Path(root), create=create, durable=durable))
 
     def close(self) -> None:
         self.conn.close()
@@ -310,7 +278,7 @@ class Project:
             return inserted_id(cur)
 
     def images(self, status: str | None = None, split: str | None = None) -> list[ImageRecord]:
-        sql = f"SELECT {_IMAGE_COLS} FROM images"
+        sql = f"SELECT {IMAGE_COLS} FROM images"
         where, args = [], []
         if status:
             where.append("status=?")
@@ -344,14 +312,14 @@ class Project:
         return [int(r[0]) for r in self.conn.execute(sql, args)]
 
     def image(self, image_id: int) -> ImageRecord:
-        row = self.conn.execute(f"SELECT {_IMAGE_COLS} FROM images WHERE id=?", (image_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {IMAGE_COLS} FROM images WHERE id=?", (image_id,)).fetchone()
         if row is None:
             raise KeyError(f"no image with id {image_id}")
         return ImageRecord(*row)
 
     def find_image(self, path: str | Path) -> ImageRecord | None:
         rel = self.relative_path(path) if Path(path).is_absolute() else Path(path).as_posix()
-        row = self.conn.execute(f"SELECT {_IMAGE_COLS} FROM images WHERE path=?", (rel,)).fetchone()
+        row = self.conn.execute(f"SELECT {IMAGE_COLS} FROM images WHERE path=?", (rel,)).fetchone()
         return ImageRecord(*row) if row else None
 
     def image_paths_under(self, folder: str) -> set[str]:
@@ -470,13 +438,13 @@ class Project:
             raise KeyError(f"no image with id {image_id}")
         shape = (int(rec_shape[0]), int(rec_shape[1]))
         rows = self.conn.execute(
-            f"SELECT {_INSTANCE_COLS}, rev FROM instances WHERE image_id=? AND frame=? AND label_set=?"
+            f"SELECT {INSTANCE_COLS}, rev FROM instances WHERE image_id=? AND frame=? AND label_set=?"
             " ORDER BY z",
             (image_id, frame, label_set),
         ).fetchall()
         # the revisions of exactly these rows (one statement: one snapshot), for `attach`
         self._loaded_revisions[(image_id, frame, label_set)] = {r[0]: r[-1] for r in rows}
-        return [_row_to_instance(row[:-1], shape) for row in rows]
+        return [row_to_instance(row[:-1], shape) for row in rows]
 
     def loaded_revisions(self, image_id: int, frame: int, label_set: str) -> dict[int, int]:
         """The revisions of the instances `load_instances` last read for this document (read
@@ -580,97 +548,3 @@ class Project:
             for row in rows:
                 h.update(repr(row).encode())
         return h.hexdigest()[:16]
-
-
-def inserted_id(cur: sqlite3.Cursor) -> int:
-    """The row id an INSERT just made."""
-    if cur.lastrowid is None:
-        raise RuntimeError("the statement inserted no row")
-    return int(cur.lastrowid)
-
-
-def status_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """Images per status (every status present, zeros included)."""
-    counts = dict.fromkeys(STATUSES, 0)
-    for status, n in conn.execute("SELECT status, COUNT(*) FROM images GROUP BY status"):
-        counts[status] = n
-    return counts
-
-
-def _row_to_instance(row: tuple, shape: tuple[int, int]) -> Instance:
-    iid, cat, enc, y0, x0, h, w, source, score, attrs, track, crowd, drawn = row
-    if h and w:
-        data = rle.decode({"size": [h, w], "counts": enc})
-        patch = MaskPatch(y0, x0, data, shape)
-    else:
-        patch = MaskPatch.empty(shape)
-    return Instance(
-        iid, cat, patch, source, score, json.loads(attrs) if attrs else {}, track, bool(crowd),
-        DrawnShape.from_json(drawn),
-    )
-
-
-Write = Callable[[Project], None]  # a write to run inside a transaction of the given project
-WriteSink = Callable[[tuple[int, int, str], Write], None]  # (image, frame, label set), write
-
-
-class DocumentPersister:
-    """Writes each document change to the store.  Without a sink the write happens in the call
-    that made the change; a sink (the GUI's `WritePath`) may delay it while another process
-    holds the lock and reports a failure later.  A write that fails at once raises
-    `ChangeRefused` (nothing written), so the command that made the change puts the document
-    back: document, history and database never disagree.
-
-    Each write is conditional on the instance revisions the document was loaded with (then on
-    the ones it wrote): an edit of an instance someone else changed meanwhile raises
-    `StaleWrite` and writes nothing (store.revisions); the window then shows the image as the
-    database holds it.  The image's status follows the rule of `store.status`."""
-
-    def __init__(self, project: Project, document: ImageDocument, mark_in_progress: bool,
-                 sink: WriteSink | None = None) -> None:
-        self.project = project
-        self.document = document
-        self.mark_in_progress = mark_in_progress
-        self.sink = sink
-        self.revisions = project.loaded_revisions(document.image_id, document.frame,
-                                                  document.label_set)
-        document.changed.connect(self._on_change)
-
-    def detach(self) -> None:
-        self.document.changed.disconnect(self._on_change)
-
-    def _on_change(self, change: DocumentChange) -> None:
-        if not change.persist:
-            return  # the document going back to what the store holds
-        doc = self.document
-        # Captured now: instances are immutable, so a delayed write stores this very change.
-        upserts = [doc.get(i) for i in (change.added | change.modified) if i in doc]
-        order = doc.order if (change.order_changed or change.added or change.removed) else None
-        image_id, frame, label_set, removed = doc.image_id, doc.frame, doc.label_set, change.removed
-        mark = self.mark_in_progress and label_set == "gt"
-        mark_status = mark_prelabelled if change.kind == "prelabel" else mark_edited
-        revs = self.revisions  # read and updated when the write runs: writes run in order
-        known = (change.modified - change.added) | change.removed  # must exist, as loaded
-
-        def write(project: Project) -> None:
-            # a changed or deleted instance whose revision this document never saw is someone
-            # else's (made after the load): revision 0 never matches, so the write is refused
-            expected = revs if known <= revs.keys() else {**dict.fromkeys(known, 0), **revs}
-            with project.transaction(image=image_id):
-                new = project.save_instances(image_id, upserts, removed, order, frame=frame,
-                                             label_set=label_set, expected=expected)
-                if mark:  # the status rule of store.status (a pre-label is not work)
-                    mark_status(project, [image_id])
-            for iid in removed:
-                revs.pop(iid, None)
-            revs.update(new)
-
-        try:
-            if self.sink is None:
-                write(self.project)
-            else:
-                self.sink((image_id, frame, label_set), write)
-        except revisions.StaleWrite:
-            raise  # someone else's newer edit: the window shows the image as stored
-        except (DatabaseError, ProjectError) as e:  # nothing written: the edit must not stay
-            raise ChangeRefused(f"{self.project.address}: the change was not saved ({e})") from e

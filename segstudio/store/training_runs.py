@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from segstudio.store.project import Project, inserted_id
+from segstudio.store.project import Project
+from segstudio.store.rows import inserted_id
 
 RUN_STATUSES = ("queued", "running", "done", "early_stopped", "cancelled", "failed")
 

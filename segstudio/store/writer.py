@@ -24,7 +24,8 @@ from collections.abc import Callable, Hashable
 
 from segstudio.store.errors import ProjectError
 from segstudio.store.locking import ProjectLocked, WaitReporter, default_wait
-from segstudio.store.project import Project, Write
+from segstudio.store.persister import Write
+from segstudio.store.project import Project
 
 log = logging.getLogger(__name__)
 
