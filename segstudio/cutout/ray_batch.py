@@ -19,29 +19,29 @@ from segstudio.cutout.batch import BatchReport, CutoutJob, run_batch
 from segstudio.cutout.settings import CutoutSettings
 
 CHUNK = 8
-_MODELS: dict[str | None, Any] = {}  # per worker process
+_MODELS: dict[tuple[str | None, bool], Any] = {}  # per worker process
 
 
 def cutout_chunk(model: str | None, jobs: list[CutoutJob], settings: CutoutSettings,
-                 replace: bool) -> BatchReport:
-    saliency = _MODELS.get(model)
+                 replace: bool, second_look: bool = True) -> BatchReport:
+    saliency = _MODELS.get((model, second_look))
     if saliency is None:
         from segstudio.cutout.saliency import load_saliency
 
-        saliency = _MODELS[model] = load_saliency(model)
+        saliency = _MODELS[(model, second_look)] = load_saliency(model, second_look=second_look)
     return run_batch(jobs, settings, saliency, replace=replace, mask_source="model")
 
 
 def run_batch_on_ray(jobs: list[CutoutJob], settings: CutoutSettings, model: str | None, *,
                      replace: bool = False, address: str | None = None, num_cpus: int | None = None,
                      chunk: int = CHUNK, cancel: CancelToken | None = None,
-                     progress: ProgressFn | None = None) -> BatchReport:
+                     progress: ProgressFn | None = None, second_look: bool = True) -> BatchReport:
     from segstudio.inference.ray_batch import connect
 
     ray = connect(address, num_cpus)
     task = ray.remote(max_retries=5)(cutout_chunk)
     settings_ref = ray.put(settings)
-    pending = {task.remote(model, jobs[k:k + chunk], settings_ref, replace): len(jobs[k:k + chunk])
+    pending = {task.remote(model, jobs[k:k + chunk], settings_ref, replace, second_look): len(jobs[k:k + chunk])
                for k in range(0, len(jobs), chunk)}
     out = BatchReport()
     done, total, t0 = 0, len(jobs), time.perf_counter()

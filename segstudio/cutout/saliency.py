@@ -22,19 +22,34 @@ class SaliencyModelError(Exception):
     """The requested subject-selection model is unknown or cannot be loaded."""
 
 
-class SaliencyModel:
-    """A loaded subject-selection model.  Call it with an RGB uint8 image."""
+SECOND_LOOK_MARGIN = 0.1  # crop margin around the first look's subject, fraction of its size
+SECOND_LOOK_MAX_AREA = 0.8  # a subject box covering more of the frame than this gains nothing
 
-    def __init__(self, model_id: str, segmenter: Any, normalize: bool = True, input_size: int | None = None) -> None:
+
+class SaliencyModel:
+    """A loaded subject-selection model.  Call it with an RGB uint8 image.
+
+    With `second_look` (the default) the network looks twice: once at the whole photo to find
+    the subject, then at a crop around it (`second_look`), where the subject fills the
+    network's small input and its outline comes out sharper."""
+
+    def __init__(self, model_id: str, segmenter: Any, normalize: bool = True, input_size: int | None = None,
+                 second_look: bool = True) -> None:
         self.model_id = model_id
         self._segmenter = segmenter
         self.normalize = normalize
         self.input_size = input_size
+        self.second_look = second_look
 
     def __call__(self, rgb8: np.ndarray, cancel: CancelToken | None = None) -> np.ndarray:
+        rgb = np.ascontiguousarray(rgb8[..., :3])
+        soft = self.look(rgb, cancel)
+        return second_look(rgb, soft, self.look, cancel) if self.second_look else soft
+
+    def look(self, rgb: np.ndarray, cancel: CancelToken | None = None) -> np.ndarray:
+        """One pass of the network over `rgb` (RGB uint8): the soft map in [0, 1]."""
         import cv2
 
-        rgb = np.ascontiguousarray(rgb8[..., :3])
         h, w = rgb.shape[:2]
         if self.input_size and (h, w) != (self.input_size, self.input_size):
             # Reduce to the network's input ourselves with a sharp (not area-averaged) kernel:
@@ -47,6 +62,34 @@ class SaliencyModel:
             out = np.asarray(self._segmenter.saliency(rgb, cancel), np.float32)
         out = np.clip(out, 0.0, 1.0)
         return normalize_saliency(out) if self.normalize else out
+
+
+def second_look(rgb: np.ndarray, soft: np.ndarray, look, cancel: CancelToken | None = None) -> np.ndarray:
+    """The subject looked at again, up close: `look` run on a crop around `soft`'s subject
+    (its box grown by SECOND_LOOK_MARGIN), zero outside the crop.
+
+    A whole-photo pass sees the subject at the network's 320x320 input, so a small subject gets
+    few pixels and a blurred outline; the crop gives it the whole input.  On DAVIS-345 this
+    raised mean IoU from 0.727 to 0.760 and the share of images at IoU >= 0.90 from 29 % to 42 %
+    (docs/cutout.md).  The first look is kept when it finds no subject, when the subject already
+    fills the frame, or when the second look finds nothing in the crop."""
+    from segstudio.inference.interactive_zoom import zoom_box
+
+    mask = soft >= 0.5
+    if not mask.any():
+        return soft
+    box = zoom_box(mask, (), SECOND_LOOK_MARGIN)
+    if box is None:
+        return soft
+    x0, y0, x1, y1 = box
+    if (x1 - x0) * (y1 - y0) > SECOND_LOOK_MAX_AREA * mask.size or min(x1 - x0, y1 - y0) < 8:
+        return soft
+    close = np.asarray(look(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cancel), np.float32)
+    if not (close >= 0.5).any():
+        return soft
+    out = np.zeros_like(soft, dtype=np.float32)
+    out[y0:y1, x0:x1] = close
+    return out
 
 
 def normalize_saliency(soft: np.ndarray, min_range: float = 0.1) -> np.ndarray:
@@ -114,9 +157,17 @@ class _OnnxU2Net:
         return np.clip(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
 
 
-def load_saliency(model: str | Path | None = None, threads: int | None = None) -> SaliencyModel:
+def load_saliency(model: str | Path | None = None, threads: int | None = None, *,
+                  second_look: bool = True) -> SaliencyModel:
     """The built-in model (None or its id), a U²-Netp weights file (.pt / .pth), a U²-Net ONNX
-    file (.onnx, run with onnxruntime on `threads` threads), or a model-card id / card file."""
+    file (.onnx, run with onnxruntime on `threads` threads), or a model-card id / card file;
+    `second_look=False` for one pass (about half the time, a coarser outline)."""
+    chosen = _load_saliency(model, threads)
+    chosen.second_look = second_look
+    return chosen
+
+
+def _load_saliency(model: str | Path | None, threads: int | None) -> SaliencyModel:
     from segstudio.inference.u2net import INPUT_SIZE, MODEL_ID, SalientSegmenter
 
     if model is None or str(model) in (BUILTIN_ID, MODEL_ID):
