@@ -141,22 +141,32 @@ def _merge(label: str, commands: list[Command]) -> Command:
 
     if all(isinstance(c, EditCommand) for c in commands):
         return merge_edits(label, commands)  # type: ignore[arg-type]
-    return _Sequence(label, commands)
+    return CompoundCommand(label, commands)
 
 
-class _Sequence:
+class CompoundCommand:
+    """Several commands (possibly on different documents) as one undo step, all or nothing:
+    when one part refuses (`do` raises), the parts done before it are undone."""
+
     def __init__(self, label: str, commands: list[Command]) -> None:
         self.label = label
-        self._commands = commands
+        self.commands = commands
 
     def do(self) -> None:
-        for c in self._commands:
-            c.do()
+        done: list[Command] = []
+        try:
+            for c in self.commands:
+                c.do()
+                done.append(c)
+        except Exception:  # one part refused (each part is all or nothing): take back the rest
+            for c in reversed(done):
+                c.undo()
+            raise
 
     def undo(self) -> None:
-        for c in reversed(self._commands):
+        for c in reversed(self.commands):
             c.undo()
 
     @property
     def nbytes(self) -> int:
-        return sum(c.nbytes for c in self._commands)
+        return sum(c.nbytes for c in self.commands)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from segstudio.core.commands import EditCommand, edit_instances
 from segstudio.core.document import ImageDocument
-from segstudio.core.history import Command
+from segstudio.core.history import CompoundCommand
 from segstudio.core.instance import Instance
 from segstudio.eval.compare import EvalImage, EvalOptions, ImageEval, evaluate
 
@@ -74,33 +74,6 @@ def evaluate_document(
     opts = EvalOptions(options.iou_threshold, options.per_class, options.score_threshold,
                        options.boundary_tolerance, compute_ap=False, pixel_metrics=pixel)
     return evaluate([img], categories, opts, ignore=ignore).images[0]
-
-
-class CompoundCommand:
-    """Several commands (possibly on different documents) as one undo step."""
-
-    def __init__(self, label: str, commands: list[Command]) -> None:
-        self.label = label
-        self.commands = commands
-
-    def do(self) -> None:
-        done: list[Command] = []
-        try:
-            for c in self.commands:
-                c.do()
-                done.append(c)
-        except Exception:  # one part refused (each part is all or nothing): take back the rest
-            for c in reversed(done):
-                c.undo()
-            raise
-
-    def undo(self) -> None:
-        for c in reversed(self.commands):
-            c.undo()
-
-    @property
-    def nbytes(self) -> int:
-        return sum(c.nbytes for c in self.commands)
 
 
 def _mark(pred_doc: ImageDocument, pred_id: int, value: str | None, label: str) -> EditCommand:

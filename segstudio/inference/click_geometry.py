@@ -73,6 +73,15 @@ def box_view(
     return View(int(round(vx)), int(round(vy)), side)
 
 
+def mask_extent(mask: np.ndarray) -> tuple[float, float, float, float] | None:
+    """(x0, y0, x1, y1) of a boolean mask's set pixels, x1 and y1 exclusive; None when empty."""
+    rows, cols = np.any(mask, axis=1), np.any(mask, axis=0)
+    if not rows.any():
+        return None
+    r, c = np.flatnonzero(rows), np.flatnonzero(cols)
+    return float(c[0]), float(r[0]), float(c[-1] + 1), float(r[-1] + 1)
+
+
 def mask_box(mask: np.ndarray | None, clicks: Iterable[ClickT] = ()) -> tuple[float, float, float, float] | None:
     """Bounding box [x0, x1) x [y0, y1) of the mask and the positive clicks, or None."""
     xs: list[float] = []
@@ -81,12 +90,10 @@ def mask_box(mask: np.ndarray | None, clicks: Iterable[ClickT] = ()) -> tuple[fl
         if positive:
             xs += [x, x + 1]
             ys += [y, y + 1]
-    if mask is not None:
-        rows, cols = np.any(mask, axis=1), np.any(mask, axis=0)
-        if rows.any():
-            r, c = np.flatnonzero(rows), np.flatnonzero(cols)
-            xs += [float(c[0]), float(c[-1] + 1)]
-            ys += [float(r[0]), float(r[-1] + 1)]
+    extent = mask_extent(mask) if mask is not None else None
+    if extent is not None:
+        xs += [extent[0], extent[2]]
+        ys += [extent[1], extent[3]]
     if not xs:
         return None
     return min(xs), min(ys), max(xs), max(ys)

@@ -19,6 +19,7 @@ import numpy as np
 
 from segstudio.core.tasks import CancelToken
 from segstudio.inference.base import Click
+from segstudio.inference.click_geometry import mask_extent
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), image pixels
 
@@ -29,11 +30,10 @@ def zoom_box(mask: np.ndarray, clicks: Sequence[Click], margin: float) -> Box | 
     pos = [c for c in clicks if c.positive]
     xs_c = [min(max(c.x, 0.0), W - 1.0) for c in pos]
     ys_c = [min(max(c.y, 0.0), H - 1.0) for c in pos]
-    rows, cols = np.any(mask, axis=1), np.any(mask, axis=0)
-    if rows.any():
-        y_idx, x_idx = np.flatnonzero(rows), np.flatnonzero(cols)
-        xs_c += [float(x_idx[0]), float(x_idx[-1] + 1)]
-        ys_c += [float(y_idx[0]), float(y_idx[-1] + 1)]
+    extent = mask_extent(mask)
+    if extent is not None:
+        xs_c += [extent[0], extent[2]]
+        ys_c += [extent[1], extent[3]]
     if not xs_c:
         return None
     x0, x1, y0, y1 = min(xs_c), max(xs_c) + 1, min(ys_c), max(ys_c) + 1

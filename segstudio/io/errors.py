@@ -16,6 +16,15 @@ from pathlib import Path
 from typing import Any
 
 
+class FileProblem(Exception):
+    """A file that cannot be used; `str()` is "<path>: <problem>"."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = Path(path)
+        self.problem = problem
+
+
 class FormatError(ValueError):
     """Malformed or unsupported input; `str()` is a one-line message naming file and location."""
 

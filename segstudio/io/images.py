@@ -13,17 +13,13 @@ import cv2
 import numpy as np
 
 from segstudio.core.image_header import FORMAT_EXTENSIONS, HeaderError, read_header
+from segstudio.io.errors import FileProblem
 
 DEFAULT_MAX_PIXELS = 250_000_000  # ~ a 16k x 16k image; configurable per call
 
 
-class ImageLoadError(Exception):
+class ImageLoadError(FileProblem):
     """An image could not be loaded; the message names the file and the problem."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = Path(path)
-        self.problem = problem
 
 
 @dataclass

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from segstudio.core.image_header import IMAGE_EXTENSIONS, HeaderError, read_header
+from segstudio.io.errors import FileProblem
 from segstudio.io.frame_cache import DEFAULT_CACHE_BYTES, FrameCache
 from segstudio.io.images import ImageLoadError, load_image
 
@@ -35,13 +36,8 @@ BACKWARD_CHUNK = 12  # frames decoded at once when the user steps backwards
 VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 
 
-class FrameError(Exception):
+class FrameError(FileProblem):
     """A video or frame folder cannot be opened or a frame cannot be read; names file and problem."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = Path(path)
-        self.problem = problem
 
 
 @dataclass
