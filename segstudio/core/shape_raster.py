@@ -1,7 +1,8 @@
 """Rasterising drawn shapes, each under the rule of the tool that reads it (see core.drawn).
 
-* pycocotools for polygons (COCO, CVAT/Datumaro and YOLO readers): drawn over the shape's box
-  only, never the whole image.
+* pycocotools for polygons (COCO, CVAT/Datumaro and YOLO readers): exactly its pixels on the
+  whole image, computed from the image coordinates over the columns the shape crosses
+  (`core.coco_polygons`), never by moving the shape into a small window (not exact).
 * PIL for LabelMe's shapes (`labelme.utils.shape_to_mask`): outline included, float vertices
   as given; drawn at their true coordinates on an image-sized canvas, of which only each
   shape's box is read back and cleared (`PilCanvas`: a shape costs its box, not the image).
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from segstudio.core.coco_polygons import rasterise as coco_kernel
 from segstudio.core.masks import MaskPatch, Shape
 from segstudio.core.polygon_clip import far_window, tame_polygon, within
 
@@ -92,55 +94,109 @@ def _inside(cx, cy, a, b, rotation, image_shape, test) -> MaskPatch:
 
 
 # ---------------------------------------------------------------------- pycocotools
-def coco_window(polygons: list[list[float]], y0: int, x0: int, h: int, w: int) -> np.ndarray:
-    """pycocotools' rasterisation of flat polygons over the window (y0, x0, h, w)."""
-    from pycocotools import mask as cmask
+# Exactness: pycocotools rounds 5 * x + .5 to an int and interpolates edges in doubles, so a
+# polygon moved into a small window (a shifted double is a different double: 100.1 - 100 is
+# not 0.1) rounds its ties differently -- half of all polygons with tenth-pixel coordinates
+# lost or gained a few pixels that way.  Masks are drawn from the image coordinates by
+# `core.coco_polygons` (pycocotools' algorithm, bit for bit, visiting only the columns the
+# polygon crosses); what it cannot prove exact is drawn by pycocotools itself, unshifted, on
+# the image cut at the polygon's bottom-right corner: a pixel never depends on the image
+# beyond its own row and column, so that is the whole image's result (docs/decisions/
+# formats-cvat.md, "Exact pycocotools masks").
+_PYCOCO_PIXELS = 1 << 31  # pycocotools' positions are C uints: no reference beyond this
 
+
+def coco_window(polygons: list[list[float]], y0: int, x0: int, h: int, w: int,
+                image_shape: Shape | None = None) -> np.ndarray:
+    """pycocotools' rasterisation of flat polygons (image coordinates; their union) on the whole
+    image, read over the window (y0, x0, h, w) inside it.  `image_shape` (default: the window's
+    bottom-right corner) only decides which far vertices are clipped (`tame_polygon`)."""
     if not polygons or h <= 0 or w <= 0:
         return np.zeros((max(h, 0), max(w, 0)), bool)
-    shifted = []
-    for p in polygons:
-        a = np.asarray(p, np.float64).reshape(-1, 2) - (x0, y0)
-        if not np.isfinite(a).all():
-            raise ValueError("polygon coordinates must be finite numbers")
-        if len(a) >= 3:  # far vertices clipped: pycocotools' ints overflow (a segfault)
-            a = tame_polygon(a, (h, w))
-        elif not within(a, far_window((h, w))):
-            continue
-        if len(a) == 0:
-            continue
-        if len(a) < 3:  # pycocotools needs 3 points; a degenerate ring covers what its 3 do
-            a = np.concatenate([a] * 3)[:3]
-        shifted.append(a.ravel().tolist())
-    if not shifted:
-        return np.zeros((h, w), bool)
-    rles = cmask.frPyObjects(shifted, h, w)
-    return cmask.decode(cmask.merge(rles)).astype(bool)
+    H, W = y0 + h, x0 + w  # the image cut at the window's corner: the same pixels in the window
+    rings = _coco_rings(polygons, image_shape or (H, W))
+    out = np.zeros((h, w), bool)
+    if not rings:
+        return out
+    top, left, box = _coco_mask(rings, H, W)
+    r0, c0 = max(top, y0), max(left, x0)
+    r1, c1 = min(top + box.shape[0], H), min(left + box.shape[1], W)
+    if r1 > r0 and c1 > c0:
+        out[r0 - y0:r1 - y0, c0 - x0:c1 - x0] = box[r0 - top:r1 - top, c0 - left:c1 - left]
+    return out
 
 
 def coco_polygon_patch(polygons: list[list[float]], image_shape: Shape) -> MaskPatch:
-    """Flat polygons (their union) rasterised as pycocotools does, over their box only."""
-    H, W = image_shape
-    rings = [np.asarray(p, np.float64).reshape(-1, 2) for p in polygons if len(p) >= 2]
-    if not all(np.isfinite(r).all() for r in rings):
-        raise ValueError("polygon coordinates must be finite numbers")
-    window = far_window(image_shape)
-    rings = [tame_polygon(r, image_shape) if len(r) >= 3 else r for r in rings]
-    rings = [r for r in rings if len(r) >= 3 or (len(r) and within(r, window))]
-    if not rings:
+    """Flat polygons (their union) rasterised exactly as pycocotools does on the whole image,
+    at the cost of their own columns; far polygons are clipped first (`tame_polygon`)."""
+    H, W = int(image_shape[0]), int(image_shape[1])
+    rings = _coco_rings(polygons, (H, W))
+    if not rings or H <= 0 or W <= 0:
         return MaskPatch.empty(image_shape)
-    polygons = [r.ravel().tolist() for r in rings]
+    y0, x0, box = _coco_mask(rings, H, W)
+    if not box.size:
+        return MaskPatch.empty(image_shape)
+    return MaskPatch(y0, x0, box, (H, W))
+
+
+def _coco_rings(polygons: list[list[float]], image_shape: Shape) -> list[np.ndarray]:
+    """The (n, 2) rings pycocotools is given: finite (else ValueError), far vertices clipped
+    (its C ints overflow: a segfault at 1e12), rings of 1-2 points repeated to the 3 it needs
+    (they cover nothing), rings wholly far outside dropped."""
+    window = far_window(image_shape)
+    rings = []
+    for p in polygons:
+        if len(p) < 2:
+            continue
+        a = np.asarray(p, np.float64).reshape(-1, 2)
+        if not np.isfinite(a).all():
+            raise ValueError("polygon coordinates must be finite numbers")
+        if len(a) >= 3:
+            a = tame_polygon(a, image_shape)
+        elif not within(a, window):
+            continue
+        if len(a) == 0:
+            continue
+        if len(a) < 3:
+            a = np.concatenate([a] * 3)[:3]
+        rings.append(a)
+    return rings
+
+
+def _coco_mask(rings: list[np.ndarray], H: int, W: int) -> tuple[int, int, np.ndarray]:
+    """(y0, x0, tight box) of the rings' union as pycocotools draws it on an H x W image."""
+    sizes = [len(r) for r in rings]
+    ring_off = np.zeros(len(rings) + 1, np.int64)
+    np.cumsum(sizes, out=ring_off[1:])
+    runs, bad = coco_kernel(np.concatenate(rings), ring_off, np.zeros(len(rings), np.int64),
+                            np.array([H], np.int64), np.array([W], np.int64))
+    if not bad[0]:
+        return runs.mask(0)
+    return _pycocotools_mask(rings, H, W)
+
+
+def _pycocotools_mask(rings: list[np.ndarray], H: int, W: int) -> tuple[int, int, np.ndarray]:
+    """pycocotools itself, for what the kernel does not prove (never seen on real shapes): on
+    the image cut at the rings' bottom-right corner (+2 px), unshifted."""
+    from pycocotools import mask as cmask
+
     pts = np.concatenate(rings)
+    h = min(H, max(1, int(np.ceil(pts[:, 1].max())) + 2))
+    w = min(W, max(1, int(np.ceil(pts[:, 0].max())) + 2))
+    flat = [r.ravel().tolist() for r in rings]
+    if h * w < _PYCOCO_PIXELS:
+        full = cmask.decode(cmask.merge(cmask.frPyObjects(flat, h, w))).astype(bool)
+        patch = MaskPatch(0, 0, full, (H, W)).tight()
+        return patch.y0, patch.x0, patch.data
+    # beyond pycocotools' own range there is no reference: drawn over the rings' box (shifted)
     x0 = max(0, int(np.floor(pts[:, 0].min())) - 1)
     y0 = max(0, int(np.floor(pts[:, 1].min())) - 1)
-    x1 = min(W, int(np.ceil(pts[:, 0].max())) + 2)
-    y1 = min(H, int(np.ceil(pts[:, 1].max())) + 2)
-    if x1 <= x0 or y1 <= y0:
-        return MaskPatch.empty(image_shape)
-    # pycocotools clips at the window edge exactly as at the image edge only when the window
-    # touches it; elsewhere the 1-pixel margin keeps every covered pixel inside the window.
-    data = coco_window(polygons, y0, x0, y1 - y0, x1 - x0)
-    return MaskPatch.from_window(data, y0, x0, image_shape)
+    if h <= y0 or w <= x0:
+        return 0, 0, np.zeros((0, 0), bool)
+    shifted = [(r - (x0, y0)).ravel().tolist() for r in rings]
+    box = cmask.decode(cmask.merge(cmask.frPyObjects(shifted, h - y0, w - x0))).astype(bool)
+    patch = MaskPatch(y0, x0, box, (H, W)).tight()
+    return patch.y0, patch.x0, patch.data
 
 
 # ---------------------------------------------------------------------- PIL (LabelMe)

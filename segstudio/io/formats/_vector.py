@@ -61,7 +61,7 @@ def rasterise(rings: list[np.ndarray], rule: str, patch: MaskPatch) -> np.ndarra
 def _draw(rings, rule, win, image_shape) -> np.ndarray:
     y0, x0, h, w = win
     if rule == "coco":
-        return coco_window([r.ravel().tolist() for r in rings], y0, x0, h, w)
+        return coco_window([r.ravel().tolist() for r in rings], y0, x0, h, w, image_shape)
     out = np.zeros((h, w), bool)
     full = None
     for r in rings:
