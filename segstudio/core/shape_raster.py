@@ -104,6 +104,7 @@ def _inside(cx, cy, a, b, rotation, image_shape, test) -> MaskPatch:
 # beyond its own row and column, so that is the whole image's result (docs/decisions/
 # formats-cvat.md, "Exact pycocotools masks").
 _PYCOCO_PIXELS = 1 << 31  # pycocotools' positions are C uints: no reference beyond this
+_BATCH = 2048  # masks per kernel call in `coco_polygon_patches`
 
 
 def coco_window(polygons: list[list[float]], y0: int, x0: int, h: int, w: int,
@@ -137,6 +138,53 @@ def coco_polygon_patch(polygons: list[list[float]], image_shape: Shape) -> MaskP
     if not box.size:
         return MaskPatch.empty(image_shape)
     return MaskPatch(y0, x0, box, (H, W))
+
+
+def coco_polygon_patches(masks: list[list[list[float]]], shapes: list[Shape]) -> list[MaskPatch]:
+    """`coco_polygon_patch` of many masks (each a list of flat polygons, on an image of the
+    matching shape) in one kernel call: ~20 us a mask instead of ~250 us of numpy calls."""
+    n = len(masks)
+    if n > _BATCH:  # arrays stay cache-sized
+        return [p for a in range(0, n, _BATCH)
+                for p in coco_polygon_patches(masks[a:a + _BATCH], shapes[a:a + _BATCH])]
+    rings: list[np.ndarray] = []
+    owner: list[int] = []
+    for i, polygons in enumerate(masks):
+        for p in polygons:
+            if len(p) >= 2:
+                rings.append(np.asarray(p, np.float64).reshape(-1, 2))
+                owner.append(i)
+    H = np.array([s[0] for s in shapes], np.int64).reshape(n)
+    W = np.array([s[1] for s in shapes], np.int64).reshape(n)
+    if rings:
+        sizes = np.array([len(r) for r in rings], np.int64)
+        xy = np.concatenate(rings)
+        if not np.isfinite(xy).all():
+            raise ValueError("polygon coordinates must be finite numbers")
+        own = np.asarray(owner, np.int64)
+        f = np.maximum(np.maximum(H, W), 16)[own].astype(np.float64)  # far_window, per ring
+        lo, hi = -np.repeat(f, sizes), np.repeat(np.stack([W[own] + f, H[own] + f], 1), sizes, axis=0)
+        far = ((xy < lo[:, None]) | (xy > hi)).any(axis=1)
+        odd = (np.bincount(np.repeat(np.arange(len(rings)), sizes), weights=far, minlength=len(rings)) > 0) \
+            | (sizes < 3)
+        for k in np.flatnonzero(odd).tolist():  # far or degenerate: as `coco_polygon_patch` does
+            r = _coco_rings([rings[k].ravel()], (int(H[own[k]]), int(W[own[k]])))
+            rings[k] = r[0] if r else rings[k][:0]
+        keep = [k for k, r in enumerate(rings) if len(r)]
+        rings = [rings[k] for k in keep]
+        own = own[keep]
+    if not rings:
+        return [MaskPatch.empty((int(h), int(w))) for h, w in zip(H, W)]
+    ring_off = np.zeros(len(rings) + 1, np.int64)
+    np.cumsum([len(r) for r in rings], out=ring_off[1:])
+    runs, bad = coco_kernel(np.concatenate(rings), ring_off, own, H, W)
+    out = []
+    for i, (y0, x0, box) in enumerate(runs.masks()):
+        shape = (int(H[i]), int(W[i]))
+        if bad[i]:
+            y0, x0, box = _pycocotools_mask([r for r, o in zip(rings, own) if o == i], *shape)
+        out.append(MaskPatch(y0, x0, box, shape) if box.size else MaskPatch.empty(shape))
+    return out
 
 
 def _coco_rings(polygons: list[list[float]], image_shape: Shape) -> list[np.ndarray]:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from segstudio.core.drawn import DrawnShape
+from segstudio.core.shape_raster import coco_polygon_patches
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import parallel
 from segstudio.io import rle_batch as rb
@@ -37,7 +38,7 @@ from segstudio.io.errors import (
     type_name,
 )
 from segstudio.io.formats._coco_export import export
-from segstudio.io.formats._polygons import checked_polygons, polygons_to_patch
+from segstudio.io.formats._polygons import checked_polygons
 from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance
 from segstudio.io.plan_columns import InstanceColumns
 from segstudio.io.registry import FormatSpec, Option
@@ -303,11 +304,15 @@ def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:
         y0, x0, h, w, ar = (b.tolist() for b in (boxes.y0, boxes.x0, boxes.h, boxes.w, boxes.area))
         for j, oi in enumerate(idx):
             owners[oi][1].rle = PatchRle(y0[j], x0[j], h[j], w[j], strings[j], ar[j])
+    polygon_sets = []
     for k, im, inst, seg in slow:
         where = f"annotations[{k}].segmentation"
         polys = checked_polygons(seg, src, where, (im.height, im.width), rep, f"{where} (image {im.ref})")
-        inst.mask = polygons_to_patch(polys, (im.height, im.width))  # none left: empty, skipped
+        polygon_sets.append(polys)  # none left: empty, skipped
         inst.shape = DrawnShape("polygon", tuple(tuple(p) for p in polys), "coco")  # kept as drawn
+    patches = coco_polygon_patches(polygon_sets, [(im.height, im.width) for _, im, _, _ in slow])
+    for (_, _, inst, _), patch in zip(slow, patches):  # drawn together: one kernel call a block
+        inst.mask = patch
     for (im, inst), k in zip(owners, pos):
         if (inst.rle is not None and inst.rle.area == 0) or (inst.mask is not None and inst.mask.is_empty):
             rep.skip(f"annotations[{k}] (image {im.ref})", "empty mask")

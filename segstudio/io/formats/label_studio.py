@@ -30,7 +30,7 @@ import numpy as np
 
 from segstudio.core.drawn import DrawnShape
 from segstudio.core.masks import MaskPatch
-from segstudio.core.shape_raster import box_patch, ellipse_patch
+from segstudio.core.shape_raster import box_patch, coco_polygon_patches, ellipse_patch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.confine import Confined, dataset_root_of, exists
@@ -44,7 +44,6 @@ from segstudio.io.exporting import (
     image_refs,
 )
 from segstudio.io.formats import _ls_rle
-from segstudio.io.formats._polygons import polygons_to_patch
 from segstudio.io.formats._vector import vector_shape
 from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance
 from segstudio.io.registry import FormatSpec, Option
@@ -107,6 +106,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     confine = Confined(dataset_root_of(path), path, bool(options.get("trust_paths")),
                        also=(options.get("images_root"),))
     by_path: dict[Path, PlanImage] = {}  # tasks of one image (two uploads) make one image
+    polygons: list[tuple] = []  # (instance, flat points, image shape, where), drawn at the end
     for k, task in enumerate(tasks):
         if cancel is not None and k % 200 == 0:
             cancel.check()
@@ -133,14 +133,34 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
         elif (im.height, im.width) != (H, W):
             raise task.error(f"image {ref} is {W}x{H} here but {im.width}x{im.height} in an earlier task")
         for r in results:
-            inst = _instance(path, r, (H, W), plan, ref)
-            if inst is not None:
+            before = len(polygons)
+            inst = _instance(path, r, (H, W), plan, ref, polygons)
+            if len(polygons) > before:  # a polygon: drawn with all the others below
+                polygons[-1] = (*polygons[-1], f"{ref} {r.path}")
+                im.instances.append(inst)
+            elif inst is not None:
                 if (inst.rle is None and (inst.mask is None or inst.mask.is_empty)):
                     rep.skip(f"{ref} {r.path}", "shape covers no pixel")
                     continue
                 im.instances.append(inst)
         report(progress, k + 1, len(tasks), ref)
+    _draw_polygons(polygons, plan)
     return plan
+
+
+def _draw_polygons(polygons: list[tuple], plan: ImportPlan) -> None:
+    """Every polygon read, drawn as pycocotools draws it on the whole image, in one batch
+    (`coco_polygon_patches`); those covering no pixel are skipped as such."""
+    patches = coco_polygon_patches([[flat] for _, flat, _, _ in polygons], [hw for _, _, hw, _ in polygons])
+    empty = set()
+    for (inst, _, _, where), patch in zip(polygons, patches):
+        inst.mask = patch
+        if patch.is_empty:
+            plan.report.skip(where, "shape covers no pixel")
+            empty.add(id(inst))
+    if empty:
+        for im in plan.images:
+            im.instances = [i for i in im.instances if id(i) not in empty]
 
 
 def _size(results: list[JsonReader]) -> tuple[int, int] | None:
@@ -170,7 +190,10 @@ def _pct(r: JsonReader, key: str) -> float:
     return float(v)
 
 
-def _instance(path: Path, r: JsonReader, hw: tuple[int, int], plan: ImportPlan, ref: str) -> PlanInstance | None:
+def _instance(path: Path, r: JsonReader, hw: tuple[int, int], plan: ImportPlan, ref: str,
+              polygons: list[tuple]) -> PlanInstance | None:
+    """The instance of one result; a polygon's mask is drawn later with the others: it is
+    appended to `polygons` as (instance, flat points, image shape)."""
     rep = plan.report
     kind = r.get("type", str, default="")
     if kind not in FROM_NAMES:
@@ -201,7 +224,7 @@ def _instance(path: Path, r: JsonReader, hw: tuple[int, int], plan: ImportPlan, 
             if len(px) < 3:
                 return inst
         inst.shape = DrawnShape.polygon([px], "coco")
-        inst.mask = polygons_to_patch([px.ravel().tolist()], hw)
+        polygons.append((inst, px.ravel().tolist(), hw))
     elif kind == "rectanglelabels":
         x, y = _pct(value, "x") * W / 100, _pct(value, "y") * H / 100
         w, h = _pct(value, "width") * W / 100, _pct(value, "height") * H / 100

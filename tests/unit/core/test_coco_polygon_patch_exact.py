@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from pycocotools import mask as cmask
 
-from segstudio.core.shape_raster import coco_polygon_patch, coco_window
+from segstudio.core.shape_raster import coco_polygon_patch, coco_polygon_patches, coco_window
 
 
 def whole_image(rings: list[list[float]], h: int, w: int) -> np.ndarray:
@@ -73,3 +73,20 @@ def test_far_and_degenerate_rings():
     assert coco_polygon_patch([[1e9, 1e9, 2e9, 1e9, 2e9, 2e9]], (h, w)).is_empty
     with pytest.raises(ValueError):
         coco_polygon_patch([[1.0, 1.0, float("nan"), 2.0, 3.0, 3.0]], (h, w))
+
+
+def test_many_masks_at_once_equal_one_by_one():
+    masks = list(cases(5, 2500, 2))  # more than one kernel call
+    for h, w, rings in masks[:300]:
+        patch = coco_polygon_patches([rings], [(h, w)])[0]
+        assert np.array_equal(patch.to_full(), whole_image(rings, h, w))
+    masks.append((30, 40, []))  # no ring
+    masks.append((30, 40, [[-1e12, 5.5, 30.1, 5.5, 30.1, 1e12], [3.0, 3.0, 9.0, 9.0]]))  # far, degenerate
+    masks.append((30, 40, [[1e9, 1e9, 2e9, 1e9, 2e9, 2e9]]))  # wholly far outside
+    got = coco_polygon_patches([rings for _, _, rings in masks], [(h, w) for h, w, _ in masks])
+    for (h, w, rings), patch in zip(masks, got):
+        one = coco_polygon_patch(rings, (h, w))
+        assert patch.image_shape == (h, w)
+        assert np.array_equal(patch.to_full(), one.to_full())
+    with pytest.raises(ValueError):
+        coco_polygon_patches([[[1.0, 1.0, float("inf"), 2.0, 3.0, 3.0]]], [(10, 10)])
