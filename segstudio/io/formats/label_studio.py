@@ -135,7 +135,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
         for r in results:
             before = len(polygons)
             inst = _instance(path, r, (H, W), plan, ref, polygons)
-            if len(polygons) > before:  # a polygon: drawn with all the others below
+            if inst is not None and len(polygons) > before:  # a polygon: drawn with the others below
                 polygons[-1] = (*polygons[-1], f"{ref} {r.path}")
                 im.instances.append(inst)
             elif inst is not None:
