@@ -8,9 +8,10 @@ made from them), inserted straight into the store.  Each round times, interleave
 
 * CVAT export (`segstudio export cvat`), and the same instances as COCO polygons
   (`segmentation=auto`, which writes the drawn polygons too): the same-run baseline;
-* CVAT import (parse, rasterisation exactly as pycocotools, one transaction), the COCO import of the
-  COCO file, and a plain ElementTree reader that only parses the XML and the point lists
-  (the floor of "reading a CVAT file" in Python).
+* CVAT import (parse, rasterisation exactly as pycocotools, one transaction), the same import
+  with the fast reader of regular polygon files (`_cvat_scan`) turned off (the full expat
+  parser), the COCO import of the COCO file, and a plain ElementTree reader that only parses
+  the XML and the point lists (the floor of "reading a CVAT file" in Python).
 
 Figures are instances per second (median of the rounds) with the load average beside them,
 and the CPU seconds of each step: this process plus its conversion workers
@@ -86,6 +87,8 @@ def plain_etree(path: Path) -> int:
 
 def main() -> int:
     from segstudio.io import parallel, registry
+    from segstudio.io.formats import cvat
+    from segstudio.io.formats._cvat_scan import scan
     from segstudio.store.project import Project
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -103,7 +106,8 @@ def main() -> int:
         print(f"built {n_images} images x {args.per_image} polygons = {n} in "
               f"{time.perf_counter() - t:.1f} s")
         times: dict[str, list[float]] = {k: [] for k in ("cvat export", "coco export", "cvat import",
-                                                         "coco import", "plain ElementTree")}
+                                                         "cvat import (full parser)", "coco import",
+                                                         "plain ElementTree")}
         cpu: dict[str, list[float]] = {k: [] for k in times}
 
         def timed(name: str, fn):
@@ -120,11 +124,14 @@ def main() -> int:
                                                                   {"images": "reference"}))
             assert rep.instances == n and rep.lossless, rep.text()
             timed("coco export", lambda r=r: registry.export("coco", src, root / f"c{r}.json"))
-            for fmt, name, path in (("cvat", "cvat import", root / f"c{r}.xml"),
-                                    ("coco", "coco import", root / f"c{r}.json")):
-                q = Project.create(root / f"q{r}{fmt}")
+            for j, (fmt, name, path) in enumerate((("cvat", "cvat import", root / f"c{r}.xml"),
+                                                   ("cvat", "cvat import (full parser)", root / f"c{r}.xml"),
+                                                   ("coco", "coco import", root / f"c{r}.json"))):
+                q = Project.create(root / f"q{r}-{j}")
+                cvat.scan = scan if name == "cvat import" else (lambda path: None)
                 irep = timed(name, lambda fmt=fmt, path=path, q=q: registry.import_into(
                     fmt, path, q, {"require_images": False}))
+                cvat.scan = scan
                 assert irep.instances == n, irep.text()
                 q.close()
             assert timed("plain ElementTree", lambda r=r: plain_etree(root / f"c{r}.xml")) == n
@@ -132,11 +139,13 @@ def main() -> int:
     med = {k: statistics.median(v) for k, v in times.items()}
     load = f"load {min(loads):.2f}-{max(loads):.2f}"
     for k, v in med.items():
-        print(f"{k:18s} {n / v:9,.0f} inst/s  ({v:.2f} s, median of {args.rounds}; CPU {statistics.median(cpu[k]):.2f} s"
+        print(f"{k:26s} {n / v:9,.0f} inst/s  ({v:.2f} s, median of {args.rounds}; CPU {statistics.median(cpu[k]):.2f} s"
               f" with workers; {load})")
     print(f"cvat export / coco export (polygons): {med['coco export'] / med['cvat export']:.2f}x")
     print(f"cvat import / coco import (polygons): {med['coco import'] / med['cvat import']:.2f}x")
     print(f"cvat import / plain ElementTree parse: {med['plain ElementTree'] / med['cvat import']:.2f}x")
+    print(f"cvat import, fast reader / full expat parser: "
+          f"{med['cvat import (full parser)'] / med['cvat import']:.2f}x")
     for k in ("cvat export", "cvat import"):  # what the CPU work allows when the cores are ours
         c = statistics.median(cpu[k]) / max(1, min(2, os.cpu_count() or 1))
         print(f"{k}: {n / c:,.0f} inst/s if its CPU seconds were spread over 2 free cores (an upper bound)")

@@ -26,6 +26,7 @@ from segstudio.io import parallel
 from segstudio.io.coords import REACHES_OUTSIDE, tame_polygon
 from segstudio.io.errors import FormatError
 from segstudio.io.formats import _cvat_xml as cx
+from segstudio.io.formats._cvat_scan import Scanned
 from segstudio.io.plan import ImportPlan, PlanImage
 from segstudio.io.plan_columns import ColumnBlock, InstanceColumns
 from segstudio.io.polygon_blocks import cvat_block, draw_full
@@ -39,14 +40,19 @@ AHEAD = 24  # blocks converted ahead of the inserts (see coco.AHEAD): ~50,000 po
 WARM_UP_BYTES = 5_000_000  # ~POOL_THRESHOLD polygons of ~15 vertices
 
 
-def warm_up(xml: Path) -> None:
-    """Start the fork server now (it takes ~0.25 s) when the file is large enough to want a
-    pool: it then starts while the XML is parsed, not after."""
+def big_file(xml: Path) -> bool:
+    """Large enough to want worker processes (by its size: ~POOL_THRESHOLD polygons)."""
     try:
         big = xml.stat().st_size >= WARM_UP_BYTES
     except OSError:
-        return
-    if big and parallel.workers_for(POOL_THRESHOLD, POOL_THRESHOLD, IMPORT_WORKERS):
+        return False
+    return big and parallel.workers_for(POOL_THRESHOLD, POOL_THRESHOLD, IMPORT_WORKERS) > 0
+
+
+def warm_up(xml: Path) -> None:
+    """Start the fork server now (it takes ~0.25 s) when the file is large enough to want a
+    pool: it then starts while the XML is parsed, not after."""
+    if big_file(xml):
         parallel.warm_up()
 PLAIN_ATTRS = (None, "", "0")
 
@@ -63,9 +69,13 @@ class PolygonColumns:
         self.crowd: list[int] = []
         self.attrs: list[str] = []
         self.texts: list[str] = []
-        self.shapes: list[cx.Shape] = []  # for the lines of polygons refused or clipped later
+        # for the lines of polygons refused or clipped later: a record, or its index in `scanned`
+        self.shapes: list[cx.Shape | int] = []
+        self.scanned: Scanned | None = None
         self.hw: list[tuple[int, int]] = []  # per plan image
         self.declared: set[str] = set()
+        self._stream: tuple[Iterator[ColumnBlock], Callable[[], None]] | None = None
+        self._failure: BaseException | None = None
 
     def add(self, index: int, pim: PlanImage, shapes: list[cx.Shape]) -> None:
         """The polygons of plan image `index` (all of its shapes)."""
@@ -100,14 +110,98 @@ class PolygonColumns:
             self.texts.append(a.get("points") or "")
             self.shapes.append(s)
 
+    def add_scanned(self, index: int, pim: PlanImage, sc: Scanned, a: int, b: int) -> None:
+        """`add` for polygons a:b of a fast-read file (`_cvat_scan`): the same columns, with
+        no record per polygon (one is made only for a message or a non-plain attribute)."""
+        while len(self.hw) <= index:
+            self.hw.append((0, 0))
+        self.hw[index] = (pim.height, pim.width)
+        labels = sc.label[a:b]
+        if not self.declared.issuperset(labels):  # labels met first get the first category ids
+            for j, label in enumerate(labels):
+                if label not in self.declared:
+                    if not label:
+                        raise FormatError(self.path, "<polygon> without a label", f"line {sc.shape(a + j).line}")
+                    self.plan.category(label)
+                    self.declared.add(label)
+        order: range | list[int] = range(a, b)
+        z = sc.z[a:b]
+        if any(p > q for p, q in zip(z, z[1:])):  # stable: equal z keep the file's order
+            order = [a + j for j in sorted(range(b - a), key=z.__getitem__)]
+        source, occluded, group = sc.source, sc.occluded, sc.group
+        for k in order:
+            if occluded[k] == "1" or group[k] not in PLAIN_ATTRS or source[k] not in ("", "manual"):
+                try:  # a record without its line (finding the line costs a search)
+                    attrs, crowd = self.attributes(cx.Shape("polygon", sc.attrs(k), 0), sc.label[k])
+                except FormatError:
+                    attrs, crowd = self.attributes(sc.shape(k), sc.label[k])  # raised with its line
+                self.attrs.append(json.dumps(attrs) if attrs else "{}")
+                self.crowd.append(int(crowd))
+            else:
+                self.attrs.append("{}")
+                self.crowd.append(0)
+        self.image.extend([index] * (b - a))
+        if isinstance(order, range):
+            self.category.extend(labels)
+            self.texts.extend(sc.points[a:b])
+        else:
+            self.category.extend([sc.label[k] for k in order])
+            self.texts.extend([sc.points[k] for k in order])
+        self.shapes.extend(order)
+        self.scanned = sc
+
+    def stream(self, advance: Callable[[], bool]) -> None:
+        """Draw while the file is still being read: `advance()` reads one more image into
+        these columns (False at the end).  The pool pulls it forward until a block of polygons
+        is ready and submits it, up to AHEAD blocks, so the workers start on the first blocks
+        while the parent reads the next ones; the caller then reads the rest.  An error raised
+        by `advance` in that pull is raised here, once the pool is stopped."""
+        workers = parallel.workers_for(POOL_THRESHOLD, POOL_THRESHOLD, IMPORT_WORKERS)
+        if not workers:
+            return
+        texts = self.texts
+
+        def tasks() -> Iterator[tuple[int, tuple]]:
+            a, done = 0, False
+            while True:
+                while not done and len(texts) - a < BLOCK:
+                    try:
+                        done = not advance()
+                    except BaseException as e:  # noqa: BLE001 - raised again by `stream`
+                        self._failure = e
+                        return
+                if a >= len(texts):
+                    return
+                b = min(a + BLOCK, len(texts))
+                hw = np.array([self.hw[i] for i in self.image[a:b]], np.int64).reshape(-1, 2)
+                yield a, (texts[a:b], hw[:, 0], hw[:, 1], SUB_BLOCK)
+                a = b
+
+        self._stream = parallel.pooled_blocks(cvat_block, tasks(), workers, AHEAD, self._take)
+        if self._failure is not None:
+            self.stop()
+            raise self._failure
+
+    def stop(self) -> None:
+        """Stop a `stream` (the read failed)."""
+        if self._stream is not None:
+            self._stream[1]()
+            self._stream = None
+
     def columns(self) -> InstanceColumns | None:
-        """The plan's columns; the conversion starts now (in workers for large files)."""
+        """The plan's columns; the conversion starts now (in workers for large files) unless
+        it was started while reading (`stream`)."""
         n = len(self.image)
         if not n:
+            self.stop()
             return None
-        hw = np.array(self.hw, np.int64).reshape(-1, 2)[np.asarray(self.image, np.int64)]
-        workers = parallel.workers_for(n, POOL_THRESHOLD, IMPORT_WORKERS)
-        blocks, close = self._blocks(hw[:, 0], hw[:, 1], workers)
+        if self._stream is not None:
+            blocks, close = self._stream
+            workers = 1
+        else:
+            hw = np.array(self.hw, np.int64).reshape(-1, 2)[np.asarray(self.image, np.int64)]
+            workers = parallel.workers_for(n, POOL_THRESHOLD, IMPORT_WORKERS)
+            blocks, close = self._blocks(hw[:, 0], hw[:, 1], workers)
         images, image, category = self.plan.images, self.image, self.category
         cols = InstanceColumns(
             image=self.image, category=self.category, crowd=self.crowd, score=[None] * n,
@@ -125,19 +219,22 @@ class PolygonColumns:
         tasks = ((a, (texts[a:a + BLOCK], H[a:a + BLOCK], W[a:a + BLOCK], SUB_BLOCK))
                  for a in range(0, len(texts), BLOCK))
 
-        def take(a: int, result: tuple[ColumnBlock, list[int]]) -> ColumnBlock:
-            block, odd = result
-            for j in odd:
-                self._odd(a + j, block, j)
-            return block
+        return parallel.pooled_blocks(cvat_block, tasks, workers, AHEAD, self._take)
 
-        return parallel.pooled_blocks(cvat_block, tasks, workers, AHEAD, take)
+    def _take(self, a: int, result: tuple[ColumnBlock, list[int]]) -> ColumnBlock:
+        block, odd = result
+        for j in odd:
+            self._odd(a + j, block, j)
+        return block
 
     def _odd(self, k: int, block: ColumnBlock, j: int) -> None:
         """Polygon k (entry j of its block), which the block could not take as it is: refused
         (FormatError with its line) or clipped far out and drawn by pycocotools, as
         `cvat.ShapeReader` does."""
         s = self.shapes[k]
+        if isinstance(s, int):
+            assert self.scanned is not None
+            s = self.scanned.shape(s)
         h, w = self.hw[self.image[k]]
         pts = cx.points(s, self.path)
         if len(pts) < 3:

@@ -11,9 +11,11 @@ row by row, starting with a run of background (possibly 0).
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 from xml.parsers import expat
 from xml.sax.saxutils import escape, quoteattr
 
@@ -161,14 +163,19 @@ class _Handler:
         self.text.append(data)
 
 
-def parse(path: Path) -> Document:
-    """Parse a CVAT XML file; FormatError (file, line) on malformed input."""
-    try:
-        f = open(path, "rb")  # noqa: SIM115 - closed below, also on errors
-    except IsADirectoryError:
-        raise FormatError(path, "is a folder, expected a CVAT XML file") from None
-    except OSError as e:
-        raise FormatError(path, f"cannot read ({e.strerror})") from None
+def parse(path: Path, data: bytes | None = None) -> Document:
+    """Parse a CVAT XML file (or `data`, named `path` in messages); FormatError (file, line)
+    on malformed input."""
+    f: BinaryIO
+    if data is not None:
+        f = io.BytesIO(data)
+    else:
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - closed below, also on errors
+        except IsADirectoryError:
+            raise FormatError(path, "is a folder, expected a CVAT XML file") from None
+        except OSError as e:
+            raise FormatError(path, f"cannot read ({e.strerror})") from None
     parser = expat.ParserCreate()
     parser.buffer_text = True
     h = _Handler(parser)

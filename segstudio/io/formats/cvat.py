@@ -45,7 +45,8 @@ from segstudio.io.coords import (
 from segstudio.io.errors import FormatError
 from segstudio.io.exporting import IMAGE_PLACEMENTS, export_file, export_images, image_refs
 from segstudio.io.formats import _cvat_xml as cx
-from segstudio.io.formats._cvat_polygons import PolygonColumns, warm_up
+from segstudio.io.formats._cvat_polygons import PolygonColumns, big_file, warm_up
+from segstudio.io.formats._cvat_scan import Irregular, Scanned, scan
 from segstudio.io.formats._vector import VectorShape, vector_shape
 from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance
 from segstudio.io.registry import FormatSpec, Option
@@ -244,7 +245,20 @@ def _empty(inst: PlanInstance) -> bool:
 def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelToken | None) -> ImportPlan:
     xml = annotation_file(src)
     warm_up(xml)
-    doc = cx.parse(xml)
+    scanned = scan(xml)  # the common polygon-only file, read fast (`_cvat_scan`); else None
+    if scanned is not None:
+        try:
+            return _read(xml, scanned.doc, scanned, options, progress, cancel)
+        except Irregular:
+            pass  # some image holds more than plain polygons: the full parser reads it all
+        except FormatError:
+            if scanned.regular():  # else the full parser's error comes first, as it always did
+                raise
+    return _read(xml, cx.parse(xml), None, options, progress, cancel)
+
+
+def _read(xml: Path, doc: cx.Document, scanned: Scanned | None, options: dict,
+          progress: ProgressFn | None, cancel: CancelToken | None) -> ImportPlan:
     if doc.tracks and not doc.images:
         raise FormatError(xml, "this is a CVAT for video file (<track> elements); import it as cvat-video")
     plan = ImportPlan(ImportReport("cvat"))
@@ -260,7 +274,13 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
     reader = ShapeReader(xml, plan, specs)
     polygons = PolygonColumns(xml, plan, reader.attributes)
     ordered: list[tuple[PlanImage, list[tuple[int, int, PlanInstance]]]] = []
-    for k, im in enumerate(doc.images):
+    images = iter(enumerate(doc.images))
+
+    def advance() -> bool:
+        """Read the next image into the plan; False when none is left."""
+        k, im = next(images, (-1, None))
+        if im is None:
+            return False
         name = im.attrs.get("name") or ""
         if not name:
             raise FormatError(xml, "<image> without a name", f"line {im.line}")
@@ -276,7 +296,11 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
         if im.tags:
             plan.report.lose("image-level tags not kept", f"{name} ({', '.join(t.attrs.get('label', '') for t in im.tags)})",
                              len(im.tags))
-        if im.shapes and all(s.tag == "polygon" for s in im.shapes):
+        if scanned is not None:  # polygons only (or none), read now
+            a, b = scanned.polygons(k)
+            if b > a:
+                polygons.add_scanned(len(plan.images), pim, scanned, a, b)
+        elif im.shapes and all(s.tag == "polygon" for s in im.shapes):
             polygons.add(len(plan.images), pim, im.shapes)  # the common case: as columns
         else:
             insts = []
@@ -291,6 +315,16 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
             cancel.check()
         if k % 500 == 0:
             report(progress, k, len(doc.images), "reading")
+        return True
+
+    if scanned is not None and big_file(xml):  # drawing starts while the rest is read
+        polygons.stream(advance)
+    try:
+        while advance():
+            pass
+    except BaseException:
+        polygons.stop()
+        raise
     reader.finish()
     for pim, insts in ordered:
         for _z, _order, inst in sorted(insts, key=lambda t: (t[0], t[1])):
