@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 
 from segstudio.core.drawn import DrawnShape
+from segstudio.core.shape_raster import coco_polygon_patches
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.confine import TRUST_HINT, Confined, exists
@@ -186,6 +187,7 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
 
 def _read_label(lbl: Path, im: PlanImage, names: list[str], plan: ImportPlan) -> None:
     W, H = im.width, im.height
+    polygons: list[tuple[int, int, np.ndarray]] = []  # (line, class, points): drawn together
     for n, line in enumerate(read_text(lbl).splitlines(), 1):
         fields = line.split()
         if not fields:
@@ -209,7 +211,9 @@ def _read_label(lbl: Path, im: PlanImage, names: list[str], plan: ImportPlan) ->
         if (pts < -0.01).any() or (pts > 1.01).any():
             raise FormatError(lbl, "coordinates must be normalised to [0, 1]", f"line {n}")
         pts *= (W, H)
-        patch = polygons_to_patch([pts.ravel().tolist()], (H, W))
+        polygons.append((n, cls, pts))
+    patches = coco_polygon_patches([[pts.ravel().tolist()] for _, _, pts in polygons], [(H, W)] * len(polygons))
+    for (n, cls, pts), patch in zip(polygons, patches):  # one exact kernel call per file
         if patch.is_empty:
             plan.report.skip(f"{lbl.name} line {n}", "polygon covers no pixel")
             continue
