@@ -115,8 +115,8 @@ def both_ways(tmp_path, monkeypatch, xml, pool: bool = False) -> list:
     return out
 
 
-@pytest.mark.parametrize("pool", [False, True])
-@pytest.mark.parametrize("seed, newline", [(1, "\n"), (2, "\r\n"), (3, "\n")])
+@pytest.mark.parametrize("pool, seed, newline", [(False, 1, "\n"), (True, 1, "\n"), (False, 2, "\r\n"),
+                                                 (True, 3, "\n")])
 def test_a_regular_file_is_read_fast_and_stored_as_the_parser_would(tmp_path, monkeypatch, pool, seed, newline):
     xml = tmp_path / "a.xml"
     xml.write_bytes(regular(seed, newline=newline).encode("utf-8"))
@@ -146,7 +146,7 @@ def test_records_and_lines_equal_the_parsers(tmp_path, seed):
     ("1,1;9,x;9,9", "must be 'x,y;x,y;...' numbers"),
     ("1,1;9,nan;9,9", "points must be finite"),
 ])
-@pytest.mark.parametrize("pool", [False, True])
+@pytest.mark.parametrize("pool", [False, True], ids=["inline", "workers"])
 def test_a_bad_polygon_is_refused_with_the_same_line(tmp_path, monkeypatch, points, message, pool):
     xml = tmp_path / "a.xml"
     text = last(regular(6, 30), "</image>", shape("cat", points) + "\n  </image>")
@@ -156,7 +156,7 @@ def test_a_bad_polygon_is_refused_with_the_same_line(tmp_path, monkeypatch, poin
     assert fast == slow and message in fast and "a.xml at line " in fast
 
 
-@pytest.mark.parametrize("edit", [
+OTHER_FORMS = dict(zip(["box", "attribute", "comment", "entity", "tab", "order", "latin1", "dtd", "cr", "stray"], [
     lambda t: last(t, "</image>", '<box label="cat" xtl="1" ytl="1" xbr="3" ybr="3" z_order="0"></box></image>'),
     lambda t: last(t, "></polygon>", '><attribute name="a">1</attribute></polygon>'),
     lambda t: last(t, "</image>", "</image><!-- a comment -->"),
@@ -167,18 +167,22 @@ def test_a_bad_polygon_is_refused_with_the_same_line(tmp_path, monkeypatch, poin
     lambda t: t.replace("\n<annotations>", '\n<!DOCTYPE annotations [<!ATTLIST polygon x CDATA "1">]>\n<annotations>'),
     lambda t: t.replace("\n", "\r", 3),
     lambda t: t.replace("</annotations>", "  <tag label='cat'/>\n</annotations>"),
-], ids=["box", "attribute", "comment", "entity", "tab", "order", "latin1", "dtd", "cr", "stray"])
-@pytest.mark.parametrize("pool", [False, True])
-def test_other_forms_take_the_full_parser(tmp_path, monkeypatch, edit, pool):
+]))
+# with worker processes (they cost start-up) two cases are enough
+OTHER_CASES = [(k, False) for k in OTHER_FORMS] + [("box", True), ("attribute", True)]
+
+
+@pytest.mark.parametrize("case, pool", OTHER_CASES)
+def test_other_forms_take_the_full_parser(tmp_path, monkeypatch, case, pool):
     xml = tmp_path / "a.xml"
-    text = edit(regular(7, 30))  # the irregular part comes after blocks were drawn
+    text = OTHER_FORMS[case](regular(7, 30))  # the irregular part comes after blocks were drawn
     xml.write_bytes(text.encode("latin-1" if "ISO-8859-1" in text else "utf-8"))
     assert not fast_form(xml)
     fast, slow = both_ways(tmp_path, monkeypatch, xml, pool)
     assert fast == slow
 
 
-@pytest.mark.parametrize("edit, problem", [
+MALFORMED = dict(zip(["duplicate", "unclosed", "junk", "control", "truncated", "orphan", "bytes"], [
     (lambda t: last(t, 'width="40"', 'width="40" width="41"'), "malformed XML: duplicate attribute"),
     (lambda t: last(t, "  </image>\n", ""), "malformed XML"),
     (lambda t: t + "<annotations/>", "malformed XML: junk after document element"),
@@ -187,9 +191,13 @@ def test_other_forms_take_the_full_parser(tmp_path, monkeypatch, edit, pool):
     (lambda t: last(t, "<annotations>", "<annotations>\n" + shape("cat", "1,1;9,1;9,9")),
      "<polygon> outside an <image> or <track>"),
     (lambda t: t.encode("utf-8")[:-30] + b"\xff\xfe" + t.encode("utf-8")[-30:], "malformed XML"),
-], ids=["duplicate", "unclosed", "junk", "control", "truncated", "orphan", "bytes"])
-@pytest.mark.parametrize("pool", [False, True])
-def test_malformed_files_are_refused_naming_file_and_line(tmp_path, monkeypatch, edit, problem, pool):
+]))
+MALFORMED_CASES = [(k, False) for k in MALFORMED] + [("duplicate", True), ("control", True)]
+
+
+@pytest.mark.parametrize("case, pool", MALFORMED_CASES)
+def test_malformed_files_are_refused_naming_file_and_line(tmp_path, monkeypatch, case, pool):
+    edit, problem = MALFORMED[case]
     xml = tmp_path / "bad.xml"
     data = edit(regular(8, 30))
     xml.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
