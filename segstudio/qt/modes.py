@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QToolButton, QWidget
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QScrollArea, QStyle, QToolButton, QWidget
 
 if TYPE_CHECKING:
     from segstudio.qt.main_window import MainWindow
@@ -40,6 +40,7 @@ _AREA = {
     "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
 }
 LEFT_WIDTH = 240  # the image list of a freshly arranged mode, pixels
+MIN_CANVAS_SHARE = 0.5  # the right column never widens past the window's other half
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,13 @@ class TaskModes(QObject):
             self.window.setCorner(corner, Qt.DockWidgetArea.BottomDockWidgetArea if wide else side)
 
     def _apply(self, stored: tuple[bytes, list[str]] | None) -> None:
+        self._restore_or_arrange(stored)
+        # A stored layout (or one made on a smaller screen) may leave the right column narrower
+        # than its panels: the Review panel's combos and queue columns hid behind a scroll bar.
+        self.fit_right_column()
+        QTimer.singleShot(0, self.fit_right_column)  # again once the window has laid itself out
+
+    def _restore_or_arrange(self, stored: tuple[bytes, list[str]] | None) -> None:
         w = self.window
         if stored is None or not w.restoreState(stored[0], LAYOUT_VERSION):
             self._arrange_default(self.current)
@@ -181,6 +189,20 @@ class TaskModes(QObject):
                     dock.hide()
                 else:
                     self._put(dock, place)
+
+    def fit_right_column(self) -> None:
+        """Widen the right column to the widest of the mode's panels docked there, so none
+        scrolls sideways; never narrower than it is, never wider than the window's other half."""
+        w = self.window
+        right = [d for d in self.docks_of(self.current) if d.isVisible() and not d.isFloating()
+                 and w.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+        shown = [d for d in right if not d.visibleRegion().isEmpty()]  # not behind another tab
+        if not shown:
+            return  # not laid out yet (the deferred call comes back)
+        target = min(max(panel_width(d) for d in right), int(w.width() * (1 - MIN_CANVAS_SHARE)))
+        narrow = [d for d in shown if d.width() < target]
+        if narrow:
+            w.resizeDocks(narrow, [target] * len(narrow), Qt.Orientation.Horizontal)
 
     def _stored_names(self, mode: str) -> list[str]:
         stored = self.states.get(mode)
@@ -292,3 +314,16 @@ class TaskModes(QObject):
             b.setObjectName(f"mode_button_{m.key}")
             row.addWidget(b)
         return box
+
+
+def panel_width(dock: QDockWidget) -> int:
+    """The width `dock` needs to show its panel without a horizontal scroll bar (room for a
+    vertical one included: a tall panel scrolls up and down)."""
+    area = dock.widget()
+    if not isinstance(area, QScrollArea) or area.widget() is None:
+        return dock.minimumSizeHint().width()
+    inner = area.widget()
+    need = max(inner.minimumSizeHint().width(), inner.minimumWidth())
+    bar = area.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, area)
+    chrome = max(0, dock.width() - area.width())  # the dock's own margins
+    return need + bar + chrome
