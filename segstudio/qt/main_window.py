@@ -24,7 +24,7 @@ from segstudio.core.document import ChangeRefused, DocumentChange, ImageDocument
 from segstudio.core.history import Command, History
 from segstudio.core.tools import BUILTIN_TOOLS, BaseTool
 from segstudio.io.images import ImageLoadError, LoadedImage, display_window, to_rgb8
-from segstudio.qt import _refcount_guard, window_slots, window_state
+from segstudio.qt import _refcount_guard, file_dialogs, window_slots, window_state
 from segstudio.qt import settings as prefs
 from segstudio.qt.actions import build_actions, shortcut_rows
 from segstudio.qt.canvas import CanvasView
@@ -267,6 +267,7 @@ class MainWindow(QMainWindow):
         self.close_project()
         self.modes.dock_floating_panels()
         self.session = Session(project, self.saving.attach(project))
+        file_dialogs.set_project_folder(project.root)
         prefs.add_recent_project(self.settings, project.address)
         self.welcome.set_recent(prefs.recent_projects(self.settings))
         self.images_panel.set_project(project)
@@ -308,6 +309,7 @@ class MainWindow(QMainWindow):
         self.saving.close()
         self.session.close()
         self.session = None
+        file_dialogs.set_project_folder(None)
         self._record, self._data, self._document, self._history = None, None, None, None
         self.images_panel.set_project(None)
         self.categories_panel.set_project(None)

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox
 
 from segstudio.core.tools import BUILTIN_TOOLS
+from segstudio.qt import file_dialogs
 from segstudio.qt import settings as prefs
 from segstudio.store import Project
 from segstudio.store.location import is_database_url
@@ -63,13 +64,13 @@ def slots(w: MainWindow) -> dict[str, Callable[..., object]]:
 
 
 def ask_open_folder(w: MainWindow) -> None:
-    path = QFileDialog.getExistingDirectory(w, "Open a folder of images")
+    path = file_dialogs.choose_folder(w, "project", "Open a folder of images")
     if path:
         w.open_folder(path)
 
 
 def ask_open_project(w: MainWindow) -> None:
-    path = QFileDialog.getExistingDirectory(w, "Open a SegStudio project folder")
+    path = file_dialogs.choose_folder(w, "project", "Open a SegStudio project folder")
     if path:
         w.open_project(path) if Project.is_project(path) else w.open_folder(path)
 

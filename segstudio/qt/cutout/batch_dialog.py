@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from segstudio.cutout.batch import folder_jobs, project_jobs
+from segstudio.qt import file_dialogs
 
 
 def _path_row(edit: QLineEdit, browse) -> QWidget:
@@ -82,13 +82,13 @@ class BatchDialog(QDialog):
         self.running = False
 
     def _browse_folder(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Images to cut out")
+        d = file_dialogs.choose_folder(self, "cutout_source", "Images to cut out")
         if d:
             self.folder_edit.setText(d)
             self.folder_radio.setChecked(True)
 
     def _browse_out(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Output folder")
+        d = file_dialogs.choose_folder(self, "cutout_output", "Output folder")
         if d:
             self.out_edit.setText(d)
 

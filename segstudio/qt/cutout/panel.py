@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QColorDialog,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from segstudio.cutout.composite import PreviewBackground
 from segstudio.cutout.settings import CutoutSettings
+from segstudio.qt import file_dialogs
 
 BACKGROUNDS = (("Checkerboard", "checkerboard"), ("Black", "black"), ("White", "white"),
                ("Colour", "color"), ("Image", "image"))
@@ -175,8 +175,8 @@ class CutoutPanel(QWidget):
             self.set_background_color((c.red(), c.green(), c.blue()))
 
     def _ask_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Preview background image", "",
-                                              "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)")
+        path = file_dialogs.open_file(self, "background_image", "Preview background image",
+                                       "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)")
         if not path:
             return
         from segstudio.io.images import ImageLoadError, load_image

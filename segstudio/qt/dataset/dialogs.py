@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from segstudio.io.registry import FormatSpec, formats
+from segstudio.qt import file_dialogs
 from segstudio.qt.dataset.options_form import OptionsForm
 
 
@@ -79,10 +79,10 @@ class _FormatDialog(QDialog):
 
     def _browse(self) -> None:
         if self._wants_file():
-            path, _ = QFileDialog.getOpenFileName(self, "Choose a file", "", "JSON (*.json);;All files (*)") \
-                if self._reading() else QFileDialog.getSaveFileName(self, "Save as", "", "JSON (*.json)")
+            path = file_dialogs.open_file(self, "import", "Choose a file", "JSON (*.json);;All files (*)") \
+                if self._reading() else file_dialogs.save_file(self, "export", "Save as", "", "JSON (*.json)")
         else:
-            path = QFileDialog.getExistingDirectory(self, "Choose a folder")
+            path = file_dialogs.choose_folder(self, "import" if self._reading() else "export", "Choose a folder")
         if path:
             self.path_row.edit.setText(path)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog
 
+from segstudio.qt import file_dialogs
 from segstudio.qt.actions import feature_action
 from segstudio.qt.cutout.batch_dialog import BatchDialog
 from segstudio.qt.cutout.controller import CutoutController
@@ -33,8 +33,8 @@ def install(window) -> None:
         settings = panel.settings()
         rec = window.current_image()
         stem = rec.name.rsplit(".", 1)[0] if rec is not None else "cutout"
-        path, _ = QFileDialog.getSaveFileName(window, "Export cutout", f"{stem}_cutout.{settings.format}",
-                                              "PNG (*.png);;WebP (*.webp)")
+        path = file_dialogs.save_file(window, "cutout_export", "Export cutout", f"{stem}_cutout.{settings.format}",
+                                       "PNG (*.png);;WebP (*.webp)")
         if path:
             controller.export_to(path)
 

@@ -19,8 +19,9 @@ import socket
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
 
+from segstudio.qt import file_dialogs
 from segstudio.qt.features._team_review import TeamReview
 from segstudio.store import ProjectError, identity, leases
 from segstudio.store.changes import ChangeListener
@@ -89,8 +90,8 @@ class TeamFeature(QObject):
             QMessageBox.warning(w, "Open Shared Project", str(e))
             return False
         if folder is None and mapped_root(location.display) is None:
-            folder = QFileDialog.getExistingDirectory(
-                w, f"Where are the images of {location.schema} on this machine?")
+            folder = file_dialogs.choose_folder(
+                w, "shared_images", f"Where are the images of {location.schema} on this machine?")
             if not folder:
                 return False
         if folder:

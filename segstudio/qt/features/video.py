@@ -11,8 +11,9 @@ The actions are enabled only while a video (or frame sequence) is shown.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QLabel, QMessageBox
 
+from segstudio.qt import file_dialogs
 from segstudio.qt.video.controller import VIDEO_KINDS, VideoController
 
 
@@ -78,10 +79,10 @@ def _add_video(window, folder: bool) -> None:
         window.status("Open a project first", 4000)
         return
     if folder:
-        path = QFileDialog.getExistingDirectory(window, "Add a folder of numbered frames", str(project.root))
+        path = file_dialogs.choose_folder(window, "video", "Add a folder of numbered frames")
     else:
-        path, _ = QFileDialog.getOpenFileName(
-            window, "Add a video", str(project.root),
+        path = file_dialogs.open_file(
+            window, "video", "Add a video",
             "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv);;All files (*)")
     if not path:
         return
@@ -106,7 +107,7 @@ def _extract(window, ctl) -> None:
     stride, ok = QInputDialog.getInt(window, "Extract frames", "Every N-th frame:", 10, 1, 100_000)
     if not ok:
         return
-    folder = QFileDialog.getExistingDirectory(window, "Extract frames into", str(project.root))
+    folder = file_dialogs.choose_folder(window, "frames_output", "Extract frames into")
     if not folder:
         return
     from pathlib import Path

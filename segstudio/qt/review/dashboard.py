@@ -10,7 +10,6 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QBoxLayout,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QPushButton,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from segstudio.eval.compare import EvalResult
 from segstudio.eval.report import present_classes
+from segstudio.qt import file_dialogs
 from segstudio.qt.review.charts import BarChart, HeatmapChart, HistogramChart
 
 WIDE = 620  # px of room: below it the charts stack in one column, the tables one above the other
@@ -134,7 +134,7 @@ class Dashboard(QWidget):
             return None
         if path is None:
             filt = "HTML report (*.html)" if kind == "html" else "CSV (*.csv)"
-            path, _ = QFileDialog.getSaveFileName(self, "Export evaluation", f"evaluation.{kind}", filt)
+            path = file_dialogs.save_file(self, "evaluation_export", "Export evaluation", f"evaluation.{kind}", filt)
             if not path:
                 return None
         from segstudio.eval.report import write_csv, write_html

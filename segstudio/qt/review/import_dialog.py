@@ -8,13 +8,14 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
     QPushButton,
     QWidget,
 )
+
+from segstudio.qt import file_dialogs
 
 FORMATS = (("Detect from the path", None), ("COCO results (.json)", "coco"), ("LabelMe folder", "labelme"),
            ("Folder of mask PNGs", "masks"))
@@ -64,12 +65,12 @@ class ImportPredictionsDialog(QDialog):
         self._validate()
 
     def _pick_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "COCO results file", "", "JSON (*.json)")
+        path = file_dialogs.open_file(self, "predictions", "COCO results file", "JSON (*.json)")
         if path:
             self.path.setText(path)
 
     def _pick_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "LabelMe folder or folder of mask PNGs")
+        path = file_dialogs.choose_folder(self, "predictions", "LabelMe folder or folder of mask PNGs")
         if path:
             self.path.setText(path)
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QInputDialog
 
 from segstudio.core import commands
+from segstudio.qt import file_dialogs
 from segstudio.qt.training.scribble_panel import BACKGROUND_COLOR, ScribblePanel
 from segstudio.training.scribble.session import ScribbleSession
 from segstudio.training.scribble.tool import ScribbleTool
@@ -200,7 +201,7 @@ class ScribbleController(QObject):
             self.window.status(f"saved {path}" if path else "train the classifier first")
 
     def _ask_apply(self) -> None:
-        start = str(self.window.project.root / "models") if self.window.project else ""
-        path, _ = QFileDialog.getOpenFileName(self.panel, "Apply Classifier", start, "Model card (card.yaml)")
+        models = self.window.project.root / "models" if self.window.project else None
+        path = file_dialogs.open_file(self.panel, "classifier", "Apply Classifier", "Model card (card.yaml)", models)
         if path:
             self.apply(path)
