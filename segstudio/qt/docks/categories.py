@@ -7,18 +7,17 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QColorDialog,
-    QHBoxLayout,
     QInputDialog,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QMessageBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from segstudio.core.categories import Category
+from segstudio.qt.widgets import tool_button_row
 from segstudio.store import Project
 
 
@@ -38,19 +37,13 @@ class CategoryPanel(QWidget):
         self.project: Project | None = None
         self.list = QListWidget()
         self.list.setUniformItemSizes(True)
-        buttons = QHBoxLayout()
-        self.buttons: dict[str, QToolButton] = {}
-        for key, text, tip in (
+        buttons, self.buttons = tool_button_row((
             ("add", "Add", "Add a category"),
             ("rename", "Rename", "Rename the category"),
             ("color", "Colour", "Change the colour"),
             ("merge", "Merge", "Move its instances into another category and remove it"),
             ("delete", "Delete", "Delete the category and its instances"),
-        ):
-            b = QToolButton(text=text, toolTip=tip)
-            b.setAutoRaise(True)
-            buttons.addWidget(b)
-            self.buttons[key] = b
+        ))
         buttons.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)

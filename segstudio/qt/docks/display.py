@@ -11,12 +11,13 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QPushButton,
     QSlider,
     QVBoxLayout,
     QWidget,
 )
+
+from segstudio.qt.widgets import form_box
 
 MODES = [("Fill and outline", "both"), ("Fill", "fill"), ("Outline", "outline")]
 
@@ -52,16 +53,8 @@ class DisplayPanel(QWidget):
             sl.setRange(-100, 100)
         self.auto = QPushButton("Auto")
         self.full = QPushButton("Full range")
-        win = QGroupBox("Intensity window")
-        g = QFormLayout(win)
-        g.addRow("Brightness", self.brightness)
-        g.addRow("Contrast", self.contrast)
-        g.addRow("Black", self.lo)
-        g.addRow("White", self.hi)
-        row = QHBoxLayout()
-        row.addWidget(self.auto)
-        row.addWidget(self.full)
-        g.addRow(row)
+        win = form_box("Intensity window", (("Brightness", self.brightness), ("Contrast", self.contrast),
+                                            ("Black", self.lo), ("White", self.hi)), (self.auto, self.full))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(ov)

@@ -19,11 +19,9 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QMenu,
     QTableView,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +29,7 @@ from PySide6.QtWidgets import (
 from segstudio.core.categories import CategorySet
 from segstudio.core.document import ImageDocument
 from segstudio.qt.docks.categories import swatch
+from segstudio.qt.widgets import tool_button_row
 
 COL_VIS, COL_LOCK, COL_CAT, COL_ID, COL_SRC, COL_SCORE, COL_AREA = range(7)
 HEADERS = ["Show", "Lock", "Category", "#", "Source", "Score", "Area"]
@@ -157,19 +156,13 @@ class InstancePanel(QWidget):
         self.view.setColumnHidden(COL_AREA, True)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._column_menu)
-        row = QHBoxLayout()
-        self.buttons: dict[str, QToolButton] = {}
-        for key, text, tip in (
+        row, self.buttons = tool_button_row((
             ("front", "⤒", "Bring to front"),
             ("up", "↑", "Move up (z-order)"),
             ("down", "↓", "Move down (z-order)"),
             ("back", "⤓", "Send to back"),
             ("delete", "Delete", "Delete the selected instances"),
-        ):
-            b = QToolButton(text=text, toolTip=tip)
-            b.setAutoRaise(True)
-            row.addWidget(b)
-            self.buttons[key] = b
+        ))
         self.category_combo = QComboBox(toolTip="Change the category of the selection")
         row.addWidget(self.category_combo, 1)
         lay = QVBoxLayout(self)

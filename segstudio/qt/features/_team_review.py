@@ -8,6 +8,7 @@ keyboard.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
@@ -25,11 +26,11 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
 )
 
 from segstudio.qt.features._team_members import show_members
-from segstudio.store import ProjectError, identity, team
+from segstudio.qt.widgets import modeless_dialog, show_modeless
+from segstudio.store import Project, ProjectError, identity, team
 
 
 class TeamReview(QObject):
@@ -77,18 +78,22 @@ class TeamReview(QObject):
         return self._decide(lambda p, image_id: team.review(p, image_id, "rejected", comment),
                             "rejected: back to its annotator's queue")
 
-    def show_queue(self) -> QDialog | None:
+    def _read(self, title: str, read: Callable[[Project], list]) -> list | None:
+        """`read(project)`, or None (said in a message box titled `title`) when it fails."""
         project = self.window.project
         if project is None:
             return None
         try:
-            items = team.queue(project)
+            return read(project)
         except ProjectError as e:
-            QMessageBox.warning(self.window, "My Queue", str(e))
+            QMessageBox.warning(self.window, title, str(e))
             return None
-        dialog = QDialog(self.window)
-        dialog.setWindowTitle("My Queue")
-        layout = QVBoxLayout(dialog)
+
+    def show_queue(self) -> QDialog | None:
+        items = self._read("My Queue", team.queue)
+        if items is None:
+            return None
+        dialog, layout = modeless_dialog(self.window, "My Queue")
         layout.addWidget(QLabel(f"Images assigned to {identity.user_name()}: rejected first, "
                                 "then in progress, then new" if items else
                                 f"Nothing is assigned to {identity.user_name()} here."))
@@ -110,28 +115,16 @@ class TeamReview(QObject):
         listing.itemActivated.connect(open_item)
         listing.itemDoubleClicked.connect(open_item)
         layout.addWidget(listing)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(dialog.reject)
-        layout.addWidget(buttons)
-        dialog.resize(520, 360)
-        dialog.setModal(False)
-        dialog.show()
+        show_modeless(dialog, layout, 520, 360)
         self.queue_dialog, self.queue_list = dialog, listing
         return dialog
 
     def show_progress(self) -> QDialog | None:
         """Per person: role, images assigned, done, in review, rejected (to redo)."""
-        project = self.window.project
-        if project is None:
+        rows = self._read("Progress by Person", team.progress)
+        if rows is None:
             return None
-        try:
-            rows = team.progress(project)
-        except ProjectError as e:
-            QMessageBox.warning(self.window, "Progress by Person", str(e))
-            return None
-        dialog = QDialog(self.window)
-        dialog.setWindowTitle("Progress by Person")
-        layout = QVBoxLayout(dialog)
+        dialog, layout = modeless_dialog(self.window, "Progress by Person")
         table = QTableWidget(len(rows), 6)
         table.setHorizontalHeaderLabels(["Person", "Role", "Assigned", "Done", "In review", "Rejected"])
         for r, row in enumerate(rows):
@@ -144,12 +137,7 @@ class TeamReview(QObject):
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.resizeColumnsToContents()
         layout.addWidget(table if rows else QLabel("Nobody has a role or an assignment here yet."))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(dialog.reject)
-        layout.addWidget(buttons)
-        dialog.resize(560, 320)
-        dialog.setModal(False)
-        dialog.show()
+        show_modeless(dialog, layout, 560, 320)
         self.progress_dialog, self.progress_table = dialog, table
         return dialog
 

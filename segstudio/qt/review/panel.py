@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from segstudio.eval.compare import EvalOptions
 from segstudio.qt.review.controller import MODES, ReviewController
+from segstudio.qt.widgets import form_box
 
 STATUS_TEXT = {None: "to review", "to_review": "to review", "accepted": "accepted", "needs_fix": "needs fix"}
 
@@ -50,16 +51,9 @@ class ReviewPanel(QWidget):
                                       "LabelMe, mask PNGs, ... (Review > Import Predictions as a Label Set…)")
         self.state = QLabel("Choose a prediction label set and press Compare.")
         self.state.setWordWrap(True)
-        setup = QGroupBox("Label sets")
-        f = QFormLayout(setup)
-        f.addRow("Ground truth", self.gt_combo)
-        f.addRow("Prediction", self.pred_combo)
-        f.addRow("Match IoU ≥", self.iou)
-        f.addRow("Score ≥", self.score)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.import_button)
-        buttons.addWidget(self.compare)
-        f.addRow(buttons)
+        setup = form_box("Label sets", (("Ground truth", self.gt_combo), ("Prediction", self.pred_combo),
+                                        ("Match IoU ≥", self.iou), ("Score ≥", self.score)),
+                         (self.import_button, self.compare))
 
         self.order = QComboBox()
         for text, key in (("Most disagreement first", "disagreement"), ("Most uncertain first", "uncertainty"), ("By name", "name")):
