@@ -7,10 +7,9 @@ import logging
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QSignalBlocker, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
     QMainWindow,
     QMenu,
@@ -23,7 +22,7 @@ from segstudio.app.session import Session
 from segstudio.core.document import ChangeRefused, DocumentChange, ImageDocument
 from segstudio.core.history import Command, History
 from segstudio.core.tools import BUILTIN_TOOLS, BaseTool
-from segstudio.io.images import ImageLoadError, LoadedImage, display_window, to_rgb8
+from segstudio.io.images import ImageLoadError, LoadedImage
 from segstudio.qt import _refcount_guard, file_dialogs, window_slots, window_state
 from segstudio.qt import settings as prefs
 from segstudio.qt.actions import build_actions, shortcut_rows
@@ -40,8 +39,10 @@ from segstudio.qt.layout import (
     scrollable,
 )
 from segstudio.qt.modes import TaskModes
+from segstudio.qt.pixel_view import PixelView
 from segstudio.qt.save_state import SaveWatcher
-from segstudio.qt.statusbar import StatusBar, pixel_under_pointer
+from segstudio.qt.statusbar import StatusBar
+from segstudio.qt.tool_options_view import ToolOptionsView
 from segstudio.qt.welcome import WelcomeView
 from segstudio.qt.workers import Worker
 from segstudio.store import DatabaseError, Project, ProjectError
@@ -71,7 +72,6 @@ class MainWindow(QMainWindow):
         self._data: LoadedImage | None = None
         self._document: ImageDocument | None = None
         self._history: History | None = None
-        self._window_override: dict[int, tuple[float, float]] = {}
         self._shown_categories: tuple = ()  # (id, name, colour) of the categories on screen
         self._menus: dict[str, QMenu] = {}
         self.docks: dict[str, QDockWidget] = {}
@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.instances_panel = panels.instances
         self.properties_panel = panels.properties
         self.display_panel = panels.display
+        self.pixels = PixelView(self.canvas, self.display_panel, self.status_bar)
         bars = build_toolbars(self)
         self.tools_toolbar, self.main_toolbar = bars.tools, bars.main
         self.operation_combo, self.brush_spin, self.tolerance_spin = bars.operation_combo, bars.brush_spin, bars.tolerance_spin
@@ -400,19 +401,7 @@ class MainWindow(QMainWindow):
             self.status(error.message, 10000)
 
     def _show_pixels(self, fit: bool = False, preview: tuple | None = None) -> None:
-        data, rec = self._data, self._record
-        if data is None and preview is not None and rec is not None:
-            self.canvas.set_image_preview(preview[0], rec.shape, preview[1])
-        elif data is None:
-            self.canvas.set_image(None, rec.shape if rec is not None else None)
-            self.display_panel.show_window((0.0, 255.0), None)
-        else:
-            window = self._window_override.get(rec.id) if rec is not None else None
-            self.canvas.set_image(to_rgb8(data.data, window))
-            self.display_panel.show_window(window or display_window(data.data), data.data.dtype)
-        if fit:
-            self.canvas.fit()
-        self.status_bar.show_cursor(pixel_under_pointer(self.canvas), self._data.data if self._data else None)
+        self.pixels.show(self._record, self._data, fit, preview)
 
     def step_image(self, delta: int) -> None:
         if not self.images_panel.count():
@@ -457,33 +446,11 @@ class MainWindow(QMainWindow):
         self.display_panel.overlay_changed.connect(self._on_overlay_changed)
         self.display_panel.window_changed.connect(self._on_window_changed)
         # ToolOptions is the one copy of these settings; the widgets assign it and mirror it
-        self.operation_combo.currentIndexChanged.connect(lambda _i: setattr(c.options, "operation", self.operation_combo.currentData()))
-        self.brush_spin.valueChanged.connect(lambda v: setattr(c.options, "brush_size", v))
-        self.tolerance_spin.valueChanged.connect(lambda v: setattr(c.options, "tolerance", v))
-        c.options.changed.connect(self._show_tool_option)
-
-    def _show_tool_option(self, name: str, value: object) -> None:
-        """Mirror one tool option in the widgets that show it (their signals blocked: no echo)."""
-        if name == "brush_size":
-            self.canvas._on_tool_changed(None)  # the brush cursor's size
-        if name in ("exclusive", "target"):  # checkable actions: their group must hear them,
-            act = self.actions["exclusive" if name == "exclusive" else f"target_{value}"]
-            if act.isChecked() != (bool(value) if name == "exclusive" else True):
-                act.setChecked(not act.isChecked())  # its slot assigns the same value: no echo
-            return
-        widget = {"brush_size": self.brush_spin, "tolerance": self.tolerance_spin,
-                  "operation": self.operation_combo}.get(name)
-        if widget is None:
-            return
-        with QSignalBlocker(widget):
-            if isinstance(widget, QComboBox):
-                widget.setCurrentIndex(max(0, widget.findData(value)))
-            else:
-                widget.setValue(int(value))  # type: ignore[call-overload]
+        self.tool_options_view = ToolOptionsView(c.options, cv, self.actions, self.operation_combo,
+                                                 self.brush_spin, self.tolerance_spin)
 
     def show_tool_options(self) -> None:
-        for name in ("brush_size", "tolerance", "operation", "exclusive", "target"):
-            self._show_tool_option(name, getattr(self.controller.options, name))
+        self.tool_options_view.show_all()
 
     def set_tool(self, name: str) -> None:
         tool = self.tools.get(name)
@@ -584,11 +551,7 @@ class MainWindow(QMainWindow):
     def _on_window_changed(self, window) -> None:
         if self._record is None or self._data is None:
             return
-        if window is None:
-            self._window_override.pop(self._record.id, None)
-        else:
-            lo, hi = window
-            self._window_override[self._record.id] = (float(lo), float(max(hi, lo + 1e-6)))
+        self.pixels.set_window(self._record.id, window)
         self._show_pixels()
 
     def show_shortcuts(self) -> ShortcutsDialog:

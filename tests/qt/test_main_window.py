@@ -377,11 +377,11 @@ def test_brightness_and_contrast_sliders_move_the_window(qtbot, tmp_path):
     panel = w.display_panel
     lo0, hi0 = panel.lo.value(), panel.hi.value()
     panel.contrast.setValue(100)  # 4x narrower around the same centre
-    qtbot.waitUntil(lambda: w._window_override.get(w.current_image().id) is not None, timeout=2000)
-    lo, hi = w._window_override[w.current_image().id]
+    qtbot.waitUntil(lambda: w.pixels.windows.get(w.current_image().id) is not None, timeout=2000)
+    lo, hi = w.pixels.windows[w.current_image().id]
     assert abs((hi - lo) - (hi0 - lo0) / 4) < 1 and abs((lo + hi) - (lo0 + hi0)) < 1
     panel.brightness.setValue(50)  # brighter: the window moves down
-    qtbot.waitUntil(lambda: w._window_override[w.current_image().id][0] < lo - 1, timeout=2000)
+    qtbot.waitUntil(lambda: w.pixels.windows[w.current_image().id][0] < lo - 1, timeout=2000)
     assert panel.contrast.value() == 100  # the sliders keep their place while they drive the window
     w.close()
 
