@@ -65,7 +65,8 @@ class VideoPanel(QWidget):
         self.cancel = QPushButton("Cancel")
         self.cancel.hide()
 
-        # Two rows, so the panel fits under the canvas of a 1366-px screen: transport, then propagation.
+        # Three short rows, so the panel fits under the canvas between the side columns of a
+        # 1280-px screen: transport; propagation; interpolation with a running job's progress.
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         for name in ("first", "back10", "back1", "play", "fwd1", "fwd10", "last"):
@@ -83,16 +84,20 @@ class VideoPanel(QWidget):
         prop.addWidget(_button(actions["propagate_fwd"]))
         prop.addWidget(self.count_box)
         prop.addWidget(self.refiner)
-        prop.addWidget(self.progress)
-        prop.addWidget(self.cancel)
-        prop.addSpacing(8)
-        prop.addWidget(_button(actions["interpolate"]))
         prop.addStretch(1)
+        job = QHBoxLayout()
+        job.setContentsMargins(0, 0, 0, 0)
+        job.addWidget(_button(actions["interpolate"]))
+        job.addSpacing(8)
+        job.addWidget(self.progress)
+        job.addWidget(self.cancel)
+        job.addStretch(1)
         col = QVBoxLayout(self)
         col.setContentsMargins(4, 2, 4, 2)
         col.setSpacing(2)
         col.addLayout(row)
         col.addLayout(prop)
+        col.addLayout(job)
         col.addWidget(self.timeline)
         col.addStretch(1)
 
