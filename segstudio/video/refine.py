@@ -111,6 +111,7 @@ class GrabCutRefiner:
             return warped, 0.5  # too thin or fills the frame: nothing reliable to learn from
         bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
         try:
+            cv2.setRNGSeed(0x5E65)  # GrabCut's k-means start: the same clip propagates the same way
             cv2.grabCut(np.ascontiguousarray(small), tri, None, bgd, fgd, self.iterations,
                         cv2.GC_INIT_WITH_MASK)
         except cv2.error:
