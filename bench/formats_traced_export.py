@@ -6,7 +6,8 @@ Masks that no polygon tool drew (brush edits, model output) are traced and simpl
 pycocotools draws exactly the mask (`io/formats/_vector.simplify_exact`).  Its rounds are drafted
 with pycocotools over a window and only the final answer is checked with the exact whole-image
 kernel (`core.coco_polygons`); the baseline, interleaved in the same run (A, B, A, B ...),
-checks every round exactly.  Both run inline (no worker processes), so that the patched
+checks every round exactly; a third variant is the method replaced in issue 19 (pycocotools
+over the window for every check, not exact).  All run inline (no worker processes), so that the patched
 variant is the one that runs.  Prints instances/s of each export, the ratio of medians and the
 load average, and checks both write the same file.
 """
@@ -44,7 +45,13 @@ def main() -> int:
     def exact(rings, win):
         return _vector._draw(rings, "coco", win, None)
 
-    variants = {"exact every round (baseline)": exact, "drafted rounds": drafted}
+    real_draw = _vector._draw
+
+    def window_draw(rings, rule, win, image_shape):  # the replaced method: not exact
+        return drafted(rings, win) if rule == "coco" else real_draw(rings, rule, win, image_shape)
+
+    variants = {"exact every round (baseline)": exact, "drafted rounds": drafted,
+                "window only, not exact (before issue 19's fix)": "window"}
     times: dict[tuple[str, str], list[float]] = {}
     outputs: dict[tuple[str, str], bytes] = {}
     loads = []
@@ -57,22 +64,24 @@ def main() -> int:
         for r in range(args.rounds):
             loads.append(os.getloadavg()[0])
             for name, fn in variants.items():
-                _vector._coco_draft = fn
+                _vector._coco_draft = drafted if fn == "window" else fn
+                _vector._draw = window_draw if fn == "window" else real_draw
                 for fmt, opts, suffix in (("coco", {"segmentation": "auto"}, "json"), ("cvat", {}, "xml")):
                     out = root / f"{fmt}-{r}-{len(times)}.{suffix}"
                     t = time.perf_counter()
                     registry.export(fmt, project, out, opts)
                     times.setdefault((name, fmt), []).append(time.perf_counter() - t)
                     outputs[(name, fmt)] = STAMP.sub(b"", out.read_bytes())
-        _vector._coco_draft = drafted
+        _vector._coco_draft, _vector._draw = drafted, real_draw
         project.close()
     load = f"load {min(loads):.2f}-{max(loads):.2f}"
     names = list(variants)
     for fmt in ("coco", "cvat"):
-        a, b = (statistics.median(times[(k, fmt)]) for k in names)
+        a, b, c = (statistics.median(times[(k, fmt)]) for k in names)
         same = outputs[(names[0], fmt)] == outputs[(names[1], fmt)]
         print(f"{fmt:5s} export of {n} traced masks: {names[0]} {n / a:,.0f} inst/s, {names[1]} "
-              f"{n / b:,.0f} inst/s, time ratio {b / a:.2f}x, same file but for export times: {same} ({load})")
+              f"{n / b:,.0f} inst/s, time ratio {b / a:.2f}x, same file but for export times: {same}; "
+              f"{names[2]} {n / c:,.0f} inst/s, drafted/window time ratio {b / c:.2f}x ({load})")
     return 0
 
 
