@@ -146,6 +146,16 @@ class LocalPostgres:
         with open(self.env["PGPASSFILE"], "a") as f:
             f.write(f"127.0.0.1:{self.port}:*:{user}:{password}\n")
 
+    def read_only_url(self, dbname: str, schema: str) -> str:
+        """The URL of a new login role that may only read `schema` of `dbname` (a viewer)."""
+        role = f"viewer_{secrets.token_hex(3)}"
+        with self.admin(dbname) as admin:
+            admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'v-pw-{role}'")
+            admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}')
+            admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}')
+        self.add_password(role, f"v-pw-{role}")
+        return f"postgresql://{role}@127.0.0.1:{self.port}/{dbname}/{schema}"
+
     def stop(self) -> None:
         with contextlib.suppress(PostgresUnavailable):
             self._run(self.bindir / "pg_ctl", ["-D", str(self.workdir / "data"), "-m", "immediate",

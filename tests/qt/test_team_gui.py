@@ -202,8 +202,6 @@ def test_a_read_only_database_role_browses_and_every_write_is_refused_in_one_lin
     """A role with SELECT only: the window opens the project and shows its images; an edit,
     a status change and a new category are each refused with the role's reason in a
     non-modal message - never a crash report - and the database is unchanged."""
-    import secrets
-
     from PySide6.QtCore import QTimer
 
     from segstudio.qt import crash
@@ -212,13 +210,7 @@ def test_a_read_only_database_role_browses_and_every_write_is_refused_in_one_lin
     url, folder = shared
     with Project.open(url) as p:
         schema = p.location.schema
-    role = f"viewer_{secrets.token_hex(3)}"
-    with pg_server.admin("segstudio_tests") as admin:
-        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'v-pw-{role}'")
-        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}')
-        admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}')
-    pg_server.add_password(role, f"v-pw-{role}")
-    viewer = f"postgresql://{role}@127.0.0.1:{pg_server.port}/segstudio_tests/{schema}"
+    viewer = pg_server.read_only_url("segstudio_tests", schema)
     handler = crash.install_crash_handler(qapp, tmp_path / "logs")
     w = MainWindow()
     qtbot.addWidget(w)

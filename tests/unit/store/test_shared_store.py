@@ -134,13 +134,7 @@ def test_read_only_role_browses_but_every_write_is_refused(pg_server, pg_url, tm
         cat = p.add_category("cat")
         p.save_instances(1, [Instance(1, cat.id, square())])
         schema = p.location.schema
-    role = f"viewer_{secrets.token_hex(3)}"
-    with pg_server.admin("segstudio_tests") as admin:
-        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'v-pw-{role}'")
-        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}')
-        admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}')
-    pg_server.add_password(role, f"v-pw-{role}")
-    url = f"postgresql://{role}@127.0.0.1:{pg_server.port}/segstudio_tests/{schema}"
+    url = pg_server.read_only_url("segstudio_tests", schema)
     with Project.open(url, image_root=tmp_path) as viewer:
         assert viewer.read_only
         assert [i.id for i in viewer.load_instances(1)] == [1]
@@ -258,13 +252,8 @@ def test_read_only_role_from_the_command_line_exports_and_refuses_each_write(pg_
         cat = p.add_category("cat")
         p.save_instances(1, [Instance(1, cat.id, square())])
         schema = p.location.schema
-    role = f"viewer_{secrets.token_hex(3)}"
-    with pg_server.admin("segstudio_tests") as admin:
-        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'v-pw-{role}'")
-        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}')
-        admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}')
-    pg_server.add_password(role, f"v-pw-{role}")
-    url = f"postgresql://{role}@127.0.0.1:{pg_server.port}/segstudio_tests/{schema}"
+    url = pg_server.read_only_url("segstudio_tests", schema)
+    role = url.split("://", 1)[1].split("@", 1)[0]  # the viewer's login
     assert main(["project", "images", url, str(folder)]) == 0  # this machine's image folder
     capsys.readouterr()
     assert main(["info", url]) == 0
