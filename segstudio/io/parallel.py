@@ -38,6 +38,9 @@ WORKERS_ENV = "SEGSTUDIO_IO_WORKERS"
 MAX_WORKERS = 8  # beyond this the callers' serial part dominates anyway
 # imported once by the fork server, so each worker starts with them loaded
 PRELOAD = ["numpy", "segstudio.io.rle_batch", "segstudio.io.coco_blocks", "segstudio.io.polygon_blocks"]
+# the compiled polygon kernels, when numba is installed (`io.polygon_jit`): loaded once in the
+# fork server, not in every worker
+JIT_PRELOAD = "segstudio.io._jit_preload"
 
 M = TypeVar("M")
 R = TypeVar("R")
@@ -77,7 +80,10 @@ def _context():
     _stop_helpers_at_exit()
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(PRELOAD)  # no effect once the server runs; harmless then
+        from segstudio.io import polygon_jit
+
+        preload = PRELOAD + ([JIT_PRELOAD] if polygon_jit.enabled() else [])
+        ctx.set_forkserver_preload(preload)  # no effect once the server runs; harmless then
         return ctx
     return multiprocessing.get_context("spawn")
 

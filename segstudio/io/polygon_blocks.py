@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from segstudio.core.coco_polygons import rasterise
+from segstudio.io import polygon_jit
 from segstudio.io import rle_batch as rb
 
 OUTSIDE_TOLERANCE = 1.0  # px (= io.coords.OUTSIDE_TOLERANCE; not imported: workers stay light)
@@ -27,9 +28,16 @@ ShapeBlock = tuple[list[int], list[int], list[int], list[int], list[int], list[s
 def cvat_block(payload: tuple) -> tuple[ShapeBlock, list[int]]:
     """CVAT `points` texts ("x0,y0;x1,y1;...") of polygons on images of H x W -> their
     instances, and the indices of the polygons that are not plain (their entries are
-    placeholders: area 0, no shape).  `payload`: (texts, H, W[, polygons per kernel call])."""
+    placeholders: area 0, no shape).  `payload`: (texts, H, W[, polygons per numpy kernel
+    call[, use the compiled kernels (`polygon_jit`) if they load]])."""
     texts, H, W = payload[:3]
     sub = payload[3] if len(payload) > 3 else len(texts)
+    if len(payload) > 4 and payload[4]:
+        kernels = polygon_jit.kernels(load=True)
+        if kernels is not None:
+            done = _compiled_block(kernels, texts, H, W)
+            if done is not None:
+                return done
     if len(texts) > sub:
         parts = [cvat_block((texts[a:a + sub], H[a:a + sub], W[a:a + sub])) for a in range(0, len(texts), sub)]
         block = tuple([v for part, _ in parts for v in part[c]] for c in range(7))
@@ -52,6 +60,22 @@ def cvat_block(payload: tuple) -> tuple[ShapeBlock, list[int]]:
     return polygon_block(values, counts, np.asarray(parsed, bool), H, W, tokens)
 
 
+def _compiled_block(kernels, texts: list[str], H, W) -> tuple[ShapeBlock, list[int]] | None:
+    """`cvat_block` with the compiled kernels; None when some text is not of the plain decimal
+    grammar they read (the numpy path then reads it with `float()`)."""
+    joined = "\n".join(texts)
+    if not joined.isascii():
+        return None
+    ok, values, counts, js, joff = kernels.read_points(np.frombuffer(joined.encode("ascii"), np.uint8),
+                                                       len(texts))
+    if not ok:
+        return None
+    text, at = js.tobytes().decode("ascii"), joff.tolist()
+    drawn = [text[at[i]:at[i + 1]] for i in range(len(texts))]
+    return polygon_block(values, counts.tolist(), np.ones(len(texts), bool), H, W,
+                         drawn_json=drawn, kernels=kernels)
+
+
 _REPR: dict[str, str] = {}  # a number's text in the file -> repr of its float
 _REPR_LIMIT = 1 << 20  # entries (~100 MB at most); then it starts again
 
@@ -72,11 +96,14 @@ def reprs(tokens: list[str]) -> list[str]:
     return list(map(_REPR.__getitem__, tokens))
 
 
-def polygon_block(values: list[float], counts: list[int], parsed: np.ndarray, H, W,
-                  tokens: list[str] | None = None) -> tuple[ShapeBlock, list[int]]:
+def polygon_block(values: list[float] | np.ndarray, counts: list[int], parsed: np.ndarray, H, W,
+                  tokens: list[str] | None = None, drawn_json: list[str] | None = None,
+                  kernels=None) -> tuple[ShapeBlock, list[int]]:
     """One-ring polygons given as flat coordinates (`counts` numbers each, `parsed` False for
     the ones that could not be read) -> instances and the indices of the non-plain ones.
-    `tokens`: the texts the values were read from, if any (see `reprs`)."""
+    `tokens`: the texts the values were read from, if any (see `reprs`); `drawn_json`: each
+    polygon's numbers already as the drawn shape's JSON list body; `kernels`: draw with the
+    compiled kernels (`polygon_jit`) instead of numpy."""
     n = len(counts)
     H = np.asarray(H, np.int64)
     W = np.asarray(W, np.int64)
@@ -96,11 +123,21 @@ def polygon_block(values: list[float], counts: list[int], parsed: np.ndarray, H,
     keep = np.repeat(plain, cnt)
     xy = v[keep].reshape(-1, 2)
     ring_off = np.concatenate(([0], np.cumsum(cnt[ok] // 2)))
-    runs, bad = rasterise(xy, ring_off, np.arange(ok.size), H[ok], W[ok])
-    boxes, strings = rb.column_runs_to_patches(runs.fo, runs.col, runs.r0, runs.r1)
-    cols = [b.tolist() for b in (boxes.y0, boxes.x0, boxes.h, boxes.w, boxes.area)]
+    if kernels is not None:
+        *box, at, buf, bad = kernels.draw_rings(xy.ravel(), ring_off, H[ok], W[ok])
+        cols = [b.tolist() for b in box]
+        enc, at = buf.tobytes().decode("ascii"), at.tolist()
+        strings = [enc[at[j]:at[j + 1]] for j in range(ok.size)]
+    else:
+        runs, bad = rasterise(xy, ring_off, np.arange(ok.size), H[ok], W[ok])
+        boxes, strings = rb.column_runs_to_patches(runs.fo, runs.col, runs.r0, runs.r1)
+        cols = [b.tolist() for b in (boxes.y0, boxes.x0, boxes.h, boxes.w, boxes.area)]
     if bad.any():  # not proven exact here (never seen): pycocotools on the whole image
         _redraw(np.flatnonzero(bad), xy, ring_off, H[ok], W[ok], cols, strings)
+    if drawn_json is not None:
+        shapes = [f'{SHAPE_HEAD}[{drawn_json[i]}]],"area":{a}}}' if a else None
+                  for i, a in zip(ok.tolist(), cols[4])]
+        return _placed(n, ok, odd, cols, strings, shapes)
     if tokens is not None:
         text = reprs(tokens)
     else:
@@ -108,12 +145,20 @@ def polygon_block(values: list[float], counts: list[int], parsed: np.ndarray, H,
     bounds = np.cumsum(cnt).tolist()
     shapes = [f'{SHAPE_HEAD}[{",".join(text[bounds[i] - counts[i]:bounds[i]])}]],"area":{a}}}' if a else None
               for i, a in zip(ok.tolist(), cols[4])]
+    return _placed(n, ok, odd, cols, strings, shapes)
+
+
+def _placed(n: int, ok: np.ndarray, odd: list[int], cols: list[list[int]], strings: list[str],
+            shapes: list[str | None]) -> tuple[ShapeBlock, list[int]]:
+    """The block's columns with the plain polygons' entries at their places (`ok`)."""
     if ok.size == n:
-        return (*cols, strings, shapes), odd
+        return (cols[0], cols[1], cols[2], cols[3], cols[4], strings, shapes), odd
     out: ShapeBlock = ([0] * n, [0] * n, [0] * n, [0] * n, [0] * n, [""] * n, [None] * n)
-    for c, column in enumerate((*cols, strings, shapes)):
+    columns: list[list] = [*cols, strings, shapes]
+    for c, column in enumerate(columns):
+        target: list = out[c]
         for j, i in enumerate(ok.tolist()):
-            out[c][i] = column[j]
+            target[i] = column[j]
     return out, odd
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from segstudio.core.drawn import DrawnShape
-from segstudio.io import parallel
+from segstudio.io import parallel, polygon_jit
 from segstudio.io.coords import REACHES_OUTSIDE, tame_polygon
 from segstudio.io.errors import FormatError
 from segstudio.io.formats import _cvat_xml as cx
@@ -160,6 +160,7 @@ class PolygonColumns:
         if not workers:
             return
         texts = self.texts
+        jit = polygon_jit.enabled()
 
         def tasks() -> Iterator[tuple[int, tuple]]:
             a, done = 0, False
@@ -174,7 +175,7 @@ class PolygonColumns:
                     return
                 b = min(a + BLOCK, len(texts))
                 hw = np.array([self.hw[i] for i in self.image[a:b]], np.int64).reshape(-1, 2)
-                yield a, (texts[a:b], hw[:, 0], hw[:, 1], SUB_BLOCK)
+                yield a, (texts[a:b], hw[:, 0], hw[:, 1], SUB_BLOCK, jit)
                 a = b
 
         self._stream = parallel.pooled_blocks(cvat_block, tasks(), workers, AHEAD, self._take)
@@ -216,7 +217,10 @@ class PolygonColumns:
     def _blocks(self, H: np.ndarray, W: np.ndarray, workers: int
                 ) -> tuple[Iterator[ColumnBlock], Callable[[], None]]:
         texts = self.texts
-        tasks = ((a, (texts[a:a + BLOCK], H[a:a + BLOCK], W[a:a + BLOCK], SUB_BLOCK))
+        # workers fork with the compiled kernels loaded; inline, they are used only when this
+        # process has them already (loading numba costs more than a small file's drawing)
+        jit = polygon_jit.enabled() and (workers > 0 or polygon_jit.kernels() is not None)
+        tasks = ((a, (texts[a:a + BLOCK], H[a:a + BLOCK], W[a:a + BLOCK], SUB_BLOCK, jit))
                  for a in range(0, len(texts), BLOCK))
 
         return parallel.pooled_blocks(cvat_block, tasks, workers, AHEAD, self._take)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -399,6 +400,7 @@ class ShapeWriter:
         self.rep = rep
         self.tolerance = tolerance
         self.attribute_values: dict[str, dict[str, list]] = {}  # label -> attribute -> values
+        self._quoted: dict[str, str] = {}
 
     def element(self, row, hw: tuple[int, int], z: int, item: str, indent: str,
                 extra: str = "", label: bool = True, count: bool = True) -> str:
@@ -412,36 +414,50 @@ class ShapeWriter:
         attrs = json.loads(attrs_json) if attrs_json and attrs_json != "{}" else {}
         if crowd:
             attrs["is_crowd"] = True
-        vs, patch = self.vector(enc, y0, x0, h, w, area, shape_json, hw)
-        if vs.changed and count:
-            self.rep.lose("instances whose outline moved within the tolerance", item)
-            self.rep.lose("pixels changed by simplification within the tolerance (total)", item, vs.changed)
+        points = _trusted_points(shape_json, area)
+        if points is not None:  # the common case of polygon files: no parsing, no numpy
+            tag, geo = "polygon", f' points="{points}"'
+        else:
+            tag, geo = self.geometry(enc, y0, x0, h, w, area, shape_json, hw, item, count)
         occluded = "1" if attrs.pop("occluded", False) is True else "0"
         group = attrs.pop("group_id", None)
         source = attrs.pop("source", "manual")
-        lab = f" label={cx.attr(name)}" if label else ""
-        head = f"source={cx.attr(source)} occluded=\"{occluded}\"{extra}"
+        lab = f" label={self.quoted(name)}" if label else ""
+        head = f"source={self.quoted(source)} occluded=\"{occluded}\"{extra}"
         tail = f' z_order="{z}"' + (f' group_id="{int(group)}"' if isinstance(group, int) else "")
         spec = self.attribute_values.setdefault(name, {})
         children = ""
         for key, value in attrs.items():
             spec.setdefault(key, []).append(value)
             children += f"{indent}  <attribute name={cx.attr(key)}>{cx.text(cx.attribute_value(value))}</attribute>\n"
-        if vs.kind == "mask":
-            t = (patch if patch is not None else _decode(enc, y0, x0, h, w, hw)).tight()
-            tag, geo = "mask", (f' rle="{cx.rle_of(t.data)}" left="{t.x0}" top="{t.y0}"'
-                                f' width="{t.width}" height="{t.height}"')
-        elif vs.kind in ("rectangle", "ellipse"):
-            keys = ("xtl", "ytl", "xbr", "ybr") if vs.kind == "rectangle" else ("cx", "cy", "rx", "ry")
-            tag = "box" if vs.kind == "rectangle" else "ellipse"
-            geo = "".join(f' {k}="{cx.fmt(v)}"' for k, v in zip(keys, vs.box))
-            if vs.rotation:
-                geo += f' rotation="{cx.fmt(vs.rotation)}"'
-        else:
-            tag, geo = vs.kind, f' points="{cx.points_text(vs.rings[0])}"'
         if not children:
             return f"{indent}<{tag}{lab} {head}{geo}{tail}></{tag}>\n"
         return f"{indent}<{tag}{lab} {head}{geo}{tail}>\n{children}{indent}</{tag}>\n"
+
+    def quoted(self, value: str) -> str:
+        """`cx.attr(value)`, remembered: labels and sources repeat on every shape."""
+        q = self._quoted.get(value)
+        if q is None:
+            q = self._quoted[value] = cx.attr(value)
+        return q
+
+    def geometry(self, enc, y0, x0, h, w, area, shape_json, hw, item: str, count: bool) -> tuple[str, str]:
+        """(element tag, its geometry attributes) of a row that is not a kept plain polygon."""
+        vs, patch = self.vector(enc, y0, x0, h, w, area, shape_json, hw)
+        if vs.changed and count:
+            self.rep.lose("instances whose outline moved within the tolerance", item)
+            self.rep.lose("pixels changed by simplification within the tolerance (total)", item, vs.changed)
+        if vs.kind == "mask":
+            t = (patch if patch is not None else _decode(enc, y0, x0, h, w, hw)).tight()
+            return "mask", (f' rle="{cx.rle_of(t.data)}" left="{t.x0}" top="{t.y0}"'
+                            f' width="{t.width}" height="{t.height}"')
+        if vs.kind in ("rectangle", "ellipse"):
+            keys = ("xtl", "ytl", "xbr", "ybr") if vs.kind == "rectangle" else ("cx", "cy", "rx", "ry")
+            geo = "".join(f' {k}="{cx.fmt(v)}"' for k, v in zip(keys, vs.box))
+            if vs.rotation:
+                geo += f' rotation="{cx.fmt(vs.rotation)}"'
+            return "box" if vs.kind == "rectangle" else "ellipse", geo
+        return vs.kind, f' points="{cx.points_text(vs.rings[0])}"'
 
     def vector(self, enc, y0, x0, h, w, area, shape_json, hw):
         """(what to write, the decoded mask or None).  A kept shape whose area still matches
@@ -481,6 +497,51 @@ def _trusted_polygon(shape_json, area: int) -> tuple | None:
         return tuple(coords[0])  # finite: JSON has no NaN or infinity
     except (ValueError, KeyError, TypeError):
         return None
+
+
+_KEPT_POLYGON = '{"kind":"polygon","rule":"coco","coords":[['  # DrawnShape.to_json's layout
+
+
+class _PointTexts(dict):
+    """A coordinate's JSON text -> its `points` text (`cx.fmt` of its value), or None when it
+    is not a finite JSON number.  Files repeat coordinates (a 1/5-pixel grid on a 1024-pixel
+    image has ~5,000), and formatting a float costs ~0.4 us."""
+
+    LIMIT = 1 << 20
+
+    def __missing__(self, token: str) -> str | None:
+        if len(self) > self.LIMIT:
+            self.clear()
+        text = None
+        if _JSON_NUMBER.fullmatch(token):
+            v = float(token)
+            if math.isfinite(v):
+                text = cx.fmt(v)
+        self[token] = text
+        return text
+
+
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_POINT_TEXTS = _PointTexts()
+
+
+def _trusted_points(shape_json, area: int) -> str | None:
+    """The `points` text of a kept one-ring pycocotools polygon whose area still matches, made
+    from the stored JSON's text (each number formatted once per file, `_PointTexts`); None for
+    any other row, which `ShapeWriter.geometry` writes."""
+    if not shape_json or not shape_json.startswith(_KEPT_POLYGON):
+        return None
+    start = len(_KEPT_POLYGON)
+    end = shape_json.find("]", start)
+    if end < 0 or shape_json[end:] != f']],"area":{area}}}':
+        return None
+    tokens = shape_json[start:end].split(",")
+    if len(tokens) < 6 or len(tokens) % 2:
+        return None
+    texts = tuple(map(_POINT_TEXTS.__getitem__, tokens))
+    if None in texts:
+        return None
+    return ";".join(("%s,%s",) * (len(texts) // 2)) % texts  # noqa: UP031 - one C call
 
 
 def _loads(text: str):
