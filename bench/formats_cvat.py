@@ -10,8 +10,10 @@ made from them), inserted straight into the store.  Each round times, interleave
   (`segmentation=auto`, which writes the drawn polygons too): the same-run baseline;
 * CVAT import (parse, rasterisation exactly as pycocotools, one transaction), the same import
   with the fast reader of regular polygon files (`_cvat_scan`) turned off (the full expat
-  parser), the COCO import of the COCO file, and a plain ElementTree reader that only parses
-  the XML and the point lists (the floor of "reading a CVAT file" in Python).
+  parser), the same import with the compiled kernels turned off (SEGSTUDIO_NO_JIT=1: the
+  numpy code, what runs without numba), the COCO import of the COCO file, and a plain
+  ElementTree reader that only parses the XML and the point lists (the floor of "reading a
+  CVAT file" in Python).
 
 Figures are instances per second (median of the rounds) with the load average beside them,
 and the CPU seconds of each step: this process plus its conversion workers
@@ -86,7 +88,7 @@ def plain_etree(path: Path) -> int:
 
 
 def main() -> int:
-    from segstudio.io import parallel, registry
+    from segstudio.io import parallel, polygon_jit, registry
     from segstudio.io.formats import cvat
     from segstudio.io.formats._cvat_scan import scan
     from segstudio.store.project import Project
@@ -106,7 +108,8 @@ def main() -> int:
         print(f"built {n_images} images x {args.per_image} polygons = {n} in "
               f"{time.perf_counter() - t:.1f} s")
         times: dict[str, list[float]] = {k: [] for k in ("cvat export", "coco export", "cvat import",
-                                                         "cvat import (full parser)", "coco import",
+                                                         "cvat import (full parser)",
+                                                         "cvat import (numpy kernels)", "coco import",
                                                          "plain ElementTree")}
         cpu: dict[str, list[float]] = {k: [] for k in times}
 
@@ -126,12 +129,16 @@ def main() -> int:
             timed("coco export", lambda r=r: registry.export("coco", src, root / f"c{r}.json"))
             for j, (fmt, name, path) in enumerate((("cvat", "cvat import", root / f"c{r}.xml"),
                                                    ("cvat", "cvat import (full parser)", root / f"c{r}.xml"),
+                                                   ("cvat", "cvat import (numpy kernels)", root / f"c{r}.xml"),
                                                    ("coco", "coco import", root / f"c{r}.json"))):
                 q = Project.create(root / f"q{r}-{j}")
-                cvat.scan = scan if name == "cvat import" else (lambda path: None)
+                cvat.scan = (lambda path: None) if name == "cvat import (full parser)" else scan
+                if name == "cvat import (numpy kernels)":
+                    os.environ[polygon_jit.NO_JIT_ENV] = "1"
                 irep = timed(name, lambda fmt=fmt, path=path, q=q: registry.import_into(
                     fmt, path, q, {"require_images": False}))
                 cvat.scan = scan
+                os.environ.pop(polygon_jit.NO_JIT_ENV, None)
                 assert irep.instances == n, irep.text()
                 q.close()
             assert timed("plain ElementTree", lambda r=r: plain_etree(root / f"c{r}.xml")) == n
@@ -144,6 +151,9 @@ def main() -> int:
     print(f"cvat export / coco export (polygons): {med['coco export'] / med['cvat export']:.2f}x")
     print(f"cvat import / coco import (polygons): {med['coco import'] / med['cvat import']:.2f}x")
     print(f"cvat import / plain ElementTree parse: {med['plain ElementTree'] / med['cvat import']:.2f}x")
+    print(f"cvat import, compiled kernels / numpy kernels: "
+          f"{med['cvat import (numpy kernels)'] / med['cvat import']:.2f}x"
+          + ("" if polygon_jit.enabled() else " (numba is not installed: both ran numpy)"))
     print(f"cvat import, fast reader / full expat parser: "
           f"{med['cvat import (full parser)'] / med['cvat import']:.2f}x")
     for k in ("cvat export", "cvat import"):  # what the CPU work allows when the cores are ours

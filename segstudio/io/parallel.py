@@ -38,9 +38,12 @@ WORKERS_ENV = "SEGSTUDIO_IO_WORKERS"
 MAX_WORKERS = 8  # beyond this the callers' serial part dominates anyway
 # imported once by the fork server, so each worker starts with them loaded
 PRELOAD = ["numpy", "segstudio.io.rle_batch", "segstudio.io.coco_blocks", "segstudio.io.polygon_blocks"]
-# the compiled polygon kernels, when numba is installed (`io.polygon_jit`): loaded once in the
-# fork server, not in every worker
+# the compiled polygon kernels (`io.polygon_jit`), for a fork server started by a job that
+# draws polygons (`warm_up(jit=True)`): loaded once there (~0.4 s), not in every worker, and
+# not by the fork servers of other jobs
 JIT_PRELOAD = "segstudio.io._jit_preload"
+_jit_wanted = False
+_server_jit = False  # the running fork server was started with JIT_PRELOAD
 
 M = TypeVar("M")
 R = TypeVar("R")
@@ -82,8 +85,11 @@ def _context():
         ctx = multiprocessing.get_context("forkserver")
         from segstudio.io import polygon_jit
 
-        preload = PRELOAD + ([JIT_PRELOAD] if polygon_jit.enabled() else [])
-        ctx.set_forkserver_preload(preload)  # no effect once the server runs; harmless then
+        global _server_jit
+        jit = _jit_wanted and polygon_jit.enabled()
+        if not _server_running():  # the list set now is the one the server starts with
+            _server_jit = jit
+        ctx.set_forkserver_preload(PRELOAD + ([JIT_PRELOAD] if jit else []))  # no effect once it runs
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -123,23 +129,42 @@ def stop_helpers() -> None:
             log.debug("stopping the %s failed", name, exc_info=True)
 
 
-def warm_up() -> None:
+def warm_up(jit: bool = False, wait: bool = False) -> None:
     """Start the fork server in a background thread (it imports numpy: ~0.25 s, mostly in its
     own process), so a pool needed a moment later starts at once; no-op without a fork server
-    or when it already runs."""
+    or when it already runs.  `jit`: the job draws polygons; the server also loads the
+    compiled kernels (a server already running without them is started again, once).
+    `wait`: start it in this thread."""
+    global _jit_wanted
+    _jit_wanted = _jit_wanted or jit
 
     def start() -> None:
         try:
             if _context().get_start_method() == "forkserver":
                 from multiprocessing import forkserver
 
+                if jit and _server_running() and not _server_jit:
+                    # started by another job without the kernels: start it again with them
+                    # (once a session), rather than have every worker load them (~0.4 s each)
+                    server: Any = forkserver._forkserver  # private, as in stop_helpers
+                    server._stop()
+                    _context()
                 forkserver.ensure_running()
         except Exception:  # the pool will try again, and report, when it is really needed
             log.debug("fork server warm-up failed", exc_info=True)
 
+    if wait:
+        start()
+        return
     import threading
 
     threading.Thread(target=start, name="forkserver-warm-up", daemon=True).start()
+
+
+def _server_running() -> bool:
+    from multiprocessing import forkserver
+
+    return getattr(forkserver._forkserver, "_forkserver_pid", None) is not None  # private, as in stop_helpers
 
 
 def _init_worker(owner_pid: int) -> None:

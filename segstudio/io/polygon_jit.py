@@ -67,6 +67,11 @@ def kernels(load: bool = False) -> SimpleNamespace | None:
     return _kernels
 
 
+def loaded(_: object = None) -> bool:
+    """This process holds the compiled kernels (also a pool task, for checks)."""
+    return _kernels is not None
+
+
 def warm() -> None:
     """Compile or load the kernels now (the fork server's preload: workers inherit them)."""
     k = kernels(load=True)

@@ -53,7 +53,7 @@ def warm_up(xml: Path) -> None:
     """Start the fork server now (it takes ~0.25 s) when the file is large enough to want a
     pool: it then starts while the XML is parsed, not after."""
     if big_file(xml):
-        parallel.warm_up()
+        parallel.warm_up(jit=polygon_jit.enabled())
 PLAIN_ATTRS = (None, "", "0")
 
 

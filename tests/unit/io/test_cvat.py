@@ -3,6 +3,7 @@ written as drawn, errors naming file and line, and Datumaro's CVAT reader on our
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -248,3 +249,28 @@ def test_hostile_coordinates_are_clipped_or_refused(dataset, tmp_path, change, o
         with pytest.raises(FormatError) as e:
             registry.import_into("cvat", dataset, q)
         assert outcome in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("shape, kept", [
+    ('{"kind":"polygon","rule":"coco","coords":[[1.5,2.0,30.0,4.25,5.0,60.125]],"area":7}', True),
+    ('{"kind":"polygon","rule":"coco","coords":[[1e+16,2.0,3.0,4.0,-0.0,6.0]],"area":7}', True),
+    ('{"kind":"polygon","rule":"coco","coords":[[1.5,2.0,3.0,4.0,5.0,6.0]],"area":8}', False),  # stale
+    ('{"kind":"polygon","rule":"coco","coords":[[1.5,2.0,3.0,4.0,5.0]],"area":7}', False),  # odd
+    ('{"kind":"polygon","rule":"coco","coords":[[1.5,2.0,3.0,4.0]],"area":7}', False),  # 2 points
+    ('{"kind":"polygon","rule":"coco","coords":[[1,2,3,4,5,6],[7,8,9,10,11,12]],"area":7}', False),
+    ('{"kind":"polygon","rule":"coco","coords":[[NaN,2.0,3.0,4.0,5.0,6.0]],"area":7}', False),
+    ('{"kind":"polygon","rule":"coco","coords":[[1_0,2.0,3.0,4.0,5.0,6.0]],"area":7}', False),
+    ('{"kind":"polygon","rule":"coco","coords":[[1.5,2.0,3.0,4.0,5.0,6.0]],"area":7,"rotation":0.5}', False),
+    ('{"kind":"polygon","rule":"labelme","coords":[[1.5,2.0,3.0,4.0,5.0,6.0]],"area":7}', False),
+])
+def test_kept_polygons_are_written_from_their_stored_text(shape, kept):
+    """The export's fast path formats each number of the stored JSON once per file; it writes
+    what formatting the parsed polygon writes, and leaves every other row to the general path."""
+    from segstudio.io.formats import _cvat_xml as cx
+    from segstudio.io.formats.cvat import _trusted_points
+
+    got = _trusted_points(shape, 7)
+    if kept:
+        assert got == cx.points_text(tuple(json.loads(shape)["coords"][0]))
+    else:
+        assert got is None

@@ -9,7 +9,7 @@ import pytest
 from pycocotools import mask as cmask
 
 from segstudio.core.coco_polygons import rasterise
-from segstudio.io import polygon_blocks, polygon_jit, registry
+from segstudio.io import parallel, polygon_blocks, polygon_jit, registry
 from segstudio.io import rle_batch as rb
 from segstudio.store.project import Project
 from tests.unit.core.test_coco_polygons import random_ring
@@ -173,3 +173,16 @@ def test_a_pooled_import_stores_the_same_rows_with_and_without_the_kernels(tmp_p
 def test_the_kernels_can_be_turned_off(monkeypatch):
     monkeypatch.setenv(polygon_jit.NO_JIT_ENV, "1")
     assert polygon_jit.installed() and not polygon_jit.enabled()
+
+
+def test_workers_fork_with_the_kernels_loaded(monkeypatch, kernels):
+    """A fork server started by another job (without the kernels) is started again with them
+    when a polygon import warms it up, so workers do not load numba one by one."""
+    parallel.stop_helpers()
+    monkeypatch.setattr(parallel, "_jit_wanted", False)
+    parallel.warm_up(wait=True)
+    with parallel.ChunkPool(1) as pool:
+        assert [r for _, r in pool.imap(polygon_jit.loaded, [(0, None)])] == [False]
+    parallel.warm_up(jit=True, wait=True)
+    with parallel.ChunkPool(1) as pool:
+        assert [r for _, r in pool.imap(polygon_jit.loaded, [(0, None)])] == [True]
