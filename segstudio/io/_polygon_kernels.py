@@ -13,6 +13,7 @@ MAX_DIGITS = 15
 
 jit = njit(cache=True, nogil=True)
 
+
 # ------------------------------------------------------------------ text
 @jit
 def read_points(b, n_texts):
@@ -94,6 +95,7 @@ def read_points(b, n_texts):
                 return False, values, counts, out, off
         else:
             return False, values, counts, out, off
+
 
 # ------------------------------------------------------------------ drawing
 @jit
