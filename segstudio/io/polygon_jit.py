@@ -3,7 +3,7 @@
 A 50,000-polygon CVAT file costs ~1 s of numpy in `polygon_blocks`: ~0.35 s reading the
 coordinate texts with `float()` and printing their `repr`s for the drawn shapes, ~0.6 s drawing
 the polygons with `core.coco_polygons` and encoding the store's box RLE.  Both are byte and
-vertex loops; compiled, they take a few milliseconds.  numba is an optional dependency
+vertex loops; compiled, they take ~0.03 s and ~0.2 s.  numba is an optional dependency
 (`pip install segstudio[fast]`, which `scripts/setup.sh` installs); without it, or with
 SEGSTUDIO_NO_JIT=1, the numpy code runs and stores the same bytes (the tests compare them).
 
@@ -17,8 +17,8 @@ SEGSTUDIO_NO_JIT=1, the numpy code runs and stores the same bytes (the tests com
 * `draw_rings`: the algorithm of `core.coco_polygons` (pycocotools' crossings of pixel-centre
   columns, the same double operations in the same order, so exactly pycocotools' mask on the
   whole image) for one-ring polygons, straight into the tight box, the canonical column-major
-  RLE and pycocotools' compressed string.  Steps along y are found by bisection: the walk's u is
-  monotonic in the step, so the first step past a column is unique.
+  RLE and pycocotools' compressed string.  A step along y that passes a column is estimated,
+  then stepped to: the walk's u is monotonic in the step, so the first step past it is unique.
 
 Compiling takes a few seconds once; numba caches the machine code beside this file (or in its
 user cache folder), so later processes load it in ~0.1 s.  `kernels()` compiles or loads only
