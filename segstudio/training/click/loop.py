@@ -281,9 +281,10 @@ def train_click(
     if n == 0:
         raise ValueError("no training objects")
     steps = max(1, math.ceil(n / bs))
-    pace = RunProgress(emit, hp["epochs"], steps, n, len(val_objs), "cpu", start_epoch)
-    status = "done"
     end = min(int(hp["stop_after"]) or int(hp["epochs"]), int(hp["epochs"]))
+    # progress and ETA count the epochs this run trains (a `stop_after` ends it early)
+    pace = RunProgress(emit, end, steps, n, len(val_objs), "cpu", start_epoch)
+    status = "done"
     for epoch in range(start_epoch, end):
         rng = np.random.default_rng([int(hp["seed"]), epoch])
         torch.manual_seed(int(hp["seed"]) * 7919 + epoch)

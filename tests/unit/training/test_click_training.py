@@ -119,8 +119,12 @@ def test_a_run_stopped_after_an_epoch_keeps_the_full_schedule(tiny_net, tmp_path
     objs = _objects()
     hp = {"epochs": 3, "batch_size": 3, "bf16": False, "val_max_clicks": 2, "seed": 3, "workers": 1}
     full = train_click(objs[:4], objs[4:], hp, tmp_path / "a")
-    short = train_click(objs[:4], objs[4:], hp | {"stop_after": 2}, tmp_path / "b")
+    events: list[dict] = []
+    short = train_click(objs[:4], objs[4:], hp | {"stop_after": 2}, tmp_path / "b", on_event=events.append)
     assert short.status == "done" and short.epochs_run == 2 and full.epochs_run == 3
+    # progress counts the epochs this run trains: 2, and nothing is left at its last step
+    assert next(e for e in events if e["type"] == "start")["epochs"] == 2
+    assert [e for e in events if e["type"] == "step"][-1]["eta_s"] == 0
     assert "val_noc90" in short.history[-1]  # the last epoch run is validated
     # same learning rates as the first two epochs of the full run: the schedule spans 3 epochs
     assert [h["lr"] for h in short.history] == [h["lr"] for h in full.history[:2]]
