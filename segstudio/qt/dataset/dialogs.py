@@ -78,9 +78,10 @@ class _FormatDialog(QDialog):
         raise NotImplementedError
 
     def _browse(self) -> None:
-        if self._wants_file():
-            path = file_dialogs.open_file(self, "import", "Choose a file", "JSON (*.json);;All files (*)") \
-                if self._reading() else file_dialogs.save_file(self, "export", "Save as", "", "JSON (*.json)")
+        # an export always goes to a folder (COCO writes one file per split there; a DST.json or
+        # .xml file name can be typed by hand); an import reads a file or a folder by format
+        if self._reading() and self._wants_file():
+            path = file_dialogs.open_file(self, "import", "Choose a file", "JSON (*.json);;All files (*)")
         else:
             path = file_dialogs.choose_folder(self, "import" if self._reading() else "export", "Choose a folder")
         if path:
@@ -157,9 +158,6 @@ class ExportDialog(_FormatDialog):
 
     def _reading(self) -> bool:
         return False
-
-    def _wants_file(self) -> bool:
-        return False  # COCO writes one file per split into a folder (or DST.json typed by hand)
 
     def _option_list(self, spec):
         return spec.options + spec.export_options
