@@ -24,10 +24,15 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
 fi
 # postgres, cluster, remote: the tests run the store on PostgreSQL, batch jobs on a local Ray
 # cluster and images by URL from a server on 127.0.0.1
-# fast: numba for the compiled polygon kernels (io/polygon_jit.py), compiled once here (~7 s)
-# so the first large import does not wait for it
-"${PIP[@]}" install -e ".[dev,postgres,cluster,remote,fast]"
-.venv/bin/python -c "from segstudio.io import polygon_jit; polygon_jit.warm()"
+"${PIP[@]}" install -e ".[dev,postgres,cluster,remote]"
+# fast (optional): numba for the compiled polygon kernels (io/polygon_jit.py), compiled once here
+# (~7 s) so the first large import does not wait for it; where numba has no build for this
+# Python or platform, imports run the numpy code (same results, slower) and setup goes on
+if "${PIP[@]}" install -e ".[fast]"; then
+    .venv/bin/python -c "from segstudio.io import polygon_jit; polygon_jit.warm()"
+else
+    echo "setup: numba is not available here; polygon imports use numpy (same results, slower)"
+fi
 .venv/bin/python -c "import segstudio, torch; print('setup: segstudio', segstudio.__version__, '| torch', torch.__version__)"
 # The window needs X11 libraries that a fresh Debian/Ubuntu may lack: name them (one apt-get line).
 if [ "$(uname -s)" = Linux ]; then
