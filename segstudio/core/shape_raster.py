@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -147,6 +148,49 @@ def coco_polygon_patches(masks: list[list[list[float]]], shapes: list[Shape]) ->
     if n > _BATCH:  # arrays stay cache-sized
         return [p for a in range(0, n, _BATCH)
                 for p in coco_polygon_patches(masks[a:a + _BATCH], shapes[a:a + _BATCH])]
+    rings = coco_polygon_rings(masks, shapes)
+    H, W = rings.H, rings.W
+    if not rings.rings:
+        return [MaskPatch.empty((int(h), int(w))) for h, w in zip(H, W)]
+    runs, bad = coco_kernel(rings.xy, rings.ring_off, rings.owner, H, W)
+    out = []
+    for i, (y0, x0, box) in enumerate(runs.masks()):
+        shape = (int(H[i]), int(W[i]))
+        if bad[i]:
+            y0, x0, box = _pycocotools_mask(rings.of(i), *shape)
+        out.append(MaskPatch(y0, x0, box, shape) if box.size else MaskPatch.empty(shape))
+    return out
+
+
+@dataclass
+class CocoRings:
+    """The rings pycocotools is given for n masks (`_coco_rings` of each), concatenated for
+    `core.coco_polygons.rasterise`: ring k is xy[ring_off[k]:ring_off[k + 1]] of mask owner[k]."""
+
+    rings: list[np.ndarray]
+    owner: np.ndarray
+    H: np.ndarray
+    W: np.ndarray
+
+    @property
+    def xy(self) -> np.ndarray:
+        return np.concatenate(self.rings)
+
+    @property
+    def ring_off(self) -> np.ndarray:
+        off = np.zeros(len(self.rings) + 1, np.int64)
+        np.cumsum([len(r) for r in self.rings], out=off[1:])
+        return off
+
+    def of(self, i: int) -> list[np.ndarray]:
+        """The rings of mask i."""
+        return [r for r, o in zip(self.rings, self.owner.tolist()) if o == i]
+
+
+def coco_polygon_rings(masks: list[list[list[float]]], shapes: list[Shape]) -> CocoRings:
+    """The rings of many masks as `coco_polygon_patch` prepares them (ValueError when a
+    coordinate is not finite); far or degenerate ones as `_coco_rings` makes them."""
+    n = len(masks)
     rings: list[np.ndarray] = []
     owner: list[int] = []
     for i, polygons in enumerate(masks):
@@ -156,12 +200,12 @@ def coco_polygon_patches(masks: list[list[list[float]]], shapes: list[Shape]) ->
                 owner.append(i)
     H = np.array([s[0] for s in shapes], np.int64).reshape(n)
     W = np.array([s[1] for s in shapes], np.int64).reshape(n)
+    own = np.asarray(owner, np.int64)
     if rings:
         sizes = np.array([len(r) for r in rings], np.int64)
         xy = np.concatenate(rings)
         if not np.isfinite(xy).all():
             raise ValueError("polygon coordinates must be finite numbers")
-        own = np.asarray(owner, np.int64)
         f = np.maximum(np.maximum(H, W), 16)[own].astype(np.float64)  # far_window, per ring
         lo, hi = -np.repeat(f, sizes), np.repeat(np.stack([W[own] + f, H[own] + f], 1), sizes, axis=0)
         far = ((xy < lo[:, None]) | (xy > hi)).any(axis=1)
@@ -173,18 +217,7 @@ def coco_polygon_patches(masks: list[list[list[float]]], shapes: list[Shape]) ->
         keep = [k for k, r in enumerate(rings) if len(r)]
         rings = [rings[k] for k in keep]
         own = own[keep]
-    if not rings:
-        return [MaskPatch.empty((int(h), int(w))) for h, w in zip(H, W)]
-    ring_off = np.zeros(len(rings) + 1, np.int64)
-    np.cumsum([len(r) for r in rings], out=ring_off[1:])
-    runs, bad = coco_kernel(np.concatenate(rings), ring_off, own, H, W)
-    out = []
-    for i, (y0, x0, box) in enumerate(runs.masks()):
-        shape = (int(H[i]), int(W[i]))
-        if bad[i]:
-            y0, x0, box = _pycocotools_mask([r for r, o in zip(rings, own) if o == i], *shape)
-        out.append(MaskPatch(y0, x0, box, shape) if box.size else MaskPatch.empty(shape))
-    return out
+    return CocoRings(rings, own, H, W)
 
 
 def _coco_rings(polygons: list[list[float]], image_shape: Shape) -> list[np.ndarray]:

@@ -15,10 +15,18 @@ from typing import Any
 import cv2
 import numpy as np
 
+from segstudio.core.coco_polygons import rasterise
 from segstudio.core.masks import MaskPatch
-from segstudio.core.shape_raster import coco_polygon_patch, coco_window
+from segstudio.core.shape_raster import (
+    coco_polygon_patch,
+    coco_polygon_patches,
+    coco_polygon_rings,
+    coco_window,
+)
+from segstudio.io import rle_batch as rb
 from segstudio.io.coords import REACHES_OUTSIDE, finite, reaches_outside, tame_polygon
 from segstudio.io.errors import FormatError
+from segstudio.io.plan import PatchRle, PlanInstance
 from segstudio.io.reports import ImportReport
 
 
@@ -91,3 +99,29 @@ def fill_holes(patch: MaskPatch) -> MaskPatch:
     contours, _ = cv2.findContours(padded, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     cv2.drawContours(padded, contours, -1, 1, thickness=cv2.FILLED)
     return MaskPatch(patch.y0, patch.x0, padded[1:-1, 1:-1].astype(bool), patch.image_shape)
+
+
+RLE_BATCH = 2048  # masks per kernel call in `polygon_rles` (arrays stay cache-sized)
+
+
+def polygon_rles(masks: list[list[list[float]]], shapes: list[tuple[int, int]]) -> list[PatchRle]:
+    """`core.shape_raster.coco_polygon_patches` of many masks (each a list of flat polygons)
+    straight into the store's form, the tight box's RLE as `PlanInstance.patch_rle` would
+    encode the patch, with no mask decoded or re-encoded: drawn as column runs, boxed and
+    encoded together (`rle_batch.column_runs_to_patches`).  An empty mask: a zero box."""
+    out: list[PatchRle] = []
+    for a in range(0, len(masks), RLE_BATCH):
+        part, part_shapes = masks[a:a + RLE_BATCH], shapes[a:a + RLE_BATCH]
+        rings = coco_polygon_rings(part, part_shapes)
+        if not rings.rings:
+            out += [PatchRle(0, 0, 0, 0, "", 0)] * len(part)
+            continue
+        runs, bad = rasterise(rings.xy, rings.ring_off, rings.owner, rings.H, rings.W)
+        boxes, strings = rb.column_runs_to_patches(runs.fo, runs.col, runs.r0, runs.r1)
+        rles = [PatchRle(y0, x0, h, w, enc, area) for y0, x0, h, w, enc, area in zip(
+            boxes.y0.tolist(), boxes.x0.tolist(), boxes.h.tolist(), boxes.w.tolist(), strings,
+            boxes.area.tolist())]
+        for i in np.flatnonzero(bad).tolist():  # not proven exact by the kernel: pycocotools
+            rles[i] = PlanInstance("", mask=coco_polygon_patches([part[i]], [part_shapes[i]])[0]).patch_rle()
+        out += rles
+    return out

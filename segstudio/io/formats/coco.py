@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from segstudio.core.drawn import DrawnShape
-from segstudio.core.shape_raster import coco_polygon_patches
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io import parallel
 from segstudio.io import rle_batch as rb
@@ -38,7 +37,7 @@ from segstudio.io.errors import (
     type_name,
 )
 from segstudio.io.formats._coco_export import export
-from segstudio.io.formats._polygons import checked_polygons
+from segstudio.io.formats._polygons import checked_polygons, polygon_rles
 from segstudio.io.plan import ImportPlan, PatchRle, PlanImage, PlanInstance
 from segstudio.io.plan_columns import InstanceColumns
 from segstudio.io.registry import FormatSpec, Option
@@ -310,9 +309,10 @@ def _read_annotations(src, anns, by_id, cat_name, plan, cancel) -> None:
         polys = checked_polygons(seg, src, where, (im.height, im.width), rep, f"{where} (image {im.ref})")
         polygon_sets.append(polys)  # none left: empty, skipped
         inst.shape = DrawnShape("polygon", tuple(tuple(p) for p in polys), "coco")  # kept as drawn
-    patches = coco_polygon_patches(polygon_sets, [(im.height, im.width) for _, im, _, _ in slow])
-    for (_, _, inst, _), patch in zip(slow, patches):  # drawn together: one kernel call a block
-        inst.mask = patch
+    # drawn together, straight into the store's box RLE: one kernel call a block
+    rles = polygon_rles(polygon_sets, [(im.height, im.width) for _, im, _, _ in slow])
+    for (_, _, inst, _), rle in zip(slow, rles):
+        inst.rle = rle
     for (im, inst), k in zip(owners, pos):
         if (inst.rle is not None and inst.rle.area == 0) or (inst.mask is not None and inst.mask.is_empty):
             rep.skip(f"annotations[{k}] (image {im.ref})", "empty mask")

@@ -30,7 +30,7 @@ import numpy as np
 
 from segstudio.core.drawn import DrawnShape
 from segstudio.core.masks import MaskPatch
-from segstudio.core.shape_raster import box_patch, coco_polygon_patches, ellipse_patch
+from segstudio.core.shape_raster import box_patch, ellipse_patch
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.confine import Confined, dataset_root_of, exists
@@ -44,6 +44,7 @@ from segstudio.io.exporting import (
     image_refs,
 )
 from segstudio.io.formats import _ls_rle
+from segstudio.io.formats._polygons import polygon_rles
 from segstudio.io.formats._vector import vector_shape
 from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance
 from segstudio.io.registry import FormatSpec, Option
@@ -150,12 +151,12 @@ def read(src: Path, options: dict, progress: ProgressFn | None, cancel: CancelTo
 
 def _draw_polygons(polygons: list[tuple], plan: ImportPlan) -> None:
     """Every polygon read, drawn as pycocotools draws it on the whole image, in one batch
-    (`coco_polygon_patches`); those covering no pixel are skipped as such."""
-    patches = coco_polygon_patches([[flat] for _, flat, _, _ in polygons], [hw for _, _, hw, _ in polygons])
+    straight into the store's form (`polygon_rles`); those covering no pixel are skipped as such."""
+    rles = polygon_rles([[flat] for _, flat, _, _ in polygons], [hw for _, _, hw, _ in polygons])
     empty = set()
-    for (inst, _, _, where), patch in zip(polygons, patches):
-        inst.mask = patch
-        if patch.is_empty:
+    for (inst, _, _, where), rle in zip(polygons, rles):
+        inst.rle = rle
+        if not rle.area:
             plan.report.skip(where, "shape covers no pixel")
             empty.add(id(inst))
     if empty:

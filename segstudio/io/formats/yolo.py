@@ -20,7 +20,6 @@ import numpy as np
 import yaml
 
 from segstudio.core.drawn import DrawnShape
-from segstudio.core.shape_raster import coco_polygon_patches
 from segstudio.core.tasks import CancelToken, ProgressFn, report
 from segstudio.io.atomic import StagedOutput
 from segstudio.io.confine import TRUST_HINT, Confined, exists
@@ -32,7 +31,7 @@ from segstudio.io.exporting import (
     place_record_image,
     stem_names,
 )
-from segstudio.io.formats._polygons import fill_holes, polygons_to_patch
+from segstudio.io.formats._polygons import fill_holes, polygon_rles, polygons_to_patch
 from segstudio.io.formats._vector import vector_shape
 from segstudio.io.plan import ImportPlan, PlanImage, PlanInstance
 from segstudio.io.registry import FormatSpec, Option
@@ -212,12 +211,12 @@ def _read_label(lbl: Path, im: PlanImage, names: list[str], plan: ImportPlan) ->
             raise FormatError(lbl, "coordinates must be normalised to [0, 1]", f"line {n}")
         pts *= (W, H)
         polygons.append((n, cls, pts))
-    patches = coco_polygon_patches([[pts.ravel().tolist()] for _, _, pts in polygons], [(H, W)] * len(polygons))
-    for (n, cls, pts), patch in zip(polygons, patches):  # one exact kernel call per file
-        if patch.is_empty:
+    rles = polygon_rles([[pts.ravel().tolist()] for _, _, pts in polygons], [(H, W)] * len(polygons))
+    for (n, cls, pts), rle in zip(polygons, rles):  # one exact kernel call per file
+        if not rle.area:
             plan.report.skip(f"{lbl.name} line {n}", "polygon covers no pixel")
             continue
-        im.instances.append(PlanInstance(names[cls], mask=patch, shape=DrawnShape.polygon([pts], "coco")))
+        im.instances.append(PlanInstance(names[cls], rle=rle, shape=DrawnShape.polygon([pts], "coco")))
 
 
 def _line(cls: int, poly: list[float], W: int, H: int) -> tuple[str, list[float]]:
