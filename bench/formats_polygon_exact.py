@@ -8,9 +8,10 @@ call pycocotools there; that is not exact (a shifted double rounds its ties diff
 was replaced by `core.coco_polygons` on the image coordinates.  This times, interleaved
 (old, new, old, new ...), the per-polygon call and the whole COCO-polygon and Label Studio
 imports of the same 8-24-vertex polygons (tenth-pixel coordinates) with the old window method
-patched back in (the imports now draw all their polygons in one batch,
-`coco_polygon_patches`), and prints the ratios new/old of the medians with the load average, and how
-many polygons the old method drew differently from pycocotools on the whole image.
+patched back in (each mask drawn, then encoded; the imports now draw all their polygons in one
+batch straight into the store's RLE, `_polygons.polygon_rles`), and prints the ratios new/old
+of the medians with the load average, and how many polygons the old method drew differently
+from pycocotools on the whole image.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def main() -> int:
 
     from segstudio.core import shape_raster
     from segstudio.io import registry
-    from segstudio.io.formats import coco, label_studio
+    from segstudio.io.formats import _polygons, coco, label_studio
+    from segstudio.io.plan import PlanInstance
     from segstudio.store.project import Project
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -80,8 +82,9 @@ def main() -> int:
                                    cmask.decode(cmask.frPyObjects([p], H, W))[:, :, 0].astype(bool))
                 for p in sample[:1000])
     methods = {"old": window_method, "new": shape_raster.coco_polygon_patch}
-    batches = {"old": lambda masks, shapes: [window_method(m, s) for m, s in zip(masks, shapes)],
-               "new": shape_raster.coco_polygon_patches}
+    batches = {"old": lambda masks, shapes: [PlanInstance("", mask=window_method(m, s)).patch_rle()
+                                             for m, s in zip(masks, shapes)],
+               "new": _polygons.polygon_rles}
     times: dict[str, dict[str, list[float]]] = {k: {m: [] for m in methods} for k in
                                                  ("per polygon", "coco import", "label-studio import")}
     loads = []
@@ -95,7 +98,7 @@ def main() -> int:
         for r in range(args.rounds):
             loads.append(os.getloadavg()[0])
             for m, fn in methods.items():
-                coco.coco_polygon_patches = label_studio.coco_polygon_patches = batches[m]
+                coco.polygon_rles = label_studio.polygon_rles = batches[m]
                 t = time.perf_counter()
                 for p in sample:
                     fn([p], (H, W))
@@ -108,7 +111,7 @@ def main() -> int:
                     times[name][m].append(time.perf_counter() - t)
                     assert rep.instances == n, rep.text()
                     q.close()
-        coco.coco_polygon_patches = label_studio.coco_polygon_patches = batches["new"]
+        coco.polygon_rles = label_studio.polygon_rles = batches["new"]
     load = f"load {min(loads):.2f}-{max(loads):.2f}"
     print(f"old window method: {wrong} of 1000 polygons differ from pycocotools on the whole image")
     for k, v in times.items():
