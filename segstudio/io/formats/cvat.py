@@ -465,9 +465,6 @@ class ShapeWriter:
         guards against stale rows), unless it is a polygon drawn by another rule (LabelMe's):
         `vector_shape` checks those.  Polygons of several parts become one `<mask>` (a CVAT
         polygon has one ring; grouped shapes would read back as separate objects)."""
-        fast = _trusted_polygon(shape_json, area)
-        if fast is not None:  # the common case of polygon files: no dataclass, no numpy
-            return VectorShape("polygon", [fast], as_drawn=True), None
         drawn = DrawnShape.from_json(shape_json)
         if drawn is not None and drawn.area != area:
             drawn = None
@@ -483,20 +480,6 @@ class ShapeWriter:
         if vs.kind == "polygon" and len(vs.rings) != 1:
             vs = VectorShape("mask")
         return vs, patch
-
-
-def _trusted_polygon(shape_json, area: int) -> tuple | None:
-    """The flat vertices of a kept one-ring pycocotools polygon whose area still matches."""
-    if not shape_json or not shape_json.startswith('{"kind":"polygon","rule":"coco"'):
-        return None
-    try:
-        d = _loads(shape_json)
-        coords = d["coords"]
-        if d["area"] != area or len(coords) != 1 or len(coords[0]) < 6:
-            return None
-        return tuple(coords[0])  # finite: JSON has no NaN or infinity
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 _KEPT_POLYGON = '{"kind":"polygon","rule":"coco","coords":[['  # DrawnShape.to_json's layout
@@ -542,14 +525,6 @@ def _trusted_points(shape_json, area: int) -> str | None:
     if None in texts:
         return None
     return ";".join(("%s,%s",) * (len(texts) // 2)) % texts  # noqa: UP031 - one C call
-
-
-def _loads(text: str):
-    try:
-        import orjson
-    except ImportError:
-        return json.loads(text)
-    return orjson.loads(text)
 
 
 def _decode(enc, y0, x0, h, w, hw) -> MaskPatch:
